@@ -1,0 +1,74 @@
+"""stdpolicy core: the activity registry, plugin hooks, dated parameters.
+
+Plain Python, no web framework::
+
+    from core import load_registry
+
+    registry = load_registry()                     # built-in and installed plugins
+    report = registry.validate(records)             # interchange records → activities
+    result = registry.evaluate(report.valid)        # outcomes with shipped parameters
+
+Plugins import their marker and declaration types from here::
+
+    from core import hookimpl, ActivityKind, Outcome, Text
+
+The database layer (``core.db``, ``core.models``, ``core.store``) and the
+command line (``core.cli``) need Flask-SQLAlchemy and are imported from their
+modules, never from here.
+"""
+
+from __future__ import annotations
+
+from .activities import Activity, EnvelopeSchema, InvalidRecord, ValidationReport, validation_parameters
+from .declarations import (
+    ActivityKind,
+    AdminPage,
+    DashboardFigure,
+    DefaultValue,
+    ParameterDeclaration,
+    PluginDescription,
+)
+from .evaluation import Batch, EmptyHistory, EvaluationContext, EvaluationResult, PaymentHistory, PriorPayment
+from .hooks import hookimpl, hookspec
+from .messages import Bilingual, FieldError
+from .outcomes import Outcome, ParamValue
+from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
+from .registry import PluginFailure, PluginRecord, Registry, load_registry
+from .text import Text, format_yuan_en, format_yuan_zh
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "AdminPage",
+    "Batch",
+    "Bilingual",
+    "DashboardFigure",
+    "DefaultValue",
+    "EmptyHistory",
+    "EnvelopeSchema",
+    "EvaluationContext",
+    "EvaluationResult",
+    "FieldError",
+    "InvalidRecord",
+    "Money",
+    "Outcome",
+    "ParamValue",
+    "ParameterDeclaration",
+    "ParameterResolver",
+    "ParameterVersion",
+    "PaymentHistory",
+    "PluginDescription",
+    "PluginFailure",
+    "PluginRecord",
+    "PriorPayment",
+    "Registry",
+    "Text",
+    "ValidationReport",
+    "format_yuan_en",
+    "format_yuan_zh",
+    "hookimpl",
+    "hookspec",
+    "load_parameter_file",
+    "load_registry",
+    "validation_parameters",
+]

@@ -1,0 +1,221 @@
+"""Activities: validated records of standardisation work.
+
+An activity record in the interchange format is a flat JSON object: the
+common fields below, plus the fields of its kind (declared by a plugin)::
+
+    {"id": "HN-2023-001", "kind": "standard_drafting", "date": "2023-05-10",
+     "credit_code": "913304007429141869", "organisation": "嘉兴某某科技有限公司",
+     "standard_code": "GB/T 43210-2023", "rank": 1}
+
+Validation happens once, at the edge: core loads each record with the kind's
+schema combined with ``EnvelopeSchema``; a record that fails is reported
+with every field error and never reaches a plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from .declarations import ActivityKind
+from .messages import Bilingual, FieldError, flatten_errors
+from .parameters import ParameterResolver
+from .uscc import InvalidCreditCode, validate_credit_code
+
+__all__ = [
+    "Activity",
+    "ActivityValidator",
+    "EnvelopeSchema",
+    "InvalidRecord",
+    "ValidationReport",
+    "validation_parameters",
+]
+
+ENVELOPE_FIELDS = ("id", "kind", "date", "credit_code", "organisation")
+
+# Marshmallow 4 has no schema context; a context variable carries the
+# parameters in force to the schemas that check a value against one (a
+# pilot's granted amount against its cap).
+_parameters: ContextVar[ParameterResolver | None] = ContextVar("stdpolicy_validation_parameters", default=None)
+
+
+def validation_parameters() -> ParameterResolver | None:
+    """The parameters in force for the validation under way (in a schema hook)."""
+    return _parameters.get()
+
+
+class Activity:
+    """A validated activity.
+
+    ``fields`` holds the kind's own fields as the kind's schema loaded them
+    (normalised: a standard number in canonical form, an inferred level).
+    ``ref`` is the record's ``id``, or ``#N`` (its 1-based row) without one;
+    ``stored_id`` is the database id of a stored activity.
+    """
+
+    __slots__ = ("ref", "kind", "date", "credit_code", "organisation", "fields", "row", "stored_id")
+
+    def __init__(
+        self,
+        kind: str,
+        date: date,
+        credit_code: str,
+        fields: dict[str, Any],
+        *,
+        ref: str | None = None,
+        organisation: str | None = None,
+        row: int = 0,
+        stored_id: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.date = date
+        self.credit_code = credit_code
+        self.fields = fields
+        self.ref = ref if ref is not None else f"#{row}"
+        self.organisation = organisation
+        self.row = row
+        self.stored_id = stored_id
+
+    def to_record(self) -> dict[str, Any]:
+        """The activity in the interchange format (dates as ISO strings)."""
+        record: dict[str, Any] = {"id": self.ref, "kind": self.kind, "date": self.date.isoformat(), "credit_code": self.credit_code}
+        if self.organisation:
+            record["organisation"] = self.organisation
+        record.update(self.fields)
+        return record
+
+    def __repr__(self) -> str:
+        return f"<Activity {self.ref} {self.kind} {self.date}>"
+
+
+class _Id(fields.Field):
+    """A record id: a string or an integer, kept as a string."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.make_error("invalid")
+        return str(value)
+
+
+class EnvelopeSchema(Schema):
+    """The fields every activity has, whatever its kind."""
+
+    id = _Id(load_default=None, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True)
+    date = fields.Date(required=True)
+    credit_code = fields.String(required=True)
+    organisation = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+
+    @validates("credit_code")
+    def _credit_code(self, value: str, **kwargs: Any) -> None:
+        try:
+            validate_credit_code(value)
+        except InvalidCreditCode as exc:
+            raise ValidationError(Bilingual.of(exc.text)) from None
+
+    @validates("date")
+    def _not_in_future(self, value: date, **kwargs: Any) -> None:
+        if value > date.today():
+            raise ValidationError(Bilingual(
+                "日期晚于今天:只登记已完成的成果", "date is in the future: only completed achievements are recorded",
+            ))
+
+
+@dataclass
+class InvalidRecord:
+    """A record that failed validation, with every error found."""
+
+    row: int
+    ref: str
+    kind: str | None
+    errors: list[FieldError]
+    record: Any = None
+
+
+@dataclass
+class ValidationReport:
+    """All records of one input, in input order, valid or not."""
+
+    items: list[Activity | InvalidRecord] = field(default_factory=list)
+
+    @property
+    def valid(self) -> list[Activity]:
+        return [item for item in self.items if isinstance(item, Activity)]
+
+    @property
+    def invalid(self) -> list[InvalidRecord]:
+        return [item for item in self.items if isinstance(item, InvalidRecord)]
+
+
+class ActivityValidator:
+    """Validates records against the kinds the loaded plugins declared."""
+
+    def __init__(self, kinds: Mapping[str, ActivityKind]) -> None:
+        self.kinds = kinds
+        self._schemas: dict[str, Schema] = {}
+
+    def schema_for(self, kind: str) -> Schema:
+        """The combined (common + kind) schema of ``kind``."""
+        schema = self._schemas.get(kind)
+        if schema is None:
+            declared = self.kinds[kind]
+            combined = type(f"{declared.schema.__name__}WithEnvelope", (declared.schema, EnvelopeSchema), {})
+            schema = self._schemas[kind] = combined()
+        return schema
+
+    def validate(self, records: Iterable[Any], parameters: ParameterResolver | None = None) -> ValidationReport:
+        """Validate every record; ids repeated within the input are errors too.
+
+        ``parameters`` are the values schemas may check against (a cap).
+        """
+        token = _parameters.set(parameters)
+        try:
+            return self._validate(records)
+        finally:
+            _parameters.reset(token)
+
+    def _validate(self, records: Iterable[Any]) -> ValidationReport:
+        report = ValidationReport()
+        seen_ids: dict[str, int] = {}
+        for row, record in enumerate(records, start=1):
+            item = self.validate_one(record, row)
+            if isinstance(item, Activity) and not item.ref.startswith("#"):
+                first = seen_ids.setdefault(item.ref, row)
+                if first != row:
+                    item = InvalidRecord(row, item.ref, item.kind, [FieldError.make(
+                        "id", Bilingual(f"编号与第{first}行重复", f"the same id as row {first}"),
+                    )], record)
+            report.items.append(item)
+        return report
+
+    def validate_one(self, record: Any, row: int) -> Activity | InvalidRecord:
+        if not isinstance(record, dict):
+            return InvalidRecord(row, f"#{row}", None, [FieldError.make(
+                None, Bilingual("每条记录必须是一个 JSON 对象", "each record must be a JSON object"),
+            )], record)
+        raw_id = record.get("id")
+        ref = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and raw_id != "" else f"#{row}"
+        kind = record.get("kind")
+        if not isinstance(kind, str) or kind not in self.kinds:
+            message = (
+                Bilingual("缺少必填字段。", "Missing data for required field.") if kind is None
+                else Bilingual(f"未知的活动类型 {kind!r}(可用:{', '.join(sorted(self.kinds))})",
+                               f"unknown kind {kind!r} (known: {', '.join(sorted(self.kinds))})")
+            )
+            return InvalidRecord(row, ref, None, [FieldError.make("kind", message)], record)
+        try:
+            data = self.schema_for(kind).load(record)
+        except ValidationError as exc:
+            return InvalidRecord(row, ref, kind, flatten_errors(exc.messages), record)
+        own = {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS}
+        return Activity(
+            kind, data["date"], validate_credit_code(data["credit_code"]), own,
+            ref=data["id"], organisation=data["organisation"], row=row,
+        )

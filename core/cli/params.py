@@ -1,0 +1,132 @@
+"""``stdpolicy params list|history|set``: dated policy parameters."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, time
+
+import click
+from flask.cli import with_appcontext
+from marshmallow import ValidationError
+
+from ..app import get_registry
+from ..db import db
+from ..messages import flatten_errors
+from ..store import ParameterConflict, UnknownParameter, record_version, resolver
+from ._common import actor, print_table
+
+__all__ = ["params_group"]
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.group("params")
+def params_group() -> None:
+    """Policy parameters: values with effective dates and their history."""
+
+
+@params_group.command("list")
+@click.argument("plugin", required=False)
+@click.option("--on", "on", type=_DAY, help="Show the values in force on this day (default: today).")
+@click.option("--believed-at", type=_DAY, help="Ignore versions recorded after this day: what we believed then.")
+@with_appcontext
+def list_command(plugin: str | None, on: datetime | None, believed_at: datetime | None) -> None:
+    """Every parameter (of PLUGIN) with the value in force."""
+    registry = get_registry()
+    if plugin is not None and plugin not in registry.plugins:
+        raise click.BadParameter(f"no loaded plugin {plugin!r}", param_hint="PLUGIN")
+    believed = datetime.combine(believed_at.date(), time.max) if believed_at else None
+    params = resolver(registry, believed_at=believed)
+    day = on.date() if on else date.today()
+    rows = []
+    for key, decl in registry.parameters.items():
+        if plugin is not None and registry.parameter_plugin[key] != plugin:
+            continue
+        current = params.current(key, day)
+        rows.append([
+            key,
+            "—" if current is None else _show(current.value),
+            decl.unit.en,
+            "not in force" if current is None else current.effective_from.isoformat(),
+            "" if current is None else f"#{current.id}",
+            decl.clause,
+            decl.label.zh,
+        ])
+    click.echo(f"values in force on {day.isoformat()}" + (f", as believed at {believed_at.date()}" if believed_at else ""))
+    print_table(["key", "value", "unit", "in force from", "version", "clause", "label"], rows)
+
+
+@params_group.command("history")
+@click.argument("key")
+@with_appcontext
+def history_command(key: str) -> None:
+    """Every recorded version of KEY, oldest first (nothing is ever deleted)."""
+    registry = get_registry()
+    params = resolver(registry)
+    try:
+        history = params.history(key)
+    except KeyError:
+        raise click.BadParameter(f"unknown parameter {key!r}; `stdpolicy params list` shows the keys", param_hint="KEY") from None
+    today = params.current(key)
+    decl = registry.parameters[key]
+    click.echo(f"{key} — {decl.label.zh} / {decl.label.en} ({decl.unit.en}, {decl.clause})")
+    print_table(
+        ["version", "seq", "in force from", "value", "recorded at (UTC)", "by", "source", "reason", "reference", ""],
+        [[f"#{v.id}", v.sequence, v.effective_from.isoformat(), _show(v.value),
+          v.recorded_at.strftime("%Y-%m-%d %H:%M:%S") if v.recorded_at else "", v.recorded_by, v.source,
+          v.reason, v.reference, "← in force today" if today is not None and v.id == today.id else ""]
+         for v in history],
+    )
+
+
+@params_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@click.option("--from", "effective_from", required=True, metavar="YYYY-MM-DD", help="The day the value takes effect.")
+@click.option("--reason", required=True, help="Why the value changes (kept in the history and the audit log).")
+@click.option("--reference", help="The policy document and clause (default: that of the latest version).")
+@with_appcontext
+def set_command(key: str, value: str, effective_from: str, reason: str, reference: str | None) -> None:
+    """Record a new version of KEY: VALUE from --from on.
+
+    Earlier versions stay as they are; activities dated before --from keep
+    the value in force on their date. Run `stdpolicy reevaluate --since DATE`
+    afterwards to update stored outcomes.
+    """
+    registry = get_registry()
+    if reference is None and key in registry.parameters:
+        latest = resolver(registry).history(key)
+        reference = latest[-1].reference if latest else registry.parameters[key].clause
+        click.echo(f"no --reference given: using {reference!r}", err=True)
+    try:
+        version = record_version(
+            registry, key,
+            {"value": value, "effective_from": effective_from, "reason": reason, "reference": reference or ""},
+            actor=actor(), source="cli",
+        )
+        db.session.commit()
+    except UnknownParameter as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:
+        db.session.rollback()
+        for error in flatten_errors(exc.messages):
+            click.echo(f"error: {error.field}: {error.message}", err=True)
+        click.echo("nothing stored", err=True)
+        sys.exit(2)
+    except ParameterConflict as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"recorded {key} version #{version.id}: {_show(version.value)} from {version.effective_from}")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

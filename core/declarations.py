@@ -1,0 +1,153 @@
+"""What a plugin declares to core through the ``stdpolicy_register_*`` hooks.
+
+Each declaration is a small frozen value. Core collects them at start-up,
+checks them (names unique across plugins, parameter keys prefixed with the
+plugin name, schemas that really are marshmallow schemas) and reports a plugin
+whose declarations are wrong as failed instead of letting it half-load.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from marshmallow import Schema
+
+from .text import Text
+
+if TYPE_CHECKING:  # Flask is only needed by the admin, never by core at run time.
+    from flask import Blueprint
+
+__all__ = [
+    "ActivityKind",
+    "AdminPage",
+    "DashboardFigure",
+    "DefaultValue",
+    "ParameterDeclaration",
+    "PARAMETER_TYPES",
+    "PluginDescription",
+]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+#: The value types a parameter may have. ``money`` is integer yuan.
+PARAMETER_TYPES = ("money", "integer", "decimal", "boolean", "string", "string_list")
+
+
+@dataclass(frozen=True)
+class PluginDescription:
+    """How a plugin names itself to users (Plugins page, ``stdpolicy plugins``)."""
+
+    label: Text
+    description: Text
+    #: The policy clauses the plugin encodes, e.g. ``("三(二)",)``.
+    clauses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActivityKind:
+    """A kind of standardisation activity a plugin knows how to validate.
+
+    ``schema`` holds only the kind's own fields; core adds the common ones
+    (``id``, ``kind``, ``date``, ``credit_code``, ``organisation``) before it
+    loads a record. ``subject_field`` names the field that says *what* the
+    activity is about (a standard number, a committee code); the register
+    indexes and searches it.
+    """
+
+    name: str
+    label: Text
+    schema: type[Schema]
+    subject_field: str | None = None
+    description: Text | None = None
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"activity kind {self.name!r}: use lower_snake_case")
+        if not (isinstance(self.schema, type) and issubclass(self.schema, Schema)):
+            raise ValueError(f"activity kind {self.name!r}: schema must be a marshmallow Schema class")
+        if self.subject_field and self.subject_field not in self.schema._declared_fields:
+            raise ValueError(
+                f"activity kind {self.name!r}: subject_field {self.subject_field!r} is not a field of its schema"
+            )
+
+
+@dataclass(frozen=True)
+class DefaultValue:
+    """One shipped value of a parameter, in force from ``effective_from``."""
+
+    effective_from: date
+    value: Any
+    #: The policy document and clause the value comes from; required.
+    document: str
+    clause: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.document} {self.clause}"
+
+
+@dataclass(frozen=True)
+class ParameterDeclaration:
+    """A policy parameter: what it is, its type and bounds, its shipped values.
+
+    Values recorded later (CLI, admin) are stored in the database as new
+    versions; the shipped ``defaults`` are loaded there by ``stdpolicy init``.
+    """
+
+    key: str
+    label: Text
+    unit: Text
+    type: str
+    clause: str
+    defaults: tuple[DefaultValue, ...] = ()
+    description: Text | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def __post_init__(self) -> None:
+        if not _KEY.match(self.key):
+            raise ValueError(f"parameter {self.key!r}: keys are dotted lower_snake_case, e.g. plugin.group.name")
+        if self.type not in PARAMETER_TYPES:
+            raise ValueError(f"parameter {self.key!r}: type must be one of {', '.join(PARAMETER_TYPES)}")
+        if not self.clause:
+            raise ValueError(f"parameter {self.key!r}: the policy clause is required")
+        for value in self.defaults:
+            if not value.clause or not value.document:
+                raise ValueError(f"parameter {self.key!r}: value from {value.effective_from} must cite its document and clause")
+
+    @property
+    def plugin_prefix(self) -> str:
+        return self.key.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class DashboardFigure:
+    """A figure on a department's dashboard, computed by core from stored data.
+
+    ``measure`` is ``count`` (activities of ``kinds``) or ``amount`` (the sum
+    of current outcome amounts of this plugin for ``kinds``).
+    """
+
+    key: str
+    label: Text
+    kinds: tuple[str, ...]
+    measure: Literal["count", "amount"] = "count"
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    """Admin pages a plugin contributes.
+
+    The blueprint is mounted under ``/admin/p/<plugin>/``; ``endpoint`` (a view
+    of that blueprint, e.g. ``"index"``) is the menu entry's target. Users of a
+    department that has not enabled the plugin get neither the menu entry nor
+    the pages (404).
+    """
+
+    blueprint: "Blueprint"
+    label: Text
+    endpoint: str = "index"

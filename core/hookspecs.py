@@ -1,0 +1,140 @@
+"""Hook specifications: everything a ``stdpolicy`` plugin can implement.
+
+A plugin is a module (or object) registered under the ``stdpolicy.plugins``
+entry-point group; the entry-point name is its permanent identity (it names
+the plugin in outcomes, in enablement and in parameter keys). It implements
+any of the hooks below with ``@hookimpl`` from ``core``::
+
+    from core import hookimpl
+
+    @hookimpl
+    def stdpolicy_register_activity_kinds():
+        return [ActivityKind(...)]
+
+The ``stdpolicy_register_*`` and ``stdpolicy_describe_plugin`` hooks are
+called once per plugin at start-up, one plugin at a time, so core knows who
+declared what: a plugin that raises there, or declares a name another plugin
+already declared, is reported as failed and skipped, and the others load.
+
+None of the hooks stops at the first result (no ``firstresult``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .hooks import hookspec
+
+if TYPE_CHECKING:
+    import click
+
+    from .declarations import (
+        ActivityKind,
+        AdminPage,
+        DashboardFigure,
+        ParameterDeclaration,
+        PluginDescription,
+    )
+    from .evaluation import Batch, EvaluationContext
+    from .outcomes import Outcome
+
+__all__ = [
+    "stdpolicy_describe_plugin",
+    "stdpolicy_evaluate",
+    "stdpolicy_register_activity_kinds",
+    "stdpolicy_register_admin_pages",
+    "stdpolicy_register_commands",
+    "stdpolicy_register_dashboard_figures",
+    "stdpolicy_register_parameters",
+]
+
+
+@hookspec
+def stdpolicy_describe_plugin() -> PluginDescription:
+    """Name and describe the plugin for users.
+
+    Called once at start-up. Returns one ``PluginDescription`` (labels in
+    Chinese and English, the policy clauses the plugin encodes). A plugin that
+    does not implement it is listed under its entry-point name.
+    """
+
+
+@hookspec
+def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
+    """Declare the kinds of activity this plugin validates.
+
+    Called once at start-up. Returns a list of ``ActivityKind``: a name unique
+    across all plugins, bilingual labels, and the marshmallow schema of the
+    kind's own fields. Core adds the common fields (``id``, ``kind``,
+    ``date``, ``credit_code``, ``organisation``) and validates every incoming
+    record with the combined schema before any plugin sees it. A kind name
+    that another plugin already declared is a start-up error naming both.
+    """
+
+
+@hookspec
+def stdpolicy_register_parameters() -> list[ParameterDeclaration]:
+    """Declare the plugin's policy parameters and their shipped values.
+
+    Called once at start-up. Returns a list of ``ParameterDeclaration``
+    (usually read from a YAML file in the plugin package with
+    ``core.load_parameter_file``). Keys start with the plugin's name
+    (``reward_tiers.lead.national``) and are unique; each shipped value cites
+    its policy document and clause. ``stdpolicy init`` stores the shipped
+    values as the first versions; later versions come from the CLI or admin.
+    """
+
+
+@hookspec
+def stdpolicy_register_dashboard_figures() -> list[DashboardFigure]:
+    """Declare figures for the dashboard of departments that enable the plugin.
+
+    Called once at start-up. Returns a list of ``DashboardFigure``; core
+    computes them from stored activities and outcomes, so a figure needs no
+    SQL of the plugin's own.
+    """
+
+
+@hookspec
+def stdpolicy_register_admin_pages() -> list[AdminPage]:
+    """Contribute admin pages.
+
+    Called once when the admin application is created. Returns a list of
+    ``AdminPage``; each blueprint is mounted under ``/admin/p/<plugin>/`` and
+    gets a menu entry. The pages are shown and reachable only to users of a
+    department that has enabled the plugin (404 for the others). Keep rules
+    out of these views: they call the plugin's library code.
+    """
+
+
+@hookspec
+def stdpolicy_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``stdpolicy`` command line.
+
+    Called once when the command line is built, with the ``stdpolicy`` click
+    group; add commands with ``@cli.command()``. Commands run inside the
+    application context, so they can use the database and the registry
+    (``current_app.extensions["stdpolicy"]``). Returns nothing.
+    """
+
+
+@hookspec
+def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome]:
+    """Evaluate a batch of validated activities.
+
+    Called once per evaluation (CLI ``evaluate``/``import``/``reevaluate``,
+    the admin, the API, the Python ``Registry.evaluate``), and only for the
+    plugins the evaluating department has enabled.
+
+    :param batch: the validated activities, in input order; ``batch.of_kind(name)``
+        gives those of one kind. A plugin evaluates the kinds it knows and
+        ignores the rest.
+    :param context: parameters in force (``context.parameters.value(key, on)``
+        records which version was read), the department, the evaluation date,
+        and ``context.history`` (one-time rewards already paid in stored data).
+    :returns: a list of ``Outcome``, any number per activity. Core stamps each
+        outcome with the plugin's name and version. If the hook raises, core
+        gives every activity of the batch that the plugin declared a kind for
+        an error outcome naming the plugin and the error, and keeps the
+        outcomes of the other plugins.
+    """

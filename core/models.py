@@ -1,0 +1,207 @@
+"""The database tables of core (SQLAlchemy 2, through Flask-SQLAlchemy).
+
+Append-only by design: parameter versions, outcomes and the audit log are
+never updated or deleted, except that an outcome replaced by a re-evaluation
+gets its ``superseded_at``. The migration adds database triggers that refuse
+any other change to those tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import db, utcnow
+from .regions import region_name
+from .text import Text as BiText
+
+__all__ = [
+    "ActivityRecord",
+    "AuditEntry",
+    "Department",
+    "EvaluationRun",
+    "Organisation",
+    "OutcomeRecord",
+    "ParameterVersionRecord",
+    "PluginEnablement",
+]
+
+
+class Department(db.Model):
+    """A municipal department; it enables the plugins of its policy areas."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    enablements: Mapped[list[PluginEnablement]] = relationship(back_populates="department")
+
+    @property
+    def name(self) -> BiText:
+        return BiText(self.name_zh, self.name_en)
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code}>"
+
+
+class Organisation(db.Model):
+    """An enterprise or institution, identified by its unified social credit code."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    #: GB/T 2260 region code: positions 3–8 of the credit code.
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def county(self) -> BiText:
+        return region_name(self.region_code)
+
+
+class ActivityRecord(db.Model):
+    """A stored activity: the validated record, as the kind's schema loaded it."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    date: Mapped[date] = mapped_column(Date, index=True)
+    #: The kind's own fields (JSON values only).
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: What the activity is about (a standard number, a committee): searched by the register.
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: The ``id`` the record had in its source, if any.
+    external_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: SHA-256 of the canonical record: importing the same record twice stores it once.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(300))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+    organisation: Mapped[Organisation] = relationship()
+    outcomes: Mapped[list[OutcomeRecord]] = relationship(back_populates="activity", order_by="OutcomeRecord.id")
+
+    @property
+    def ref(self) -> str:
+        """How outcomes and explanations refer to this activity."""
+        return self.external_id or f"#{self.id}"
+
+
+class EvaluationRun(db.Model):
+    """One evaluation that stored outcomes (an import, a re-evaluation)."""
+
+    __tablename__ = "evaluation_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))
+    plugins: Mapped[list[str]] = mapped_column(JSON)
+    since: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    activities: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes_added: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes_superseded: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutcomeRecord(db.Model):
+    """A stored outcome. Current while ``superseded_at`` is empty."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        Index("ix_outcomes_activity_current", "activity_id", "superseded_at"),
+        Index("ix_outcomes_plugin_dedup", "plugin", "dedup_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"), index=True)
+    plugin: Mapped[str] = mapped_column(String(100))
+    plugin_version: Mapped[str] = mapped_column(String(50))
+    rule: Mapped[str] = mapped_column(String(20))
+    #: Integer yuan.
+    amount: Mapped[int] = mapped_column(BigInteger)
+    clause: Mapped[str] = mapped_column(String(50))
+    explanation_zh: Mapped[str] = mapped_column(Text)
+    explanation_en: Mapped[str] = mapped_column(Text)
+    #: The parameter versions read: ``[{key, value, effective_from, version_id}]``.
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="ok")
+    dedup_key: Mapped[str | None] = mapped_column(String(300))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    superseded_by_run_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_runs.id"))
+
+    activity: Mapped[ActivityRecord] = relationship(back_populates="outcomes")
+
+    @property
+    def explanation(self) -> BiText:
+        return BiText(self.explanation_zh, self.explanation_en)
+
+
+class ParameterVersionRecord(db.Model):
+    """One recorded value of a policy parameter. Immutable."""
+
+    __tablename__ = "parameter_versions"
+    __table_args__ = (UniqueConstraint("key", "sequence", name="uq_parameter_versions_key_sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    #: 1, 2, 3 … per key. Two saves based on the same version collide here.
+    sequence: Mapped[int] = mapped_column(Integer)
+    #: The value as canonical JSON text (exact: Decimal values as strings).
+    value: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: ``default`` (shipped with the plugin), ``cli`` or ``admin``.
+    source: Mapped[str] = mapped_column(String(20))
+
+
+class PluginEnablement(db.Model):
+    """Whether a department has a plugin switched on."""
+
+    __tablename__ = "plugin_enablements"
+    __table_args__ = (UniqueConstraint("department_id", "plugin", name="uq_plugin_enablements_department_plugin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    plugin: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(100))
+
+    department: Mapped[Department] = relationship(back_populates="enablements")
+
+
+class AuditEntry(db.Model):
+    """One change, who made it, and what it was before and after. Append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    target: Mapped[str] = mapped_column(String(300))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    before: Mapped[Any | None] = mapped_column(JSON)
+    after: Mapped[Any | None] = mapped_column(JSON)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    department: Mapped[Department | None] = relationship()

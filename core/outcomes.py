@@ -1,0 +1,143 @@
+"""Outcomes: what a plugin decided about one activity, and why.
+
+An outcome is the unit the register, the CLI and the API show: a rule id, an
+exact amount in integer yuan, the policy clause, a bilingual explanation and
+the parameter versions the rule read. Plugins create them; core stamps the
+plugin name and version.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .text import Text
+
+if TYPE_CHECKING:
+    from .activities import Activity
+
+__all__ = ["ERROR_RULE", "Outcome", "ParamValue"]
+
+#: The rule id of an outcome core makes when a plugin raised.
+ERROR_RULE = "ERROR"
+
+
+class ParamValue(NamedTuple):
+    """A parameter value as read for an evaluation: which version, from when."""
+
+    key: str
+    value: Any
+    effective_from: date
+    #: The database id of the version; ``None`` for an unstored value
+    #: (shipped defaults used from plain Python, or a what-if override).
+    version_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": _json_value(self.value),
+            "effective_from": self.effective_from.isoformat(),
+            "version_id": self.version_id,
+        }
+
+
+def _json_value(value: Any) -> Any:
+    # Decimal parameters travel as strings so no float ever appears.
+    if isinstance(value, (int, str, bool, list)) or value is None:
+        return value
+    return str(value)
+
+
+class Outcome:
+    """One plugin's decision about one activity.
+
+    ``amount`` is integer yuan (``0`` when nothing is due, and the
+    explanation says why). The explanation is ``subject`` (what the activity
+    is, e.g. ``national standard GB/T 1-2023 (rank 1)``, optional) followed by
+    ``explanation`` (the rule, the amount, the parameter version). ``dedup_key`` marks a one-time reward (the same
+    organisation and standard, the same organisation and committee): core
+    uses it to find what was already paid. ``details`` holds machine-readable
+    facts for the register (``reason`` of a zero amount, ``paid_with`` of a
+    repeat, ``upper_bound`` of a cap).
+    """
+
+    __slots__ = (
+        "activity",
+        "rule",
+        "amount",
+        "clause",
+        "subject_zh",
+        "subject_en",
+        "reason_zh",
+        "reason_en",
+        "parameters",
+        "status",
+        "dedup_key",
+        "details",
+        "plugin",
+        "plugin_version",
+    )
+
+    def __init__(
+        self,
+        activity: Activity,
+        rule: str,
+        amount: int,
+        clause: str,
+        explanation: Text | tuple[str, str],
+        parameters: tuple[ParamValue, ...] = (),
+        *,
+        status: str = "ok",
+        dedup_key: str | None = None,
+        details: dict[str, Any] | None = None,
+        subject: tuple[str, str] = ("", ""),
+    ) -> None:
+        if type(amount) is not int:  # bool and float are refused: money is integer yuan
+            raise TypeError(f"outcome amount must be int yuan, got {type(amount).__name__}")
+        self.activity = activity
+        self.rule = rule
+        self.amount = amount
+        self.clause = clause
+        # Plain strings rather than a Text, joined when read: a batch makes
+        # 100,000 outcomes and most explanations are read later, if at all.
+        self.subject_zh, self.subject_en = subject
+        self.reason_zh, self.reason_en = explanation
+        self.parameters = parameters
+        self.status = status
+        self.dedup_key = dedup_key
+        self.details = details
+        self.plugin: str | None = None
+        self.plugin_version: str | None = None
+
+    @property
+    def explanation_zh(self) -> str:
+        return self.subject_zh + self.reason_zh
+
+    @property
+    def explanation_en(self) -> str:
+        return self.subject_en + self.reason_en
+
+    @property
+    def explanation(self) -> Text:
+        """The explanation in Chinese and English (``subject`` + the reason)."""
+        return Text(self.subject_zh + self.reason_zh, self.subject_en + self.reason_en)
+
+    def to_json(self) -> dict[str, Any]:
+        """The outcome in the interchange format of ``stdpolicy evaluate``."""
+        data: dict[str, Any] = {
+            "plugin": self.plugin,
+            "plugin_version": self.plugin_version,
+            "rule": self.rule,
+            "amount": self.amount,
+            "clause": self.clause,
+            "explanation": {"zh": self.explanation_zh, "en": self.explanation_en},
+            "parameters": [p.to_json() for p in self.parameters],
+        }
+        if self.status != "ok":
+            data["status"] = self.status
+        if self.details:
+            data["details"] = self.details
+        return data
+
+    def __repr__(self) -> str:
+        return f"<Outcome {self.plugin}:{self.rule} {self.amount} for {self.activity.ref!r}>"

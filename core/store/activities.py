@@ -1,0 +1,322 @@
+"""Storing activities and their outcomes; re-evaluating stored ones.
+
+These functions add to the current transaction and never commit: the caller
+(a CLI command, an admin view) commits once, so an import is stored whole or
+not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from ..activities import Activity, ValidationReport
+from ..db import db, utcnow
+from ..evaluation import EvaluationContext, EvaluationResult
+from ..models import ActivityRecord, Department, EvaluationRun, Organisation, OutcomeRecord
+from ..outcomes import Outcome
+from ..registry import Registry
+from .audit import audit
+from .departments import active_plugins, enabled_plugins
+from .history import StoredHistory
+from .parameters import resolver
+
+__all__ = [
+    "ImportResult",
+    "ReevaluationResult",
+    "evaluation_context",
+    "fingerprint",
+    "import_records",
+    "reevaluate",
+    "to_activity",
+]
+
+_CHUNK = 500
+
+
+@dataclass
+class ImportResult:
+    """What an import validated, stored and skipped."""
+
+    report: ValidationReport
+    stored: list[Activity] = field(default_factory=list)
+    #: Valid records not stored: (activity, why) — already stored, or repeated in the file.
+    skipped: list[tuple[Activity, str]] = field(default_factory=list)
+    run: EvaluationRun | None = None
+    result: EvaluationResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.report.invalid
+
+
+@dataclass
+class ReevaluationResult:
+    run: EvaluationRun
+    activities: int
+    changed: int
+    unchanged: int
+
+
+def fingerprint(activity: Activity) -> str:
+    """SHA-256 of the canonical record: kind, date, credit code, source id, fields."""
+    source_id = None if activity.ref.startswith("#") else activity.ref
+    payload = json.dumps(
+        [activity.kind, activity.date.isoformat(), activity.credit_code, source_id, activity.fields],
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def evaluation_context(registry: Registry, department: Department | None = None) -> tuple[EvaluationContext, list[str] | None]:
+    """The context and plugins for evaluating against the database.
+
+    With a department, only the plugins it enabled; without, every loaded plugin.
+    """
+    context = EvaluationContext(
+        parameters=resolver(registry),
+        history=StoredHistory(),
+        department=department.code if department is not None else None,
+    )
+    plugins = sorted(enabled_plugins(department)) if department is not None else None
+    return context, plugins
+
+
+def import_records(
+    registry: Registry,
+    records: Iterable[Any],
+    *,
+    source: str,
+    actor: str,
+    department: Department | None = None,
+) -> ImportResult:
+    """Validate every record; if all are valid, store the new ones and their outcomes.
+
+    Nothing is added when any record is invalid. A record already stored
+    (same fingerprint), or repeated within the input, is skipped. The new
+    activities are evaluated by the plugins some department has enabled, and
+    the outcomes are stored under one ``EvaluationRun``.
+    """
+    parameters = resolver(registry)
+    report = registry.validate(records, parameters)
+    result = ImportResult(report)
+    if report.invalid:
+        return result
+
+    prints: dict[str, Activity] = {}
+    for activity in report.valid:
+        fp = fingerprint(activity)
+        if fp in prints:
+            result.skipped.append((activity, f"same record as {prints[fp].ref}"))
+        else:
+            prints[fp] = activity
+    already = _existing_fingerprints(list(prints))
+    new: list[tuple[str, Activity]] = []
+    for fp, activity in prints.items():
+        if fp in already:
+            result.skipped.append((activity, "already stored"))
+        else:
+            new.append((fp, activity))
+
+    if new:
+        organisations = _organisations([a for _, a in new])
+        now = utcnow()
+        records: list[tuple[ActivityRecord, Activity]] = []
+        for fp, activity in new:
+            kind = registry.kinds[activity.kind]
+            subject = activity.fields.get(kind.subject_field) if kind.subject_field else None
+            record = ActivityRecord(
+                kind=activity.kind, organisation_id=organisations[activity.credit_code].id, date=activity.date,
+                fields=activity.fields, subject=str(subject)[:200] if subject is not None else None,
+                external_id=None if activity.ref.startswith("#") else activity.ref, fingerprint=fp,
+                source=source[:300], department_id=department.id if department is not None else None,
+                created_at=now, created_by=actor,
+            )
+            db.session.add(record)
+            records.append((record, activity))
+        db.session.flush()
+        for record, activity in records:
+            activity.stored_id = record.id
+        result.stored = [a for _, a in new]
+
+        plugins = active_plugins(registry)
+        run = _start_run("import", actor, plugins)
+        context = EvaluationContext(parameters=parameters, history=StoredHistory(),
+                                    department=department.code if department is not None else None)
+        result.result = registry.evaluate(result.stored, context, plugins=plugins)
+        run.activities = len(result.stored)
+        run.outcomes_added = _store_outcomes(run, result.result.outcomes)
+        run.finished_at = utcnow()
+        result.run = run
+
+    audit(
+        "activities.import", actor, source[:300], department=department,
+        after={"stored": len(result.stored), "skipped": len(result.skipped), "run": result.run.id if result.run else None},
+    )
+    return result
+
+
+def _existing_fingerprints(prints: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(prints), _CHUNK):
+        found.update(db.session.scalars(
+            select(ActivityRecord.fingerprint).where(ActivityRecord.fingerprint.in_(prints[start:start + _CHUNK]))
+        ))
+    return found
+
+
+def _organisations(activities: Sequence[Activity]) -> dict[str, Organisation]:
+    """The organisation of each credit code, created when new; a missing name is filled in."""
+    names: dict[str, str | None] = {}
+    for activity in activities:
+        if activity.organisation or activity.credit_code not in names:
+            names[activity.credit_code] = activity.organisation or names.get(activity.credit_code)
+    codes = list(names)
+    found: dict[str, Organisation] = {}
+    for start in range(0, len(codes), _CHUNK):
+        for org in db.session.scalars(select(Organisation).where(Organisation.credit_code.in_(codes[start:start + _CHUNK]))):
+            found[org.credit_code] = org
+    for code, name in names.items():
+        org = found.get(code)
+        if org is None:
+            org = found[code] = Organisation(credit_code=code, name=name, region_code=code[2:8])
+            db.session.add(org)
+        elif not org.name and name:
+            org.name = name
+    db.session.flush()
+    return found
+
+
+def _start_run(trigger: str, actor: str, plugins: list[str], since: date | None = None) -> EvaluationRun:
+    run = EvaluationRun(trigger=trigger, actor=actor, plugins=plugins, since=since, started_at=utcnow())
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def _outcome_row(outcome: Outcome, run_id: int, now: Any) -> dict[str, Any]:
+    return {
+        "activity_id": outcome.activity.stored_id,
+        "run_id": run_id,
+        "plugin": outcome.plugin,
+        "plugin_version": outcome.plugin_version,
+        "rule": outcome.rule,
+        "amount": outcome.amount,
+        "clause": outcome.clause,
+        "explanation_zh": outcome.explanation_zh,
+        "explanation_en": outcome.explanation_en,
+        "parameters": [p.to_json() for p in outcome.parameters],
+        "status": outcome.status,
+        "dedup_key": outcome.dedup_key,
+        "details": outcome.details,
+        "computed_at": now,
+    }
+
+
+def _store_outcomes(run: EvaluationRun, outcomes: Sequence[Outcome]) -> int:
+    now = utcnow()
+    rows = [_outcome_row(o, run.id, now) for o in outcomes]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(OutcomeRecord), rows[start:start + 5000])
+    return len(rows)
+
+
+def to_activity(record: ActivityRecord, credit_code: str | None = None, organisation: str | None = None) -> Activity:
+    """A stored activity as the ``Activity`` plugins evaluate."""
+    return Activity(
+        record.kind, record.date, credit_code or record.organisation.credit_code, dict(record.fields),
+        ref=record.ref, organisation=organisation, stored_id=record.id,
+    )
+
+
+_SIGNATURE_FIELDS = ("plugin_version", "rule", "amount", "clause", "explanation_zh", "explanation_en",
+                     "parameters", "status", "dedup_key", "details")
+
+
+def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> ReevaluationResult:
+    """Recompute the stored outcomes of activities dated on or after ``since`` (all if ``None``).
+
+    Uses the parameters and enablements as they are now. Where an activity's
+    outcomes from a plugin differ from the current ones, the current ones are
+    marked superseded (when, and by which run) and the new ones added;
+    outcomes that come out the same are left as they are. Outcomes of a
+    plugin no department enables any more are superseded without a successor.
+    """
+    plugins = active_plugins(registry)
+    run = _start_run("reevaluate", actor, plugins, since)
+    query = (
+        select(ActivityRecord, Organisation.credit_code, Organisation.name)
+        .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
+        .order_by(ActivityRecord.date, ActivityRecord.id)
+    )
+    if since is not None:
+        query = query.where(ActivityRecord.date >= since)
+    activities = [
+        to_activity(record, code, name)
+        for record, code, name in db.session.execute(query)
+        if record.kind in registry.kinds  # kinds of an uninstalled plugin stay as they were
+    ]
+    context = EvaluationContext(
+        parameters=resolver(registry),
+        history=StoredHistory(before=since, everything_reevaluated=since is None),
+    )
+    result = registry.evaluate(activities, context, plugins=plugins)
+    now = utcnow()
+
+    new: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+    for outcome in result.outcomes:
+        new[outcome.activity.stored_id, outcome.plugin].append(_outcome_row(outcome, run.id, now))
+
+    current_query = select(OutcomeRecord).where(OutcomeRecord.superseded_at.is_(None))
+    if since is not None:
+        current_query = current_query.join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id).where(
+            ActivityRecord.date >= since
+        )
+    evaluated_ids = {a.stored_id for a in activities}
+    current: dict[tuple[int, str], list[OutcomeRecord]] = defaultdict(list)
+    for row in db.session.scalars(current_query):
+        if row.activity_id in evaluated_ids:
+            current[row.activity_id, row.plugin].append(row)
+
+    superseded_ids: list[int] = []
+    added: list[dict[str, Any]] = []
+    changed_activities: set[int] = set()
+    for key in set(new) | set(current):
+        old_rows, new_rows = current.get(key, []), new.get(key, [])
+        if _signatures(old_rows) == _signatures(new_rows):
+            continue
+        superseded_ids.extend(row.id for row in old_rows)
+        added.extend(new_rows)
+        changed_activities.add(key[0])
+    for start in range(0, len(superseded_ids), _CHUNK):
+        db.session.execute(
+            update(OutcomeRecord)
+            .where(OutcomeRecord.id.in_(superseded_ids[start:start + _CHUNK]))
+            .values(superseded_at=now, superseded_by_run_id=run.id)
+        )
+    for start in range(0, len(added), 5000):
+        db.session.execute(insert(OutcomeRecord), added[start:start + 5000])
+    db.session.expire_all()
+
+    run.activities = len(activities)
+    run.outcomes_added = len(added)
+    run.outcomes_superseded = len(superseded_ids)
+    run.finished_at = utcnow()
+    audit("outcomes.reevaluate", actor, f"since {since.isoformat()}" if since else "all activities",
+          after={"run": run.id, "activities": len(activities), "changed": len(changed_activities),
+                 "superseded": len(superseded_ids), "added": len(added), "plugins": plugins})
+    return ReevaluationResult(run, len(activities), len(changed_activities), len(activities) - len(changed_activities))
+
+
+def _signatures(rows: Iterable[OutcomeRecord | dict[str, Any]]) -> list[str]:
+    def signature(row: OutcomeRecord | dict[str, Any]) -> str:
+        get = row.get if isinstance(row, dict) else (lambda name: getattr(row, name))
+        return json.dumps([get(name) for name in _SIGNATURE_FIELDS], sort_keys=True, default=str, ensure_ascii=False)
+    return sorted(signature(row) for row in rows)

@@ -1,0 +1,173 @@
+"""The four activity kinds of 三(二) and how their fields are validated.
+
+Core adds the common fields (``id``, ``kind``, ``date``, ``credit_code``,
+``organisation``); these schemas hold each kind's own. What they load is
+what the rules read: a canonical standard number, the standard's level
+(inferred from the number when not given, and checked against it when given),
+a canonical committee code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from core import Bilingual, Money, validation_parameters
+from core.standards import LEVELS, LEVEL_NAMES, InvalidStandardNumber, StandardNumber, parse
+
+__all__ = [
+    "CommitteeCode",
+    "InnovationAwardSchema",
+    "PilotProjectSchema",
+    "StandardDraftingSchema",
+    "TcSecretariatSchema",
+    "committee_level_of",
+]
+
+COMMITTEE_LEVELS = ("international", "national", "provincial")
+AWARDS = ("first", "second", "third", "organization")
+PILOT_LEVELS = ("national", "provincial")
+
+
+class _StandardCode(fields.String):
+    """A standard number, loaded as a parsed ``StandardNumber``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> StandardNumber:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parse(text)
+        except InvalidStandardNumber as exc:
+            raise ValidationError(Bilingual.of(exc.text)) from None
+
+
+class StandardDraftingSchema(Schema):
+    """``standard_drafting``: an organisation drafted a standard that was published.
+
+    The activity's date is the standard's publication date. ``rank`` is the
+    organisation's place among the drafting units (1 = leading drafter);
+    ``revision`` is true when the standard revises an earlier edition.
+    """
+
+    standard_code = _StandardCode(required=True)
+    level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
+    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    revision = fields.Boolean(load_default=False)
+    title = fields.String(load_default=None, validate=validate.Length(max=300))
+
+    @post_load
+    def _settle_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        number: StandardNumber = data["standard_code"]
+        declared = data.get("level")
+        if declared is None:
+            data["level"] = number.level
+            data["level_basis"] = "inferred"
+        elif declared not in number.allowed_levels:
+            raise ValidationError(Bilingual(
+                f"级别“{LEVEL_NAMES[declared].zh}”与标准编号 {number.code} 不符(编号显示为{LEVEL_NAMES[number.level].zh})",
+                f"level {declared!r} contradicts the number {number.code}, which is a {LEVEL_NAMES[number.level].en}",
+            ), field_name="level")
+        else:
+            data["level_basis"] = "inferred" if declared == number.level else "declared"
+        data["standard_code"] = number.code
+        return data
+
+
+# -- technical committees -------------------------------------------------------
+
+# A committee or a sub-committee: working groups have convenors, not secretariats.
+_COMMITTEE = re.compile(r"^(?:SAC|ISO|IEC|ISO/IEC|ITU-[TRD]|[A-Z]{2,6})[/ ](?:TC|JTC|SG) \d+(?:/SC \d+)?$")
+
+
+class CommitteeCode(fields.String):
+    """A technical committee number, canonical (``SAC/TC 548``, ``ISO/TC 207/SC 7``).
+
+    National committees are ``SAC/TC n`` (sub-committees ``SAC/TC n/SC m``);
+    international ones ISO, IEC or ITU committees. Zhejiang's provincial
+    committees have no settled numbering (domain-facts.md ``?``), so any other
+    well-formed code is taken to be provincial.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        canonical = unicodedata.normalize("NFKC", text).upper()
+        canonical = " ".join(canonical.split())
+        canonical = re.sub(r"\s*/\s*", "/", canonical)
+        canonical = re.sub(r"(?<![A-Z])(TC|SC|WG|SG|JTC)\s*(\d+)", r"\1 \2", canonical)
+        canonical = re.sub(r"^(SAC|ISO|IEC)\s+TC", r"\1/TC", canonical)
+        if not _COMMITTEE.match(canonical):
+            raise ValidationError(Bilingual(
+                f"无法识别的技术委员会编号 {text}(应如 SAC/TC 548、ISO/TC 207/SC 7)",
+                f"unrecognised committee number {text} (e.g. SAC/TC 548, ISO/TC 207/SC 7)",
+            ))
+        return canonical
+
+
+def committee_level_of(code: str) -> str:
+    """The level a canonical committee code shows."""
+    if code.startswith(("ISO", "IEC", "ITU")):
+        return "international"
+    if code.startswith("SAC/"):
+        return "national"
+    return "provincial"
+
+
+class TcSecretariatSchema(Schema):
+    """``tc_secretariat``: an organisation took on a TC/SC secretariat."""
+
+    committee_code = CommitteeCode(required=True)
+    committee_level = fields.String(required=True, validate=validate.OneOf(COMMITTEE_LEVELS))
+    committee_name = fields.String(load_default=None, validate=validate.Length(max=300))
+
+    @post_load
+    def _check_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        shown = committee_level_of(data["committee_code"])
+        if shown != data["committee_level"]:
+            names = {"international": ("国际", "an international"), "national": ("全国", "a national"), "provincial": ("省级", "a provincial")}
+            raise ValidationError(Bilingual(
+                f"级别“{names[data['committee_level']][0]}”与编号 {data['committee_code']} 不符(编号显示为{names[shown][0]}技术委员会)",
+                f"level {data['committee_level']!r} contradicts {data['committee_code']}, {names[shown][1]} committee",
+            ), field_name="committee_level")
+        return data
+
+
+# -- awards and pilots ----------------------------------------------------------
+
+class InnovationAwardSchema(Schema):
+    """``innovation_award``: the China Standard Innovation Contribution Award.
+
+    ``project`` (the awarded standard project) is optional; when given, the
+    same organisation and project is rewarded once.
+    """
+
+    award = fields.String(required=True, validate=validate.OneOf(AWARDS))
+    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+
+
+class PilotProjectSchema(Schema):
+    """``pilot_project``: a standardisation pilot or demonstration project.
+
+    ``granted_amount`` (integer yuan) is what was actually granted on
+    assessment; it may not exceed the cap in force on the activity's date.
+    """
+
+    pilot_level = fields.String(required=True, validate=validate.OneOf(PILOT_LEVELS))
+    accepted = fields.Boolean(required=True)
+    granted_amount = Money(load_default=None)
+    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+
+    @post_load
+    def _check_cap(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        granted = data.get("granted_amount")
+        parameters = validation_parameters()
+        if granted is None or parameters is None:
+            return data
+        cap = parameters.value(f"reward_tiers.pilot_cap.{data['pilot_level']}", data["date"])
+        if cap is not None and granted > cap.value:
+            raise ValidationError(Bilingual(
+                f"核定金额 {granted:,} 元超过该日有效的上限 {cap.value:,} 元",
+                f"the granted amount ¥{granted:,} exceeds the cap ¥{cap.value:,} in force on that date",
+            ), field_name="granted_amount")
+        return data

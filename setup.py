@@ -1,0 +1,61 @@
+"""stdpolicy: Jiaxing's 2022 standards-city policy as rules that run."""
+
+from setuptools import setup
+
+setup(
+    name="stdpolicy",
+    version="0.1.0",
+    description="Plugin-based rules library and admin for Jiaxing's 2022 standardisation policy",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    # Listed one by one: the top-level names are generic, nothing else is swept in.
+    packages=[
+        "core",
+        "core.cli",
+        "core.store",
+        "plugins",
+        "plugins.reward_tiers",
+        "webadmin",
+        "migrations",
+    ],
+    package_data={
+        "core": ["data/*.yaml"],
+        "plugins.reward_tiers": ["*.yaml"],
+        "migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
+        "webadmin": ["templates/*.html", "templates/*/*.html", "static/*", "translations/*/LC_MESSAGES/*"],
+    },
+    install_requires=[
+        "flask>=3.0",
+        "flask-sqlalchemy>=3.1",
+        "sqlalchemy>=2.0",
+        "flask-migrate>=4.0",
+        "alembic>=1.13",
+        "pluggy>=1.7",
+        "marshmallow>=4.0,<5",
+        "wtforms>=3.1",
+        "flask-wtf>=1.2",
+        "flask-login>=0.6.3",
+        "flask-babel>=4.0",
+        "python-stdnum>=1.20",
+        "pyyaml>=6.0",
+        "click>=8.1",
+        "openpyxl>=3.1",
+    ],
+    extras_require={
+        "postgres": ["psycopg[binary]>=3.1"],
+        "server": ["gunicorn>=22"],
+        "test": [
+            "pytest>=8",
+            "psycopg[binary]>=3.1",
+            "playwright>=1.45",
+            "gunicorn>=22",
+        ],
+    },
+    entry_points={
+        "console_scripts": ["stdpolicy = webadmin.cli:main"],
+        "stdpolicy.plugins": [
+            "reward_tiers = plugins.reward_tiers",
+        ],
+    },
+)
