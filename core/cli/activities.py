@@ -52,7 +52,7 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str) -> 
     report = registry.validate(records, context.parameters)
     result = registry.evaluate(report.valid, context, plugins=plugins)
     if fmt == "json":
-        write_results(report, result, click.get_text_stream("stdout"))
+        write_results(report, result, sys.stdout)
     else:
         _print_table(report, result, lang)
     sys.exit(1 if report.invalid else 0)

@@ -1,0 +1,158 @@
+"""Shared fixtures: a fresh, migrated database per test, on SQLite or PostgreSQL.
+
+Without ``STDPOLICY_DATABASE_URL`` every test gets its own SQLite file, a
+copy of one migrated at the start of the session. With it set to a
+PostgreSQL URL, every test gets its own database created from a migrated
+template database (``CREATE DATABASE … TEMPLATE …``), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from core.app import MIGRATIONS_DIR
+from core.db import db
+
+BASE_URL = os.environ.get("STDPOLICY_DATABASE_URL")
+IS_POSTGRES = bool(BASE_URL) and make_url(BASE_URL).get_backend_name() == "postgresql"
+
+# Keep the admin's generated secret and any SQLite default out of the checkout.
+os.environ.setdefault("STDPOLICY_SECRET_KEY", "test-secret-key-not-for-production")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"stdpolicy database: {'PostgreSQL ' + make_url(BASE_URL).render_as_string(hide_password=True) if IS_POSTGRES else 'SQLite (a file per test)'}"
+
+
+def _make_app(database_url: str, instance: Path, **config: object) -> Flask:
+    from webadmin import create_app
+
+    os.environ["STDPOLICY_INSTANCE_PATH"] = str(instance)
+    return create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        **config,
+    })
+
+
+class _Postgres:
+    """Creates and drops per-test databases on the server of ``BASE_URL``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.prefix = f"stdpolicy_test_{uuid.uuid4().hex[:8]}"
+        self.template = f"{self.prefix}_template"
+        self._counter = itertools.count(1)
+
+    def _admin(self):
+        import psycopg
+
+        admin_url = self.url.set(drivername="postgresql", database="postgres")
+        return psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True)
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def next_name(self) -> str:
+        return f"{self.prefix}_{next(self._counter)}"
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """A database migrated to head once per session: (SQLite path or template name, helper)."""
+    instance = tmp_path_factory.mktemp("instance-template")
+    if IS_POSTGRES:
+        pg = _Postgres(BASE_URL)
+        url = pg.create(pg.template)
+        app = _make_app(url, instance)
+        with app.app_context():
+            upgrade(directory=MIGRATIONS_DIR)
+            db.engine.dispose()
+        yield pg.template, pg
+        pg.drop(pg.template)
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite"
+        app = _make_app(f"sqlite:///{path}", instance)
+        with app.app_context():
+            upgrade(directory=MIGRATIONS_DIR)
+            db.engine.dispose()
+        yield str(path), None
+
+
+@pytest.fixture
+def database_url(_template: tuple[str, object], tmp_path: Path) -> Iterator[str]:
+    """A fresh database migrated to head, for this test only."""
+    template, pg = _template
+    if pg is not None:
+        name = pg.next_name()  # type: ignore[attr-defined]
+        url = pg.create(name, template)  # type: ignore[attr-defined]
+        yield url
+        pg.drop(name)  # type: ignore[attr-defined]
+    else:
+        path = tmp_path / "stdpolicy.sqlite"
+        shutil.copy(template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def bare_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The admin application on a migrated, empty database."""
+    app = _make_app(database_url, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(bare_app: Flask) -> Flask:
+    """The admin application after what ``stdpolicy init`` seeds: parameter defaults, departments."""
+    from core.app import get_registry
+    from core.store import ensure_departments, load_defaults
+
+    with bare_app.app_context():
+        registry = get_registry()
+        load_defaults(registry)
+        ensure_departments(registry)
+        db.session.commit()
+    return bare_app
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def registry():
+    """The plugins discovered from entry points, without any database."""
+    from core import load_registry
+
+    return load_registry()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: end-to-end test in a real headless Chromium")
