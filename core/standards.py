@@ -123,7 +123,9 @@ _ADOPTION = re.compile(r"\s*\(\s*(?P<source>[^()]+?)\s*,\s*(?P<degree>IDT|MOD|NE
 _SPACED_SLASH = re.compile(r"\s*/\s*")
 _SPACED_LETTERS = re.compile(r"^(?:[A-Z] )+[A-Z](?=[/ ]|\d)")
 _SPACED_DASH = re.compile(r"(?<=\d)\s*-\s*(?=\d)")
-_MISSING_SPACE = re.compile(r"^(?P<prefix>(?:ISO|IEC)(?:/[A-Z]+)*|[A-Z]{1,4}\d{0,6}(?:/[A-Z]{1,5})*/?)\s*(?P<rest>\d)")
+# Only a local code carries digits (the region: DB33, DB5323); any other code
+# ends at its last letter, so "GB18613-2020" is "GB 18613-2020", not "GB1861 3-2020".
+_MISSING_SPACE = re.compile(r"^(?P<prefix>(?:ISO|IEC)(?:/[A-Z]+)*|(?:DB\d{0,6}|[A-Z]{1,4})(?:/[A-Z]{1,5})*/?)\s*(?P<rest>\d)")
 
 _NUM = r"\d+(?:\.\d+)*"
 _YEAR = r"(?P<year>\d{4}|\d{2})"
