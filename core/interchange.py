@@ -116,7 +116,7 @@ def _convert(field: mfields.Field | None, cell: str) -> Any:
         return True if lowered in _TRUE else False if lowered in _FALSE else cell
     if isinstance(field, (mfields.Integer, Money)):
         digits = cell.replace(",", "")
-        if digits.lstrip("-").isdigit():
+        if digits.lstrip("-").isdecimal():
             return int(digits)
     return cell
 

@@ -141,11 +141,11 @@ class Money(fields.Field):
             raise self.make_error("invalid")
         if isinstance(value, int):
             amount = value
-        elif isinstance(value, str) and value.strip().replace(",", "").isdigit():
+        elif isinstance(value, str) and value.strip().replace(",", "").isdecimal():
             amount = int(value.strip().replace(",", ""))
         elif isinstance(value, Decimal) and value == value.to_integral_value():
             amount = int(value)
-        elif isinstance(value, str) and value.strip().startswith("-") and value.strip()[1:].replace(",", "").isdigit():
+        elif isinstance(value, str) and value.strip().startswith("-") and value.strip()[1:].replace(",", "").isdecimal():
             raise self.make_error("negative")
         else:
             raise self.make_error("invalid")
@@ -164,7 +164,7 @@ class _StrictInteger(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
             value = int(value.strip())
         return super()._deserialize(value, attr, data, **kwargs)
 
