@@ -44,6 +44,21 @@ _PARAMETER_KEYS = {"key", "label", "unit", "type", "clause", "values", "descript
 _VALUE_KEYS = {"from", "value", "clause", "document"}
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML in which an impossible date (``2022-13-01``) stays a string,
+    so the error names the parameter instead of escaping from the YAML parser."""
+
+
+def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 # --------------------------------------------------------------------------
 # Declarations from YAML
 # --------------------------------------------------------------------------
@@ -73,7 +88,7 @@ def load_parameter_file(source: str | Path, package: str | None = None) -> list[
     else:
         text = Path(source).read_text(encoding="utf-8")
         where = str(source)
-    data = yaml.safe_load(text) or {}
+    data = yaml.load(text, Loader=_Loader) or {}
     document = data.get("document")
     declarations = []
     for i, item in enumerate(data.get("parameters") or []):
