@@ -41,6 +41,10 @@ def _make_app(database_url: str, instance: Path, **config: object) -> Flask:
     return create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Tests of CSRF itself switch it back on (fixture `csrf`).
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
         **config,
     })
 
@@ -144,6 +148,56 @@ def client(app: Flask):
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+PASSWORD = "correct-horse-battery-1"
+
+#: username → (role, department code) created by the `users` fixture.
+TEST_USERS = {
+    "city": ("city_admin", "market_regulation"),
+    "mr_admin": ("dept_admin", "market_regulation"),
+    "mr_viewer": ("dept_viewer", "market_regulation"),
+    "ca_admin": ("dept_admin", "civil_affairs"),
+    "ca_viewer": ("dept_viewer", "civil_affairs"),
+}
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, int]:
+    """One user of each role (see ``TEST_USERS``), password ``PASSWORD``; name → id."""
+    from core.store import find_department
+    from webadmin.models import User
+
+    ids = {}
+    with app.app_context():
+        for name, (role, department) in TEST_USERS.items():
+            user = User(username=name, role=role, department_id=find_department(department).id, created_by="tests")
+            user.set_password(PASSWORD)
+            db.session.add(user)
+            db.session.flush()
+            ids[name] = user.id
+        db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def login(client, users):
+    """``login("mr_admin")`` logs the test client in as that user."""
+
+    def do(username: str, password: str = PASSWORD):
+        response = client.post("/login", data={"username": username, "password": password})
+        assert response.status_code == 302, f"login as {username} failed: {response.status_code}"
+        return response
+
+    return do
+
+
+@pytest.fixture
+def csrf(app: Flask):
+    """CSRF protection on, as in production (it is off for the other tests)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
 
 
 @pytest.fixture

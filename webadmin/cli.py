@@ -1,10 +1,23 @@
-"""The ``stdpolicy`` console script: a Flask CLI group around the admin app."""
+"""The ``stdpolicy`` console script, and the admin's own commands (users, tokens)."""
 
 from __future__ import annotations
 
-from flask.cli import FlaskGroup
+import getpass
+import os
+import sys
 
-__all__ = ["main"]
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from core.cli._common import actor, print_table, resolve_department
+from core.db import db, utcnow
+from core.store import audit
+
+from .models import ROLES, ApiToken, User
+from .security import hash_token, new_password, new_token
+
+__all__ = ["main", "tokens_group", "users_group"]
 
 
 def _create_app():
@@ -19,5 +32,102 @@ main = FlaskGroup(
     add_version_option=True,
     load_dotenv=False,
     set_debug_flag=False,
-    help="Jiaxing standards-city policy rules: evaluate, import, parameters, plugins, admin server.",
+    help="Jiaxing standards-city policy as rules: evaluate, import, parameters, plugins, and the admin (run).",
 )
+
+
+@click.group("users")
+def users_group() -> None:
+    """Admin users."""
+
+
+@users_group.command("create")
+@click.argument("name")
+@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
+@click.option("--role", "-r", type=click.Choice(ROLES), required=True)
+@click.option("--password-env", metavar="VAR", help="Read the password from this environment variable.")
+@with_appcontext
+def create_user(name: str, department: str, role: str, password_env: str | None) -> None:
+    """Create user NAME. The password comes from --password-env, a prompt on a
+    terminal, or is generated and printed once."""
+    dept = resolve_department(department)
+    if db.session.scalar(select(User.id).filter_by(username=name)) is not None:
+        click.echo(f"error: user {name!r} exists", err=True)
+        sys.exit(2)
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            click.echo(f"error: ${password_env} is empty", err=True)
+            sys.exit(2)
+        generated = False
+    elif sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        generated = False
+    else:
+        password, generated = new_password(), True
+    if len(password) < 10:
+        click.echo("error: the password needs at least 10 characters", err=True)
+        sys.exit(2)
+    user = User(username=name, role=role, department_id=dept.id, created_by=actor())
+    user.set_password(password)
+    db.session.add(user)
+    audit("user.create", actor(), name, after={"role": role, "department": dept.code}, department=dept)
+    db.session.commit()
+    click.echo(f"created {role} {name!r} in {dept.code}" + (f" with password: {password}" if generated else ""))
+
+
+@users_group.command("list")
+@with_appcontext
+def list_users() -> None:
+    """Every user, their role and department."""
+    rows = [[u.username, u.role, u.department.code if u.department else "", "yes" if u.active else "no"]
+            for u in db.session.scalars(select(User).order_by(User.username))]
+    print_table(["user", "role", "department", "active"], rows)
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens of departments (for /api/evaluate and /api/plugins)."""
+
+
+@tokens_group.command("create")
+@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+@with_appcontext
+def create_token(department: str, name: str) -> None:
+    """Issue a token for a department; it is printed once and stored hashed."""
+    dept = resolve_department(department)
+    token = new_token()
+    row = ApiToken(department_id=dept.id, name=name, token_hash=hash_token(token), prefix=token[:10], created_by=actor())
+    db.session.add(row)
+    db.session.flush()
+    audit("token.create", actor(), f"{dept.code}/{name}", after={"id": row.id, "prefix": row.prefix}, department=dept)
+    db.session.commit()
+    click.echo(f"token #{row.id} for {dept.code} ({name}); shown once, keep it secret:")
+    click.echo(token)
+
+
+@tokens_group.command("list")
+@with_appcontext
+def list_tokens() -> None:
+    rows = [[f"#{t.id}", t.department.code, t.name, t.prefix + "…", t.created_at.strftime("%Y-%m-%d"),
+             t.revoked_at.strftime("%Y-%m-%d") if t.revoked_at else ""]
+            for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id))]
+    print_table(["id", "department", "name", "prefix", "created", "revoked"], rows)
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token(token_id: int) -> None:
+    """Revoke token TOKEN_ID (kept, no longer accepted)."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        click.echo(f"error: no token #{token_id}", err=True)
+        sys.exit(2)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit("token.revoke", actor(), f"{row.department.code}/{row.name}", before={"revoked": False},
+              after={"revoked": True, "id": row.id}, department=row.department)
+        db.session.commit()
+    click.echo(f"token #{token_id} revoked")

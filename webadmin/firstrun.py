@@ -1,0 +1,49 @@
+"""What ``stdpolicy init`` does for the admin: a secret key and a first administrator.
+
+The first city administrator's password comes from
+``STDPOLICY_ADMIN_PASSWORD``; failing that a random one is generated and
+printed once. ``init`` never asks for input.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import select
+
+from core.db import db
+from core.store import audit, find_department
+
+from .models import User
+from .security import ensure_secret_key_file, new_password
+
+__all__ = ["FIRST_ADMIN", "first_run"]
+
+FIRST_ADMIN = "admin"
+
+
+def first_run(app: Flask, echo: Callable[[str], None]) -> None:
+    if not os.environ.get("STDPOLICY_SECRET_KEY"):
+        path, created = ensure_secret_key_file(app)
+        echo(f"secret key {'written to' if created else 'kept in'} {path} (mode 0600)")
+    if db.session.scalar(select(User.id).filter_by(role="city_admin").limit(1)) is not None:
+        return
+    name = os.environ.get("STDPOLICY_ADMIN_USER", FIRST_ADMIN)
+    password = os.environ.get("STDPOLICY_ADMIN_PASSWORD")
+    generated = not password
+    if generated:
+        password = new_password()
+    user = User(username=name, role="city_admin", department_id=find_department("market_regulation").id,
+                created_by="stdpolicy init")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit("user.create", "stdpolicy init", name, after={"role": "city_admin", "department": "market_regulation"})
+    db.session.commit()
+    if generated:
+        echo(f"created city administrator {name!r} with password: {password}")
+        echo("  (shown once; set STDPOLICY_ADMIN_PASSWORD before `stdpolicy init` to choose it)")
+    else:
+        echo(f"created city administrator {name!r} with the password from STDPOLICY_ADMIN_PASSWORD")

@@ -1,0 +1,64 @@
+"""WTForms forms (through Flask-WTF: every form carries a CSRF token).
+
+Labels are lazy gettext strings, so each form renders in the UI language.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from .models import ROLES
+
+__all__ = ["ActionForm", "LoginForm", "PasswordForm", "TokenForm", "UserForm"]
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    next = HiddenField()
+    submit = SubmitField(_l("Log in"))
+
+
+class ActionForm(FlaskForm):
+    """A form with no fields but the CSRF token: a button that changes something."""
+
+    submit = SubmitField()
+
+
+ROLE_LABELS = {
+    "city_admin": _l("City administrator"),
+    "dept_admin": _l("Department administrator"),
+    "dept_viewer": _l("Department viewer"),
+}
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(min=2, max=100),
+        Regexp(r"^[\w.@-]+$", message=_l("Letters, digits, and . @ - _ only.")),
+    ])
+    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    department = SelectField(_l("Department"), validators=[Optional()])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, message=_l("At least 10 characters."))])
+    confirm = PasswordField(_l("Repeat password"), validators=[EqualTo("password", message=_l("The passwords differ."))])
+    submit = SubmitField(_l("Create user"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, message=_l("At least 10 characters."))])
+    confirm = PasswordField(_l("Repeat password"), validators=[EqualTo("password", message=_l("The passwords differ."))])
+    submit = SubmitField(_l("Set password"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
+    department = SelectField(_l("Department"))
+    submit = SubmitField(_l("Issue token"))
+
+
+class ActiveForm(FlaskForm):
+    active = BooleanField()
+    submit = SubmitField()

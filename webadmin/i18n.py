@@ -1,0 +1,83 @@
+"""Languages: Chinese (zh_CN) first, English second, through Flask-Babel.
+
+The language is chosen with ``?lang=en`` / ``?lang=zh_CN`` (kept in the
+session and on the user), else the user's saved choice, else Chinese.
+Bilingual data from plugins (labels, explanations) is picked with ``pick``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel, format_datetime, get_locale
+from flask_login import current_user
+
+from core.text import Text, format_yuan_en, format_yuan_zh
+
+__all__ = ["LANGUAGES", "init_app", "is_chinese", "money", "pick"]
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT = "zh_CN"
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
+        return current_user.language
+    return DEFAULT
+
+
+def is_chinese() -> bool:
+    locale = get_locale()
+    return locale is None or locale.language == "zh"
+
+
+def pick(text: Any, zh: str | None = None, en: str | None = None) -> str:
+    """The current language's half of a ``Text``, a ``{"zh", "en"}`` dict, or a zh/en pair."""
+    if isinstance(text, Text):
+        return text.zh if is_chinese() else text.en
+    if isinstance(text, dict):
+        return text.get("zh" if is_chinese() else "en") or text.get("en") or text.get("zh") or ""
+    if zh is not None or en is not None:
+        return (zh if is_chinese() else en) or ""
+    return "" if text is None else str(text)
+
+
+def money(amount: int | Decimal | None) -> str:
+    """``¥1,000,000`` in English; ``¥1,000,000(100万元)`` in Chinese."""
+    if amount is None:
+        return "—"
+    if is_chinese():
+        if amount and amount % 100 == 0 and abs(amount) >= 10000:
+            return f"{format_yuan_en(amount)}({format_yuan_zh(amount)})"
+        return format_yuan_en(amount)
+    return format_yuan_en(amount)
+
+
+def when(value: datetime | date | None) -> str:
+    """A stored UTC time in Beijing time, formatted for the locale."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value.replace(tzinfo=UTC), "yyyy-MM-dd HH:mm")
+    return value.isoformat()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["pick"] = pick
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.globals["pick"] = pick
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["is_chinese"] = is_chinese
