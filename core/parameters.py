@@ -228,7 +228,7 @@ def version_schema(decl: ParameterDeclaration) -> Schema:
     ``effective_from`` (a date), ``reason`` and ``reference`` (non-blank).
     The CLI and the admin both load submissions through it.
     """
-    not_blank = validate.Regexp(r"\S", error="Must not be blank.")
+    not_blank = validate.Regexp(r"\s*\S", error="Must not be blank.")  # match() anchors at the start
     schema_cls = Schema.from_dict(
         {
             "value": value_field(decl),
