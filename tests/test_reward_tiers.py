@@ -1,0 +1,761 @@
+"""Rules R1–R13 of 三(二) (plugins/reward_tiers), through the public API.
+
+Every test goes the way a caller does: ``registry.validate(records)``, then
+``registry.evaluate(report.valid)`` and ``result.for_activity(activity)``.
+Amounts are those of the policy text (shared/policy/README.md):
+
+    对牵头制定(排名第一位,不含修订)并完成国际标准、国家标准、行业(或地方、军用)标准、
+    “浙江制造”“浙江服务”“浙江农产”标准的企业和机构,分别给予100万元、30万元、20万元、20万元奖励,
+    对参与制定(排名第二位至第四位)并完成国际标准、国家标准的企业和机构,分别给予30万元、15万元奖励;
+    对承担组建国际、国家、省级专业标准化技术委员会、分委会秘书处的……分别一次性给予100万元、50万元、20万元的专项补助;
+    对获得中国标准创新贡献奖一、二、三等奖的单位,分别给予100万元、80万元、50万元奖励,获得组织奖的,给予50万元奖励;
+    对通过国家级、省级标准化试点项目验收的单位,分别给予最高30万元、20万元奖励。
+    本意见自2022年8月1日起施行
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from core import (
+    Activity,
+    EvaluationContext,
+    InvalidRecord,
+    ParameterResolver,
+    ParameterVersion,
+    ParamValue,
+    PriorPayment,
+)
+from core.text import format_yuan_en, format_yuan_zh
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+CLAUSE = "三(二)"
+IN_FORCE = date(2022, 8, 1)
+ORG = "913304007429141869"  # a real Jiaxing code (python-stdnum's tests)
+OTHER_ORG = "91330402MA2B3C4D1N"  # built with both check characters (see test_uscc.py)
+DAY = "2023-05-10"
+
+
+# ---------------------------------------------------------------------------
+# Records and helpers
+# ---------------------------------------------------------------------------
+
+def drafting(standard_code: str, rank: int = 1, *, date: str = DAY, org: str = ORG, **extra: Any) -> dict[str, Any]:
+    return {"kind": "standard_drafting", "date": date, "credit_code": org,
+            "standard_code": standard_code, "rank": rank, **extra}
+
+
+def secretariat(committee_code: str, committee_level: str, *, date: str = DAY, org: str = ORG, **extra: Any) -> dict[str, Any]:
+    return {"kind": "tc_secretariat", "date": date, "credit_code": org,
+            "committee_code": committee_code, "committee_level": committee_level, **extra}
+
+
+def award(which: str, *, date: str = DAY, org: str = ORG, **extra: Any) -> dict[str, Any]:
+    return {"kind": "innovation_award", "date": date, "credit_code": org, "award": which, **extra}
+
+
+def pilot(level: str, accepted: bool = True, *, date: str = DAY, org: str = ORG, **extra: Any) -> dict[str, Any]:
+    return {"kind": "pilot_project", "date": date, "credit_code": org,
+            "pilot_level": level, "accepted": accepted, **extra}
+
+
+def run(registry, *records, context: EvaluationContext | None = None):
+    """Validate and evaluate; every record must be valid. Returns (activities, result)."""
+    report = registry.validate(list(records))
+    assert not report.invalid, [item.errors for item in report.invalid]
+    result = registry.evaluate(report.valid, context)
+    assert not result.failures
+    return report.valid, result
+
+
+def outcome_of(result, activity: Activity):
+    outcomes = result.for_activity(activity)
+    assert len(outcomes) == 1, outcomes
+    return outcomes[0]
+
+
+def evaluate_one(registry, record, context: EvaluationContext | None = None):
+    activities, result = run(registry, record, context=context)
+    return outcome_of(result, activities[0])
+
+
+def assert_paid(outcome, rule: str, key: str, amount: int, *, subject: str, since: date = IN_FORCE) -> None:
+    """A paid outcome: rule, exact int amount, clause, and an explanation naming
+    the subject, the amount and the parameter version in both languages."""
+    assert outcome.rule == rule
+    assert type(outcome.amount) is int and outcome.amount == amount
+    assert outcome.clause == CLAUSE
+    assert outcome.status == "ok"
+    assert outcome.plugin == "reward_tiers"
+    assert outcome.parameters == (ParamValue(key, amount, since, None),)
+    zh, en = outcome.explanation
+    for text in (zh, en):
+        assert subject in text
+        assert key in text
+        assert since.isoformat() in text
+        assert rule in text
+        assert CLAUSE in text
+    assert format_yuan_zh(amount) in zh
+    assert format_yuan_en(amount) in en
+    assert HAN.search(zh)
+
+
+def assert_zero(outcome, rule: str, reason: str, *, subject: str, zh: str, en: str) -> None:
+    assert outcome.rule == rule
+    assert type(outcome.amount) is int and outcome.amount == 0
+    assert outcome.clause == CLAUSE
+    assert outcome.details["reason"] == reason
+    assert subject in outcome.explanation_zh and subject in outcome.explanation_en
+    assert zh in outcome.explanation_zh
+    assert en in outcome.explanation_en
+
+
+# ---------------------------------------------------------------------------
+# R1–R4: leading drafter (rank 1, not a revision)
+# ---------------------------------------------------------------------------
+
+LEAD = [
+    # (standard number, declared level, rule, parameter, amount)
+    ("ISO 14067:2018", None, "R1", "lead.international", 1_000_000),
+    ("IEC 62933-5-3:2024", None, "R1", "lead.international", 1_000_000),
+    ("ISO/IEC 27001:2022", "international", "R1", "lead.international", 1_000_000),
+    ("GB/T 32151.31-2023", None, "R2", "lead.national", 300_000),
+    ("GB 16780-2021", None, "R2", "lead.national", 300_000),
+    ("GB/Z 41296-2022", None, "R2", "lead.national", 300_000),
+    ("GB/T 24067-2024 (ISO 14067:2018, MOD)", None, "R2", "lead.national", 300_000),
+    ("JB/T 14001-2023", None, "R3", "lead.industry", 200_000),
+    ("NB/SH/T 6025-2023", None, "R3", "lead.industry", 200_000),
+    ("DB33/T 2512-2022", None, "R3", "lead.local", 200_000),
+    ("DB3304/T 101-2023", "local", "R3", "lead.local", 200_000),
+    ("GJB 9001C-2017", None, "R3", "lead.military", 200_000),
+    ("T/ZZB 2109-2021", None, "R4", "lead.zhejiang_made", 200_000),
+    ("T/ZJFW 12-2023", "zhejiang_service", "R4", "lead.zhejiang_service", 200_000),
+    ("T/ZNZ 3-2023", "zhejiang_agri", "R4", "lead.zhejiang_agri", 200_000),
+]
+
+
+@pytest.mark.parametrize(("number", "level", "rule", "param", "amount"), LEAD, ids=[c[0] for c in LEAD])
+def test_leading_drafter(registry, number, level, rule, param, amount):
+    record = drafting(number, 1, **({"level": level} if level else {}))
+    outcome = evaluate_one(registry, record)
+    code = number.split(" (")[0]
+    assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=code)
+    assert "排名第1" in outcome.explanation_zh and "非修订" in outcome.explanation_zh
+    assert "rank 1" in outcome.explanation_en and "not a revision" in outcome.explanation_en
+    assert outcome.details is None
+
+
+def test_declared_brand_level_is_said_to_be_declared(registry):
+    # No organisation code is known for 浙江服务: the declaration is trusted, and the explanation says so.
+    outcome = evaluate_one(registry, drafting("T/ZJFW 12-2023", 1, level="zhejiang_service"))
+    assert "级别按申报" in outcome.explanation_zh
+    assert "level as declared" in outcome.explanation_en
+    inferred = evaluate_one(registry, drafting("T/ZZB 2109-2021", 1, level="zhejiang_made"))
+    assert "级别按申报" not in inferred.explanation_zh
+    assert "level as declared" not in inferred.explanation_en
+
+
+@pytest.mark.parametrize(
+    ("number", "rule"),
+    [("ISO 14067:2018", "R1"), ("GB/T 32151.31-2023", "R2"), ("DB33/T 2512-2022", "R3"), ("T/ZZB 2109-2021", "R4")],
+    ids=["international", "national", "local", "zhejiang_made"],
+)
+def test_leading_drafter_of_a_revision_gets_nothing(registry, number, rule):
+    outcome = evaluate_one(registry, drafting(number, 1, revision=True))
+    assert_zero(outcome, rule, "revision", subject=number, zh="不含修订", en="revisions excluded")
+    assert "修订" in outcome.explanation_zh and "a revision" in outcome.explanation_en
+    assert outcome.parameters == ()  # nothing was read: the text grants nothing
+    assert outcome.dedup_key is None
+
+
+# ---------------------------------------------------------------------------
+# R5–R6: participation (rank 2–4), international and national only
+# ---------------------------------------------------------------------------
+
+PARTICIPATE = [
+    (number, rank, rule, param, amount)
+    for number, rule, param, amount in [
+        ("ISO 14067:2018", "R5", "participate.international", 300_000),
+        ("GB/T 32151.31-2023", "R6", "participate.national", 150_000),
+    ]
+    for rank in (2, 3, 4)
+]
+
+
+@pytest.mark.parametrize(("number", "rank", "rule", "param", "amount"), PARTICIPATE,
+                         ids=[f"{c[0]}-rank{c[1]}" for c in PARTICIPATE])
+@pytest.mark.parametrize("revision", [False, True], ids=["new", "revision"])
+def test_participation(registry, number, rank, rule, param, amount, revision):
+    # 不含修订 stands in the leading-drafter clause only: a revision is paid at rank 2–4.
+    outcome = evaluate_one(registry, drafting(number, rank, revision=revision))
+    assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=number)
+    assert f"排名第{rank}" in outcome.explanation_zh
+    assert f"rank {rank}" in outcome.explanation_en
+    assert (f"(rank {rank}, a revision)" in outcome.explanation_en) is revision
+    assert (f"(排名第{rank},修订)" in outcome.explanation_zh) is revision
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["JB/T 14001-2023", "DB33/T 2512-2022", "GJB 9001C-2017", "T/ZZB 2109-2021"],
+    ids=["industry", "local", "military", "zhejiang_made"],
+)
+@pytest.mark.parametrize("rank", [2, 4])
+def test_participation_in_other_levels_gets_nothing(registry, number, rank):
+    outcome = evaluate_one(registry, drafting(number, rank))
+    assert_zero(outcome, "R0", "participation_level", subject=number,
+                zh="只奖励国际标准和国家标准", en="international and national standards only")
+    assert outcome.parameters == ()
+
+
+@pytest.mark.parametrize("rank", [5, 6, 20])
+@pytest.mark.parametrize("number", ["ISO 14067:2018", "GB/T 32151.31-2023"], ids=["international", "national"])
+def test_rank_five_and_below_gets_nothing(registry, number, rank):
+    outcome = evaluate_one(registry, drafting(number, rank))
+    assert_zero(outcome, "R0", "rank", subject=number, zh=f"排名第{rank}不予奖励", en=f"rank {rank} gets nothing")
+
+
+@pytest.mark.parametrize(
+    ("number", "rank", "revision", "zh", "en"),
+    [
+        ("T/CAS 290-2023", 1, False, "不奖励团体标准", "rewards no group standard"),
+        ("T/CAS 290-2023", 2, False, "不奖励团体标准", "rewards no group standard"),
+        ("T/CAS 290-2023", 1, True, "不奖励团体标准", "rewards no group standard"),
+        ("Q/JXAB 001-2023", 1, False, "不奖励企业标准", "rewards no enterprise standard"),
+        ("Q/JXAB 001-2023", 3, False, "不奖励企业标准", "rewards no enterprise standard"),
+    ],
+    ids=["group-rank1", "group-rank2", "group-revision", "enterprise-rank1", "enterprise-rank3"],
+)
+def test_group_and_enterprise_standards_get_nothing(registry, number, rank, revision, zh, en):
+    outcome = evaluate_one(registry, drafting(number, rank, revision=revision))
+    assert_zero(outcome, "R0", "level", subject=number, zh=zh, en=en)
+    assert outcome.dedup_key is None
+
+
+# ---------------------------------------------------------------------------
+# R7–R9: secretariats; R10–R11: awards
+# ---------------------------------------------------------------------------
+
+SECRETARIATS = [
+    ("ISO/TC 207/SC 7", "international", "R7", "secretariat.international", 1_000_000),
+    ("ISO/IEC JTC 1/SC 27", "international", "R7", "secretariat.international", 1_000_000),
+    ("IEC/TC 61", "international", "R7", "secretariat.international", 1_000_000),
+    ("SAC/TC 548", "national", "R8", "secretariat.national", 500_000),
+    ("SAC/TC 118/SC 1", "national", "R8", "secretariat.national", 500_000),
+    ("ZJ/TC 12", "provincial", "R9", "secretariat.provincial", 200_000),
+]
+
+
+@pytest.mark.parametrize(("code", "level", "rule", "param", "amount"), SECRETARIATS, ids=[c[0] for c in SECRETARIATS])
+def test_secretariat(registry, code, level, rule, param, amount):
+    outcome = evaluate_one(registry, secretariat(code, level))
+    assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=code)
+    assert "秘书处" in outcome.explanation_zh and "secretariat" in outcome.explanation_en
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [("sac/tc548", "SAC/TC 548"), ("SAC TC 548", "SAC/TC 548"), ("ＩＳＯ／ＴＣ　２０７／ＳＣ　７", "ISO/TC 207/SC 7")],
+    ids=["lower-case", "space", "full-width"],
+)
+def test_committee_codes_are_canonical(registry, raw, canonical):
+    level = "international" if canonical.startswith("ISO") else "national"
+    activities, _ = run(registry, secretariat(raw, level))
+    assert activities[0].fields["committee_code"] == canonical
+
+
+AWARDS = [
+    ("first", "R10", "award.first", 1_000_000, "一等奖", "first prize"),
+    ("second", "R10", "award.second", 800_000, "二等奖", "second prize"),
+    ("third", "R10", "award.third", 500_000, "三等奖", "third prize"),
+    ("organization", "R11", "award.organization", 500_000, "组织奖", "organisation award"),
+]
+
+
+@pytest.mark.parametrize(("which", "rule", "param", "amount", "zh", "en"), AWARDS, ids=[c[0] for c in AWARDS])
+def test_innovation_award(registry, which, rule, param, amount, zh, en):
+    outcome = evaluate_one(registry, award(which, project="GB/T 32150-2015 工业企业温室气体排放核算"))
+    assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject="GB/T 32150-2015")
+    assert zh in outcome.explanation_zh and "中国标准创新贡献奖" in outcome.explanation_zh
+    assert en in outcome.explanation_en
+
+
+# ---------------------------------------------------------------------------
+# R12–R13: pilots, capped
+# ---------------------------------------------------------------------------
+
+CAPS = [("national", "R12", "pilot_cap.national", 300_000), ("provincial", "R13", "pilot_cap.provincial", 200_000)]
+
+
+@pytest.mark.parametrize(("level", "rule", "param", "cap"), CAPS, ids=[c[0] for c in CAPS])
+def test_pilot_without_a_granted_amount_is_the_cap(registry, level, rule, param, cap):
+    outcome = evaluate_one(registry, pilot(level, project="嘉兴市秀洲区服务业标准化试点"))
+    assert_paid(outcome, rule, f"reward_tiers.{param}", cap, subject="嘉兴市秀洲区服务业标准化试点")
+    assert outcome.details == {"upper_bound": True}
+    assert "上限" in outcome.explanation_zh and "最高" in outcome.explanation_zh
+    assert "upper bound" in outcome.explanation_en
+
+
+@pytest.mark.parametrize(("level", "rule", "param", "cap"), CAPS, ids=[c[0] for c in CAPS])
+@pytest.mark.parametrize("fraction", [0, 0.5, 1], ids=["zero", "half", "cap"])
+def test_pilot_granted_within_the_cap_is_paid_as_granted(registry, level, rule, param, cap, fraction):
+    granted = int(cap * fraction)
+    outcome = evaluate_one(registry, pilot(level, granted_amount=granted))
+    assert outcome.rule == rule
+    assert type(outcome.amount) is int and outcome.amount == granted
+    assert outcome.details is None
+    assert outcome.parameters == (ParamValue(f"reward_tiers.{param}", cap, IN_FORCE, None),)
+    assert f"核定奖励{format_yuan_zh(granted)}" in outcome.explanation_zh
+    assert f"上限{format_yuan_zh(cap)}" in outcome.explanation_zh
+    assert f"granted {format_yuan_en(granted)}" in outcome.explanation_en
+    assert f"cap of {format_yuan_en(cap)}" in outcome.explanation_en
+    assert f"reward_tiers.{param}" in outcome.explanation_en
+
+
+@pytest.mark.parametrize(("level", "cap"), [("national", 300_000), ("provincial", 200_000)])
+def test_pilot_granted_above_the_cap_is_refused(registry, level, cap):
+    report = registry.validate([pilot(level, granted_amount=cap + 1), pilot(level, granted_amount="300,000" if level == "national" else 200_000)])
+    (bad,) = report.invalid
+    assert bad.row == 1
+    (error,) = bad.errors
+    assert error.field == "granted_amount"
+    assert error.message == f"the granted amount ¥{cap + 1:,} exceeds the cap ¥{cap:,} in force on that date"
+    assert error.message_zh == f"核定金额 {cap + 1:,} 元超过该日有效的上限 {cap:,} 元"
+    assert [a.fields["granted_amount"] for a in report.valid] == [cap]
+
+
+def test_pilot_cap_lowered_after_validation_still_binds(registry):
+    report = registry.validate([pilot("national", granted_amount=280_000, date="2024-03-01")])
+    lowered = registry.default_parameters().with_versions([ParameterVersion(
+        key="reward_tiers.pilot_cap.national", value=250_000, effective_from=date(2024, 1, 1), reference="test",
+    )])
+    result = registry.evaluate(report.valid, EvaluationContext(parameters=lowered))
+    outcome = outcome_of(result, report.valid[0])
+    assert outcome.amount == 250_000
+    assert outcome.details == {"capped_from": 280_000}
+    assert "超过上限" in outcome.explanation_zh and "the cap is paid" in outcome.explanation_en
+
+
+@pytest.mark.parametrize(("level", "rule"), [("national", "R12"), ("provincial", "R13")])
+@pytest.mark.parametrize("granted", [None, 100_000], ids=["no grant", "granted"])
+def test_pilot_not_accepted_gets_nothing(registry, level, rule, granted):
+    extra = {} if granted is None else {"granted_amount": granted}
+    outcome = evaluate_one(registry, pilot(level, False, **extra))
+    assert_zero(outcome, rule, "not_accepted", subject="", zh="尚未通过验收", en="has not passed acceptance")
+    assert "标准化试点项目" in outcome.explanation_zh and "standardisation pilot" in outcome.explanation_en
+    assert outcome.parameters == ()
+
+
+# ---------------------------------------------------------------------------
+# The date the policy takes effect
+# ---------------------------------------------------------------------------
+
+ONE_OF_EACH = [
+    ("lead", drafting("GB/T 32151.31-2023"), "R2", "reward_tiers.lead.national", 300_000),
+    ("participate", drafting("ISO 14067:2018", 3), "R5", "reward_tiers.participate.international", 300_000),
+    ("secretariat", secretariat("SAC/TC 548", "national"), "R8", "reward_tiers.secretariat.national", 500_000),
+    ("award", award("second"), "R10", "reward_tiers.award.second", 800_000),
+    ("pilot", pilot("provincial"), "R13", "reward_tiers.pilot_cap.provincial", 200_000),
+]
+
+
+@pytest.mark.parametrize(("record", "rule", "key", "amount"), [c[1:] for c in ONE_OF_EACH], ids=[c[0] for c in ONE_OF_EACH])
+def test_nothing_before_2022_08_01_and_paid_from_it(registry, record, rule, key, amount):
+    before = dict(record, date="2022-07-31", id="before")
+    on = dict(record, date="2022-08-01", id="on", credit_code=OTHER_ORG)  # another organisation: no duplicate
+    activities, result = run(registry, before, on)
+
+    too_early = outcome_of(result, activities[0])
+    assert too_early.rule == rule
+    assert too_early.amount == 0
+    assert too_early.details == {"reason": "not_in_force"}
+    assert too_early.parameters == ()
+    assert "no policy version covers that date" in too_early.explanation_en
+    assert "没有覆盖该日期的政策版本" in too_early.explanation_zh
+    for text in too_early.explanation:
+        assert "2022-07-31" in text and "2022-08-01" in text and key in text
+
+    paid = outcome_of(result, activities[1])
+    assert paid.rule == rule and paid.amount == amount
+    assert paid.parameters == (ParamValue(key, amount, IN_FORCE, None),)
+
+
+def test_a_parameter_without_any_version(registry):
+    empty = ParameterResolver(registry.parameters, [])
+    outcome = evaluate_one(registry, drafting("GB/T 32151.31-2023"), EvaluationContext(parameters=empty))
+    assert outcome.amount == 0 and outcome.details == {"reason": "not_in_force"}
+    assert "has no version at all" in outcome.explanation_en
+    assert "没有任何版本" in outcome.explanation_zh
+
+
+# ---------------------------------------------------------------------------
+# One reward per organisation and standard / committee / project
+# ---------------------------------------------------------------------------
+
+def _assert_repeat(outcome, earlier: Activity, amount: int, *, rule: str, key: str, value: int) -> None:
+    assert outcome.rule == rule
+    assert outcome.amount == 0
+    assert outcome.details == {
+        "reason": "duplicate",
+        "paid_with": {"activity": earlier.ref, "activity_id": None, "date": earlier.date.isoformat(), "amount": amount},
+    }
+    assert outcome.parameters == (ParamValue(key, value, IN_FORCE, None),)
+    for text in outcome.explanation:
+        assert earlier.ref in text and earlier.date.isoformat() in text
+    assert format_yuan_zh(amount) in outcome.explanation_zh and "只奖励一次" in outcome.explanation_zh
+    assert format_yuan_en(amount) in outcome.explanation_en and "already paid" in outcome.explanation_en
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["earliest first", "earliest last"])
+def test_same_organisation_and_standard_is_paid_once(registry, reverse):
+    records = [
+        drafting("GB/T 32151.31—2023", 1, date="2023-03-01", id="first"),
+        drafting("GB/T32151.31-2023", 1, date="2023-09-01", id="repeat"),  # another spelling, the same number
+    ]
+    activities, result = run(registry, *(reversed(records) if reverse else records))
+    by_ref = {a.ref: a for a in activities}
+    first, repeat = outcome_of(result, by_ref["first"]), outcome_of(result, by_ref["repeat"])
+    assert first.amount == 300_000 and first.details is None
+    _assert_repeat(repeat, by_ref["first"], 300_000, rule="R2", key="reward_tiers.lead.national", value=300_000)
+    assert first.dedup_key == repeat.dedup_key
+    assert ORG in first.dedup_key and "GB/T 32151.31-2023" in first.dedup_key
+    assert result.total_amount == 300_000
+
+
+def test_same_date_repeat_input_order_decides(registry):
+    activities, result = run(registry, drafting("GB/T 1-2023", id="a"), drafting("GB/T 1-2023", id="b"))
+    assert [outcome_of(result, a).amount for a in activities] == [300_000, 0]
+    assert outcome_of(result, activities[1]).details["paid_with"]["activity"] == "a"
+
+
+def test_lead_and_participation_in_one_standard_is_paid_once(registry):
+    activities, result = run(registry, drafting("GB/T 1-2023", 2, date="2023-02-01", id="p"),
+                             drafting("GB/T 1-2023", 1, date="2023-06-01", id="l"))
+    participation, lead = (outcome_of(result, a) for a in activities)
+    assert participation.rule == "R6" and participation.amount == 150_000
+    _assert_repeat(lead, activities[0], 150_000, rule="R2", key="reward_tiers.lead.national", value=300_000)
+
+
+def test_different_organisations_or_standards_are_paid_separately(registry):
+    activities, result = run(
+        registry,
+        drafting("GB/T 1-2023", 1),
+        drafting("GB/T 1-2023", 2, org=OTHER_ORG),
+        drafting("GB/T 2-2023", 1),
+        secretariat("SAC/TC 118", "national"),
+        secretariat("SAC/TC 118/SC 1", "national"),  # a sub-committee is another committee
+        secretariat("SAC/TC 118", "national", org=OTHER_ORG),
+    )
+    assert [outcome_of(result, a).amount for a in activities] == [300_000, 150_000, 300_000, 500_000, 500_000, 500_000]
+
+
+def test_a_repeat_of_an_unpaid_activity_is_paid(registry):
+    # The first report is before the policy took effect (nothing paid), so the later one is the first reward.
+    activities, result = run(registry, drafting("GB/T 1-2022", date="2022-07-01", id="early"),
+                             drafting("GB/T 1-2022", date="2022-08-15", id="later"))
+    assert [outcome_of(result, a).amount for a in activities] == [0, 300_000]
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["earliest first", "earliest last"])
+def test_same_organisation_and_committee_is_paid_once(registry, reverse):
+    records = [
+        secretariat("SAC/TC 548", "national", date="2022-10-01", id="tc-1"),
+        secretariat("sac/tc548", "national", date="2024-01-15", id="tc-2"),
+    ]
+    activities, result = run(registry, *(reversed(records) if reverse else records))
+    by_ref = {a.ref: a for a in activities}
+    assert outcome_of(result, by_ref["tc-1"]).amount == 500_000
+    repeat = outcome_of(result, by_ref["tc-2"])
+    _assert_repeat(repeat, by_ref["tc-1"], 500_000, rule="R8", key="reward_tiers.secretariat.national", value=500_000)
+    assert "SAC/TC 548" in repeat.explanation_zh and "SAC/TC 548" in repeat.explanation_en
+    assert "技术委员会秘书处只奖励一次" in repeat.explanation_zh
+
+
+def test_same_award_project_and_same_pilot_project_are_paid_once(registry):
+    activities, result = run(
+        registry,
+        award("first", project="P1", date="2023-01-10", id="a1"),
+        award("first", project="P1", date="2023-02-10", id="a2"),
+        pilot("national", project="X", granted_amount=120_000, date="2023-01-10", id="p1"),
+        pilot("national", project="X", date="2023-02-10", id="p2"),
+    )
+    amounts = {a.ref: outcome_of(result, a).amount for a in activities}
+    assert amounts == {"a1": 1_000_000, "a2": 0, "p1": 120_000, "p2": 0}
+    assert outcome_of(result, activities[3]).details["paid_with"] == {
+        "activity": "p1", "activity_id": None, "date": "2023-01-10", "amount": 120_000,
+    }
+
+
+class FakeHistory:
+    """Stored data with some rewards already paid, by dedup key."""
+
+    def __init__(self, paid: Mapping[str, PriorPayment]) -> None:
+        self._paid = dict(paid)
+        self.calls: list[tuple[str, set[str]]] = []
+
+    def paid(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorPayment]:
+        self.calls.append((plugin, set(keys)))
+        return {key: self._paid[key] for key in keys if key in self._paid}
+
+
+@pytest.mark.parametrize(
+    ("record", "rule", "key", "value"),
+    [
+        (drafting("GB/T 32151.31-2023"), "R2", "reward_tiers.lead.national", 300_000),
+        (secretariat("SAC/TC 548", "national"), "R8", "reward_tiers.secretariat.national", 500_000),
+    ],
+    ids=["standard", "committee"],
+)
+def test_repeat_of_a_stored_payment(registry, record, rule, key, value):
+    # The key a payment is stored under is whatever the plugin gives; read it from a first run.
+    dedup_key = evaluate_one(registry, record).dedup_key
+    assert dedup_key and ORG in dedup_key
+    prior = PriorPayment(dedup_key=dedup_key, activity_id=42, activity_ref="HN-2022-007",
+                         date=date(2022, 9, 1), amount=value, rule=rule)
+    history = FakeHistory({dedup_key: prior})
+    context = EvaluationContext(parameters=registry.default_parameters(), history=history)
+    other = dict(record, credit_code=OTHER_ORG)
+    activities, result = run(registry, record, other, context=context)
+
+    repeat = outcome_of(result, activities[0])
+    assert repeat.rule == rule and repeat.amount == 0
+    assert repeat.details == {"reason": "duplicate", "paid_with": {
+        "activity": "HN-2022-007", "activity_id": 42, "date": "2022-09-01", "amount": value}}
+    assert repeat.parameters == (ParamValue(key, value, IN_FORCE, None),)
+    for text in repeat.explanation:
+        assert "HN-2022-007" in text and "2022-09-01" in text
+    assert outcome_of(result, activities[1]).amount == value  # another organisation is not a repeat
+    # the plugin asked once per kind, for exactly the keys of the batch
+    assert history.calls == [("reward_tiers", {dedup_key, outcome_of(result, activities[1]).dedup_key})]
+
+
+def test_stored_payment_outranks_an_earlier_activity_in_the_batch(registry):
+    record = drafting("GB/T 1-2023", date="2023-01-01")
+    dedup_key = evaluate_one(registry, record).dedup_key
+    prior = PriorPayment(dedup_key, 7, "OLD-1", date(2023, 6, 1), 300_000, "R2")
+    context = EvaluationContext(parameters=registry.default_parameters(), history=FakeHistory({dedup_key: prior}))
+    activities, result = run(registry, record, dict(record, date="2023-02-01"), context=context)
+    assert [outcome_of(result, a).amount for a in activities] == [0, 0]
+    assert {outcome_of(result, a).details["paid_with"]["activity"] for a in activities} == {"OLD-1"}
+
+
+# ---------------------------------------------------------------------------
+# Dated parameters in the rules
+# ---------------------------------------------------------------------------
+
+def test_a_new_amount_applies_from_its_effective_date_only(registry):
+    resolver = registry.default_parameters().with_versions([ParameterVersion(
+        key="reward_tiers.lead.national", value=350_000, effective_from=date(2025, 1, 1), reference="test",
+    )])
+    context = EvaluationContext(parameters=resolver)
+    activities, result = run(
+        registry,
+        drafting("GB/T 1-2024", date="2024-12-31"),
+        drafting("GB/T 2-2025", date="2025-01-01"),
+        drafting("GB/T 3-2025", date="2025-06-30"),
+        drafting("GB/T 4-2025", 2, date="2025-06-30"),  # another parameter: unchanged
+        context=context,
+    )
+    before, on, after, participation = (outcome_of(result, a) for a in activities)
+    assert_paid(before, "R2", "reward_tiers.lead.national", 300_000, subject="GB/T 1-2024")
+    assert_paid(on, "R2", "reward_tiers.lead.national", 350_000, subject="GB/T 2-2025", since=date(2025, 1, 1))
+    assert_paid(after, "R2", "reward_tiers.lead.national", 350_000, subject="GB/T 3-2025", since=date(2025, 1, 1))
+    assert "35万元" in on.explanation_zh and "¥350,000" in on.explanation_en
+    assert "2022-08-01" not in on.explanation_zh
+    assert participation.amount == 150_000
+    # what the evaluation read is on record
+    assert {
+        ParamValue("reward_tiers.lead.national", 300_000, IN_FORCE, None),
+        ParamValue("reward_tiers.lead.national", 350_000, date(2025, 1, 1), None),
+        ParamValue("reward_tiers.participate.national", 150_000, IN_FORCE, None),
+    } <= resolver.reads
+
+
+def test_a_stored_version_is_named_by_its_number(registry):
+    versions = [
+        ParameterVersion(key=key, value=decl.defaults[0].value, effective_from=decl.defaults[0].effective_from,
+                         reference="shipped", id=i + 1, recorded_at=datetime(2022, 8, 1), sequence=1)
+        for i, (key, decl) in enumerate(registry.parameters.items())
+    ]
+    versions.append(ParameterVersion(key="reward_tiers.award.first", value=1_200_000, effective_from=date(2024, 1, 1),
+                                     reference="嘉政发〔2024〕1号", id=77, recorded_at=datetime(2023, 12, 1), sequence=2))
+    resolver = ParameterResolver(registry.parameters, versions)
+    outcome = evaluate_one(registry, award("first", date="2024-05-01"), EvaluationContext(parameters=resolver))
+    assert outcome.amount == 1_200_000
+    assert outcome.parameters == (ParamValue("reward_tiers.award.first", 1_200_000, date(2024, 1, 1), 77),)
+    assert "version #77" in outcome.explanation_en and "第77号版本" in outcome.explanation_zh
+    assert "2024-01-01" in outcome.explanation_en
+
+
+# ---------------------------------------------------------------------------
+# Every outcome, whatever the kind
+# ---------------------------------------------------------------------------
+
+def test_every_outcome_is_complete(registry):
+    records = [drafting(number, 1, **({"level": level} if level else {})) for number, level, *_ in LEAD]
+    records += [drafting("ISO 9001:2015", r) for r in (2, 5)] + [drafting("T/CAS 1-2023"), drafting("Q/AB 1-2023")]
+    records += [secretariat(c, lvl) for c, lvl, *_ in SECRETARIATS]
+    records += [award(a, project=a) for a, *_ in AWARDS]
+    records += [pilot("national"), pilot("provincial", False), drafting("GB/T 9-2022", date="2022-01-01")]
+    activities, result = run(registry, *records)
+    assert len(result.outcomes) == len(activities) == len(records)
+    for activity in activities:
+        (outcome,) = result.for_activity(activity)
+        assert outcome.activity is activity
+        assert re.fullmatch(r"R(0|1[0-3]|[1-9])", outcome.rule)
+        assert type(outcome.amount) is int and outcome.amount >= 0
+        assert outcome.clause == CLAUSE
+        assert outcome.plugin == "reward_tiers" and outcome.plugin_version == "1.0.0"
+        assert HAN.search(outcome.explanation_zh) and outcome.explanation_en
+        subject = activity.fields.get("standard_code") or activity.fields.get("committee_code")
+        if subject:
+            assert subject in outcome.explanation_zh and subject in outcome.explanation_en
+        if activity.kind == "standard_drafting":
+            rank = activity.fields["rank"]
+            assert f"排名第{rank}" in outcome.explanation_zh and f"rank {rank}" in outcome.explanation_en
+        for value in outcome.parameters:
+            assert value.key in outcome.explanation_zh and value.key in outcome.explanation_en
+            assert value.effective_from.isoformat() in outcome.explanation_en
+        if outcome.amount:
+            assert len(outcome.parameters) == 1
+        json = outcome.to_json()
+        assert json["amount"] == outcome.amount and json["clause"] == CLAUSE and json["rule"] == outcome.rule
+        assert json["explanation"] == {"zh": outcome.explanation_zh, "en": outcome.explanation_en}
+    assert result.total_amount == sum(o.amount for o in result.outcomes)
+
+
+# ---------------------------------------------------------------------------
+# Bad input: field-level errors, the rest of the input still evaluated
+# ---------------------------------------------------------------------------
+
+GOOD = drafting("GB/T 32151.31-2023", id="good-before")
+GOOD_AFTER = secretariat("SAC/TC 548", "national", id="good-after")
+
+FUTURE = (date.today() + timedelta(days=1)).isoformat()
+
+BAD = [
+    # (id, record, field, English message (fragment), Chinese message (fragment))
+    ("bad credit code", drafting("GB/T 1-2023", credit_code="913304007429141868"),
+     "credit_code", "the check character (position 18) is wrong", "校验位"),
+    ("credit code failing GB 11714", drafting("GB/T 1-2023", org="91330402MA2B3C4D79"),
+     "credit_code", "GB 11714", "组织机构代码"),
+    ("short credit code", drafting("GB/T 1-2023", org="9133040074291418"),
+     "credit_code", "has 18 characters, got 16", "18位"),
+    ("impossible date", drafting("GB/T 1-2023", date="2023-02-30"), "date", "Not a valid date.", "不是有效的日期"),
+    ("date not ISO", drafting("GB/T 1-2023", date="10/05/2023"), "date", "Not a valid date.", "不是有效的日期"),
+    ("future date", drafting("GB/T 1-2023", date=FUTURE), "date", "date is in the future", "日期晚于今天"),
+    ("unknown kind", dict(drafting("GB/T 1-2023"), kind="standard_writing"), "kind", "unknown kind 'standard_writing'", "未知的活动类型"),
+    ("missing kind", {k: v for k, v in drafting("GB/T 1-2023").items() if k != "kind"},
+     "kind", "Missing data for required field.", "缺少必填字段"),
+    ("kind not a string", dict(drafting("GB/T 1-2023"), kind=3), "kind", "unknown kind 3", "未知的活动类型"),
+    ("rank as string", drafting("GB/T 1-2023", rank="1"), "rank", "Not a valid integer.", "不是有效的整数"),
+    ("rank as float", drafting("GB/T 1-2023", rank=1.0), "rank", "Not a valid integer.", "不是有效的整数"),
+    ("rank as bool", drafting("GB/T 1-2023", rank=True), "rank", "Not a valid integer.", "不是有效的整数"),
+    ("rank zero", drafting("GB/T 1-2023", rank=0), "rank", "Must be greater than or equal to 1.", "必须大于等于 1"),
+    ("missing rank", {k: v for k, v in drafting("GB/T 1-2023").items() if k != "rank"},
+     "rank", "Missing data for required field.", "缺少必填字段"),
+    ("revision maybe", drafting("GB/T 1-2023", revision="maybe"), "revision", "Not a valid boolean.", "不是有效的布尔值"),
+    ("bad standard number", drafting("GB/X 123-2020"), "standard_code", "not a valid national standard number", "不是有效的国家标准编号"),
+    ("draft standard", drafting("ISO/DIS 14067:2017"), "standard_code", "is a draft", "是草案"),
+    ("Zhejiang Made declared national", drafting("T/ZZB 2109-2021", level="national"),
+     "level", "level 'national' contradicts the number T/ZZB 2109-2021", "与标准编号 T/ZZB 2109-2021 不符"),
+    ("national declared local", drafting("GB/T 1-2023", level="local"),
+     "level", "level 'local' contradicts the number GB/T 1-2023, which is a national standard", "编号显示为国家标准"),
+    ("group declared Zhejiang Made", drafting("T/CAS 290-2023", level="zhejiang_made"),
+     "level", "contradicts the number T/CAS 290-2023", "不符"),
+    ("unknown level", drafting("GB/T 1-2023", level="galactic"), "level", "Must be one of:", "必须是以下之一"),
+    ("committee level contradicts", secretariat("SAC/TC 548", "provincial"),
+     "committee_level", "level 'provincial' contradicts SAC/TC 548, a national committee", "编号显示为全国技术委员会"),
+    ("working group", secretariat("SAC/TC 548/WG 1", "national"), "committee_code", "unrecognised committee number", "无法识别的技术委员会编号"),
+    ("unknown award", award("fourth"), "award", "Must be one of: first, second, third, organization.", "必须是以下之一"),
+    ("negative grant", pilot("national", granted_amount=-1), "granted_amount", "Must not be negative.", "不能为负数"),
+    ("negative grant text", pilot("national", granted_amount="-1,000"), "granted_amount", "Must not be negative.", "不能为负数"),
+    ("fractional grant", pilot("national", granted_amount=1.5), "granted_amount", "Not a whole number of yuan.", "整数元"),
+    ("fractional grant text", pilot("national", granted_amount="1.5"), "granted_amount", "Not a whole number of yuan.", "整数元"),
+    ("float grant", pilot("national", granted_amount=1000.0), "granted_amount", "Not a whole number of yuan.", "整数元"),
+    ("boolean grant", pilot("national", granted_amount=True), "granted_amount", "Not a whole number of yuan.", "整数元"),
+    ("superscript grant", pilot("national", granted_amount="²"), "granted_amount", "Not a whole number of yuan.", "整数元"),
+    ("accepted missing", {k: v for k, v in pilot("national").items() if k != "accepted"},
+     "accepted", "Missing data for required field.", "缺少必填字段"),
+    ("unknown field", drafting("GB/T 1-2023", amount=300000), "amount", "Unknown field.", "未知字段"),
+    ("id not a string", drafting("GB/T 1-2023", id=["x"]), "id", "Not a valid string.", "不是有效的字符串"),
+    ("blank organisation", drafting("GB/T 1-2023", organisation=""), "organisation", "Length must be between 1 and 200.", "长度必须在 1 到 200 之间"),
+    ("a number", 5, None, "each record must be a JSON object", "每条记录必须是一个 JSON 对象"),
+    ("a string", "GB/T 1-2023", None, "each record must be a JSON object", "每条记录必须是一个 JSON 对象"),
+    ("a list", [drafting("GB/T 1-2023")], None, "each record must be a JSON object", "每条记录必须是一个 JSON 对象"),
+    ("null", None, None, "each record must be a JSON object", "每条记录必须是一个 JSON 对象"),
+]
+
+
+@pytest.mark.parametrize(("record", "field", "en", "zh"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_record_gives_field_errors_and_the_rest_is_evaluated(registry, record, field, en, zh):
+    report = registry.validate([GOOD, record, GOOD_AFTER])
+    assert [type(item).__name__ for item in report.items] == ["Activity", "InvalidRecord", "Activity"]
+    bad = report.items[1]
+    assert isinstance(bad, InvalidRecord) and bad.row == 2
+    assert bad.record is record
+    assert [e.field for e in bad.errors] == [field], bad.errors
+    (error,) = bad.errors
+    assert en in error.message
+    assert zh in error.message_zh
+    assert HAN.search(error.message_zh)
+    assert error.to_json() == {"field": field, "message": error.message, "message_zh": error.message_zh}
+
+    result = registry.evaluate(report.valid)
+    assert [result.amount(a) for a in report.valid] == [300_000, 500_000]
+    assert not result.for_activity(bad)  # type: ignore[arg-type]
+
+
+def test_all_errors_of_one_record_are_reported(registry):
+    record = drafting("GB/X 1-2020", rank="1", date="2023-02-30", org="913304007429141868", revision="maybe", colour="red")
+    (bad,) = registry.validate([record]).invalid
+    assert {e.field for e in bad.errors} == {"standard_code", "rank", "date", "credit_code", "revision", "colour"}
+    assert all(e.message and HAN.search(e.message_zh) for e in bad.errors)
+
+
+def test_duplicate_ids_in_one_input(registry):
+    report = registry.validate([
+        drafting("GB/T 1-2023", id="X-1"),
+        drafting("GB/T 2-2023", id="X-2"),
+        drafting("GB/T 3-2023", id="X-1"),
+        drafting("GB/T 4-2023", id="X-1"),
+        drafting("GB/T 5-2023"),  # no id: referred to by row
+        drafting("GB/T 6-2023"),
+    ])
+    assert [item.ref for item in report.valid] == ["X-1", "X-2", "#5", "#6"]
+    first_repeat, second_repeat = report.invalid
+    assert (first_repeat.row, first_repeat.ref, second_repeat.row) == (3, "X-1", 4)
+    (error,) = first_repeat.errors
+    assert error.field == "id"
+    assert error.message == "the same id as row 1"
+    assert error.message_zh == "编号与第1行重复"
+    result = registry.evaluate(report.valid)
+    assert result.total_amount == 4 * 300_000
+
+
+def test_integer_ids_are_kept_as_strings(registry):
+    report = registry.validate([drafting("GB/T 1-2023", id=7), drafting("GB/T 2-2023", id="7")])
+    assert report.valid[0].ref == "7"
+    assert report.invalid[0].errors[0].message == "the same id as row 1"
+
+
+def test_validated_fields_are_normalised(registry):
+    report = registry.validate([
+        drafting("ＧＢ／Ｔ 32151.31—2023", org="9133 0400 7429 1418 69".lower()),
+        drafting("GB/T 1-2023", level="national"),
+        drafting("T/ZJFW 12-2023", level="zhejiang_service"),
+        pilot("national", granted_amount="250,000"),
+    ])
+    a, b, c, d = report.valid
+    assert a.credit_code == ORG
+    assert a.fields == {"standard_code": "GB/T 32151.31-2023", "level": "national", "level_basis": "inferred",
+                        "rank": 1, "revision": False, "title": None}
+    assert b.fields["level_basis"] == "inferred"
+    assert c.fields["level_basis"] == "declared"
+    assert d.fields["granted_amount"] == 250_000 and type(d.fields["granted_amount"]) is int

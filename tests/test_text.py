@@ -1,0 +1,101 @@
+"""Bilingual text and money formatting (core/text.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from core.text import Text, as_text, format_yuan_en, format_yuan_zh
+
+
+@pytest.mark.parametrize(
+    ("amount", "zh"),
+    [
+        (1_000_000, "100万元"),
+        (300_000, "30万元"),
+        (150_000, "15万元"),
+        (10_000, "1万元"),
+        (15_000, "1.5万元"),
+        (12_345, "1.2345万元"),
+        (99_999, "9.9999万元"),
+        (5_000, "5,000元"),
+        (9_999, "9,999元"),
+        (1, "1元"),
+        (0, "0元"),
+        (100_000_000, "10,000万元"),
+        (Decimal("15000"), "1.5万元"),
+        (Decimal("300000"), "30万元"),
+        (-15_000, "-1.5万元"),
+        (-5_000, "-5,000元"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_format_yuan_zh(amount, zh):
+    assert format_yuan_zh(amount) == zh
+
+
+@pytest.mark.parametrize(
+    ("amount", "en"),
+    [(1_000_000, "¥1,000,000"), (15_000, "¥15,000"), (5_000, "¥5,000"), (0, "¥0"), (999, "¥999"),
+     (Decimal("300000"), "¥300,000")],
+    ids=lambda v: str(v),
+)
+def test_format_yuan_en(amount, en):
+    assert format_yuan_en(amount) == en
+
+
+def test_policy_amounts_read_as_in_the_text():
+    # 分别给予100万元、30万元、20万元、20万元奖励 … 30万元、15万元 … 100万元、50万元、20万元 … 100万元、80万元、50万元
+    amounts = [1_000_000, 300_000, 200_000, 150_000, 500_000, 800_000]
+    assert [format_yuan_zh(a) for a in amounts] == ["100万元", "30万元", "20万元", "15万元", "50万元", "80万元"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("zh", "中文"), ("zh_CN", "中文"), ("zh-Hans", "中文"), ("en", "English"), ("en_US", "English"),
+     ("EN", "English"), ("fr", "中文"), ("", "中文")],
+)
+def test_text_get(lang, expected):
+    assert Text("中文", "English").get(lang) == expected
+
+
+def test_text_to_json_and_fields():
+    text = Text("中文", "English")
+    assert text.to_json() == {"zh": "中文", "en": "English"}
+    assert (text.zh, text.en) == tuple(text) == ("中文", "English")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Text("中", "en"), {"zh": "中", "en": "en"}, {"zh": "中", "en": "en", "extra": 1}, ("中", "en"), ["中", "en"]],
+    ids=["Text", "dict", "dict with extra", "tuple", "list"],
+)
+def test_as_text_accepts(value):
+    assert as_text(value) == Text("中", "en")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"zh": "中"}, "label: needs both 'zh' and 'en', missing 'en'"),
+        ({"en": "en"}, "label: needs both 'zh' and 'en', missing 'zh'"),
+        ({"zh": "", "en": "en"}, "label: 'zh' and 'en' must be non-empty strings"),
+        ({"zh": "中", "en": 3}, "label: 'zh' and 'en' must be non-empty strings"),
+        (("中", None), "label: 'zh' and 'en' must be non-empty strings"),
+        (("中",), "label: expected {'zh': …, 'en': …}, got ('中',)"),
+        (("a", "b", "c"), "label: expected {'zh': …, 'en': …}, got ('a', 'b', 'c')"),
+        ("中文", "label: expected {'zh': …, 'en': …}, got '中文'"),
+        (None, "label: expected {'zh': …, 'en': …}, got None"),
+    ],
+    ids=["no en", "no zh", "empty zh", "en not a string", "None in pair", "one item", "three items", "string", "None"],
+)
+def test_as_text_errors_name_the_place(value, message):
+    with pytest.raises(ValueError) as exc:
+        as_text(value, where="label")
+    assert str(exc.value) == message
+
+
+def test_as_text_default_place():
+    with pytest.raises(ValueError, match=r"^text: "):
+        as_text(None)
