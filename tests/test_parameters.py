@@ -409,6 +409,8 @@ def test_version_schema_loads_a_good_version(registry):
     }
     assert schema.load(dict(GOOD_VERSION, value="350,000"))["value"] == 350000
     assert version_schema(registry.parameters["reward_tiers.lead.national"]) is schema  # cached per declaration
+    # text with leading spaces is not blank
+    assert schema.load(dict(GOOD_VERSION, reason=" 2025 amendment"))["reason"].strip() == "2025 amendment"
 
 
 @pytest.mark.parametrize(
