@@ -141,9 +141,11 @@ def record_version(
         reason=loaded["reason"].strip(), reference=loaded["reference"].strip(),
         recorded_by=actor, recorded_at=utcnow(), source=source,
     )
-    db.session.add(record)
     try:
+        # Added inside the savepoint: if the insert fails, only the savepoint
+        # rolls back and the caller's transaction stays usable.
         with db.session.begin_nested():
+            db.session.add(record)
             db.session.flush()
     except IntegrityError:
         raise ParameterConflict(key, current, current + 1) from None
