@@ -1,0 +1,97 @@
+"""A demo third-party stdpolicy plugin (used by the tests only).
+
+It declares one activity kind, ``demo_training`` (a standards training event
+an organisation held), one dated parameter read from its own YAML file, and
+pays that flat amount per event. It also contributes one admin page and one
+command, so that between them the built-in plugins and this one implement
+every ``stdpolicy_*`` hook.
+
+Deliberately no ``__version__``: the version core reports must come from the
+installed distribution's metadata.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core import (
+    ActivityKind,
+    AdminPage,
+    Batch,
+    EvaluationContext,
+    Outcome,
+    ParameterDeclaration,
+    PluginDescription,
+    Text,
+    hookimpl,
+    load_parameter_file,
+)
+
+KIND = "demo_training"
+PARAMETER = "demo.training.per_event"
+CLAUSE = "三(四)"
+
+
+class TrainingSchema(Schema):
+    """``demo_training``: a standards training event."""
+
+    topic = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    participants = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+pages = Blueprint("demo_pages", __name__)
+
+
+@pages.route("/")
+def index() -> str:
+    return "demo plugin page"
+
+
+@hookimpl
+def stdpolicy_describe_plugin() -> PluginDescription:
+    return PluginDescription(
+        label=Text("演示插件", "Demo plugin"),
+        description=Text("每场标准化培训给予固定补助(测试用)。", "A flat grant per standards training event (tests only)."),
+        clauses=(CLAUSE,),
+    )
+
+
+@hookimpl
+def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
+    return [ActivityKind(KIND, Text("标准化培训", "Standards training"), TrainingSchema, subject_field="topic")]
+
+
+@hookimpl
+def stdpolicy_register_parameters() -> list[ParameterDeclaration]:
+    return load_parameter_file("parameters.yaml", __name__)
+
+
+@hookimpl
+def stdpolicy_register_admin_pages() -> list[AdminPage]:
+    return [AdminPage(pages, Text("培训", "Training"))]
+
+
+@hookimpl
+def stdpolicy_register_commands(cli: click.Group) -> None:
+    @cli.command("demo-hello")
+    def hello() -> None:
+        """Say hello from the demo plugin."""
+        click.echo("hello from the demo plugin")
+
+
+@hookimpl
+def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome]:
+    out = []
+    for activity in batch.of_kind(KIND):
+        value = context.parameters.value(PARAMETER, activity.date)
+        if value is None:
+            out.append(Outcome(activity, "D0", 0, CLAUSE, Text("无有效参数", "no parameter in force")))
+            continue
+        out.append(Outcome(
+            activity, "D1", value.value, CLAUSE,
+            Text(f"培训“{activity.fields['topic']}”:补助{value.value}元", f"training “{activity.fields['topic']}”: grant {value.value} yuan"),
+            (value,),
+        ))
+    return out
