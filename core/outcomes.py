@@ -31,6 +31,9 @@ class ParamValue(NamedTuple):
     #: The database id of the version; ``None`` for an unstored value
     #: (shipped defaults used from plain Python, or a what-if override).
     version_id: int | None
+    #: ``stored``, ``shipped`` (a plugin's default, no database) or
+    #: ``what-if`` (proposed, not recorded); explanations say which.
+    origin: str = "stored"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -282,7 +282,8 @@ class ParameterVersion:
     sequence: int = 0
 
     def as_param_value(self) -> ParamValue:
-        return ParamValue(self.key, self.value, self.effective_from, self.id)
+        origin = "what-if" if self.source == "what-if" else "stored" if self.id is not None else "shipped"
+        return ParamValue(self.key, self.value, self.effective_from, self.id, origin)
 
 
 _EARLIEST = datetime.min
@@ -365,11 +366,12 @@ class ParameterResolver:
     def with_versions(self, extra: Iterable[ParameterVersion]) -> ParameterResolver:
         """A what-if resolver: these versions added, as if recorded now.
 
-        ``extra`` versions have no id; outcomes computed with them say so.
+        ``extra`` versions have no id and the source ``what-if``; outcomes
+        computed with them say the value is proposed, not recorded.
         Nothing is stored. Used by the admin's preview and for what-if budgets.
         """
         now = datetime.max if self.believed_at is None else self.believed_at
-        added = [replace(v, recorded_at=now, id=None) for v in extra]
+        added = [replace(v, recorded_at=now, id=None, source="what-if") for v in extra]
         for version in added:
             if version.key not in self.declarations:
                 raise KeyError(f"unknown parameter {version.key!r}")

@@ -83,13 +83,14 @@ class StandardCodes:
 
     industry: frozenset[str]
     brands: dict[str, frozenset[str]]
+    provincial_committees: frozenset[str] = frozenset()
 
     @classmethod
     def from_yaml(cls, text: str) -> StandardCodes:
         data = yaml.safe_load(text) or {}
         industry = set(data.get("industry") or ()) | set(data.get("industry_uncertain") or ()) | set(data.get("industry_extra") or ())
         brands = {level: frozenset(data.get("zhejiang_brands", {}).get(level) or ()) for level in BRAND_LEVELS}
-        return cls(frozenset(industry), brands)
+        return cls(frozenset(industry), brands, frozenset(data.get("provincial_committees") or ()))
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +117,9 @@ class StandardNumber:
     year: int | None = None
     #: ``ISO 14025:2006, IDT`` for ``GB/T 24025-2009 (ISO 14025:2006, IDT)``.
     adopted: str | None = None
+    #: An amendment or corrigendum of an existing standard (``…/Amd 1:2024``);
+    #: ``year`` is then the amendment's year.
+    amendment: bool = False
 
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
@@ -136,8 +140,9 @@ _GROUP = re.compile(rf"^T/(?P<org>[A-Z][A-Z0-9]*) {_NUM}-{_YEAR}$")
 _INDUSTRY = re.compile(rf"^(?P<code>[A-Z]{{2,4}})(?:/(?P<segment>[A-Z]{{2,3}}))?(?:/[TZ])? {_NUM}-{_YEAR}$")
 _INTERNATIONAL = re.compile(
     r"^(?P<body>(?:ISO|IEC)(?:/(?:IEC|IEEE|ASTM|SAE|HL7))*(?:/(?:TS|TR|PAS|IS|IWA))?(?: (?:TS|TR|PAS))?) "
-    r"\d+(?:-\d+)*:(?P<year>\d{4})(?:/(?:Amd|Cor|AMD|COR) ?\d+:\d{4})*$"
+    r"\d+(?:-\d+)*:(?P<year>\d{4})(?P<amendments>(?:/(?:Amd|Cor|AMD|COR) ?\d+:\d{4})*)$"
 )
+_AMENDMENT_YEAR = re.compile(r":(\d{4})$")
 _ITU = re.compile(r"^ITU-[TRD] [A-Z]{1,2}\.\d+(?:\.\d+)*(?:-\d+)?(?: \((?:\d{2}/)?(?P<year>\d{4})\))?$")
 _DRAFT = re.compile(r"^(?:ISO|IEC)(?:/IEC)?/(?:DIS|FDIS|CD|WD|NP|AWI|PWI|DTS|DTR|DPAS|CDV|ACDV)\b|^(?:ISO|IEC) (?:DIS|FDIS|CD|WD)\b")
 
@@ -188,8 +193,9 @@ def parse(value: str, codes: StandardCodes | None = None) -> StandardNumber:
     code = full[: adoption.start()] if adoption else full
     adopted = f"{adoption['source']}, {adoption['degree']}" if adoption else None
 
-    def number(level: str, prefix: str, year: int | None, allowed: frozenset[str] | None = None) -> StandardNumber:
-        return StandardNumber(code, level, allowed or frozenset({level}), prefix, year, adopted)
+    def number(level: str, prefix: str, year: int | None, allowed: frozenset[str] | None = None,
+               amendment: bool = False) -> StandardNumber:
+        return StandardNumber(code, level, allowed or frozenset({level}), prefix, year, adopted, amendment)
 
     if code.startswith("Q/"):
         if len(code) < 4 or not re.search(r"\d", code):
@@ -198,7 +204,14 @@ def parse(value: str, codes: StandardCodes | None = None) -> StandardNumber:
     if _DRAFT.match(code):
         raise InvalidStandardNumber(Text(f"{code} 是草案,不是已发布的标准", f"{code} is a draft, not a published standard"))
     if m := _INTERNATIONAL.match(code):
-        return number("international", m["body"].split(" ")[0].split("/")[0], _year(m))
+        if "TR" in re.split(r"[/ ]", m["body"]):
+            raise InvalidStandardNumber(Text(
+                f"{code} 是技术报告(TR),不是标准", f"{code} is a technical report (TR), not a standard",
+            ))
+        year = _year(m)
+        if m["amendments"]:
+            year = int(_AMENDMENT_YEAR.search(m["amendments"])[1])
+        return number("international", m["body"].split(" ")[0].split("/")[0], year, amendment=bool(m["amendments"]))
     if m := _ITU.match(code):
         return number("international", "ITU", _year(m))
     if code.startswith(("ISO", "IEC", "ITU")):

@@ -224,7 +224,9 @@ class _Words:
         text = self._versions.get(value)
         if text is None:
             since = value.effective_from.isoformat()
-            if value.version_id is None:
+            if value.origin == "what-if":
+                text = Text(f"参数 {value.key} 拟议值(未登记),自{since}起", f"parameter {value.key}, proposed value (not recorded) from {since}")
+            elif value.version_id is None:
                 text = Text(f"参数 {value.key} 内置值,自{since}起施行", f"parameter {value.key}, shipped value in force from {since}")
             else:
                 text = Text(f"参数 {value.key} 第{value.version_id}号版本,自{since}起施行",
@@ -339,7 +341,9 @@ class _TcSecretariat(_Kind):
 
 
 class _InnovationAward(_Kind):
-    what = Text("获奖项目", "award project")
+    # Without a project name, two prizes of the same class in the same year
+    # for one organisation are taken to be one report made twice: paid once.
+    what = Text("获奖项目(未填项目时为同年度同一奖项)", "award (the same project; without one, the same prize in the same year)")
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
@@ -347,11 +351,12 @@ class _InnovationAward(_Kind):
         return (decide_award(fields["award"]),
                 (f"中国标准创新贡献奖{award.zh}" + (f"({project})" if project else ""),
                  f"China Standard Innovation Contribution Award, {award.en}" + (f" ({project})" if project else "")),
-                f"award:{activity.credit_code}:{project}" if project else None)
+                f"award:{activity.credit_code}:{project}" if project
+                else f"award:{activity.credit_code}:{fields['award']}:{activity.date.year}")
 
 
 class _PilotProject(_Kind):
-    what = Text("试点项目", "pilot project")
+    what = Text("试点项目(未填项目时为同年度同级试点)", "pilot (the same project; without one, the same level in the same year)")
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
@@ -359,7 +364,8 @@ class _PilotProject(_Kind):
         return (decide_pilot(fields["pilot_level"], fields["accepted"]),
                 (f"{level.zh}标准化试点项目" + (f"“{project}”" if project else ""),
                  f"{level.en} standardisation pilot" + (f" “{project}”" if project else "")),
-                f"pilot:{activity.credit_code}:{project}" if project else None)
+                f"pilot:{activity.credit_code}:{project}" if project
+                else f"pilot:{activity.credit_code}:{fields['pilot_level']}:{activity.date.year}")
 
     def pay(self, activity: Activity, decision: Decision, cap: ParamValue,
             words: _Words) -> tuple[int, tuple[str, str], dict[str, Any] | None]:

@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from core import Bilingual, Money, validation_parameters
-from core.standards import LEVELS, LEVEL_NAMES, InvalidStandardNumber, StandardNumber, parse
+from core.standards import LEVELS, LEVEL_NAMES, InvalidStandardNumber, StandardNumber, parse, standard_codes
 
 __all__ = [
     "CommitteeCode",
@@ -60,6 +60,22 @@ class StandardDraftingSchema(Schema):
     @post_load
     def _settle_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         number: StandardNumber = data["standard_code"]
+        # 并完成: the activity is the standard's completion, so its date falls in
+        # the year the number carries (or the next, when approval and
+        # publication straddle New Year). An old standard cannot be reported
+        # with a new date.
+        day = data.get("date")
+        if number.year is not None and day is not None and not 0 <= day.year - number.year <= 1:
+            raise ValidationError(Bilingual(
+                f"标准编号 {number.code} 的年份 {number.year} 与日期 {day.isoformat()} 不符(日期应为该标准的发布日期)",
+                f"the year {number.year} of {number.code} does not match the date {day.isoformat()} "
+                "(the date is the standard's publication date)",
+            ), field_name="date")
+        if number.amendment and not data.get("revision"):
+            raise ValidationError(Bilingual(
+                f"{number.code} 是对已有标准的修改单,应按修订登记(revision: true)",
+                f"{number.code} amends an existing standard: record it as a revision (revision: true)",
+            ), field_name="revision")
         declared = data.get("level")
         if declared is None:
             data["level"] = number.level
@@ -85,9 +101,9 @@ class CommitteeCode(fields.String):
     """A technical committee number, canonical (``SAC/TC 548``, ``ISO/TC 207/SC 7``).
 
     National committees are ``SAC/TC n`` (sub-committees ``SAC/TC n/SC m``);
-    international ones ISO, IEC or ITU committees. Zhejiang's provincial
-    committees have no settled numbering (domain-facts.md ``?``), so any other
-    well-formed code is taken to be provincial.
+    international ones ISO, IEC or ITU committees; provincial ones carry a
+    prefix listed in ``provincial_committees`` of the standard-code lists
+    (Zhejiang's numbering is not settled, domain-facts.md ``?``: ``ZJ``).
     """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -105,13 +121,15 @@ class CommitteeCode(fields.String):
         return canonical
 
 
-def committee_level_of(code: str) -> str:
-    """The level a canonical committee code shows."""
+def committee_level_of(code: str) -> str | None:
+    """The level a canonical committee code shows; ``None`` for another body's committee."""
     if code.startswith(("ISO", "IEC", "ITU")):
         return "international"
     if code.startswith("SAC/"):
         return "national"
-    return "provincial"
+    if re.split(r"[/ ]", code, maxsplit=1)[0] in standard_codes().provincial_committees:
+        return "provincial"
+    return None
 
 
 class TcSecretariatSchema(Schema):
@@ -124,6 +142,12 @@ class TcSecretariatSchema(Schema):
     @post_load
     def _check_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         shown = committee_level_of(data["committee_code"])
+        if shown is None:
+            raise ValidationError(Bilingual(
+                f"{data['committee_code']} 不是国际(ISO、IEC、ITU)、全国(SAC)或省级专业标准化技术委员会",
+                f"{data['committee_code']} is not an international (ISO, IEC, ITU), national (SAC) "
+                "or provincial standardisation committee",
+            ), field_name="committee_code")
         if shown != data["committee_level"]:
             names = {"international": ("国际", "an international"), "national": ("全国", "a national"), "provincial": ("省级", "a provincial")}
             raise ValidationError(Bilingual(
