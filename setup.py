@@ -21,7 +21,7 @@ setup(
     ],
     package_data={
         "core": ["data/*.yaml"],
-        "plugins.reward_tiers": ["*.yaml"],
+        "plugins.reward_tiers": ["*.yaml", "templates/reward_tiers/*.html"],
         "migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
         "webadmin": ["templates/*.html", "templates/*/*.html", "static/*", "translations/*/LC_MESSAGES/*"],
     },

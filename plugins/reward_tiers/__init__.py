@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from core import (
     ActivityKind,
+    AdminPage,
     Batch,
     DashboardFigure,
     EvaluationContext,
@@ -90,6 +91,14 @@ def stdpolicy_register_dashboard_figures() -> list[DashboardFigure]:
         DashboardFigure("rewards", Text("奖励与补助合计", "Rewards and subsidies"),
                         ("standard_drafting", "tc_secretariat", "innovation_award", "pilot_project"), "amount"),
     ]
+
+
+@hookimpl
+def stdpolicy_register_admin_pages() -> list[AdminPage]:
+    # Flask is imported here only: the plugin and core stay usable without the admin.
+    from .admin import admin_pages
+
+    return admin_pages()
 
 
 @hookimpl
