@@ -143,12 +143,17 @@ def _check_value(decl_type: str, value: Any, item: Mapping[str, Any]) -> Any:
 
 class Money(fields.Field):
     """Integer yuan. Accepts an int or a string of digits (``"300000"``,
-    ``"300,000"``); refuses floats, fractions, booleans and negative amounts.
+    ``"300,000"``); refuses floats, fractions, booleans, negative amounts and
+    amounts above ``MAX_YUAN`` (which no policy pays, and which would not fit
+    the databases' 64-bit integers once summed).
     """
+
+    MAX_YUAN = 10**12
 
     default_error_messages = {
         "invalid": "Not a whole number of yuan.",
         "negative": "Must not be negative.",
+        "too_large": "Number too large.",
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
@@ -166,6 +171,8 @@ class Money(fields.Field):
             raise self.make_error("invalid")
         if amount < 0:
             raise self.make_error("negative")
+        if amount > self.MAX_YUAN:
+            raise self.make_error("too_large")
         return amount
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:

@@ -34,10 +34,12 @@ from .parameters import (
     resolver,
     stored_versions,
 )
+from .whatif import Preview, preview_version
 
 __all__ = [
     "ImportResult",
     "ParameterConflict",
+    "Preview",
     "ReevaluationResult",
     "StoredHistory",
     "UnknownDepartment",
@@ -52,6 +54,7 @@ __all__ = [
     "import_records",
     "latest_sequence",
     "load_defaults",
+    "preview_version",
     "record_version",
     "reevaluate",
     "resolver",
