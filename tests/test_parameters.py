@@ -207,7 +207,7 @@ def test_shipped_values_in_force(registry):
     resolver = registry.default_parameters()
     for key, amount in POLICY_AMOUNTS.items():
         assert resolver.value(key, date(2022, 7, 31)) is None
-        assert resolver.value(key, date(2022, 8, 1)) == ParamValue(key, amount, date(2022, 8, 1), None)
+        assert resolver.value(key, date(2022, 8, 1)) == ParamValue(key, amount, date(2022, 8, 1), None, "shipped")
         assert resolver.value(key, date(2030, 1, 1)).value == amount
 
 
@@ -326,9 +326,10 @@ def test_current_returns_the_full_version():
 def test_with_versions_is_a_what_if_that_leaves_the_original_alone():
     base = ParameterResolver(DECLS, [v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1)])
     what_if = base.with_versions([v(250, date(2024, 1, 1), id=99), v(90, date(2022, 8, 1), id=98)])
-    assert what_if.value(KEY, date(2024, 1, 1)) == ParamValue(KEY, 250, date(2024, 1, 1), None)  # no id: not stored
+    # no id (the 99 given is dropped): not stored, and marked as proposed
+    assert what_if.value(KEY, date(2024, 1, 1)) == ParamValue(KEY, 250, date(2024, 1, 1), None, "what-if")
     assert what_if.value(KEY, date(2023, 1, 1)).value == 90  # recorded "now": wins over the stored one on the same date
-    assert base.value(KEY, date(2024, 1, 1)) == ParamValue(KEY, 100, date(2022, 8, 1), 1)
+    assert base.value(KEY, date(2024, 1, 1)) == ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored")
     assert len(what_if.history(KEY)) == 3 and len(base.history(KEY)) == 1
 
 
@@ -346,11 +347,66 @@ def test_from_defaults():
         defaults=(DefaultValue(date(2022, 8, 1), 100, "《文》", "三(二)"), DefaultValue(date(2024, 1, 1), 120, "《文》", "三(二)")),
     )
     resolver = ParameterResolver.from_defaults({KEY: decl})
-    assert resolver.value(KEY, date(2023, 1, 1)) == ParamValue(KEY, 100, date(2022, 8, 1), None)
+    assert resolver.value(KEY, date(2023, 1, 1)) == ParamValue(KEY, 100, date(2022, 8, 1), None, "shipped")
     assert resolver.value(KEY, date(2024, 1, 1)).value == 120
     assert [(h.reference, h.reason, h.sequence) for h in resolver.history(KEY)] == [
         ("《文》 三(二)", "shipped default", 1), ("《文》 三(二)", "shipped default", 2),
     ]
+
+
+# -- where a value comes from: stored, shipped, what-if ------------------------------
+
+def test_param_value_origin_defaults_to_stored_and_stays_out_of_json():
+    stored = ParamValue(KEY, 100, date(2022, 8, 1), 7)
+    assert stored.origin == "stored"
+    assert stored == ParamValue(KEY, 100, date(2022, 8, 1), 7, "stored")
+    expected = {"key": KEY, "value": 100, "effective_from": "2022-08-01", "version_id": None}
+    # the JSON form is unchanged: no "origin" key, whatever the origin
+    for origin in ("shipped", "what-if", "stored"):
+        assert ParamValue(KEY, 100, date(2022, 8, 1), None, origin).to_json() == expected
+    assert stored.to_json() == dict(expected, version_id=7)
+
+
+@pytest.mark.parametrize(
+    ("id", "source", "origin"),
+    [
+        (7, "default", "stored"),  # loaded from the database: it has an id
+        (7, "admin", "stored"),
+        (7, "cli", "stored"),
+        (None, "default", "shipped"),  # a plugin's default used without a database
+        (None, "what-if", "what-if"),
+        (7, "what-if", "what-if"),  # "what-if" says more than the id does
+    ],
+    ids=["stored default", "stored admin", "stored cli", "shipped", "what-if", "what-if with an id"],
+)
+def test_as_param_value_sets_the_origin(id, source, origin):
+    version = ParameterVersion(key=KEY, value=100, effective_from=date(2022, 8, 1), reference="ref", source=source, id=id)
+    assert version.as_param_value() == ParamValue(KEY, 100, date(2022, 8, 1), id, origin)
+
+
+def test_from_defaults_values_are_shipped():
+    resolver = ParameterResolver.from_defaults(
+        {KEY: ParameterDeclaration(key=KEY, label=Text("金额", "Amount"), unit=Text("元", "yuan"), type="money",
+                                   clause="三(二)", defaults=(DefaultValue(date(2022, 8, 1), 100, "《文》", "三(二)"),))})
+    value = resolver.value(KEY, date(2023, 1, 1))
+    assert (value.version_id, value.origin) == (None, "shipped")
+    assert resolver.reads == {ParamValue(KEY, 100, date(2022, 8, 1), None, "shipped")}
+
+
+def test_with_versions_marks_added_versions_what_if_and_keeps_the_others():
+    base = ParameterResolver(DECLS, [v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1),
+                                     v(5, date(2022, 8, 1), datetime(2022, 8, 1), key=OTHER)])
+    # the proposal repeats the stored value and date: still a distinct, unrecorded value
+    what_if = base.with_versions([v(100, date(2024, 1, 1), id=99)])
+    assert [h.source for h in what_if.history(KEY)] == ["default", "what-if"]
+    assert [h.id for h in what_if.history(KEY)] == [1, None]
+    assert what_if.value(KEY, date(2023, 12, 31)) == ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored")
+    proposed = what_if.value(KEY, date(2024, 1, 1))
+    assert proposed == ParamValue(KEY, 100, date(2024, 1, 1), None, "what-if")
+    assert proposed != ParamValue(KEY, 100, date(2024, 1, 1), None, "shipped")
+    assert what_if.value(OTHER, date(2024, 1, 1)).origin == "shipped"  # untouched, no id
+    assert {r.origin for r in what_if.reads} == {"stored", "what-if", "shipped"}
+    assert base.history(KEY)[0].source == "default" and len(base.history(KEY)) == 1
 
 
 # ---------------------------------------------------------------------------

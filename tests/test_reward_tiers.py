@@ -15,9 +15,11 @@ Amounts are those of the policy text (shared/policy/README.md):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,9 +33,12 @@ from core import (
     ParamValue,
     PriorPayment,
 )
+from core.standards import standard_codes
 from core.text import format_yuan_en, format_yuan_zh
+from plugins.reward_tiers.schemas import committee_level_of
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
+ROOT = Path(__file__).resolve().parents[1]
 
 CLAUSE = "三(二)"
 IN_FORCE = date(2022, 8, 1)
@@ -85,15 +90,32 @@ def evaluate_one(registry, record, context: EvaluationContext | None = None):
     return outcome_of(result, activities[0])
 
 
-def assert_paid(outcome, rule: str, key: str, amount: int, *, subject: str, since: date = IN_FORCE) -> None:
+#: How an explanation names an unstored value, by its origin (zh, en).
+ORIGIN_WORDS = {
+    "shipped": ("内置值", "shipped value"),
+    "what-if": ("拟议值(未登记)", "proposed value (not recorded)"),
+}
+
+
+def assert_paid(outcome, rule: str, key: str, amount: int, *, subject: str, since: date = IN_FORCE,
+                origin: str = "shipped") -> None:
     """A paid outcome: rule, exact int amount, clause, and an explanation naming
-    the subject, the amount and the parameter version in both languages."""
+    the subject, the amount and the parameter version in both languages.
+
+    Without a database the value is unstored: a plugin's shipped default, or a
+    proposed (what-if) version; the explanation says which.
+    """
     assert outcome.rule == rule
     assert type(outcome.amount) is int and outcome.amount == amount
     assert outcome.clause == CLAUSE
     assert outcome.status == "ok"
     assert outcome.plugin == "reward_tiers"
-    assert outcome.parameters == (ParamValue(key, amount, since, None),)
+    assert outcome.parameters == (ParamValue(key, amount, since, None, origin),)
+    zh_words, en_words = ORIGIN_WORDS[origin]
+    assert zh_words in outcome.explanation_zh and en_words in outcome.explanation_en
+    for other, (zh_other, en_other) in ORIGIN_WORDS.items():
+        if other != origin:
+            assert zh_other not in outcome.explanation_zh and en_other not in outcome.explanation_en
     zh, en = outcome.explanation
     for text in (zh, en):
         assert subject in text
@@ -121,28 +143,30 @@ def assert_zero(outcome, rule: str, reason: str, *, subject: str, zh: str, en: s
 # ---------------------------------------------------------------------------
 
 LEAD = [
-    # (standard number, declared level, rule, parameter, amount)
-    ("ISO 14067:2018", None, "R1", "lead.international", 1_000_000),
-    ("IEC 62933-5-3:2024", None, "R1", "lead.international", 1_000_000),
-    ("ISO/IEC 27001:2022", "international", "R1", "lead.international", 1_000_000),
-    ("GB/T 32151.31-2023", None, "R2", "lead.national", 300_000),
-    ("GB 16780-2021", None, "R2", "lead.national", 300_000),
-    ("GB/Z 41296-2022", None, "R2", "lead.national", 300_000),
-    ("GB/T 24067-2024 (ISO 14067:2018, MOD)", None, "R2", "lead.national", 300_000),
-    ("JB/T 14001-2023", None, "R3", "lead.industry", 200_000),
-    ("NB/SH/T 6025-2023", None, "R3", "lead.industry", 200_000),
-    ("DB33/T 2512-2022", None, "R3", "lead.local", 200_000),
-    ("DB3304/T 101-2023", "local", "R3", "lead.local", 200_000),
-    ("GJB 9001C-2017", None, "R3", "lead.military", 200_000),
-    ("T/ZZB 2109-2021", None, "R4", "lead.zhejiang_made", 200_000),
-    ("T/ZJFW 12-2023", "zhejiang_service", "R4", "lead.zhejiang_service", 200_000),
-    ("T/ZNZ 3-2023", "zhejiang_agri", "R4", "lead.zhejiang_agri", 200_000),
+    # (standard number, declared level, date (its publication), rule, parameter, amount)
+    # The date falls in the number's year or the next (schemas.StandardDraftingSchema).
+    ("ISO 14068-1:2023", None, DAY, "R1", "lead.international", 1_000_000),
+    ("IEC 62933-5-3:2024", None, "2024-05-10", "R1", "lead.international", 1_000_000),
+    ("ISO/IEC 27001:2022", "international", "2022-10-25", "R1", "lead.international", 1_000_000),
+    ("ITU-T Y.3172 (06/2023)", None, "2023-06-22", "R1", "lead.international", 1_000_000),
+    ("GB/T 32151.31-2023", None, DAY, "R2", "lead.national", 300_000),
+    ("GB 21258-2024", None, "2024-05-10", "R2", "lead.national", 300_000),
+    ("GB/Z 41296-2022", None, DAY, "R2", "lead.national", 300_000),  # published in the year after its number's
+    ("GB/T 24067-2024 (ISO 14067:2018, MOD)", None, "2024-08-23", "R2", "lead.national", 300_000),
+    ("JB/T 14001-2023", None, DAY, "R3", "lead.industry", 200_000),
+    ("NB/SH/T 6025-2023", None, DAY, "R3", "lead.industry", 200_000),
+    ("DB33/T 2512-2022", None, "2022-11-30", "R3", "lead.local", 200_000),
+    ("DB3304/T 101-2023", "local", DAY, "R3", "lead.local", 200_000),
+    ("GJB 10248-2023", None, DAY, "R3", "lead.military", 200_000),
+    ("T/ZZB 3421-2024", None, "2024-04-18", "R4", "lead.zhejiang_made", 200_000),
+    ("T/ZJFW 12-2023", "zhejiang_service", DAY, "R4", "lead.zhejiang_service", 200_000),
+    ("T/ZNZ 3-2023", "zhejiang_agri", DAY, "R4", "lead.zhejiang_agri", 200_000),
 ]
 
 
-@pytest.mark.parametrize(("number", "level", "rule", "param", "amount"), LEAD, ids=[c[0] for c in LEAD])
-def test_leading_drafter(registry, number, level, rule, param, amount):
-    record = drafting(number, 1, **({"level": level} if level else {}))
+@pytest.mark.parametrize(("number", "level", "day", "rule", "param", "amount"), LEAD, ids=[c[0] for c in LEAD])
+def test_leading_drafter(registry, number, level, day, rule, param, amount):
+    record = drafting(number, 1, date=day, **({"level": level} if level else {}))
     outcome = evaluate_one(registry, record)
     code = number.split(" (")[0]
     assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=code)
@@ -156,14 +180,14 @@ def test_declared_brand_level_is_said_to_be_declared(registry):
     outcome = evaluate_one(registry, drafting("T/ZJFW 12-2023", 1, level="zhejiang_service"))
     assert "级别按申报" in outcome.explanation_zh
     assert "level as declared" in outcome.explanation_en
-    inferred = evaluate_one(registry, drafting("T/ZZB 2109-2021", 1, level="zhejiang_made"))
+    inferred = evaluate_one(registry, drafting("T/ZZB 3120-2023", 1, level="zhejiang_made"))
     assert "级别按申报" not in inferred.explanation_zh
     assert "level as declared" not in inferred.explanation_en
 
 
 @pytest.mark.parametrize(
     ("number", "rule"),
-    [("ISO 14067:2018", "R1"), ("GB/T 32151.31-2023", "R2"), ("DB33/T 2512-2022", "R3"), ("T/ZZB 2109-2021", "R4")],
+    [("ISO 14068-1:2023", "R1"), ("GB/T 32151.31-2023", "R2"), ("DB33/T 2512-2022", "R3"), ("T/ZZB 3120-2023", "R4")],
     ids=["international", "national", "local", "zhejiang_made"],
 )
 def test_leading_drafter_of_a_revision_gets_nothing(registry, number, rule):
@@ -181,7 +205,7 @@ def test_leading_drafter_of_a_revision_gets_nothing(registry, number, rule):
 PARTICIPATE = [
     (number, rank, rule, param, amount)
     for number, rule, param, amount in [
-        ("ISO 14067:2018", "R5", "participate.international", 300_000),
+        ("ISO 14068-1:2023", "R5", "participate.international", 300_000),
         ("GB/T 32151.31-2023", "R6", "participate.national", 150_000),
     ]
     for rank in (2, 3, 4)
@@ -203,7 +227,7 @@ def test_participation(registry, number, rank, rule, param, amount, revision):
 
 @pytest.mark.parametrize(
     "number",
-    ["JB/T 14001-2023", "DB33/T 2512-2022", "GJB 9001C-2017", "T/ZZB 2109-2021"],
+    ["JB/T 14001-2023", "DB33/T 2512-2022", "GJB 10248-2023", "T/ZZB 3120-2023"],
     ids=["industry", "local", "military", "zhejiang_made"],
 )
 @pytest.mark.parametrize("rank", [2, 4])
@@ -215,7 +239,7 @@ def test_participation_in_other_levels_gets_nothing(registry, number, rank):
 
 
 @pytest.mark.parametrize("rank", [5, 6, 20])
-@pytest.mark.parametrize("number", ["ISO 14067:2018", "GB/T 32151.31-2023"], ids=["international", "national"])
+@pytest.mark.parametrize("number", ["ISO 14068-1:2023", "GB/T 32151.31-2023"], ids=["international", "national"])
 def test_rank_five_and_below_gets_nothing(registry, number, rank):
     outcome = evaluate_one(registry, drafting(number, rank))
     assert_zero(outcome, "R0", "rank", subject=number, zh=f"排名第{rank}不予奖励", en=f"rank {rank} gets nothing")
@@ -245,10 +269,13 @@ def test_group_and_enterprise_standards_get_nothing(registry, number, rank, revi
 SECRETARIATS = [
     ("ISO/TC 207/SC 7", "international", "R7", "secretariat.international", 1_000_000),
     ("ISO/IEC JTC 1/SC 27", "international", "R7", "secretariat.international", 1_000_000),
+    ("ISO/IEC JTC 1", "international", "R7", "secretariat.international", 1_000_000),
+    ("ITU-T SG 13", "international", "R7", "secretariat.international", 1_000_000),
     ("IEC/TC 61", "international", "R7", "secretariat.international", 1_000_000),
     ("SAC/TC 548", "national", "R8", "secretariat.national", 500_000),
     ("SAC/TC 118/SC 1", "national", "R8", "secretariat.national", 500_000),
     ("ZJ/TC 12", "provincial", "R9", "secretariat.provincial", 200_000),
+    ("ZJ/TC 31/SC 2", "provincial", "R9", "secretariat.provincial", 200_000),
 ]
 
 
@@ -310,7 +337,7 @@ def test_pilot_granted_within_the_cap_is_paid_as_granted(registry, level, rule, 
     assert outcome.rule == rule
     assert type(outcome.amount) is int and outcome.amount == granted
     assert outcome.details is None
-    assert outcome.parameters == (ParamValue(f"reward_tiers.{param}", cap, IN_FORCE, None),)
+    assert outcome.parameters == (ParamValue(f"reward_tiers.{param}", cap, IN_FORCE, None, "shipped"),)
     assert f"核定奖励{format_yuan_zh(granted)}" in outcome.explanation_zh
     assert f"上限{format_yuan_zh(cap)}" in outcome.explanation_zh
     assert f"granted {format_yuan_en(granted)}" in outcome.explanation_en
@@ -357,8 +384,9 @@ def test_pilot_not_accepted_gets_nothing(registry, level, rule, granted):
 # ---------------------------------------------------------------------------
 
 ONE_OF_EACH = [
-    ("lead", drafting("GB/T 32151.31-2023"), "R2", "reward_tiers.lead.national", 300_000),
-    ("participate", drafting("ISO 14067:2018", 3), "R5", "reward_tiers.participate.international", 300_000),
+    # standards numbered 2022, so that both 2022-07-31 and 2022-08-01 fall in their year
+    ("lead", drafting("GB/T 41472-2022"), "R2", "reward_tiers.lead.national", 300_000),
+    ("participate", drafting("ISO/IEC 27001:2022", 3), "R5", "reward_tiers.participate.international", 300_000),
     ("secretariat", secretariat("SAC/TC 548", "national"), "R8", "reward_tiers.secretariat.national", 500_000),
     ("award", award("second"), "R10", "reward_tiers.award.second", 800_000),
     ("pilot", pilot("provincial"), "R13", "reward_tiers.pilot_cap.provincial", 200_000),
@@ -383,7 +411,7 @@ def test_nothing_before_2022_08_01_and_paid_from_it(registry, record, rule, key,
 
     paid = outcome_of(result, activities[1])
     assert paid.rule == rule and paid.amount == amount
-    assert paid.parameters == (ParamValue(key, amount, IN_FORCE, None),)
+    assert paid.parameters == (ParamValue(key, amount, IN_FORCE, None, "shipped"),)
 
 
 def test_a_parameter_without_any_version(registry):
@@ -405,7 +433,7 @@ def _assert_repeat(outcome, earlier: Activity, amount: int, *, rule: str, key: s
         "reason": "duplicate",
         "paid_with": {"activity": earlier.ref, "activity_id": None, "date": earlier.date.isoformat(), "amount": amount},
     }
-    assert outcome.parameters == (ParamValue(key, value, IN_FORCE, None),)
+    assert outcome.parameters == (ParamValue(key, value, IN_FORCE, None, "shipped"),)
     for text in outcome.explanation:
         assert earlier.ref in text and earlier.date.isoformat() in text
     assert format_yuan_zh(amount) in outcome.explanation_zh and "只奖励一次" in outcome.explanation_zh
@@ -527,7 +555,7 @@ def test_repeat_of_a_stored_payment(registry, record, rule, key, value):
     assert repeat.rule == rule and repeat.amount == 0
     assert repeat.details == {"reason": "duplicate", "paid_with": {
         "activity": "HN-2022-007", "activity_id": 42, "date": "2022-09-01", "amount": value}}
-    assert repeat.parameters == (ParamValue(key, value, IN_FORCE, None),)
+    assert repeat.parameters == (ParamValue(key, value, IN_FORCE, None, "shipped"),)
     for text in repeat.explanation:
         assert "HN-2022-007" in text and "2022-09-01" in text
     assert outcome_of(result, activities[1]).amount == value  # another organisation is not a repeat
@@ -564,16 +592,18 @@ def test_a_new_amount_applies_from_its_effective_date_only(registry):
     )
     before, on, after, participation = (outcome_of(result, a) for a in activities)
     assert_paid(before, "R2", "reward_tiers.lead.national", 300_000, subject="GB/T 1-2024")
-    assert_paid(on, "R2", "reward_tiers.lead.national", 350_000, subject="GB/T 2-2025", since=date(2025, 1, 1))
-    assert_paid(after, "R2", "reward_tiers.lead.national", 350_000, subject="GB/T 3-2025", since=date(2025, 1, 1))
+    assert_paid(on, "R2", "reward_tiers.lead.national", 350_000, subject="GB/T 2-2025", since=date(2025, 1, 1),
+                origin="what-if")
+    assert_paid(after, "R2", "reward_tiers.lead.national", 350_000, subject="GB/T 3-2025", since=date(2025, 1, 1),
+                origin="what-if")
     assert "35万元" in on.explanation_zh and "¥350,000" in on.explanation_en
     assert "2022-08-01" not in on.explanation_zh
     assert participation.amount == 150_000
     # what the evaluation read is on record
     assert {
-        ParamValue("reward_tiers.lead.national", 300_000, IN_FORCE, None),
-        ParamValue("reward_tiers.lead.national", 350_000, date(2025, 1, 1), None),
-        ParamValue("reward_tiers.participate.national", 150_000, IN_FORCE, None),
+        ParamValue("reward_tiers.lead.national", 300_000, IN_FORCE, None, "shipped"),
+        ParamValue("reward_tiers.lead.national", 350_000, date(2025, 1, 1), None, "what-if"),
+        ParamValue("reward_tiers.participate.national", 150_000, IN_FORCE, None, "shipped"),
     } <= resolver.reads
 
 
@@ -588,9 +618,374 @@ def test_a_stored_version_is_named_by_its_number(registry):
     resolver = ParameterResolver(registry.parameters, versions)
     outcome = evaluate_one(registry, award("first", date="2024-05-01"), EvaluationContext(parameters=resolver))
     assert outcome.amount == 1_200_000
-    assert outcome.parameters == (ParamValue("reward_tiers.award.first", 1_200_000, date(2024, 1, 1), 77),)
+    assert outcome.parameters == (ParamValue("reward_tiers.award.first", 1_200_000, date(2024, 1, 1), 77, "stored"),)
+    assert outcome.parameters[0].origin == "stored"
     assert "version #77" in outcome.explanation_en and "第77号版本" in outcome.explanation_zh
+    assert "shipped value" not in outcome.explanation_en and "proposed value" not in outcome.explanation_en
     assert "2024-01-01" in outcome.explanation_en
+
+
+# ---------------------------------------------------------------------------
+# Where a value comes from: stored, shipped, proposed (what-if)
+# ---------------------------------------------------------------------------
+
+def test_stored_shipped_and_proposed_values_are_named_apart(registry):
+    record = drafting("GB/T 32151.31-2023")
+    key = "reward_tiers.lead.national"
+    # shipped: the plugin's default, no database
+    shipped = evaluate_one(registry, record)
+    assert shipped.parameters[0].origin == "shipped"
+    assert "参数 reward_tiers.lead.national 内置值,自2022-08-01起施行" in shipped.explanation_zh
+    assert "parameter reward_tiers.lead.national, shipped value in force from 2022-08-01" in shipped.explanation_en
+    # proposed: the same amount and date, added as a what-if, is not called shipped
+    resolver = registry.default_parameters().with_versions([ParameterVersion(
+        key=key, value=300_000, effective_from=date(2023, 1, 1), reference="test", id=5,
+    )])
+    proposed = evaluate_one(registry, record, EvaluationContext(parameters=resolver))
+    assert proposed.amount == 300_000
+    assert proposed.parameters == (ParamValue(key, 300_000, date(2023, 1, 1), None, "what-if"),)
+    assert "参数 reward_tiers.lead.national 拟议值(未登记),自2023-01-01起" in proposed.explanation_zh
+    assert "parameter reward_tiers.lead.national, proposed value (not recorded) from 2023-01-01" in proposed.explanation_en
+    assert "内置值" not in proposed.explanation_zh and "shipped value" not in proposed.explanation_en
+    assert "第5号版本" not in proposed.explanation_zh and "version #5" not in proposed.explanation_en
+    # stored: named by its number
+    stored = ParameterResolver(registry.parameters, [ParameterVersion(
+        key=key, value=300_000, effective_from=IN_FORCE, reference="shipped", id=3, recorded_at=datetime(2022, 8, 1),
+    )])
+    recorded = evaluate_one(registry, record, EvaluationContext(parameters=stored))
+    assert recorded.parameters == (ParamValue(key, 300_000, IN_FORCE, 3, "stored"),)
+    assert "第3号版本" in recorded.explanation_zh and "version #3" in recorded.explanation_en
+    for words in ORIGIN_WORDS.values():
+        assert words[0] not in recorded.explanation_zh and words[1] not in recorded.explanation_en
+    # the JSON form of an outcome does not carry the origin
+    for outcome in (shipped, proposed, recorded):
+        (param,) = outcome.to_json()["parameters"]
+        assert set(param) == {"key", "value", "effective_from", "version_id"}
+
+
+def test_a_proposed_cap_is_named_as_proposed(registry):
+    resolver = registry.default_parameters().with_versions([ParameterVersion(
+        key="reward_tiers.pilot_cap.provincial", value=250_000, effective_from=date(2024, 1, 1), reference="test",
+    )])
+    activities, result = run(registry, pilot("provincial", project="嘉兴市秀洲区服务业标准化试点", date="2024-03-01"),
+                             pilot("provincial", granted_amount=100_000, date="2024-03-01", org=OTHER_ORG),
+                             context=EvaluationContext(parameters=resolver))
+    cap, granted = (outcome_of(result, a) for a in activities)
+    assert_paid(cap, "R13", "reward_tiers.pilot_cap.provincial", 250_000, subject="嘉兴市秀洲区服务业标准化试点",
+                since=date(2024, 1, 1), origin="what-if")
+    assert cap.details == {"upper_bound": True}
+    assert granted.amount == 100_000
+    assert "拟议值(未登记)" in granted.explanation_zh and "proposed value (not recorded)" in granted.explanation_en
+
+
+# ---------------------------------------------------------------------------
+# 并完成: the date is the publication date, in the number's year or the next
+# ---------------------------------------------------------------------------
+
+def _date_error(code: str, year: int, day: str) -> tuple[str, str]:
+    return (f"the year {year} of {code} does not match the date {day} (the date is the standard's publication date)",
+            f"标准编号 {code} 的年份 {year} 与日期 {day} 不符(日期应为该标准的发布日期)")
+
+
+DATED = [
+    # (id, number, date): accepted
+    ("first day of its year", "GB/T 1-2023", "2023-01-01"),
+    ("last day of the next year", "GB/T 1-2023", "2024-12-31"),
+    ("international, next year", "ISO 14068-1:2023", "2024-01-15"),
+    ("ITU with a year", "ITU-T Y.3172 (06/2023)", "2023-06-22"),
+    ("adopted: the adopting standard's year", "GB/T 24067-2024 (ISO 14067:2018, MOD)", "2024-08-23"),
+    ("local, next year", "DB33/T 2598-2023", "2024-01-12"),
+    ("ITU without a year: not checked", "ITU-T Y.3172", "2025-03-01"),
+    ("enterprise: not checked", "Q/JXAB 001-2019", "2025-03-01"),
+]
+
+
+@pytest.mark.parametrize(("number", "day"), [c[1:] for c in DATED], ids=[c[0] for c in DATED])
+def test_date_in_the_numbers_year_or_the_next_is_accepted(registry, number, day):
+    report = registry.validate([drafting(number, 2, date=day)])
+    assert not report.invalid, report.invalid
+    (activity,) = report.valid
+    assert activity.date == date.fromisoformat(day)
+    assert activity.fields["standard_code"] == number.split(" (ISO")[0]
+
+
+UNDATED = [
+    # (id, number, the year it shows, date): refused
+    ("the year before", "GB/T 1-2023", 2023, "2022-12-31"),
+    ("two years after", "GB/T 1-2023", 2023, "2025-01-01"),
+    ("an old standard reported anew", "ISO 14067:2018", 2018, DAY),
+    ("ITU with an old year", "ITU-T Y.3172 (06/2019)", 2019, DAY),
+    ("adopted: not the adopted standard's year", "GB/T 24067-2024 (ISO 14067:2018, MOD)", 2024, "2018-05-10"),
+    ("two-digit year", "GB 3100-93", 1993, DAY),
+    ("two-digit year, today", "GB 3100-93", 1993, date.today().isoformat()),
+    ("military", "GJB 9001C-2017", 2017, DAY),
+    ("Zhejiang Made", "T/ZZB 2109-2021", 2021, DAY),
+]
+
+
+@pytest.mark.parametrize(("number", "year", "day"), [c[1:] for c in UNDATED], ids=[c[0] for c in UNDATED])
+@pytest.mark.parametrize("rank", [1, 3])
+def test_date_outside_the_numbers_year_is_refused(registry, number, year, day, rank):
+    report = registry.validate([drafting(number, rank, date=day), GOOD])
+    (bad,) = report.invalid
+    assert bad.row == 1
+    (error,) = bad.errors
+    assert error.field == "date"
+    code = number.split(" (ISO")[0]
+    assert (error.message, error.message_zh) == _date_error(code, year, day)
+    assert len(report.valid) == 1  # the rest is still valid
+
+
+def test_an_amendment_is_dated_by_its_own_year(registry):
+    amendment = "ISO 9001:2015/Amd 1:2024"
+    report = registry.validate([
+        drafting(amendment, 2, date="2024-03-01", revision=True, id="ok"),
+        drafting(amendment, 2, date="2025-12-31", revision=True, id="next year"),
+        drafting(amendment, 2, date="2023-05-10", revision=True, id="the base standard's era"),
+        drafting(amendment, 2, date="2026-01-01", revision=True, id="two years after"),
+    ])
+    assert [a.ref for a in report.valid] == ["ok", "next year"]
+    assert [(i.ref, [e.field for e in i.errors]) for i in report.invalid] == [
+        ("the base standard's era", ["date"]), ("two years after", ["date"]),
+    ]
+    assert report.invalid[0].errors[0].message == _date_error(amendment, 2024, "2023-05-10")[0]
+
+
+# ---------------------------------------------------------------------------
+# Amendments are revisions
+# ---------------------------------------------------------------------------
+
+AMENDMENT_CASES = ["ISO 9001:2015/Amd 1:2024", "IEC 60335-1:2020/Amd 1:2024", "ISO 9001:2015/Cor 1:2024"]
+
+
+@pytest.mark.parametrize("number", AMENDMENT_CASES)
+@pytest.mark.parametrize("revision", [None, False], ids=["revision missing", "revision false"])
+def test_an_amendment_not_recorded_as_a_revision_is_refused(registry, number, revision):
+    extra = {} if revision is None else {"revision": revision}
+    report = registry.validate([GOOD, drafting(number, 1, date="2024-06-01", **extra)])
+    (bad,) = report.invalid
+    assert bad.row == 2
+    (error,) = bad.errors
+    assert error.field == "revision"
+    assert error.message == f"{number} amends an existing standard: record it as a revision (revision: true)"
+    assert error.message_zh == f"{number} 是对已有标准的修改单,应按修订登记(revision: true)"
+    assert HAN.search(error.message_zh)
+    assert error.to_json() == {"field": "revision", "message": error.message, "message_zh": error.message_zh}
+
+
+def test_an_amendment_recorded_as_a_revision_follows_the_revision_readings(registry):
+    number = "ISO 9001:2015/Amd 1:2024"
+    activities, result = run(registry, drafting(number, 1, date="2024-06-01", revision=True),
+                             drafting(number, 3, date="2024-06-01", revision=True, org=OTHER_ORG))
+    lead, participant = (outcome_of(result, a) for a in activities)
+    assert activities[0].fields["standard_code"] == number and activities[0].fields["level"] == "international"
+    # 不含修订: the leading drafter of an amendment gets nothing under R1
+    assert_zero(lead, "R1", "revision", subject=number, zh="不含修订", en="revisions excluded")
+    # participation is rewarded for revisions (docs/policy-readings.md), so for amendments too
+    assert_paid(participant, "R5", "reward_tiers.participate.international", 300_000, subject=number)
+    assert "(rank 3, a revision)" in participant.explanation_en and "(排名第3,修订)" in participant.explanation_zh
+
+
+def test_an_amendment_and_its_base_standard_are_different_achievements(registry):
+    activities, result = run(registry, drafting("ISO 9001:2015/Amd 1:2024", 2, date="2024-06-01", revision=True),
+                             drafting("ISO 14068-1:2023", 2, date="2024-06-01"))
+    amendment, other = (outcome_of(result, a) for a in activities)
+    assert amendment.dedup_key != other.dedup_key and "ISO 9001:2015/Amd 1:2024" in amendment.dedup_key
+    assert [amendment.amount, other.amount] == [300_000, 300_000]
+
+
+# ---------------------------------------------------------------------------
+# Committees: international, national (SAC) or provincial (listed prefixes) only
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("code", "level"),
+    [("ISO/TC 207", "international"), ("IEC/TC 61", "international"), ("ISO/IEC JTC 1", "international"),
+     ("ISO/IEC JTC 1/SC 27", "international"), ("ITU-T SG 13", "international"), ("SAC/TC 548", "national"),
+     ("SAC/TC 118/SC 1", "national"), ("ZJ/TC 31", "provincial"), ("ZJ/TC 31/SC 2", "provincial"),
+     ("CEN/TC 350", None), ("ASTM/TC 1", None), ("JS/TC 5", None)],
+)
+def test_committee_level_of(code, level):
+    assert committee_level_of(code) == level
+
+
+OTHER_BODIES = ["CEN/TC 350", "ASTM/TC 1", "IEEE/TC 7", "JS/TC 5", "cen tc350"]
+
+
+@pytest.mark.parametrize("raw", OTHER_BODIES)
+@pytest.mark.parametrize("level", ["international", "national", "provincial"])
+def test_committee_of_another_body_is_refused(registry, raw, level):
+    report = registry.validate([GOOD, secretariat(raw, level), GOOD_AFTER])
+    assert [type(item).__name__ for item in report.items] == ["Activity", "InvalidRecord", "Activity"]
+    (error,) = report.invalid[0].errors
+    assert error.field == "committee_code"
+    code = {"cen tc350": "CEN TC 350"}.get(raw, raw)
+    assert error.message == (f"{code} is not an international (ISO, IEC, ITU), national (SAC) "
+                             "or provincial standardisation committee")
+    assert error.message_zh == f"{code} 不是国际(ISO、IEC、ITU)、全国(SAC)或省级专业标准化技术委员会"
+    assert [registry.evaluate(report.valid).amount(a) for a in report.valid] == [300_000, 500_000]
+
+
+def test_a_provincial_committee_declared_national_is_refused(registry):
+    (bad,) = registry.validate([secretariat("ZJ/TC 31", "national")]).invalid
+    (error,) = bad.errors
+    assert error.field == "committee_level"
+    assert error.message == "level 'national' contradicts ZJ/TC 31, a provincial committee"
+    assert error.message_zh == "级别“全国”与编号 ZJ/TC 31 不符(编号显示为省级技术委员会)"
+
+
+@pytest.fixture
+def codes_file(tmp_path, monkeypatch):
+    """Write a standard-code file (the shipped one with ``provincial_committees`` replaced) and use it."""
+    shipped = (ROOT / "core" / "data" / "standard_codes.yaml").read_text(encoding="utf-8")
+    assert "provincial_committees: [ZJ]" in shipped
+
+    def use(provincial: str) -> None:
+        path = tmp_path / "codes.yaml"
+        path.write_text(shipped.replace("provincial_committees: [ZJ]", provincial), encoding="utf-8")
+        monkeypatch.setenv("STDPOLICY_STANDARD_CODES", str(path))
+        standard_codes.cache_clear()
+
+    yield use
+    monkeypatch.delenv("STDPOLICY_STANDARD_CODES", raising=False)
+    standard_codes.cache_clear()
+
+
+def test_provincial_prefixes_come_from_the_code_lists(registry, codes_file):
+    codes_file("provincial_committees: [ZJ, JS]")
+    activities, result = run(registry, secretariat("JS/TC 5", "provincial"), secretariat("ZJ/TC 31", "provincial"))
+    assert [(outcome_of(result, a).rule, outcome_of(result, a).amount) for a in activities] == [
+        ("R9", 200_000), ("R9", 200_000)]
+
+    codes_file("provincial_committees: []")
+    (bad,) = registry.validate([secretariat("ZJ/TC 31", "provincial")]).invalid
+    assert [e.field for e in bad.errors] == ["committee_code"]
+    assert "is not an international (ISO, IEC, ITU), national (SAC) or provincial" in bad.errors[0].message
+
+
+# ---------------------------------------------------------------------------
+# Awards and pilots without a project: once per organisation, class or level, and year
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["earliest first", "earliest last"])
+def test_awards_without_a_project_are_paid_once_per_organisation_class_and_year(registry, reverse):
+    records = [
+        award("first", date="2023-03-01", id="a1"),
+        award("first", date="2023-11-20", id="a2"),  # the same prize, the same year: a repeat
+        award("first", date="2024-02-01", id="a3"),  # another year
+        award("second", date="2023-05-01", id="a4"),  # another class
+        award("first", date="2023-06-01", org=OTHER_ORG, id="a5"),  # another organisation
+        award("organization", date="2023-12-01", id="a6"),
+        award("organization", date="2023-12-02", id="a7"),  # the organisation award, twice in a year
+    ]
+    activities, result = run(registry, *(reversed(records) if reverse else records))
+    by_ref = {a.ref: a for a in activities}
+    amounts = {ref: outcome_of(result, a).amount for ref, a in by_ref.items()}
+    assert amounts == {"a1": 1_000_000, "a2": 0, "a3": 1_000_000, "a4": 800_000, "a5": 1_000_000,
+                       "a6": 500_000, "a7": 0}
+    repeat = outcome_of(result, by_ref["a2"])
+    _assert_repeat(repeat, by_ref["a1"], 1_000_000, rule="R10", key="reward_tiers.award.first", value=1_000_000)
+    assert "同一单位的获奖项目(未填项目时为同年度同一奖项)只奖励一次" in repeat.explanation_zh
+    assert "one reward per organisation and award (the same project; without one, the same prize in the same year)" \
+        in repeat.explanation_en
+    _assert_repeat(outcome_of(result, by_ref["a7"]), by_ref["a6"], 500_000, rule="R11",
+                   key="reward_tiers.award.organization", value=500_000)
+    first = outcome_of(result, by_ref["a1"])
+    assert first.dedup_key == repeat.dedup_key and ORG in first.dedup_key
+    assert len({outcome_of(result, by_ref[r]).dedup_key for r in ("a1", "a3", "a4", "a5", "a6")}) == 5
+
+
+def test_awards_with_different_projects_in_one_year_are_each_paid(registry):
+    activities, result = run(registry, award("first", project="P1", date="2023-03-01"),
+                             award("first", project="P2", date="2023-03-01"))
+    assert [outcome_of(result, a).amount for a in activities] == [1_000_000, 1_000_000]
+
+
+def test_pilots_without_a_project_are_paid_once_per_organisation_level_and_year(registry):
+    activities, result = run(
+        registry,
+        pilot("national", granted_amount=120_000, date="2023-01-10", id="p1"),
+        pilot("national", date="2023-09-10", id="p2"),  # the same level, the same year: a repeat
+        pilot("provincial", date="2023-09-10", id="p3"),  # another level
+        pilot("national", date="2024-01-10", id="p4"),  # another year
+        pilot("national", date="2023-09-10", org=OTHER_ORG, id="p5"),  # another organisation
+        pilot("national", project="X", date="2023-09-10", id="p6"),  # a named project is its own achievement
+    )
+    by_ref = {a.ref: a for a in activities}
+    amounts = {ref: outcome_of(result, a).amount for ref, a in by_ref.items()}
+    assert amounts == {"p1": 120_000, "p2": 0, "p3": 200_000, "p4": 300_000, "p5": 300_000, "p6": 300_000}
+    repeat = outcome_of(result, by_ref["p2"])
+    _assert_repeat(repeat, by_ref["p1"], 120_000, rule="R12", key="reward_tiers.pilot_cap.national", value=300_000)
+    assert "试点项目(未填项目时为同年度同级试点)只奖励一次" in repeat.explanation_zh
+    assert "pilot (the same project; without one, the same level in the same year)" in repeat.explanation_en
+
+
+def test_an_unpaid_pilot_does_not_block_a_later_one_in_the_year(registry):
+    # Not accepted (nothing due), or granted nothing: the later accepted pilot is the first reward.
+    activities, result = run(registry, pilot("national", False, date="2023-02-01"),
+                             pilot("national", granted_amount=0, date="2023-03-01"),
+                             pilot("national", date="2023-10-01"))
+    assert [outcome_of(result, a).amount for a in activities] == [0, 0, 300_000]
+    assert outcome_of(result, activities[1]).details is None
+
+
+@pytest.mark.parametrize(
+    ("record", "rule", "key", "value"),
+    [
+        (award("third", date="2023-12-01"), "R10", "reward_tiers.award.third", 500_000),
+        (pilot("provincial", date="2023-12-01"), "R13", "reward_tiers.pilot_cap.provincial", 200_000),
+    ],
+    ids=["award", "pilot"],
+)
+def test_a_stored_payment_without_a_project_counts_for_its_year(registry, record, rule, key, value):
+    dedup_key = evaluate_one(registry, record).dedup_key
+    assert dedup_key and ORG in dedup_key
+    prior = PriorPayment(dedup_key=dedup_key, activity_id=9, activity_ref="OLD-9",
+                         date=date(2023, 4, 1), amount=value, rule=rule)
+    history = FakeHistory({dedup_key: prior})
+    activities, result = run(registry, record, dict(record, date="2024-01-05"),
+                             context=EvaluationContext(parameters=registry.default_parameters(), history=history))
+    same_year, next_year = (outcome_of(result, a) for a in activities)
+    assert same_year.amount == 0
+    assert same_year.details["paid_with"] == {"activity": "OLD-9", "activity_id": 9, "date": "2023-04-01", "amount": value}
+    assert same_year.parameters == (ParamValue(key, value, IN_FORCE, None, "shipped"),)
+    assert next_year.amount == value and next_year.dedup_key != dedup_key
+    assert history.calls == [("reward_tiers", {dedup_key, next_year.dedup_key})]
+
+
+# ---------------------------------------------------------------------------
+# The shipped example and demo files
+# ---------------------------------------------------------------------------
+
+SHIPPED_FILES = ["docs/examples/activities.json", "core/data/demo_activities.json"]
+
+
+@pytest.mark.parametrize("name", SHIPPED_FILES)
+def test_shipped_activity_files_validate_completely(registry, name):
+    records = json.loads((ROOT / name).read_text(encoding="utf-8"))
+    assert records
+    report = registry.validate(records)
+    assert report.invalid == [], [(item.ref, item.errors) for item in report.invalid]
+    assert [a.ref for a in report.valid] == [r["id"] for r in records]
+    result = registry.evaluate(report.valid)
+    assert not result.failures
+    for activity in report.valid:
+        (outcome,) = result.for_activity(activity)
+        assert outcome.status == "ok" and outcome.clause == CLAUSE
+
+
+def test_demo_repeat_is_paid_once(registry):
+    # JX-016 repeats JX-002 (the same organisation and GB/T 42587-2023), dated in the number's next year.
+    records = json.loads((ROOT / "core/data/demo_activities.json").read_text(encoding="utf-8"))
+    report = registry.validate(records)
+    by_ref = {a.ref: a for a in report.valid}
+    assert by_ref["JX-016"].date == date(2024, 3, 3)
+    assert by_ref["JX-016"].fields["standard_code"] == by_ref["JX-002"].fields["standard_code"] == "GB/T 42587-2023"
+    result = registry.evaluate(report.valid)
+    assert result.amount(by_ref["JX-002"]) == 300_000
+    repeat = outcome_of(result, by_ref["JX-016"])
+    assert repeat.amount == 0 and repeat.details["reason"] == "duplicate"
+    assert repeat.details["paid_with"]["activity"] == "JX-002"
 
 
 # ---------------------------------------------------------------------------
@@ -598,8 +993,8 @@ def test_a_stored_version_is_named_by_its_number(registry):
 # ---------------------------------------------------------------------------
 
 def test_every_outcome_is_complete(registry):
-    records = [drafting(number, 1, **({"level": level} if level else {})) for number, level, *_ in LEAD]
-    records += [drafting("ISO 9001:2015", r) for r in (2, 5)] + [drafting("T/CAS 1-2023"), drafting("Q/AB 1-2023")]
+    records = [drafting(number, 1, date=day, **({"level": level} if level else {})) for number, level, day, *_ in LEAD]
+    records += [drafting("ISO 14083:2023", r) for r in (2, 5)] + [drafting("T/CAS 1-2023"), drafting("Q/AB 1-2023")]
     records += [secretariat(c, lvl) for c, lvl, *_ in SECRETARIATS]
     records += [award(a, project=a) for a, *_ in AWARDS]
     records += [pilot("national"), pilot("provincial", False), drafting("GB/T 9-2022", date="2022-01-01")]
@@ -663,8 +1058,16 @@ BAD = [
     ("revision maybe", drafting("GB/T 1-2023", revision="maybe"), "revision", "Not a valid boolean.", "不是有效的布尔值"),
     ("bad standard number", drafting("GB/X 123-2020"), "standard_code", "not a valid national standard number", "不是有效的国家标准编号"),
     ("draft standard", drafting("ISO/DIS 14067:2017"), "standard_code", "is a draft", "是草案"),
-    ("Zhejiang Made declared national", drafting("T/ZZB 2109-2021", level="national"),
-     "level", "level 'national' contradicts the number T/ZZB 2109-2021", "与标准编号 T/ZZB 2109-2021 不符"),
+    ("technical report", drafting("ISO/TR 14069:2013"), "standard_code",
+     "ISO/TR 14069:2013 is a technical report (TR), not a standard", "ISO/TR 14069:2013 是技术报告(TR),不是标准"),
+    ("IEC technical report", drafting("IEC TR 62933-2-200:2021"), "standard_code",
+     "is a technical report (TR), not a standard", "是技术报告(TR)"),
+    ("date not in the number's year", drafting("GB/T 1-2021"), "date",
+     "the year 2021 of GB/T 1-2021 does not match the date 2023-05-10", "标准编号 GB/T 1-2021 的年份 2021 与日期 2023-05-10 不符"),
+    ("amendment not a revision", drafting("ISO 9001:2015/Amd 1:2024", date="2024-03-01"), "revision",
+     "ISO 9001:2015/Amd 1:2024 amends an existing standard: record it as a revision (revision: true)", "修改单"),
+    ("Zhejiang Made declared national", drafting("T/ZZB 3120-2023", level="national"),
+     "level", "level 'national' contradicts the number T/ZZB 3120-2023", "与标准编号 T/ZZB 3120-2023 不符"),
     ("national declared local", drafting("GB/T 1-2023", level="local"),
      "level", "level 'local' contradicts the number GB/T 1-2023, which is a national standard", "编号显示为国家标准"),
     ("group declared Zhejiang Made", drafting("T/CAS 290-2023", level="zhejiang_made"),
@@ -673,6 +1076,11 @@ BAD = [
     ("committee level contradicts", secretariat("SAC/TC 548", "provincial"),
      "committee_level", "level 'provincial' contradicts SAC/TC 548, a national committee", "编号显示为全国技术委员会"),
     ("working group", secretariat("SAC/TC 548/WG 1", "national"), "committee_code", "unrecognised committee number", "无法识别的技术委员会编号"),
+    ("European committee", secretariat("CEN/TC 350", "international"), "committee_code",
+     "CEN/TC 350 is not an international (ISO, IEC, ITU), national (SAC) or provincial standardisation committee",
+     "CEN/TC 350 不是国际(ISO、IEC、ITU)、全国(SAC)或省级专业标准化技术委员会"),
+    ("ASTM committee", secretariat("ASTM/TC 1", "provincial"), "committee_code",
+     "ASTM/TC 1 is not an international", "不是国际(ISO、IEC、ITU)、全国(SAC)或省级专业标准化技术委员会"),
     ("unknown award", award("fourth"), "award", "Must be one of: first, second, third, organization.", "必须是以下之一"),
     ("negative grant", pilot("national", granted_amount=-1), "granted_amount", "Must not be negative.", "不能为负数"),
     ("negative grant text", pilot("national", granted_amount="-1,000"), "granted_amount", "Must not be negative.", "不能为负数"),

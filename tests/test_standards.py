@@ -94,7 +94,7 @@ LEVEL_CASES = [
     ("ISO/IEC 27001:2022", "international", "ISO", 2022),
     ("ISO/TS 14067:2013", "international", "ISO", 2013),
     ("IEC 62933-5-3:2024", "international", "IEC", 2024),
-    ("ISO 9001:2015/Amd 1:2024", "international", "ISO", 2015),
+    ("ISO 9001:2015/Amd 1:2024", "international", "ISO", 2024),  # an amendment: its own year
     ("ITU-T Y.3172 (06/2019)", "international", "ITU", 2019),
     # national
     ("GB 16780-2021", "national", "GB", 2021),
@@ -145,6 +145,7 @@ def test_level_inference(raw, level, prefix, year):
     assert number.year == year
     assert number.level in number.allowed_levels
     assert number.adopted is None
+    assert number.amendment is ("/Amd" in raw)
 
 
 def test_every_level_is_covered_by_the_cases():
@@ -183,6 +184,62 @@ def test_adoption_note_is_split_off(raw, code, adopted):
     assert number.code == code
     assert number.adopted == adopted
     assert number.level == "national"  # the adopting standard is national, not international
+
+
+AMENDMENTS = [
+    # (input, canonical code, prefix, year: the latest amendment's)
+    ("ISO 9001:2015/Amd 1:2024", "ISO 9001:2015/Amd 1:2024", "ISO", 2024),
+    ("iso 9001:2015/amd 1:2024", "ISO 9001:2015/Amd 1:2024", "ISO", 2024),
+    ("IEC 60335-1:2020/AMD1:2023", "IEC 60335-1:2020/Amd1:2023", "IEC", 2023),
+    ("ISO 9001:2015/Amd 1:2024/Amd 2:2025", "ISO 9001:2015/Amd 1:2024/Amd 2:2025", "ISO", 2025),
+    ("ISO 9001:2015/Cor 1:2016", "ISO 9001:2015/Cor 1:2016", "ISO", 2016),  # a corrigendum counts as one
+    ("ISO/IEC 27001:2022/Amd 1:2024", "ISO/IEC 27001:2022/Amd 1:2024", "ISO", 2024),
+]
+
+
+@pytest.mark.parametrize(("raw", "code", "prefix", "year"), AMENDMENTS, ids=[c[0] for c in AMENDMENTS])
+def test_an_amendment_carries_its_own_year(raw, code, prefix, year):
+    number = parse(raw)
+    assert number.amendment is True
+    assert number.code == code
+    assert number.level == "international" and number.prefix == prefix
+    assert number.year == year
+
+
+@pytest.mark.parametrize("raw", ["ISO 9001:2015", "ISO/TS 14067:2013", "GB/T 1.1-2020", "ITU-T Y.3172 (06/2019)",
+                                 "GB/T 19001-2016 (ISO 9001:2015, IDT)", "Q/ABC 001-2020"])
+def test_other_numbers_are_not_amendments(raw):
+    assert parse(raw).amendment is False
+
+
+TECHNICAL_REPORTS = [
+    # (input, canonical code in the reason)
+    ("ISO/TR 14069:2013", "ISO/TR 14069:2013"),
+    ("iso/tr 14069:2013", "ISO/TR 14069:2013"),
+    ("IEC TR 62933-2-200:2021", "IEC TR 62933-2-200:2021"),
+    ("IEC/TR 62933-2-200:2021", "IEC/TR 62933-2-200:2021"),
+    ("ISO/IEC TR 27550:2019", "ISO/IEC TR 27550:2019"),
+    ("ISO/IEC/TR 27550:2019", "ISO/IEC/TR 27550:2019"),
+    ("ISO/TR 14069:2013/Amd 1:2024", "ISO/TR 14069:2013/Amd 1:2024"),
+]
+
+
+@pytest.mark.parametrize(("raw", "code"), TECHNICAL_REPORTS, ids=[c[0] for c in TECHNICAL_REPORTS])
+def test_technical_reports_are_not_standards(raw, code):
+    with pytest.raises(InvalidStandardNumber) as exc:
+        parse(raw)
+    text = exc.value.text
+    assert text.en == f"{code} is a technical report (TR), not a standard"
+    assert text.zh == f"{code} 是技术报告(TR),不是标准"
+    assert str(exc.value) == text.en
+
+
+@pytest.mark.parametrize(("raw", "prefix"), [("ISO/TS 14067:2013", "ISO"), ("IEC TS 62933-5-1:2017", "IEC"),
+                                             ("ISO/PAS 45005:2020", "ISO"), ("ISO/IWA 42:2022", "ISO")])
+def test_other_deliverables_are_still_international(raw, prefix):
+    # Only technical reports are refused; specifications (TS), PAS and IWA are taken as international.
+    number = parse(raw)
+    assert (number.level, number.prefix) == ("international", prefix)
 
 
 def test_plausible_years():
@@ -283,10 +340,13 @@ def test_shipped_lists():
         "zhejiang_service": frozenset(),
         "zhejiang_agri": frozenset(),
     }
+    # Zhejiang's committee numbering is not settled: ZJ/TC n is assumed
+    assert codes.provincial_committees == frozenset({"ZJ"})
 
 
 def test_environment_file_replaces_the_lists(custom_codes):
     assert standard_codes().industry == frozenset({"XY", "JB", "ABCD"})
+    assert standard_codes().provincial_committees == frozenset()  # not in the custom file: none
     # a code only the custom file knows
     assert parse("XY/T 1-2020").level == "industry"
     assert parse("ABCD 7-2021").level == "industry"
@@ -312,6 +372,12 @@ def test_cache_is_cleared_after_the_environment_test(custom_codes):
     assert parse("T/ZJFW 1-2023").level == "group"
 
 
+def test_provincial_committees_are_read_from_the_lists():
+    codes = StandardCodes.from_yaml("industry: [XY]\nprovincial_committees: [ZJ, JS]\n")
+    assert codes.provincial_committees == frozenset({"ZJ", "JS"})
+    assert StandardCodes.from_yaml("provincial_committees:\n").provincial_committees == frozenset()
+
+
 def test_explicit_codes_argument_overrides_the_file():
     codes = StandardCodes.from_yaml("industry: [XY]\nzhejiang_brands: {zhejiang_made: [ZZB]}\n")
     assert parse("XY/T 1-2020", codes).level == "industry"
@@ -327,3 +393,4 @@ def test_empty_codes_file():
     codes = StandardCodes.from_yaml("")
     assert codes.industry == frozenset()
     assert codes.brands == {level: frozenset() for level in BRAND_LEVELS}
+    assert codes.provincial_committees == frozenset()
