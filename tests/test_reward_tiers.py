@@ -819,7 +819,7 @@ def test_committee_of_another_body_is_refused(registry, raw, level):
     assert [type(item).__name__ for item in report.items] == ["Activity", "InvalidRecord", "Activity"]
     (error,) = report.invalid[0].errors
     assert error.field == "committee_code"
-    code = {"cen tc350": "CEN TC 350"}.get(raw, raw)
+    code = {"cen tc350": "CEN/TC 350"}.get(raw, raw)
     assert error.message == (f"{code} is not an international (ISO, IEC, ITU), national (SAC) "
                              "or provincial standardisation committee")
     assert error.message_zh == f"{code} 不是国际(ISO、IEC、ITU)、全国(SAC)或省级专业标准化技术委员会"
@@ -1167,3 +1167,29 @@ def test_validated_fields_are_normalised(registry):
     assert b.fields["level_basis"] == "inferred"
     assert c.fields["level_basis"] == "declared"
     assert d.fields["granted_amount"] == 250_000 and type(d.fields["granted_amount"]) is int
+
+
+# -- spellings of one committee are one committee; every error of a record at once ------
+
+def test_committee_spellings_are_one_committee_paid_once(registry):
+    first = secretariat("ZJ/TC 31", "provincial", id="slash", date="2023-03-01")
+    second = secretariat("zj tc31", "provincial", id="spaces", date="2023-09-01")
+    activities, result = run(registry, first, second)
+    assert [a.fields["committee_code"] for a in activities] == ["ZJ/TC 31", "ZJ/TC 31"]
+    (paid,) = result.for_activity(activities[0])
+    (repeat,) = result.for_activity(activities[1])
+    assert (paid.rule, paid.amount) == ("R9", 200_000)
+    assert repeat.amount == 0 and repeat.details["paid_with"]["activity"] == "slash"
+
+
+def test_a_body_that_only_starts_like_iso_is_not_international(registry):
+    report = registry.validate([secretariat("ISOX/TC 1", "international")])
+    (error,) = report.invalid[0].errors
+    assert error.field == "committee_code"
+
+
+def test_every_schema_level_error_of_a_record_is_reported(registry):
+    record = drafting("T/ZZB 3421-2015", date="2024-04-18", level="national")
+    (invalid,) = registry.validate([record]).invalid
+    assert {e.field for e in invalid.errors} == {"date", "level"}
+    assert all(e.message_zh != e.message for e in invalid.errors)

@@ -60,33 +60,36 @@ class StandardDraftingSchema(Schema):
     @post_load
     def _settle_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         number: StandardNumber = data["standard_code"]
+        errors: dict[str, list[str]] = {}
         # 并完成: the activity is the standard's completion, so its date falls in
         # the year the number carries (or the next, when approval and
         # publication straddle New Year). An old standard cannot be reported
         # with a new date.
         day = data.get("date")
         if number.year is not None and day is not None and not 0 <= day.year - number.year <= 1:
-            raise ValidationError(Bilingual(
+            errors.setdefault("date", []).append(Bilingual(
                 f"标准编号 {number.code} 的年份 {number.year} 与日期 {day.isoformat()} 不符(日期应为该标准的发布日期)",
                 f"the year {number.year} of {number.code} does not match the date {day.isoformat()} "
                 "(the date is the standard's publication date)",
-            ), field_name="date")
+            ))
         if number.amendment and not data.get("revision"):
-            raise ValidationError(Bilingual(
+            errors.setdefault("revision", []).append(Bilingual(
                 f"{number.code} 是对已有标准的修改单,应按修订登记(revision: true)",
                 f"{number.code} amends an existing standard: record it as a revision (revision: true)",
-            ), field_name="revision")
+            ))
         declared = data.get("level")
         if declared is None:
             data["level"] = number.level
             data["level_basis"] = "inferred"
         elif declared not in number.allowed_levels:
-            raise ValidationError(Bilingual(
+            errors.setdefault("level", []).append(Bilingual(
                 f"级别“{LEVEL_NAMES[declared].zh}”与标准编号 {number.code} 不符(编号显示为{LEVEL_NAMES[number.level].zh})",
                 f"level {declared!r} contradicts the number {number.code}, which is a {LEVEL_NAMES[number.level].en}",
-            ), field_name="level")
+            ))
         else:
             data["level_basis"] = "inferred" if declared == number.level else "declared"
+        if errors:  # every problem of the record at once, each on its field
+            raise ValidationError(errors)
         data["standard_code"] = number.code
         return data
 
@@ -112,7 +115,7 @@ class CommitteeCode(fields.String):
         canonical = " ".join(canonical.split())
         canonical = re.sub(r"\s*/\s*", "/", canonical)
         canonical = re.sub(r"(?<![A-Z])(TC|SC|WG|SG|JTC)\s*(\d+)", r"\1 \2", canonical)
-        canonical = re.sub(r"^(SAC|ISO|IEC)\s+TC", r"\1/TC", canonical)
+        canonical = re.sub(r"^([A-Z]{2,6})\s+(TC|SC|SG) ", r"\1/\2 ", canonical)  # "ZJ TC 31" → "ZJ/TC 31"
         if not _COMMITTEE.match(canonical):
             raise ValidationError(Bilingual(
                 f"无法识别的技术委员会编号 {text}(应如 SAC/TC 548、ISO/TC 207/SC 7)",
@@ -123,11 +126,12 @@ class CommitteeCode(fields.String):
 
 def committee_level_of(code: str) -> str | None:
     """The level a canonical committee code shows; ``None`` for another body's committee."""
-    if code.startswith(("ISO", "IEC", "ITU")):
+    body = re.split(r"[/ ]", code, maxsplit=1)[0]
+    if body in ("ISO", "IEC") or body.startswith("ITU-"):
         return "international"
-    if code.startswith("SAC/"):
+    if body == "SAC":
         return "national"
-    if re.split(r"[/ ]", code, maxsplit=1)[0] in standard_codes().provincial_committees:
+    if body in standard_codes().provincial_committees:
         return "provincial"
     return None
 
