@@ -10,10 +10,8 @@ in ``Registry.failures`` with the reason and left out; start-up goes on.
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -30,6 +28,7 @@ from .declarations import (
     PluginDescription,
 )
 from .evaluation import Batch, EvaluationContext, EvaluationResult
+from .gcpause import paused_gc
 from .hooks import PROJECT
 from .outcomes import ERROR_RULE, Outcome
 from .parameters import ParameterResolver
@@ -296,7 +295,7 @@ class Registry:
         the others' outcomes with it. A plugin that raises gets an error
         outcome on each activity of its kinds.
         """
-        with _no_cyclic_gc():
+        with paused_gc():  # core/gcpause.py: measured 40 % of the time for 100,000 activities
             return self._evaluate(activities, context, plugins)
 
     def _evaluate(self, activities: Iterable[Activity], context: EvaluationContext | None,
@@ -325,24 +324,6 @@ class Registry:
             result.extend(stamped)
         context.plugin = None
         return result
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is evaluated.
-
-    Evaluation allocates an outcome (and its strings) per activity and frees
-    nothing until the end; CPython's generational collector would otherwise
-    rescan the growing heap again and again (measured: 40 % of the time for
-    100,000 activities). Reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _stamp(outcomes: Iterable[Outcome], name: str, version: str) -> list[Outcome]:
