@@ -679,6 +679,7 @@ def test_params_set_unknown_key_stores_nothing(app: Flask, runner) -> None:
 @pytest.mark.parametrize(("options", "field", "message"), [
     (["--", KEY, "1.5"], "value", "Not a whole number of yuan."),
     (["--", KEY, "-5"], "value", "Must not be negative."),
+    ([KEY, "-5"], "value", "Must not be negative."),  # no "--" needed: -5 is the value, not an option
     (["--", KEY, "abc"], "value", "Not a whole number of yuan."),
     (["--", KEY, ""], "value", "Not a whole number of yuan."),
     (["--from", "2025-02-30", KEY, "400000"], "effective_from", "Not a valid date."),

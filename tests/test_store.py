@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.app import get_registry
 from core.db import db
@@ -281,13 +281,11 @@ def _refused(statement) -> DBAPIError:
         db.session.flush()
     db.session.rollback()
     error = info.value
-    dialect = db.engine.dialect.name
-    if dialect == "sqlite":
-        assert isinstance(error, IntegrityError)  # RAISE(ABORT, …) is a constraint failure
-    elif dialect == "postgresql":
-        # RAISE EXCEPTION: SQLSTATE P0001, psycopg's RaiseException (a ProgrammingError)
-        assert isinstance(error, ProgrammingError)
-        assert error.orig.sqlstate == "P0001"
+    # Both databases report an integrity error: SQLite's RAISE(ABORT, …) is a
+    # constraint failure; the PostgreSQL triggers raise restrict_violation.
+    assert isinstance(error, IntegrityError)
+    if db.engine.dialect.name == "postgresql":
+        assert error.orig.sqlstate == "23001"
     return error
 
 

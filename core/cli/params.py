@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
@@ -18,6 +19,7 @@ from ._common import actor, print_table
 __all__ = ["params_group"]
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
+_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @click.group("params")
@@ -35,7 +37,11 @@ def list_command(plugin: str | None, on: datetime | None, believed_at: datetime 
     registry = get_registry()
     if plugin is not None and plugin not in registry.plugins:
         raise click.BadParameter(f"no loaded plugin {plugin!r}", param_hint="PLUGIN")
-    believed = datetime.combine(believed_at.date(), time.max) if believed_at else None
+    # The end of that day in Jiaxing (UTC+8), as the naive UTC the database keeps.
+    believed = (
+        datetime.combine(believed_at.date(), time.max, tzinfo=_BEIJING).astimezone(UTC).replace(tzinfo=None)
+        if believed_at else None
+    )
     params = resolver(registry, believed_at=believed)
     day = on.date() if on else date.today()
     rows = []
@@ -79,7 +85,7 @@ def history_command(key: str) -> None:
     )
 
 
-@params_group.command("set")
+@params_group.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @click.option("--from", "effective_from", required=True, metavar="YYYY-MM-DD", help="The day the value takes effect.")

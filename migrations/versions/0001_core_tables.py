@@ -1,5 +1,8 @@
 """core tables, and triggers that keep the audit log, parameter versions and outcomes append-only
 
+A refused change raises an integrity error on both databases (SQLite's
+RAISE(ABORT); PostgreSQL's restrict_violation, SQLSTATE 23001).
+
 Revision ID: 0001
 Revises: 
 Create Date: 2026-11-28 14:16:24.646336
@@ -30,7 +33,8 @@ _SQLITE_TRIGGERS = [
 
 _POSTGRES_TRIGGERS = [
     """CREATE FUNCTION stdpolicy_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql""",
+       BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation'; END;
+       $$ LANGUAGE plpgsql""",
     *(
         f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
             FOR EACH ROW EXECUTE FUNCTION stdpolicy_append_only()"""
@@ -38,11 +42,13 @@ _POSTGRES_TRIGGERS = [
     ),
     """CREATE FUNCTION stdpolicy_outcome_supersede_only() RETURNS trigger AS $$
        BEGIN
-         IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'outcomes are never deleted'; END IF;
+         IF TG_OP = 'DELETE' THEN
+           RAISE EXCEPTION 'outcomes are never deleted' USING ERRCODE = 'restrict_violation';
+         END IF;
          IF OLD.superseded_at IS NOT NULL
             OR (to_jsonb(NEW) - 'superseded_at' - 'superseded_by_run_id')
                IS DISTINCT FROM (to_jsonb(OLD) - 'superseded_at' - 'superseded_by_run_id') THEN
-           RAISE EXCEPTION 'an outcome can only be marked superseded, once';
+           RAISE EXCEPTION 'an outcome can only be marked superseded, once' USING ERRCODE = 'restrict_violation';
          END IF;
          RETURN NEW;
        END; $$ LANGUAGE plpgsql""",
