@@ -1,0 +1,179 @@
+"""The audit log page: what each role sees, filters, pages, and no way to change an entry."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from core.db import db
+from core.models import AuditEntry
+from core.store import find_department, set_enabled
+
+from webadmin_support import fast_password_hashing  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+def add_entry(app, action: str, target: str, *, actor: str = "someone", department: str | None = None,
+              at: datetime | None = None, before=None, after=None, detail: str | None = None) -> int:
+    with app.app_context():
+        entry = AuditEntry(action=action, actor=actor, target=target, before=before, after=after, detail=detail,
+                           department_id=find_department(department).id if department else None)
+        if at is not None:
+            entry.at = at
+        db.session.add(entry)
+        db.session.commit()
+        return entry.id
+
+
+def actions_on_page(page: str) -> list[str]:
+    return re.findall(r'<tr class="entry" data-action="([^"]+)">', page)
+
+
+def targets_on_page(page: str) -> list[str]:
+    return re.findall(r"<td><code>[^<]+</code></td>\s*<td>([^<]+)<", page)
+
+
+def test_city_admin_sees_every_entry_newest_first(app, client, login):
+    add_entry(app, "login.failure", "nobody", detail="10.0.0.9")
+    add_entry(app, "user.create", "later", department="civil_affairs")
+    login("city")  # adds login.success
+    page = client.get("/audit?lang=en").get_data(as_text=True)
+    assert actions_on_page(page)[:3] == ["login.success", "user.create", "login.failure"]
+    assert "10.0.0.9" in page
+    with app.app_context():
+        total = db.session.scalar(select(func.count(AuditEntry.id)))
+    assert f"{total} entries" in page
+
+
+def test_before_and_after_are_readable_json(app, client, login):
+    with app.app_context():
+        set_enabled(find_department("market_regulation"), "reward_tiers", False, "mr_admin")
+        db.session.commit()
+    add_entry(app, "parameter.version", "reward_tiers.drafting.national", actor="city",
+              before={"value": "300000", "sequence": 1}, after={"value": "350000", "reason": "新政策", "sequence": 2})
+    login("city")
+    page = client.get("/audit?action=parameter.version").get_data(as_text=True)
+    assert '<pre class="json">{\n  &#34;reason&#34;: &#34;新政策&#34;,\n  &#34;sequence&#34;: 2,\n  &#34;value&#34;: &#34;350000&#34;\n}</pre>' in page
+    page = client.get("/audit?action=plugin.disable").get_data(as_text=True)
+    assert '<pre class="json">{\n  &#34;enabled&#34;: true\n}</pre>' in page
+    assert '<pre class="json">{\n  &#34;enabled&#34;: false\n}</pre>' in page
+
+
+def test_department_users_see_their_department_and_their_plugins_parameters(app, client, login):
+    add_entry(app, "user.create", "mr_new", department="market_regulation")
+    add_entry(app, "user.create", "ca_new", department="civil_affairs")
+    add_entry(app, "login.failure", "someone", detail="10.0.0.1")
+    add_entry(app, "parameter.version", "reward_tiers.drafting.national")
+    add_entry(app, "parameter.version", "carbon.quota.grade")
+    add_entry(app, "parameter.version", "rewardXtiers.like.escape")  # "_" is no wildcard
+    add_entry(app, "outcomes.reevaluate", "all activities")
+
+    login("mr_viewer")
+    page = client.get("/audit").get_data(as_text=True)
+    targets = targets_on_page(page)
+    assert "mr_new" in targets and "reward_tiers.drafting.national" in targets
+    assert "market_regulation/reward_tiers" in targets  # plugin.enable by init
+    for hidden in ("ca_new", "someone", "carbon.quota.grade", "rewardXtiers.like.escape", "all activities"):
+        assert hidden not in targets
+    assert "login.failure" not in page  # not even among the actions to filter on
+    assert 'name="department"' not in page
+
+    client.post("/logout")
+    login("ca_admin")
+    targets = targets_on_page(client.get("/audit").get_data(as_text=True))
+    assert "ca_new" in targets
+    assert "mr_new" not in targets and "reward_tiers.drafting.national" not in targets
+    # civil affairs enables reward_tiers: now its parameters' history concerns them
+    client.post("/plugins/civil_affairs/reward_tiers", data={"enabled": "1"})
+    targets = targets_on_page(client.get("/audit").get_data(as_text=True))
+    assert "reward_tiers.drafting.national" in targets and "civil_affairs/reward_tiers" in targets
+
+
+def test_department_filter_cannot_widen_a_department_users_view(app, client, login):
+    add_entry(app, "user.create", "ca_new", department="civil_affairs")
+    login("mr_admin")
+    targets = targets_on_page(client.get("/audit?department=civil_affairs").get_data(as_text=True))
+    assert targets == []
+    targets = targets_on_page(client.get("/audit?department=none").get_data(as_text=True))
+    assert "ca_new" not in targets
+
+
+def test_filters(app, client, login):
+    add_entry(app, "user.create", "one", actor="Alice", department="civil_affairs", at=datetime(2025, 3, 1, 4, 0))
+    add_entry(app, "user.create", "two", actor="bob", department="market_regulation", at=datetime(2025, 3, 5, 4, 0))
+    add_entry(app, "token.create", "three", actor="alice", department="civil_affairs", at=datetime(2025, 3, 9, 4, 0))
+    add_entry(app, "login.failure", "four", actor="alice", at=datetime(2025, 3, 9, 5, 0))
+    login("city")
+
+    def targets(query: str) -> list[str]:
+        response = client.get("/audit?" + query)
+        assert response.status_code == 200
+        return targets_on_page(response.get_data(as_text=True))
+
+    assert targets("action=user.create&date_to=2025-12-31") == ["two", "one"]
+    assert targets("actor=ALI&date_to=2025-12-31") == ["four", "three", "one"]
+    assert targets("department=civil_affairs&date_to=2025-12-31") == ["three", "one"]
+    assert targets("department=none&actor=alice") == ["four"]
+    assert targets("date_from=2025-03-05&date_to=2025-03-05") == ["two"]
+    assert targets("date_from=2025-03-02&date_to=2025-03-09&actor=alice&action=token.create") == ["three"]
+    page = client.get("/audit?lang=en").get_data(as_text=True)
+    assert '<option value="token.create">token.create</option>' in page
+    assert '<option value="none">No department</option>' in page
+
+
+def test_dates_are_beijing_days(app, client, login):
+    # 17:30 UTC on 1 March is 01:30 on 2 March in Beijing
+    add_entry(app, "user.create", "late", actor="x", at=datetime(2025, 3, 1, 17, 30))
+    login("city")
+    assert targets_on_page(client.get("/audit?actor=x&date_from=2025-03-02&date_to=2025-03-02").get_data(as_text=True)) == ["late"]
+    assert targets_on_page(client.get("/audit?actor=x&date_to=2025-03-01").get_data(as_text=True)) == []
+
+
+def test_a_bad_date_is_reported_and_ignored(app, client, login):
+    login("city")
+    response = client.get("/audit?date_from=yesterday&lang=en")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'class="error"' in page
+    assert actions_on_page(page)  # unfiltered
+
+
+def test_fifty_a_page(app, client, login):
+    start = datetime(2030, 1, 1)
+    for n in range(120):
+        add_entry(app, "test.entry", f"n{n:03d}", at=start + timedelta(minutes=n))
+    login("city")
+    first = targets_on_page(client.get("/audit?action=test.entry").get_data(as_text=True))
+    assert len(first) == 50 and first[0] == "n119" and first[-1] == "n070"
+    page = client.get("/audit?action=test.entry&page=3").get_data(as_text=True)
+    assert targets_on_page(page) == [f"n{n:03d}" for n in range(19, -1, -1)]
+    assert "action=test.entry" in re.search(r'<a href="([^"]+)" rel="prev">', page).group(1)
+    assert targets_on_page(client.get("/audit?action=test.entry&page=99").get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_no_route_changes_an_entry(app, client, login, method):
+    entry_id = add_entry(app, "user.create", "kept")
+    login("city")
+    for url in ("/audit", f"/audit/{entry_id}", f"/audit/{entry_id}/delete", f"/audit/{entry_id}/edit"):
+        assert getattr(client, method)(url).status_code in (404, 405)
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/audit")]
+    assert [r.rule for r in rules] == ["/audit"]
+    assert rules[0].methods <= {"GET", "HEAD", "OPTIONS"}
+    with app.app_context():
+        assert db.session.get(AuditEntry, entry_id).target == "kept"
+
+
+def test_the_database_refuses_changes_to_entries(app):
+    entry_id = add_entry(app, "user.create", "kept")
+    with app.app_context():
+        for statement in ("UPDATE audit_log SET target = 'changed' WHERE id = :id", "DELETE FROM audit_log WHERE id = :id"):
+            with pytest.raises(Exception):
+                with db.session.begin_nested():
+                    db.session.execute(text(statement), {"id": entry_id})
+            db.session.rollback()
+        assert db.session.get(AuditEntry, entry_id).target == "kept"

@@ -1,0 +1,92 @@
+"""Helpers and fixtures shared by the tests of the admin's plugins, audit, users, tokens and API pages.
+
+Import the fixtures a module needs (``from webadmin_support import broken_app``);
+pytest finds fixtures by name in the test module's namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.security import generate_password_hash
+
+from core import hookimpl, load_registry
+from core.db import db, utcnow
+from core.store import find_department
+
+from conftest import PASSWORD
+
+__all__ = ["BadDescription", "BadHook", "bearer", "broken_app", "fast_password_hashing", "make_token"]
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap password hashes for these tests (scrypt takes ~0.3 s a hash; ``users`` makes five).
+
+    Only the cost changes: hashing and checking still go through werkzeug, and
+    tests/test_webadmin_auth.py covers the real settings.
+    """
+    monkeypatch.setattr(
+        "webadmin.models.generate_password_hash",
+        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
+    )
+
+
+def make_token(app: Flask, department: str, *, revoked: bool = False, name: str = "tests") -> str:
+    """Store an API token for ``department``; the token itself."""
+    from webadmin.models import ApiToken
+    from webadmin.security import hash_token, new_token
+
+    token = new_token()
+    with app.app_context():
+        db.session.add(ApiToken(department_id=find_department(department).id, name=name, token_hash=hash_token(token),
+                                prefix=token[:10], created_by="tests", revoked_at=utcnow() if revoked else None))
+        db.session.commit()
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class BadDescription:
+    """Registers its hooks, but declares nonsense: fails at "declarations"."""
+
+    @hookimpl
+    def stdpolicy_describe_plugin(self):
+        return "not a PluginDescription"
+
+
+class BadHook:
+    """Implements a hook that has no specification: fails at "hooks"."""
+
+    @hookimpl
+    def stdpolicy_no_such_hook(self):
+        return None
+
+
+@pytest.fixture
+def broken_app(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, fast_password_hashing) -> Iterator[Flask]:
+    """The admin with the built-in plugins plus two that fail to load; seeded, with ``city`` and ``mr_admin``."""
+    from core.store import ensure_departments, load_defaults
+    from webadmin import create_app
+    from webadmin.models import User
+
+    registry = load_registry(plugins=[("bad_description", BadDescription()), ("bad_hook", BadHook())])
+    assert {f.name for f in registry.failures} == {"bad_description", "bad_hook"}
+    monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+                      "SESSION_COOKIE_SECURE": False}, registry=registry)
+    with app.app_context():
+        load_defaults(registry)
+        ensure_departments(registry)
+        for name, role in (("city", "city_admin"), ("mr_admin", "dept_admin")):
+            user = User(username=name, role=role, department_id=find_department("market_regulation").id, created_by="tests")
+            user.set_password(PASSWORD)
+            db.session.add(user)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,160 @@
+"""The JSON API for department systems: ``POST /api/evaluate`` and Other errors are JSON as well (``webadmin/errors.py``): ``405`` for a wrong
+method, ``413`` for a body over ``MAX_CONTENT_LENGTH``, ``503`` when the
+database fails.
+
+``GET /api/plugins``.
+
+Authentication: a department's API token (``stdpolicy tokens create`` or the
+API tokens page) in ``Authorization: Bearer <token>``. A missing, unknown or
+revoked token is answered ``401`` with a JSON error. Session cookies are not
+accepted, and the blueprint is exempt from CSRF (no cookie, nothing to forge).
+Every accepted request records the token's ``last_used_at``.
+
+``POST /api/evaluate``
+    The body holds activity records in the interchange format of
+    ``stdpolicy evaluate``: a JSON array, or JSON Lines when the
+    ``Content-Type`` is ``application/x-ndjson`` (or ``application/jsonl``).
+    They are validated and evaluated exactly as ``stdpolicy evaluate
+    --department <the token's department>`` does: parameters from the
+    database, only the plugins that department has enabled (read on each
+    request, so a switch on the Plugins page applies to the next call). The
+    response is the JSON document the command prints, byte for byte (UTF-8)::
+
+        {"results": [{"id", "kind", "amount", "outcomes": [...], "errors": [...]}],
+         "total_amount": 0, "invalid": 0}
+
+    Nothing is stored.
+
+    *Invalid records* are not an HTTP error: the answer is ``200`` with the
+    document, where each invalid record has its field errors in ``errors``
+    and ``invalid`` counts them, and the valid records are evaluated all the
+    same, as the command does (whose exit status 1 has no HTTP equivalent
+    worth a different code; a client checks ``invalid``).
+
+    A body that is not JSON (or JSON Lines), is not UTF-8, or is JSON but not
+    an array is answered ``400`` with ``{"error": "bad_request", "message": …}``.
+
+``GET /api/plugins``
+    Every loaded plugin (name, version, label and description in zh/en,
+    clauses, activity kinds, parameter keys, and ``enabled``: whether the
+    token's department has switched it on), and the plugins that failed to
+    load (name, source, stage, error).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from core.app import get_registry
+from core.db import db, utcnow
+from core.interchange import InputError, parse_records, write_results
+from core.store import enabled_plugins, evaluation_context
+
+from .. import csrf
+from ..models import ApiToken
+from ..security import hash_token
+
+__all__ = ["bp"]
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)
+
+#: Content types read as JSON Lines; anything else is read as a JSON array.
+JSON_LINES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
+
+
+def _error(status: int, error: str, message: str, **headers: str):
+    return jsonify(error=error, message=message), status, headers
+
+
+def _unauthorized(message: str):
+    return _error(401, "unauthorized", message, **{"WWW-Authenticate": 'Bearer realm="stdpolicy"'})
+
+
+def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Accept the request only with a valid token; ``g.api_token`` is its row."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return _unauthorized("send a department API token: Authorization: Bearer <token>")
+        row = db.session.scalar(select(ApiToken).filter_by(token_hash=hash_token(value.strip())))
+        if row is None:
+            return _unauthorized("unknown API token")
+        if row.revoked_at is not None:
+            return _unauthorized("this API token has been revoked")
+        g.api_token = row
+        response = view(*args, **kwargs)
+        row.last_used_at = utcnow()
+        db.session.commit()
+        return response
+
+    return wrapped
+
+
+def _records() -> list[Any]:
+    try:
+        text = request.get_data(cache=False).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("the body is not UTF-8 text") from None
+    if not text.strip():
+        raise InputError("the body is empty; send a JSON array of activity records")
+    lines = request.mimetype in JSON_LINES
+    try:
+        return parse_records(text, "request.jsonl" if lines else "request.json", get_registry())
+    except RecursionError:
+        raise InputError("the JSON is nested too deeply") from None
+
+
+@bp.route("/evaluate", methods=["POST"])
+@token_required
+def evaluate():
+    registry = get_registry()
+    try:
+        records = _records()
+    except InputError as exc:
+        return _error(400, "bad_request", str(exc))
+    context, plugins = evaluation_context(registry, g.api_token.department)
+    report = registry.validate(records, context.parameters)
+    result = registry.evaluate(report.valid, context, plugins=plugins)
+    # Written by the command's own writer: the response is byte for byte what it prints.
+    out = io.StringIO()
+    write_results(report, result, out)
+    return current_app.response_class(out.getvalue(), mimetype="application/json")
+
+
+@bp.route("/plugins")
+@token_required
+def plugins():
+    registry = get_registry()
+    department = g.api_token.department
+    enabled = enabled_plugins(department)
+    return jsonify(
+        department=department.code,
+        plugins=[
+            {
+                "name": p.name,
+                "version": p.version,
+                "label": p.description.label.to_json(),
+                "description": p.description.description.to_json(),
+                "clauses": list(p.description.clauses),
+                "source": p.source,
+                "kinds": list(p.kinds),
+                "parameters": list(p.parameters),
+                "enabled": p.name in enabled,
+            }
+            for p in registry.plugins.values()
+        ],
+        failures=[
+            {"name": f.name, "source": f.source, "stage": f.stage, "error": f.error}
+            for f in registry.failures
+        ],
+    )
