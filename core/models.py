@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import db, utcnow
@@ -123,6 +123,11 @@ class OutcomeRecord(db.Model):
     __table_args__ = (
         Index("ix_outcomes_activity_current", "activity_id", "superseded_at"),
         Index("ix_outcomes_plugin_dedup", "plugin", "dedup_key"),
+        # Current outcomes only, covering plugin, amount and activity: the
+        # register's "amount above zero" filter and per-plugin sums read it
+        # alone (migration 0003).
+        Index("ix_outcomes_current_amount", "plugin", "amount", "activity_id",
+              sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
