@@ -1,0 +1,526 @@
+"""The activity register: filtered, department-scoped pages, one activity, exports.
+
+What a department sees is decided by the plugins it enabled: the activity
+kinds those plugins declare, and the outcomes those plugins computed. Every
+function here takes that set of plugins (the admin passes the working
+department's) and never shows anything outside it.
+
+Designed for 100,000 stored activities on SQLite: a page is one indexed
+query ordered by ``(date, id)``, one ``count``, one grouped query for the
+current amounts of the page's activities (never a query per row), and one
+look-up of their organisations' names. Filters on organisations (a name, a
+credit code, a county) become ``organisation_id IN (…)`` sub-queries, so no
+page query joins 100,000 rows to their organisations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from math import ceil
+from typing import Any
+
+from sqlalchemy import CompoundSelect, Select, String, and_, exists, false, func, intersect, or_, select, union
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..db import db
+from ..models import ActivityRecord, Department, Organisation, OutcomeRecord
+from ..registry import Registry
+from ..regions import region_name
+from ..standards import normalise
+from ..text import Text
+
+__all__ = [
+    "ActivityDetail",
+    "EXPORT_COLUMNS",
+    "ExportRow",
+    "RegisterFilter",
+    "RegisterPage",
+    "RegisterRow",
+    "activity_detail",
+    "export_rows",
+    "format_parameters",
+    "register_page",
+    "visible_kinds",
+    "year_range",
+]
+
+PER_PAGE = 50
+
+
+@dataclass
+class RegisterFilter:
+    """What the register is narrowed to; an empty value does not narrow."""
+
+    #: An organisation's name (part of it), a credit code (its start), a
+    #: standard number or committee (part of it, in any usual spelling), or a
+    #: record's own id (exactly).
+    q: str = ""
+    kind: str | None = None
+    year: int | None = None
+    #: A GB/T 2260 region code (``JIAXING_COUNTIES``).
+    county: str | None = None
+    plugin: str | None = None
+    #: Only activities whose current amount is above zero.
+    paid_only: bool = False
+
+
+@dataclass
+class RegisterRow:
+    """One activity in a register page."""
+
+    id: int
+    external_id: str | None
+    date: date
+    kind: str
+    subject: str | None
+    organisation: str | None
+    credit_code: str
+    region_code: str
+    #: The current amount: the sum of the current outcomes the department sees.
+    amount: int = 0
+    #: ``(rule, amount)`` of each rule with a current outcome, in the order computed.
+    rules: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def county(self) -> Text:
+        return region_name(self.region_code)
+
+    @property
+    def ref(self) -> str:
+        return self.external_id or f"#{self.id}"
+
+
+@dataclass
+class RegisterPage:
+    """A page of the register; the attribute names are those the admin's ``pager`` macro reads."""
+
+    rows: list[RegisterRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def first(self) -> int:
+        """The 1-based position of the page's first row (0 on an empty page)."""
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.rows)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    kinds: list[str]
+    #: Plugins whose outcomes count.
+    plugins: list[str]
+
+
+def visible_kinds(registry: Registry, plugins: Collection[str]) -> list[str]:
+    """The activity kinds declared by ``plugins`` (those loaded), in declaration order."""
+    return [k for name, record in registry.plugins.items() if name in plugins for k in record.kinds]
+
+
+def _scope(registry: Registry, plugins: Collection[str], filt: RegisterFilter) -> _Scope:
+    names = [name for name in registry.plugins if name in plugins]
+    if filt.plugin:
+        names = [filt.plugin] if filt.plugin in names else []
+    kinds = visible_kinds(registry, names)
+    if filt.kind:
+        kinds = [filt.kind] if filt.kind in kinds else []
+    return _Scope(kinds, names)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text``, ignoring ASCII case.
+
+    SQLite's ``LIKE`` already ignores ASCII case and can scan a covering
+    index; ``ilike`` would wrap both sides in ``lower()`` (three times slower
+    there). PostgreSQL's ``LIKE`` is case-sensitive, so it gets ``ILIKE``.
+    """
+    pattern = f"%{_like_escape(text)}%"
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
+def _not_indexed(column: Any) -> Any:
+    """``column`` in a form no index serves (``col || ''``, ``col + 0``): keeps a planner off a bad index."""
+    return column.concat("") if isinstance(column.type, String) else column + 0
+
+
+# Each filter becomes a set of activity ids that one index yields on its own
+# (a kind, a county's organisations, a search, the paid outcomes). A page then
+# walks the date index newest first and keeps the ids in every set — never
+# reading a row of the activities table until the page's 50 are known — or,
+# when the sets leave few activities, reads just those and sorts them.
+# SQLite has no statistics unless someone runs ANALYZE, so the shapes are
+# chosen here rather than left to its planner.
+
+#: Up to this many matching activities, a page reads them by id and sorts them;
+#: above, it walks the date index.
+_FEW = 3000
+#: A walk of the date index expected to read at most this many rows tests them
+#: on the row (no set is built).
+_SHORT_WALK = 5000
+
+
+@dataclass
+class _Plan:
+    empty: bool = False
+    since: date | None = None
+    before: date | None = None
+    #: Statements each selecting a column of activity ids; an activity must be in all.
+    sets: list[Select] = field(default_factory=list)
+    #: The same tests on an activity's own row, one per set: cheaper than
+    #: building the sets when a walk of the date index soon fills a page.
+    row_tests: list[ColumnElement[bool]] = field(default_factory=list)
+
+    def add(self, ids: Select, row_test: ColumnElement[bool]) -> None:
+        self.sets.append(ids.correlate(None))
+        self.row_tests.append(row_test)
+
+    def dates(self) -> list[ColumnElement[bool]]:
+        where = []
+        if self.since is not None:
+            where.append(ActivityRecord.date >= self.since)
+        if self.before is not None:
+            where.append(ActivityRecord.date < self.before)
+        return where
+
+    def members(self) -> Select | CompoundSelect:
+        return self.sets[0] if len(self.sets) == 1 else intersect(*self.sets)
+
+
+def stored_kinds() -> set[str]:
+    """The kinds of the stored activities: one index look-up per kind (a skip scan), not a scan."""
+    kinds: set[str] = set()
+    last = ""
+    while len(kinds) < 1000:
+        kind = db.session.scalar(select(func.min(ActivityRecord.kind)).where(ActivityRecord.kind > last))
+        if kind is None:
+            break
+        kinds.add(kind)
+        last = kind
+    return kinds
+
+
+def _search(q: str) -> tuple[Select, ColumnElement[bool]]:
+    """Activities whose organisation's name contains ``q`` or credit code starts with it, whose
+    subject contains ``q`` (as typed or as a normalised standard number), or whose own id is ``q``:
+    as a set of ids, and as a test on an activity's row."""
+    organisations = select(Organisation.id).where(or_(
+        Organisation.name.like(f"%{_like_escape(q)}%", escape="\\"),
+        Organisation.credit_code.like(f"{_like_escape(q.upper())}%", escape="\\"),
+    )).correlate(None)
+    subjects = [_contains(ActivityRecord.subject, q)]
+    try:
+        canonical = normalise(q)
+    except Exception:  # noqa: BLE001 - a search box must never fail on odd input
+        canonical = q
+    if canonical and canonical.lower() != q.lower():
+        subjects.append(_contains(ActivityRecord.subject, canonical))
+    either = union(
+        select(ActivityRecord.id).where(ActivityRecord.organisation_id.in_(organisations)).correlate(None),
+        select(ActivityRecord.id).where(or_(*subjects)).correlate(None),
+        select(ActivityRecord.id).where(ActivityRecord.external_id == q).correlate(None),
+    ).subquery()
+    row = or_(
+        _not_indexed(ActivityRecord.organisation_id).in_(organisations),
+        _not_indexed(ActivityRecord.external_id) == q,
+        *subjects,
+    )
+    return select(either.c.id).correlate(None), row
+
+
+def _plan(scope: _Scope, filt: RegisterFilter) -> _Plan:
+    if not scope.kinds:
+        return _Plan(empty=True)
+    plan = _Plan()
+    if filt.year:
+        plan.since, plan.before = date(filt.year, 1, 1), date(filt.year + 1, 1, 1)
+    if filt.kind or not stored_kinds() <= set(scope.kinds):
+        plan.add(select(ActivityRecord.id).where(ActivityRecord.kind.in_(scope.kinds)),
+                 _not_indexed(ActivityRecord.kind).in_(scope.kinds))
+    if filt.county:
+        organisations = select(Organisation.id).where(Organisation.region_code == filt.county).correlate(None)
+        plan.add(select(ActivityRecord.id).where(ActivityRecord.organisation_id.in_(organisations)),
+                 _not_indexed(ActivityRecord.organisation_id).in_(organisations))
+    q = (filt.q or "").strip()
+    if q:
+        plan.add(*_search(q))
+    if filt.paid_only:
+        # Amounts are never negative (integer yuan, 0 when nothing is due), so
+        # "the current total is above zero" is "some current outcome is".
+        # The row test looks outcomes up by activity (an alias: the export
+        # joins the outcomes table itself).
+        paid = aliased(OutcomeRecord)
+        plan.add(
+            select(OutcomeRecord.activity_id).distinct().where(
+                OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin.in_(scope.plugins), OutcomeRecord.amount > 0,
+            ),
+            exists().where(paid.activity_id == ActivityRecord.id, paid.superseded_at.is_(None),
+                           _not_indexed(paid.plugin).in_(scope.plugins), paid.amount > 0),
+        )
+    return plan
+
+
+def _count(plan: _Plan) -> int:
+    if plan.empty:
+        return 0
+    if not plan.sets:
+        query = select(func.count()).select_from(ActivityRecord).where(*plan.dates())
+    elif len(plan.sets) == 1 and not plan.dates():
+        query = select(func.count()).select_from(plan.sets[0].subquery())
+    else:
+        sets = list(plan.sets)
+        if plan.dates():
+            sets.append(select(ActivityRecord.id).where(*plan.dates()).correlate(None))
+        query = select(func.count()).select_from(intersect(*sets).subquery())
+    return db.session.scalar(query) or 0
+
+
+def _where(plan: _Plan, *, few: bool, rows: bool = False) -> list[ColumnElement[bool]]:
+    """The conditions on ``activities``.
+
+    ``few``: the matching activities are read by id and sorted. Otherwise the
+    date index is walked newest first, each id looked up in the sets (built
+    once) or, with ``rows``, tested on its row where a set has a row test.
+    """
+    if plan.empty:
+        return [false()]
+    where = plan.dates()
+    if not plan.sets:
+        return where
+    if few:
+        return [*where, ActivityRecord.id.in_(plan.members())]
+    if rows:
+        return [*where, *plan.row_tests]
+    return [*where, _not_indexed(ActivityRecord.id).in_(plan.members())]
+
+
+def register_page(
+    registry: Registry,
+    plugins: Collection[str],
+    filt: RegisterFilter | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> RegisterPage:
+    """One page of the activities ``plugins`` declare, newest first, with current amounts.
+
+    A page number past the end gives the last page.
+    """
+    filt = filt or RegisterFilter()
+    scope = _scope(registry, plugins, filt)
+    plan = _plan(scope, filt)
+    total = _count(plan)
+    pages = max(1, ceil(total / per_page))
+    page = min(max(1, page), pages)
+    result = RegisterPage([], total, page, per_page)
+    if not total:
+        return result
+
+    # Walking the date index, about (offset + page) × everything / matching
+    # rows are read before the page is full: with row tests when that is short.
+    offset = (page - 1) * per_page
+    everything = db.session.scalar(select(func.count()).select_from(ActivityRecord)) or 1
+    short_walk = (offset + per_page) * everything / total <= _SHORT_WALK
+    ids = list(db.session.scalars(
+        select(ActivityRecord.id)
+        .where(*_where(plan, few=total <= _FEW and not short_walk, rows=short_walk))
+        .order_by(ActivityRecord.date.desc(), ActivityRecord.id.desc())
+        .limit(per_page).offset(offset)
+    ))
+    rows: dict[int, RegisterRow] = {}
+    for r in db.session.execute(
+        select(ActivityRecord.id, ActivityRecord.external_id, ActivityRecord.date, ActivityRecord.kind,
+               ActivityRecord.subject, Organisation.name, Organisation.credit_code, Organisation.region_code)
+        .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
+        .where(ActivityRecord.id.in_(ids))
+    ):
+        rows[r[0]] = RegisterRow(*r)
+    result.rows = [rows[i] for i in ids if i in rows]
+
+    if scope.plugins:
+        # One grouped query for the page. The plugin test is kept off the
+        # (plugin, dedup_key) index so the planner uses (activity_id, superseded_at).
+        amounts = db.session.execute(
+            select(OutcomeRecord.activity_id, OutcomeRecord.rule, func.sum(OutcomeRecord.amount), func.min(OutcomeRecord.id))
+            .where(OutcomeRecord.activity_id.in_(ids), OutcomeRecord.superseded_at.is_(None),
+                   _not_indexed(OutcomeRecord.plugin).in_(scope.plugins))
+            .group_by(OutcomeRecord.activity_id, OutcomeRecord.rule)
+            .order_by(OutcomeRecord.activity_id, func.min(OutcomeRecord.id))
+        )
+        for activity_id, rule, amount, _first in amounts:
+            row = rows[activity_id]
+            row.rules.append((rule, int(amount or 0)))
+            row.amount += int(amount or 0)
+    return result
+
+
+def year_range() -> tuple[int, int] | None:
+    """The first and last year of any stored activity (two index look-ups), ``None`` when empty."""
+    first = db.session.scalar(select(func.min(ActivityRecord.date)))
+    last = db.session.scalar(select(func.max(ActivityRecord.date)))
+    if first is None or last is None:
+        return None
+    return _as_date(first).year, _as_date(last).year
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# -- one activity -------------------------------------------------------------------
+
+
+@dataclass
+class ActivityDetail:
+    record: ActivityRecord
+    organisation: Organisation
+    department: Department | None
+    #: Current outcomes of the plugins the department sees, in computing order.
+    current: list[OutcomeRecord]
+    #: Superseded outcomes of those plugins, most recently superseded first.
+    superseded: list[OutcomeRecord]
+
+    @property
+    def amount(self) -> int:
+        return sum(o.amount for o in self.current)
+
+
+def activity_detail(registry: Registry, plugins: Collection[str], activity_id: int) -> ActivityDetail | None:
+    """An activity and its outcomes; ``None`` if it does not exist or ``plugins`` do not declare its kind."""
+    record = db.session.get(ActivityRecord, activity_id)
+    if record is None or record.kind not in visible_kinds(registry, plugins):
+        return None
+    names = [name for name in registry.plugins if name in plugins]
+    outcomes = list(db.session.scalars(
+        select(OutcomeRecord)
+        .where(OutcomeRecord.activity_id == record.id, OutcomeRecord.plugin.in_(names))
+        .order_by(OutcomeRecord.id)
+    ))
+    current = [o for o in outcomes if o.superseded_at is None]
+    superseded = sorted((o for o in outcomes if o.superseded_at is not None),
+                        key=lambda o: (o.superseded_at, o.id), reverse=True)
+    department = db.session.get(Department, record.department_id) if record.department_id is not None else None
+    return ActivityDetail(record, record.organisation, department, current, superseded)
+
+
+# -- export -----------------------------------------------------------------------
+
+#: The columns of an export, in order (the admin names them in the UI language).
+EXPORT_COLUMNS = (
+    "activity_id", "external_id", "date", "organisation", "credit_code", "county", "kind", "subject",
+    "plugin", "plugin_version", "rule", "amount", "clause", "explanation_zh", "explanation_en", "parameters",
+)
+
+
+@dataclass
+class ExportRow:
+    """One current outcome of an activity, or an activity without any (outcome fields ``None``)."""
+
+    activity_id: int
+    external_id: str | None
+    date: date
+    organisation: str | None
+    credit_code: str
+    region_code: str
+    kind: str
+    subject: str | None
+    plugin: str | None
+    plugin_version: str | None
+    rule: str | None
+    amount: int | None
+    clause: str | None
+    explanation_zh: str | None
+    explanation_en: str | None
+    #: The parameter versions read, ``key=value (#id from date)``, separated by ``; ``.
+    parameters: str | None
+
+    @property
+    def county(self) -> Text:
+        return region_name(self.region_code)
+
+
+def format_parameters(parameters: list[dict[str, Any]] | None) -> str:
+    """``key=value (#id from date)`` for each parameter version, joined by ``; ``."""
+    parts = []
+    for p in parameters or ():
+        value = p.get("value")
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        version = p.get("version_id")
+        origin = f"#{version} from {p.get('effective_from')}" if version is not None else f"from {p.get('effective_from')}"
+        parts.append(f"{p.get('key')}={shown} ({origin})")
+    return "; ".join(parts)
+
+
+def export_rows(
+    registry: Registry, plugins: Collection[str], filt: RegisterFilter | None = None, *, chunk: int = 2000,
+) -> Iterator[ExportRow]:
+    """Every activity of the filtered register (newest first) with each current outcome, streamed.
+
+    One row per current outcome of the plugins seen; an activity without one
+    still gets a row. The database is read ``chunk`` rows at a time.
+    """
+    filt = filt or RegisterFilter()
+    scope = _scope(registry, plugins, filt)
+    plan = _plan(scope, filt)
+    if plan.empty:
+        return
+    on = and_(
+        OutcomeRecord.activity_id == ActivityRecord.id, OutcomeRecord.superseded_at.is_(None),
+        _not_indexed(OutcomeRecord.plugin).in_(scope.plugins),
+    ) if scope.plugins else false()
+    query = (
+        select(
+            ActivityRecord.id, ActivityRecord.external_id, ActivityRecord.date, Organisation.name,
+            Organisation.credit_code, Organisation.region_code, ActivityRecord.kind, ActivityRecord.subject,
+            OutcomeRecord.plugin, OutcomeRecord.plugin_version, OutcomeRecord.rule, OutcomeRecord.amount,
+            OutcomeRecord.clause, OutcomeRecord.explanation_zh, OutcomeRecord.explanation_en, OutcomeRecord.parameters,
+        )
+        .select_from(ActivityRecord)
+        .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
+        .outerjoin(OutcomeRecord, on)
+        .where(*_where(plan, few=False))
+        .order_by(ActivityRecord.date.desc(), ActivityRecord.id.desc(), OutcomeRecord.id)
+        .execution_options(yield_per=chunk)
+    )
+    for r in db.session.execute(query):
+        yield ExportRow(
+            r[0], r[1], _as_date(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+            None if r[11] is None else int(r[11]), r[12], r[13], r[14],
+            None if r[8] is None else format_parameters(r[15]),
+        )
