@@ -39,7 +39,7 @@ from core.store.imports import ImportPreview, foreign_kinds, preview_import
 from core.store.register import visible_kinds
 
 from ..access import current_department, department_plugins, require_admin
-from ..i18n import is_chinese
+from ..i18n import is_chinese, pick
 from ..nav import NavItem
 
 __all__ = ["ConfirmForm", "NAV", "UploadForm", "bp"]
@@ -155,17 +155,18 @@ def _allowed_kinds() -> list[str]:
 def _error_rows(preview: ImportPreview) -> list[dict[str, Any]]:
     """The invalid rows to show, with each message in the UI language and the value given."""
     chinese = is_chinese()
+    registry = get_registry()
     rows = []
     for item in preview.invalid[:MAX_SHOWN]:
         record = item.record if isinstance(item.record, dict) else {}
         errors = []
         for e in item.errors:
             value = record.get(e.field) if e.field else None
-            shown = None
-            if e.field and e.field in record:
-                shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            # As JSON, so the text "1" and the number 1 look different.
+            shown = json.dumps(value, ensure_ascii=False) if e.field and e.field in record else None
             errors.append({"field": e.field, "message": e.message_zh if chinese else e.message, "value": shown})
-        rows.append({"row": item.row, "ref": item.ref, "kind": item.kind, "errors": errors})
+        kind = registry.kinds.get(item.kind) if item.kind else None
+        rows.append({"row": item.row, "ref": item.ref, "kind": pick(kind.label) if kind else item.kind, "errors": errors})
     return rows
 
 
