@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import io
 import json
+import types
 
 import pytest
+from marshmallow import ValidationError
 
 from core import load_registry
 from core.gcpause import paused_gc
@@ -78,14 +80,18 @@ def test_an_invalid_record_leaves_no_reference_cycle(registry, gc_enabled) -> No
     # cuts that link, so nothing waits for the (paused) collector.
     gc.collect()
     gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         report = registry.validate([dict(RECORD, id=f"B-{i}", rank=0) for i in range(200)])
         assert len(report.invalid) == 200
         del report
-        found = gc.collect()
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, (ValidationError, types.FrameType))]
     finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
         gc.enable()
-    assert found < 200
+    assert left == []
 
 
 # -- parsed standard numbers ---------------------------------------------------------
