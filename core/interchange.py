@@ -64,11 +64,15 @@ def parse_records(text: str, name: str, registry: Registry | None = None) -> lis
                 records.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise InputError(f"{name}, line {number}: not JSON ({exc.msg})") from None
+            except RecursionError:
+                raise InputError(f"{name}, line {number}: nested too deeply") from None
         return records
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply to be activity records") from None
     if not isinstance(data, list):
         raise InputError(f"{name}: expected a JSON array of activity records, got a {type(data).__name__}")
     return data

@@ -162,6 +162,22 @@ TEST_USERS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap password hashes (werkzeug's scrypt default costs ~0.3 s a hash).
+
+    Only the cost changes; hashing and checking still go through werkzeug.
+    Tests marked ``real_password_hashing`` keep the production settings.
+    """
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        from werkzeug.security import generate_password_hash
+
+        monkeypatch.setattr(
+            "webadmin.models.generate_password_hash",
+            lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
+        )
+
+
 @pytest.fixture
 def users(app: Flask) -> dict[str, int]:
     """One user of each role (see ``TEST_USERS``), password ``PASSWORD``; name → id."""
@@ -210,3 +226,4 @@ def registry():
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: end-to-end test in a real headless Chromium")
+    config.addinivalue_line("markers", "real_password_hashing: keep werkzeug's production password hashing")

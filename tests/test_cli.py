@@ -830,3 +830,11 @@ def test_enable_requires_a_department(runner) -> None:
     result = invoke(runner, "enable", "reward_tiers")
     assert result.exit_code == 2
     assert "--department" in result.stderr
+
+
+def test_evaluate_deeply_nested_json_exits_2_without_a_traceback(runner, tmp_path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = runner.invoke(args=["evaluate", str(path)])
+    assert result.exit_code == 2
+    assert "nested too deeply" in result.stderr

@@ -26,7 +26,10 @@ from .models import User
 __all__ = ["bp", "init_app", "login_manager"]
 
 bp = Blueprint("auth", __name__)
-login_manager = LoginManager()
+# Templates get the lazy ``current_user`` proxy (below) instead of Flask-Login's
+# eager context processor, so a page that never looks at the user (the
+# database-down error page) never loads it.
+login_manager = LoginManager(add_context_processor=False)
 login_manager.login_view = "auth.login"
 
 WINDOW = timedelta(minutes=15)
@@ -35,8 +38,14 @@ MAX_PER_ADDRESS = 20
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def _load_user(session_id: str) -> User | None:
+    user_id, _, stamp = session_id.partition(":")
+    if not user_id.isdecimal():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_stamp != stamp:  # the password changed since this session began
+        return None
+    return user
 
 
 def _recent_failures(**where: str) -> int:
@@ -115,6 +124,7 @@ def switch_department():
 
 
 def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_message = None
     app.register_blueprint(bp)

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_babel import Babel, format_datetime, get_locale
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.text import Text, format_yuan_en, format_yuan_zh
 
@@ -30,8 +31,11 @@ def select_locale() -> str:
         return wanted
     if session.get("lang") in LANGUAGES:
         return session["lang"]
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
-        return current_user.language
+    try:
+        if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+            return current_user.language
+    except SQLAlchemyError:  # the database is down: the error page still needs a language
+        pass
     return DEFAULT
 
 
