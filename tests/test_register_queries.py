@@ -395,3 +395,24 @@ def test_a_stored_kind_no_plugin_declares_is_never_shown(app, ids):
         assert register_page(registry, REWARD).total == len(ALL)
         assert "OLD-1" not in [r.external_id for r in export_rows(registry, REWARD)]
         assert activity_detail(registry, REWARD, old_id) is None
+
+
+def test_search_counts_an_activity_matching_several_ways_once(app, ids):
+    """Organisation name, subject and own id all match: one activity, counted once, on every page shape."""
+    with app.app_context():
+        registry = get_registry()
+        result = import_records(registry, [{
+            "id": "45123", "kind": "standard_drafting", "date": "2025-07-01", "credit_code": "91330402MA2BK7Q04U",
+            "organisation": "嘉兴禾润新材料股份有限公司", "standard_code": "GB/T 45123-2025", "rank": 2,
+        }], source="tests", actor="tests")
+        assert result.ok and len(result.stored) == 1
+        db.session.commit()
+        want = ["45123"] + expected(lambda r: r.get("standard_code", "").startswith("GB/T 45123"))
+        for q in ("45123", "GB/T45123—2025"):
+            page = register_page(registry, REWARD, RegisterFilter(q=q))
+            assert page.total == len(want) and refs(page) == want
+            page = register_page(registry, REWARD, RegisterFilter(q=q, year=2025))
+            assert page.total == len(want) and refs(page) == want
+        # the organisation matches too (its name), and its other activities with it
+        page = register_page(registry, REWARD, RegisterFilter(q="禾润"))
+        assert page.total == 1 + len(expected(lambda r: "禾润" in r["organisation"]))
