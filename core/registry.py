@@ -255,13 +255,16 @@ class Registry:
 
     # -- validation and evaluation ---------------------------------------------
 
-    def validate(self, records: Iterable[Any], parameters: ParameterResolver | None = None) -> ValidationReport:
+    def validate(self, records: Iterable[Any], parameters: ParameterResolver | None = None, *,
+                 workers: int = 1) -> ValidationReport:
         """Validate interchange records against the declared kinds.
 
         ``parameters`` (default: the shipped values) are what schemas check
         values against, such as a pilot's granted amount against its cap.
+        ``workers`` > 1 validates a large list in that many forked processes
+        (core/parallel.py; `stdpolicy evaluate --workers N` may, a web server must not).
         """
-        return self.validator.validate(records, parameters or self.default_parameters())
+        return self.validator.validate(records, parameters or self.default_parameters(), workers=workers)
 
     def default_parameters(self) -> ParameterResolver:
         """The shipped parameter values, for evaluation without a database."""

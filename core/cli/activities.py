@@ -36,10 +36,14 @@ def _read(path: str) -> list:
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the explanations in --format table (JSON carries both).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Processes that validate a file of 20,000 records or more: 2 or more only "
+                   "pays on a machine with that many idle CPUs (benchmarks/README.md).")
 @click.option("--timings", is_flag=True,
               help="Print to standard error how long reading, validation, evaluation and output took.")
 @with_appcontext
-def evaluate_command(file: str, department: str | None, fmt: str, lang: str, timings: bool) -> None:
+def evaluate_command(file: str, department: str | None, fmt: str, lang: str, workers: int,
+                     timings: bool) -> None:
     """Validate and evaluate the activities in FILE; store nothing.
 
     FILE is a JSON array, JSON Lines (.jsonl), CSV (.csv), or - for standard
@@ -54,7 +58,7 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, tim
     records = _read(file)
     clock.lap("read")
     context, plugins = evaluation_context(registry, resolve_department(department))
-    report = registry.validate(records, context.parameters)
+    report = registry.validate(records, context.parameters, workers=workers)
     clock.lap("validate")
     result = registry.evaluate(report.valid, context, plugins=plugins)
     clock.lap("evaluate")
