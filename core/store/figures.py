@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import extract, func, select
 
 from ..db import db
 from ..declarations import DashboardFigure
-from ..models import ActivityRecord, OutcomeRecord, ParameterVersionRecord
+from ..models import ActivityRecord, EvaluationRun, OutcomeRecord, ParameterVersionRecord
 from ..registry import Registry
 
 __all__ = ["Dashboard", "dashboard"]
@@ -30,9 +31,41 @@ class Dashboard:
         return sum(self.activities_by_kind.values())
 
 
+# Computed figures, per database and set of plugins, valid until the next
+# evaluation run. Outcomes are append-only and only evaluation runs (imports,
+# re-evaluations) add activities or outcomes or supersede them, so the latest
+# run id tells exactly when the figures may have changed.
+_CACHE: OrderedDict[tuple[str, tuple[str, ...], int | None], Dashboard] = OrderedDict()
+_CACHE_SIZE = 64
+
+
 def dashboard(registry: Registry, plugins: Collection[str], recent: int = 8) -> Dashboard:
-    """The dashboard of a department that has enabled ``plugins``."""
+    """The dashboard of a department that has enabled ``plugins``.
+
+    The aggregate figures scan every current outcome (a quarter of a second
+    at 100,000 activities on SQLite), so they are kept until the next
+    evaluation run; the recent parameter versions are read every time.
+    """
     names = [p for p in registry.plugins if p in plugins]
+    key = (db.engine.url.render_as_string(hide_password=True), tuple(names),
+           db.session.scalar(select(func.max(EvaluationRun.id))))
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _CACHE[key] = _compute(registry, names)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    result = replace(cached, activities_by_kind=dict(cached.activities_by_kind),
+                     totals_by_year=dict(cached.totals_by_year), figures=list(cached.figures))
+    if names:
+        keys = [k for p in names for k in registry.plugins[p].parameters]
+        result.recent_parameter_versions = list(db.session.scalars(
+            select(ParameterVersionRecord).where(ParameterVersionRecord.key.in_(keys))
+            .order_by(ParameterVersionRecord.recorded_at.desc(), ParameterVersionRecord.id.desc()).limit(recent)
+        ))
+    return result
+
+
+def _compute(registry: Registry, names: list[str]) -> Dashboard:
     kinds = [k for p in names for k in registry.plugins[p].kinds]
     result = Dashboard(plugins=names)
     if kinds:
@@ -54,11 +87,6 @@ def dashboard(registry: Registry, plugins: Collection[str], recent: int = 8) -> 
         }
         for plugin, figure in registry.figures(names):
             result.figures.append((plugin, figure, _figure_value(plugin, figure)))
-        keys = [k for p in names for k in registry.plugins[p].parameters]
-        result.recent_parameter_versions = list(db.session.scalars(
-            select(ParameterVersionRecord).where(ParameterVersionRecord.key.in_(keys))
-            .order_by(ParameterVersionRecord.recorded_at.desc(), ParameterVersionRecord.id.desc()).limit(recent)
-        ))
     return result
 
 
