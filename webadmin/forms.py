@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from collections.abc import Iterable
+
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from .models import ROLES
 
-__all__ = ["ActionForm", "LoginForm", "PasswordForm", "TokenForm", "UserForm"]
+__all__ = ["ActionForm", "LoginForm", "PasswordForm", "TokenForm", "UserForm", "select_choices"]
+
+
+def select_choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class LoginForm(FlaskForm):
@@ -40,7 +48,7 @@ class UserForm(FlaskForm):
         DataRequired(), Length(min=2, max=100),
         Regexp(r"^[\w.@-]+$", message=_l("Letters, digits, and . @ - _ only.")),
     ])
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField(_l("Role"), choices=select_choices((r, ROLE_LABELS[r]) for r in ROLES))
     department = SelectField(_l("Department"), validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, message=_l("At least 10 characters."))])
     confirm = PasswordField(_l("Repeat password"), validators=[EqualTo("password", message=_l("The passwords differ."))])

@@ -37,6 +37,7 @@ from core.models import AuditEntry, Department
 from core.store import enabled_plugins
 
 from ..access import visible_departments
+from ..forms import select_choices
 from ..i18n import pick
 from ..nav import NavItem
 
@@ -103,13 +104,13 @@ def index():
     department_choices = [("", _l("All"))] + [(d.code, pick(d.name)) for d in departments]
     if current_user.is_city_admin:
         department_choices.append((NO_DEPARTMENT, _l("No department")))
-    form.department.choices = department_choices
+    form.department.choices = select_choices(department_choices)
 
     scoped = visible_entries(select(AuditEntry))
     actions = db.session.scalars(
         visible_entries(select(AuditEntry.action).distinct()).order_by(AuditEntry.action)
     ).all()
-    form.action.choices = [("", _l("All"))] + [(a, a) for a in actions]
+    form.action.choices = select_choices([("", _l("All"))] + [(a, a) for a in actions])
 
     query = scoped
     if form.action.data and not form.action.errors:

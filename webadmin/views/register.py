@@ -36,6 +36,7 @@ from core.store.register import (
 )
 
 from ..access import department_plugins
+from ..forms import select_choices
 from ..i18n import pick
 from ..nav import NavItem
 
@@ -69,13 +70,13 @@ def _filter_form() -> tuple[RegisterFilterForm, RegisterFilter]:
     plugins = department_plugins()
     form = RegisterFilterForm(formdata=request.args)
     every = ("", _("All"))
-    form.kind.choices = [every] + [(k, pick(registry.kinds[k].label)) for k in visible_kinds(registry, plugins)]
+    form.kind.choices = select_choices([every] + [(k, pick(registry.kinds[k].label)) for k in visible_kinds(registry, plugins)])
     years = year_range()
-    form.year.choices = [every] + ([(str(y), str(y)) for y in range(years[1], years[0] - 1, -1)] if years else [])
-    form.county.choices = [every] + [(code, pick(name)) for code, name in JIAXING_COUNTIES.items()]
-    form.plugin.choices = [every] + [
+    form.year.choices = select_choices([every] + ([(str(y), str(y)) for y in range(years[1], years[0] - 1, -1)] if years else []))
+    form.county.choices = select_choices([every] + [(code, pick(name)) for code, name in JIAXING_COUNTIES.items()])
+    form.plugin.choices = select_choices([every] + [
         (name, pick(record.description.label)) for name, record in registry.plugins.items() if name in plugins
-    ]
+    ])
     form.validate()
 
     def value(name: str) -> Any:

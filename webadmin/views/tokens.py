@@ -21,7 +21,7 @@ from core.models import Department
 from core.store import audit
 
 from ..access import require_admin, require_editor_of, visible_departments
-from ..forms import TokenForm
+from ..forms import TokenForm, select_choices
 from ..i18n import pick
 from ..models import ApiToken
 from ..nav import NavItem
@@ -35,7 +35,7 @@ NAV = [NavItem("tokens.index", _l("API tokens"), 80, roles=("city_admin", "dept_
 
 def _form(*, blank: bool = False) -> TokenForm:
     form = TokenForm(formdata=None) if blank else TokenForm()
-    form.department.choices = [(d.code, pick(d.name)) for d in visible_departments()]
+    form.department.choices = select_choices((d.code, pick(d.name)) for d in visible_departments())
     return form
 
 

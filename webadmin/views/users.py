@@ -24,7 +24,7 @@ from core.models import Department
 from core.store import audit
 
 from ..access import require_city_admin
-from ..forms import ROLE_LABELS, PasswordForm, UserForm
+from ..forms import ROLE_LABELS, PasswordForm, UserForm, select_choices
 from ..i18n import pick
 from ..models import User
 from ..nav import NavItem
@@ -54,7 +54,7 @@ def index():
 def create():
     form = UserForm()
     departments = db.session.scalars(select(Department).order_by(Department.id)).all()
-    form.department.choices = [("", "—")] + [(d.code, pick(d.name)) for d in departments]
+    form.department.choices = select_choices([("", "—")] + [(d.code, pick(d.name)) for d in departments])
     if form.validate_on_submit():
         username = form.username.data.strip()
         department = next((d for d in departments if d.code == form.department.data), None)
