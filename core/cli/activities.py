@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date
@@ -36,9 +37,9 @@ def _read(path: str) -> list:
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the explanations in --format table (JSON carries both).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Processes that validate a file of 20,000 records or more: 2 or more only "
-                   "pays on a machine with that many idle CPUs (benchmarks/README.md).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes that validate a file of 20,000 records or more (default: the CPUs "
+                   "this process may use, at most 4; 1 validates in this process only).")
 @click.option("--timings", is_flag=True,
               help="Print to standard error how long reading, validation, evaluation and output took.")
 @with_appcontext
@@ -58,7 +59,7 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     records = _read(file)
     clock.lap("read")
     context, plugins = evaluation_context(registry, resolve_department(department))
-    report = registry.validate(records, context.parameters, workers=workers)
+    report = registry.validate(records, context.parameters, workers=workers or _available_cpus())
     clock.lap("validate")
     result = registry.evaluate(report.valid, context, plugins=plugins)
     clock.lap("evaluate")
@@ -71,6 +72,15 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     if timings:
         click.echo(f"timings: {clock} ({len(report.items)} records)", err=True)
     sys.exit(1 if report.invalid else 0)
+
+
+def _available_cpus() -> int:
+    """CPUs this process may run on, at most 4 (validation gains little beyond)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 class _Clock:
