@@ -1,0 +1,473 @@
+"""End-to-end tests of the admin in a real headless Chromium (Playwright).
+
+Each test serves its own ``app`` (a fresh database, SQLite or PostgreSQL as
+the other tests) with werkzeug's ``make_server`` on 127.0.0.1 and a free
+port, and drives the real pages in a new browser context: CSRF protection is
+on, and the session cookie is ``Secure`` as in production. Chromium treats
+http://127.0.0.1 (and http://localhost) as a potentially trustworthy origin
+and keeps ``Secure`` cookies set over plain HTTP there, so the live server
+needs no TLS and no cookie relaxation (``test_session_cookie_is_secure``
+checks this, and that the server works with plain cookies too).
+
+Elements are found by id, name, URL and data attributes, never by the
+wording of the UI; what is asserted is data: amounts, standard numbers, the
+rules' explanations in both languages, core's validation messages.
+
+Full-page screenshots of the main pages go to
+``$STDPOLICY_TEST_ARTIFACTS/screenshots``, else ``test-artifacts/screenshots``
+in the checkout (git-ignored); the folder is printed in the terminal summary.
+
+Chromium is ``/usr/bin/chromium`` (Debian's package; ``playwright install``
+is not used), or ``$STDPOLICY_CHROMIUM``. Without it the tests are skipped,
+unless ``STDPOLICY_REQUIRE_BROWSER=1`` (CI), when they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from core.app import get_registry
+from core.db import db
+from core.models import ActivityRecord, OutcomeRecord
+from core.store import import_records
+
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs/examples/activities.json"
+#: Debian's Chromium; ``STDPOLICY_CHROMIUM`` names another build (Playwright's own browsers are not used).
+CHROMIUM = Path(os.environ.get("STDPOLICY_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    # No outside network here: without these Chromium keeps trying to reach Google.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIRED = os.environ.get("STDPOLICY_REQUIRE_BROWSER") == "1"
+#: How long an expectation waits for the page (ms): failures show quickly, not after Playwright's 30 s.
+TIMEOUT = 10_000
+
+LEAD_NATIONAL = "reward_tiers.lead.national"
+
+
+# -- the browser, the screenshots folder, the live server -------------------------------------
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{reason} (STDPOLICY_REQUIRE_BROWSER=1 requires the browser tests to run)", pytrace=False)
+    pytest.skip(f"{reason}; set STDPOLICY_REQUIRE_BROWSER=1 to make this an error")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, once per session."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium package")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class _ScreenshotSummary:
+    """A pytest plugin, registered when the first browser test runs: prints the folder at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.saved: set[str] = set()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.saved:
+            terminalreporter.write_sep("-", "browser screenshots")
+            terminalreporter.write_line(f"{len(self.saved)} full-page screenshots in {self.folder}")
+
+
+@pytest.fixture(scope="session")
+def screenshots(pytestconfig: pytest.Config) -> _ScreenshotSummary:
+    base = os.environ.get("STDPOLICY_TEST_ARTIFACTS")
+    folder = (Path(base).resolve() if base else ROOT / "test-artifacts") / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = _ScreenshotSummary(folder)
+    pytestconfig.pluginmanager.register(summary, "stdpolicy-browser-screenshots")
+    return summary
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log lines (errors still reach the log)."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """``app`` (this test's database) served on 127.0.0.1 in a thread; its base URL.
+
+    CSRF protection back on and Secure cookies, as in production.
+    """
+    app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+class Browser:
+    """One test's page on the live server, with helpers."""
+
+    def __init__(self, page: Any, base: str, screenshots: _ScreenshotSummary) -> None:
+        self.page = page
+        self.base = base
+        self._screenshots = screenshots
+        #: Responses the test did not ask for that went wrong: a 5xx anywhere, a 4xx for a stylesheet.
+        self.broken: list[str] = []
+        page.on("response", self._check)
+
+    def _check(self, response: Any) -> None:
+        path = response.url.removeprefix(self.base)
+        if response.status >= 500 or (response.status >= 400 and path.startswith("/static/")):
+            self.broken.append(f"{response.status} {path}")
+
+    def goto(self, path: str, status: int = 200) -> Any:
+        response = self.page.goto(self.base + path)
+        assert response is not None and response.status == status, \
+            f"GET {path}: {response.status if response else 'no response'}, expected {status}"
+        return response
+
+    def path(self) -> str:
+        return self.page.url.removeprefix(self.base)
+
+    def submit(self, selector: str) -> None:
+        """Click a submit button and wait for the page the form leads to (POSTs may come back to the same URL)."""
+        with self.page.expect_navigation():
+            self.page.click(selector)
+
+    def login(self, username: str, password: str = PASSWORD, screenshot: str | None = None) -> None:
+        self.goto("/login")
+        self.page.fill("#username", username)
+        self.page.fill("#password", password)
+        if screenshot:
+            self.shot(screenshot)
+        self.submit("#submit")
+        assert self.path() == "/dashboard"
+        assert self.page.inner_text(".top .user") == username
+
+    def switch_language(self) -> None:
+        """The header's language button (a POST form back to the same page)."""
+        before = self.page.get_attribute("html", "lang")
+        self.submit("#language-switch")
+        assert self.page.get_attribute("html", "lang") != before
+
+    def shot(self, name: str) -> None:
+        """A full-page screenshot; the page must not be wider than the window (no sideways scrolling)."""
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{self.path()} is {overflow}px wider than the window"
+        self.page.screenshot(path=str(self._screenshots.folder / f"{name}.png"), full_page=True)
+        self._screenshots.saved.add(name)
+
+    def text(self, selector: str) -> str:
+        return " ".join(self.page.inner_text(selector).split())
+
+
+@pytest.fixture
+def web(browser: Any, live_server: str, screenshots: _ScreenshotSummary, users: dict[str, int]) -> Iterator[Browser]:
+    """A new browser context (no cookies) on this test's live server; the users exist."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(TIMEOUT)
+    session = Browser(context.new_page(), live_server, screenshots)
+    try:
+        yield session
+        assert not session.broken, f"responses that went wrong: {session.broken}"
+    finally:
+        context.close()
+
+
+def seed(app: Flask) -> dict[str, int]:
+    """Store the example activities (docs/examples/activities.json); external id → stored id."""
+    with app.app_context():
+        records = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+        result = import_records(get_registry(), records, source="activities.json", actor="tests")
+        assert result.ok, result.report.invalid
+        db.session.commit()
+        return dict(db.session.execute(select(ActivityRecord.external_id, ActivityRecord.id)).all())
+
+
+def activity_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(ActivityRecord.id)))
+
+
+def digits(text: str) -> int:
+    """The first amount in ``text`` (``¥1,550,000(155万元)`` → 1550000); signed."""
+    match = re.search(r"([+−-]?)\s*¥?([\d,]+)", text)
+    assert match, f"no amount in {text!r}"
+    value = int(match.group(2).replace(",", ""))
+    return -value if match.group(1) in ("−", "-") else value
+
+
+# -- the scenarios ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("secure", [True, False], ids=["secure-cookie", "plain-cookie"])
+def test_session_cookie_is_secure(app: Flask, web: Browser, secure: bool) -> None:
+    """Chromium keeps a Secure session cookie over http://127.0.0.1 (a trustworthy origin): the login sticks.
+
+    The live server runs with production's ``SESSION_COOKIE_SECURE=True``; it works with ``False`` as well.
+    """
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    web.login("mr_viewer")
+    cookies = {c["name"]: c for c in web.page.context.cookies()}
+    assert cookies["session"]["secure"] is secure
+    assert cookies["session"]["httpOnly"] and cookies["session"]["sameSite"] == "Lax"
+    web.goto("/activities")  # still logged in on the next request
+    assert web.path() == "/activities"
+
+
+def test_city_admin_switches_a_plugin_and_the_audit_log_shows_it(app: Flask, web: Browser) -> None:
+    seed(app)
+    web.login("city", screenshot="01-login")
+    web.shot("02-dashboard")
+    assert web.text("#fig-activities") == "8"
+
+    web.page.click('nav.side a[href="/plugins"]')
+    web.page.wait_for_url(web.base + "/plugins")
+    cell = web.page.locator('#switches td[data-department="development_reform"][data-plugin="reward_tiers"]')
+    assert cell.get_attribute("data-enabled") == "no"  # departments.yaml gives it "carbon" only
+
+    for wanted in ("yes", "no", "yes"):  # enable, disable, enable again
+        web.submit('#switches td[data-department="development_reform"][data-plugin="reward_tiers"] button[type="submit"]')
+        assert web.path() == "/plugins"
+        assert cell.get_attribute("data-enabled") == wanted
+        assert web.page.locator(".flash.success").count() == 1
+    # the other departments are untouched
+    states = {td.get_attribute("data-department"): td.get_attribute("data-enabled")
+              for td in web.page.locator('#switches td[data-plugin="reward_tiers"]').all()}
+    assert states == {"market_regulation": "yes", "development_reform": "yes", "ecology_environment": "no",
+                      "civil_affairs": "no", "health": "no"}
+    web.shot("03-plugins")
+
+    web.page.click('nav.side a[href="/audit"]')
+    web.page.wait_for_url(web.base + "/audit")
+    target = "development_reform/reward_tiers"
+    enables = web.page.locator('#audit tr.entry[data-action="plugin.enable"]', has_text=target)
+    disables = web.page.locator('#audit tr.entry[data-action="plugin.disable"]', has_text=target)
+    assert enables.count() == 2 and disables.count() == 1
+    row = disables.first.inner_text()
+    assert "city" in row and "发展和改革委员会" in row  # who, and the department (its name, in Chinese)
+    # newest first: the last switch (an enable) is the top entry
+    assert web.page.locator("#audit tr.entry").first.get_attribute("data-action") == "plugin.enable"
+    web.shot("04-audit")
+
+    web.goto("/users")
+    for name in ("city", "mr_admin", "mr_viewer", "ca_admin", "ca_viewer"):
+        assert web.page.locator(f"#user-{name}").count() == 1
+    web.shot("05-users")
+
+    web.goto("/parameters/")
+    assert web.page.locator(f'a[href="/parameters/{LEAD_NATIONAL}"]').count() == 1
+    web.shot("06-parameters")
+
+    web.goto("/admin/p/reward_tiers/")  # the plugin's own page: the reward table, rule beside text
+    assert "100万元" in web.text("main")  # the clause's text is quoted
+    web.shot("07-plugin-reward-tiers")
+
+
+def test_department_admin_previews_and_records_a_new_amount(app: Flask, web: Browser) -> None:
+    seed(app)
+    web.login("mr_admin")
+    web.goto(f"/parameters/{LEAD_NATIONAL}")
+    assert digits(web.text("#current-value")) == 300_000
+    page = web.page
+
+    def preview(amount: int, effective_from: date) -> dict[str, int]:
+        page.fill("#value", str(amount))
+        page.fill("#effective_from", effective_from.isoformat())
+        page.fill("#reason", "市政府常务会议决定提高国家标准牵头制定奖励")
+        page.fill("#reference", "嘉政发〔2026〕1号 三(二)")
+        web.submit("#version-form #preview")
+        return {name: digits(web.text(f"#preview-{name}"))
+                for name in ("activities", "changed", "current", "new", "difference")}
+
+    # From 2025-01-01: the six reward_tiers activities dated since then are re-evaluated; only
+    # EX-001 (leading drafter of GB/T 45123-2025, ¥300,000) changes, by ¥50,000.
+    figures = preview(350_000, date(2025, 1, 1))
+    assert figures == {"activities": 6, "changed": 1, "current": 1_550_000, "new": 1_600_000, "difference": 50_000}
+    assert "up" in (page.get_attribute("#preview-difference", "class") or "")
+    web.shot("08-parameter-preview-past")
+    assert page.locator("#history tbody tr").count() == 1  # a preview stores nothing
+
+    # From a future date: activities cannot be dated in the future, so nothing is affected.
+    future = date.today() + timedelta(days=60)
+    figures = preview(350_000, future)
+    assert figures == {"activities": 0, "changed": 0, "current": 0, "new": 0, "difference": 0}
+    web.shot("09-parameter-preview-future")
+
+    web.submit("#confirm-form #save")
+    assert web.path() == f"/parameters/{LEAD_NATIONAL}"
+    assert page.locator(".flash.success").count() == 1
+    rows = page.locator("#history tbody tr")
+    assert rows.count() == 2
+    newest = rows.first
+    assert "version-future" in (newest.get_attribute("class") or "")  # scheduled, not in force yet
+    cells = [" ".join(c.split()) for c in newest.locator("td").all_inner_texts()]
+    assert cells[1] == future.isoformat()
+    assert digits(cells[2]) == 350_000
+    assert cells[3] == "市政府常务会议决定提高国家标准牵头制定奖励" and cells[4] == "嘉政发〔2026〕1号 三(二)"
+    assert cells[5].startswith("mr_admin")
+    # still ¥300,000 today; the next change is announced
+    assert digits(web.text("#current-value")) == 300_000
+    assert future.isoformat() in web.text("#parameter-facts") and "350,000" in web.text("#parameter-facts")
+    web.shot("10-parameter-saved")
+
+    # the stored outcomes did not change (a version applies when activities are evaluated)
+    with app.app_context():
+        amounts = db.session.scalars(select(OutcomeRecord.amount).where(OutcomeRecord.rule == "R2", OutcomeRecord.amount > 0))
+        assert list(amounts) == [300_000]
+
+
+def test_import_shows_the_bad_row_and_stores_nothing_then_a_good_file(app: Flask, web: Browser) -> None:
+    from core.store.imports import preview_import
+
+    examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    good = [dict(examples[0], id="WEB-001"), dict(examples[6], id="WEB-002")]
+    bad = [good[0], dict(good[0], id="WEB-BAD", standard_code="GB/T 123-20201"), good[1]]
+    with app.app_context():  # core's message for that row, in Chinese (the default UI language)
+        (invalid,) = preview_import(get_registry(), bad).invalid
+        (error,) = invalid.errors
+    assert (invalid.row, error.field) == (2, "standard_code") and "GB/T 123-20201" in error.message_zh
+
+    web.login("mr_admin")
+    web.page.click('nav.side a[href="/import"]')
+    web.page.wait_for_url(web.base + "/import")
+    web.shot("11-import")
+
+    def upload(records: list[dict], name: str) -> None:
+        web.page.set_input_files("#upload-form #file", files=[{
+            "name": name, "mimeType": "application/json",
+            "buffer": json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8"),
+        }])
+        web.submit("#upload-form #submit")
+        assert web.path() == "/import"
+
+    upload(bad, "with-one-bad-row.json")
+    assert [web.text(f"#sum-{n}") for n in ("records", "valid", "invalid")] == ["3", "2", "1"]
+    rows = web.page.locator("#import-errors tr.invalid-row")
+    assert rows.count() == 1
+    row = rows.first
+    assert row.get_attribute("data-row") == "2"
+    cells = [" ".join(c.split()) for c in row.locator("td").all_inner_texts()]
+    assert cells[0] == "2" and cells[1] == "WEB-BAD"
+    assert cells[3] == "standard_code" and cells[4] == '"GB/T 123-20201"' and cells[5] == error.message_zh
+    assert web.page.locator('form[action="/import/confirm"]').count() == 0  # no way to store it
+    web.shot("12-import-errors")
+
+    assert activity_count(app) == 0
+    web.goto("/activities")
+    assert web.page.locator("#register").count() == 0  # the register is still empty
+
+    web.goto("/import")
+    upload(good, "good.json")
+    assert [web.text(f"#sum-{n}") for n in ("records", "valid", "invalid", "new")] == ["2", "2", "0", "2"]
+    web.shot("13-import-confirm")
+    web.submit('#import-confirm form[action="/import/confirm"] [type="submit"]')
+    assert web.path() == "/import/confirm"
+    assert web.text("#res-stored") == "2"
+    assert digits(web.text("#res-total")) == 1_300_000  # R2 ¥300,000 + R10 ¥1,000,000
+    assert sorted(web.page.locator("#stored-activities tbody tr td:first-child").all_inner_texts()) == ["WEB-001", "WEB-002"]
+    web.shot("14-import-result")
+    assert activity_count(app) == 2
+
+
+def test_find_an_activity_and_read_its_explanation_in_both_languages(app: Flask, web: Browser) -> None:
+    ids = seed(app)
+    with app.app_context():
+        outcome = db.session.scalar(select(OutcomeRecord).where(OutcomeRecord.activity_id == ids["EX-001"]))
+        stored_zh, stored_en = outcome.explanation_zh, outcome.explanation_en
+
+    web.login("mr_viewer")
+    web.goto("/activities")
+    assert web.page.locator("#register tbody tr").count() == 8
+    web.page.fill("#register-filters #q", "GB/T 45123-2025")
+    web.submit('#register-filters button[type="submit"]')
+    assert web.path().startswith("/activities?") and "q=GB" in web.path()
+    found = web.page.locator("#register tbody tr td:nth-child(2)").all_inner_texts()
+    assert sorted(found) == ["EX-001", "EX-002"]
+    web.shot("15-activities-search")
+
+    web.page.click('#register a:text-is("EX-001")')
+    web.page.wait_for_url(f"{web.base}/activities/{ids['EX-001']}")
+    assert web.page.get_attribute("html", "lang") == "zh-CN"
+    explanation = web.text('#outcomes .explanation > p[lang="zh-CN"]')
+    assert "国家标准 GB/T 45123-2025" in explanation and "30万元" in explanation
+    assert explanation == " ".join(stored_zh.split())
+    assert digits(web.text("#activity-amount")) == 300_000
+    web.shot("16-activity-zh")
+
+    web.switch_language()
+    assert web.path() == f"/activities/{ids['EX-001']}"
+    assert web.page.get_attribute("html", "lang") == "en"
+    explanation = web.text('#outcomes .explanation > p[lang="en"]')
+    assert "national standard GB/T 45123-2025" in explanation and "grants ¥300,000" in explanation
+    assert explanation == " ".join(stored_en.split())
+    # the other language stays one click away
+    web.page.click("#outcomes details.other-language summary")
+    assert "国家标准 GB/T 45123-2025" in web.text('#outcomes details.other-language p[lang="zh-CN"]')
+    web.shot("17-activity-en")
+
+    web.goto("/activities")  # the choice sticks to the session
+    assert web.page.get_attribute("html", "lang") == "en"
+    web.shot("18-activities-en")
+
+
+def test_viewer_has_no_import_or_record_buttons_and_other_departments_get_404(app: Flask, web: Browser) -> None:
+    seed(app)
+    web.login("mr_viewer")
+    assert web.page.locator('nav.side a[href="/import"]').count() == 0
+    web.goto("/import", status=403)
+    web.goto(f"/parameters/{LEAD_NATIONAL}")
+    assert web.page.locator("#read-only").count() == 1
+    assert web.page.locator("#version-form, #preview, #save").count() == 0
+    assert digits(web.text("#current-value")) == 300_000
+    web.shot("19-parameter-viewer")
+    web.goto("/plugins")
+    assert web.page.locator("#switches form").count() == 0  # sees the state, cannot switch
+    web.submit("form[action='/logout'] button")
+    assert web.path() == "/login"
+
+    # civil_affairs has not enabled reward_tiers: its parameters and its page do not exist for them
+    web.login("ca_admin")
+    web.goto(f"/parameters/{LEAD_NATIONAL}", status=404)
+    web.shot("20-parameter-other-department-404")
+    web.goto("/admin/p/reward_tiers/", status=404)
+    web.goto("/parameters/")
+    assert web.page.locator(f'a[href="/parameters/{LEAD_NATIONAL}"]').count() == 0
+    web.goto("/activities")
+    assert web.page.locator("#register").count() == 0  # the reward_tiers activities are not theirs
