@@ -33,7 +33,7 @@ def audit_entries(app, action: str) -> list[AuditEntry]:
 
 def test_lists_loaded_plugins_with_version_source_and_hooks(client, login):
     login("city")
-    page = client.get("/plugins").get_data(as_text=True)
+    page = client.get("/plugins?lang=en").get_data(as_text=True)
     assert 'id="plugin-reward_tiers"' in page
     assert "1.0.0" in page
     assert "stdpolicy (built-in)" in page
@@ -63,7 +63,7 @@ def test_department_admin_switches_only_their_own_department(client, login):
 
 def test_viewer_sees_the_state_read_only(client, login):
     login("mr_viewer")
-    page = client.get("/plugins").get_data(as_text=True)
+    page = client.get("/plugins?lang=en").get_data(as_text=True)
     assert 'data-department="market_regulation" data-plugin="reward_tiers" data-enabled="yes"' in page
     assert 'action="/plugins/' not in page
     assert "Only administrators can switch plugins." in page
@@ -71,7 +71,8 @@ def test_viewer_sees_the_state_read_only(client, login):
 
 def test_switch_is_audited_and_applies_at_once(app, client, login):
     login("mr_admin")
-    response = client.post("/plugins/market_regulation/reward_tiers", data={"enabled": "0"})
+    # English from the switch on: the flashed message is written in the language of the request that makes it
+    response = client.post("/plugins/market_regulation/reward_tiers?lang=en", data={"enabled": "0"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/plugins")
     assert "reward_tiers" not in enabled(app, "market_regulation")
     [entry] = audit_entries(app, "plugin.disable")
@@ -89,7 +90,7 @@ def test_switch_is_audited_and_applies_at_once(app, client, login):
 def test_switching_to_the_same_state_changes_nothing(app, client, login):
     login("mr_admin")
     before = len(audit_entries(app, "plugin.enable"))
-    client.post("/plugins/market_regulation/reward_tiers", data={"enabled": "1"})
+    client.post("/plugins/market_regulation/reward_tiers?lang=en", data={"enabled": "1"})
     assert len(audit_entries(app, "plugin.enable")) == before
     assert "already enabled" in client.get("/plugins?lang=en").get_data(as_text=True)
 
@@ -134,7 +135,7 @@ def test_reevaluate_now_updates_stored_outcomes(app, client, login):
         current = db.session.scalar(select(func.count(OutcomeRecord.id)).where(OutcomeRecord.superseded_at.is_(None)))
         assert current > 0
     login("city")
-    client.post("/plugins/market_regulation/reward_tiers", data={"enabled": "0"})
+    client.post("/plugins/market_regulation/reward_tiers?lang=en", data={"enabled": "0"})
     page = client.get("/plugins?lang=en").get_data(as_text=True)
     assert 'class="card notice" id="reevaluate"' in page
     assert "Use “Re-evaluate now” below" in page or "use “Re-evaluate now” below" in page

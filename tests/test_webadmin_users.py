@@ -118,7 +118,7 @@ def test_deactivation_ends_the_users_session(app, client, login, users):
 
 def test_nobody_deactivates_themselves(app, client, login, users):
     login("city")
-    client.post(f"/users/{users['city']}/deactivate")
+    client.post(f"/users/{users['city']}/deactivate?lang=en")  # flashed in the language of this request
     assert get_user(app, "city").active
     assert "You cannot deactivate yourself." in client.get("/users?lang=en").get_data(as_text=True)
     assert audit_entries(app, "user.deactivate") == []

@@ -3,6 +3,11 @@
 The language is chosen with ``?lang=en`` / ``?lang=zh_CN`` (kept in the
 session and on the user), else the user's saved choice, else Chinese.
 Bilingual data from plugins (labels, explanations) is picked with ``pick``.
+
+The catalogue is ``translations/zh_CN/LC_MESSAGES/messages.mo`` (see
+docs/translations.md). Babel reads ``zh_CN`` as ``zh_Hans_CN`` (script added),
+and gettext would then look only in ``zh_Hans_CN`` and ``zh``; ``_Domain``
+looks in ``<language>_<territory>`` first, so ``zh_CN`` is found.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, request, session
-from flask_babel import Babel, format_datetime, get_locale
+from babel import Locale, support
+from flask_babel import Babel, Domain, format_datetime, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.utils import cached_property
 
 from core.text import Text, format_yuan_en, format_yuan_zh
 
@@ -75,10 +82,45 @@ def when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def catalogue_names(locale: Locale) -> list[str]:
+    """Catalogue folders to try for ``locale``, best first: ``zh_CN``, then ``zh_Hans_CN`` (and ``zh``)."""
+    names = [str(locale)]
+    if locale.territory:
+        names.insert(0, f"{locale.language}_{locale.territory}")
+    return names
+
+
+class _Domain(Domain):
+    """Flask-Babel's domain, but finding ``zh_CN`` catalogues (see the module docstring)."""
+
+    def get_translations(self) -> support.NullTranslations:
+        locale = get_locale()
+        if locale is None:  # outside a request or application context
+            return support.NullTranslations()
+        key = (str(locale), self.domain[0])
+        translations = self.cache.get(key)
+        if translations is None:
+            translations = support.Translations()
+            for index, dirname in enumerate(self.translation_directories):
+                domain = self.domain[0] if len(self.domain) == 1 else self.domain[index]
+                catalog = support.Translations.load(dirname, catalogue_names(locale), domain)
+                translations.merge(catalog)
+                if hasattr(catalog, "plural"):  # merge() does not copy it (as in Flask-Babel)
+                    translations.plural = catalog.plural
+            self.cache[key] = translations
+        return translations
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return _Domain(domain=self.domain)
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
-    Babel(app, locale_selector=select_locale)
+    _Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["pick"] = pick
     app.jinja_env.filters["when"] = when

@@ -46,6 +46,16 @@ __all__ = ["NAV", "bp", "show_value"]
 bp = Blueprint("parameters", __name__, url_prefix="/parameters")
 NAV = [NavItem("parameters.index", _l("Parameters"), 40)]
 
+#: Where a version was recorded (``ParameterVersion.source``), as the history shows it.
+SOURCES = {
+    # TRANSLATORS: where a parameter version came from: the value shipped with the plugin.
+    "default": _l("default"),
+    # TRANSLATORS: where a parameter version came from: recorded on this admin's Parameters page.
+    "admin": _l("admin"),
+    # TRANSLATORS: where a parameter version came from: recorded with the stdpolicy command.
+    "cli": _l("cli"),
+}
+
 
 def show_value(decl: ParameterDeclaration, value: Any) -> str:
     """A parameter value as shown to users."""
@@ -211,4 +221,5 @@ def detail(key: str):
         conflict=conflict,
         today=today,
         show=show_value,
+        sources=SOURCES,
     ), status

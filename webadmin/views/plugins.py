@@ -36,6 +36,20 @@ __all__ = ["NAV", "bp"]
 bp = Blueprint("plugins", __name__)
 NAV = [NavItem("plugins.index", _l("Plugins"), 50)]
 
+#: The loading stage at which a plugin failed (``PluginFailure.stage``), as the page shows it.
+STAGES = {
+    # TRANSLATORS: the stage at which a plugin failed to load: importing its module.
+    "import": _l("import"),
+    # TRANSLATORS: the stage at which a plugin failed to load: registering its hook functions.
+    "hooks": _l("hooks"),
+    # TRANSLATORS: the stage at which a plugin failed to load: reading its kinds, parameters and rules.
+    "declarations": _l("declarations"),
+    # TRANSLATORS: the stage at which a plugin failed to load: mounting its admin pages.
+    "admin pages": _l("admin pages"),
+    # TRANSLATORS: the stage at which a plugin failed to load: adding its commands.
+    "commands": _l("commands"),
+}
+
 #: Session key: a switch was made and stored outcomes have not been re-evaluated from this page since.
 _OFFER = "plugins.offer_reevaluate"
 
@@ -72,6 +86,7 @@ def index():
         registry=registry,
         plugins=list(registry.plugins.values()),
         failures=registry.failures,
+        stages=STAGES,
         departments=departments,
         editable={d.id: can_edit_department(d) for d in departments},
         state=state,
