@@ -28,7 +28,15 @@ from .declarations import (
     ParameterDeclaration,
     PluginDescription,
 )
-from .evaluation import Batch, EmptyHistory, EvaluationContext, EvaluationResult, PaymentHistory, PriorPayment
+from .evaluation import (
+    Batch,
+    EmptyHistory,
+    EvaluationContext,
+    EvaluationResult,
+    PaymentHistory,
+    PriorPayment,
+    in_recorded_order,
+)
 from .hooks import hookimpl, hookspec
 from .messages import Bilingual, FieldError
 from .outcomes import Outcome, ParamValue
@@ -68,6 +76,7 @@ __all__ = [
     "format_yuan_zh",
     "hookimpl",
     "hookspec",
+    "in_recorded_order",
     "load_parameter_file",
     "load_registry",
     "validation_parameters",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from datetime import date
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from .parameters import ParameterResolver
 
 __all__ = [
     "Batch",
+    "in_recorded_order",
     "EmptyHistory",
     "EvaluationContext",
     "EvaluationResult",
@@ -57,6 +59,23 @@ class Batch(Sequence[Activity]):
 
     def __iter__(self) -> Iterator[Activity]:
         return iter(self._activities)
+
+
+_DATE = attrgetter("date")
+
+
+def in_recorded_order(activities: Iterable[Activity]) -> list[Activity]:
+    """Activities in the order one-time rewards are decided: the first is paid.
+
+    Stored activities come in the order they were stored (an import stores
+    its new activities by date), so re-evaluating stored data pays the same
+    activity the import paid; activities not stored (``stdpolicy evaluate``)
+    come by date, input order breaking ties.
+    """
+    activities = list(activities)
+    if any(a.stored_id is not None for a in activities):
+        return sorted(activities, key=lambda a: (a.stored_id is None, a.stored_id or 0, a.date))
+    return sorted(activities, key=_DATE)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ class Registry:
             return False
         self.plugins[name] = record
         self._callers.clear()
+        self._admin_pages = None
         return True
 
     def _fail(self, name: str, source: str, stage: str, exc: BaseException | str) -> None:

@@ -143,6 +143,7 @@ _INTERNATIONAL = re.compile(
     r"\d+(?:-\d+)*:(?P<year>\d{4})(?P<amendments>(?:/(?:Amd|Cor|AMD|COR) ?\d+:\d{4})*)$"
 )
 _AMENDMENT_YEAR = re.compile(r":(\d{4})$")
+_AMENDMENT = re.compile(r"\s*/\s*(AMD|COR)\s*(\d+)")
 _ITU = re.compile(r"^ITU-[TRD] [A-Z]{1,2}\.\d+(?:\.\d+)*(?:-\d+)?(?: \((?:\d{2}/)?(?P<year>\d{4})\))?$")
 _DRAFT = re.compile(r"^(?:ISO|IEC)(?:/IEC)?/(?:DIS|FDIS|CD|WD|NP|AWI|PWI|DTS|DTR|DPAS|CDV|ACDV)\b|^(?:ISO|IEC) (?:DIS|FDIS|CD|WD)\b")
 
@@ -159,7 +160,7 @@ def normalise(value: str) -> str:
     if text[:2].upper() == "Q/":  # enterprise numbers keep the company's own spelling
         text = "Q/" + text[2:].lstrip()
     else:
-        text = text.upper().replace("/AMD", "/Amd").replace("/COR", "/Cor")
+        text = _AMENDMENT.sub(lambda m: f"/{m[1].capitalize()} {m[2]}", text.upper())  # "/AMD1" → "/Amd 1"
     text = _SPACED_LETTERS.sub(lambda m: m[0].replace(" ", ""), text)  # "G B/T" → "GB/T"
     text = _SPACED_SLASH.sub("/", text)
     text = _SPACED_DASH.sub("-", text)
@@ -231,6 +232,11 @@ def _parse(value: str, codes: StandardCodes) -> StandardNumber:
     if _DRAFT.match(code):
         raise InvalidStandardNumber(Text(f"{code} 是草案,不是已发布的标准", f"{code} is a draft, not a published standard"))
     if m := _INTERNATIONAL.match(code):
+        if "/Cor" in m["amendments"]:
+            raise InvalidStandardNumber(Text(
+                f"{code} 是勘误(Cor),只更正错误,不是制定的标准",
+                f"{code} is a corrigendum (Cor): it corrects errors, it is not a standard drafted",
+            ))
         if "TR" in re.split(r"[/ ]", m["body"]):
             raise InvalidStandardNumber(Text(
                 f"{code} 是技术报告(TR),不是标准", f"{code} is a technical report (TR), not a standard",

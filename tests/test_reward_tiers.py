@@ -755,7 +755,7 @@ def test_an_amendment_is_dated_by_its_own_year(registry):
 # Amendments are revisions
 # ---------------------------------------------------------------------------
 
-AMENDMENT_CASES = ["ISO 9001:2015/Amd 1:2024", "IEC 60335-1:2020/Amd 1:2024", "ISO 9001:2015/Cor 1:2024"]
+AMENDMENT_CASES = ["ISO 9001:2015/Amd 1:2024", "IEC 60335-1:2020/Amd 1:2024", "ISO 9001:2015/Amd 1:2023/Amd 2:2024"]
 
 
 @pytest.mark.parametrize("number", AMENDMENT_CASES)

@@ -190,9 +190,9 @@ AMENDMENTS = [
     # (input, canonical code, prefix, year: the latest amendment's)
     ("ISO 9001:2015/Amd 1:2024", "ISO 9001:2015/Amd 1:2024", "ISO", 2024),
     ("iso 9001:2015/amd 1:2024", "ISO 9001:2015/Amd 1:2024", "ISO", 2024),
-    ("IEC 60335-1:2020/AMD1:2023", "IEC 60335-1:2020/Amd1:2023", "IEC", 2023),
+    ("IEC 60335-1:2020/AMD1:2023", "IEC 60335-1:2020/Amd 1:2023", "IEC", 2023),  # one spelling: one key
     ("ISO 9001:2015/Amd 1:2024/Amd 2:2025", "ISO 9001:2015/Amd 1:2024/Amd 2:2025", "ISO", 2025),
-    ("ISO 9001:2015/Cor 1:2016", "ISO 9001:2015/Cor 1:2016", "ISO", 2016),  # a corrigendum counts as one
+    ("ISO 9001:2015 / Amd 1:2024", "ISO 9001:2015/Amd 1:2024", "ISO", 2024),
     ("ISO/IEC 27001:2022/Amd 1:2024", "ISO/IEC 27001:2022/Amd 1:2024", "ISO", 2024),
 ]
 
@@ -204,6 +204,13 @@ def test_an_amendment_carries_its_own_year(raw, code, prefix, year):
     assert number.code == code
     assert number.level == "international" and number.prefix == prefix
     assert number.year == year
+
+
+@pytest.mark.parametrize("raw", ["ISO 9001:2015/Cor 1:2016", "ISO 9001:2015/Amd 1:2024/Cor 1:2025", "IEC 60335-1:2020/COR1:2021"])
+def test_a_corrigendum_is_not_a_standard(raw):
+    with pytest.raises(InvalidStandardNumber) as info:
+        parse(raw)
+    assert "corrigendum" in info.value.text.en and "勘误" in info.value.text.zh
 
 
 @pytest.mark.parametrize("raw", ["ISO 9001:2015", "ISO/TS 14067:2013", "GB/T 1.1-2020", "ITU-T Y.3172 (06/2019)",

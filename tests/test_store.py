@@ -475,3 +475,34 @@ def test_reevaluate_keeps_one_time_rewards_paid_before_since(ctx: Registry) -> N
     assert current["TC-2025"].details["paid_with"]["activity"] == "TC-2024"
     assert current["TC-2025"].parameters[0]["value"] == 600000
     assert current["TC-2024"].parameters[0]["value"] == 500000
+
+
+def test_reevaluation_pays_the_activity_the_imports_paid(ctx: Registry) -> None:
+    """An earlier-dated repeat imported later stays the repeat: re-evaluation changes nothing."""
+    from core.store import import_records, reevaluate
+
+    def record(ref: str, day: str) -> dict:
+        return {"id": ref, "kind": "standard_drafting", "date": day, "credit_code": "913304007429141869",
+                "standard_code": "GB/T 45123-2024" if day.startswith("2024") else "GB/T 45123-2025", "rank": 1}
+
+    # the same standard reported twice, the later-dated report imported first
+    later = {**record("later", "2025-02-10"), "standard_code": "GB/T 45123-2024"}
+    earlier = record("earlier", "2024-12-20")
+    assert import_records(ctx, [later], source="one", actor="tests").ok
+    db.session.commit()
+    assert import_records(ctx, [earlier], source="two", actor="tests").ok
+    db.session.commit()
+
+    def amounts() -> dict[str, int]:
+        rows = db.session.execute(
+            select(ActivityRecord.external_id, OutcomeRecord.amount)
+            .join(OutcomeRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+            .where(OutcomeRecord.superseded_at.is_(None))
+        )
+        return dict(rows.all())
+
+    assert amounts() == {"later": 300_000, "earlier": 0}
+    done = reevaluate(ctx, actor="tests", since=None)
+    db.session.commit()
+    assert done.changed == 0
+    assert amounts() == {"later": 300_000, "earlier": 0}

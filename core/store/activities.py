@@ -126,6 +126,8 @@ def import_records(
             new.append((fp, activity))
 
     if new:
+        # Stored by date, so the ids say which report came first (core.in_recorded_order).
+        new.sort(key=lambda item: (item[1].date, item[1].row))
         organisations = _organisation_ids([a for _, a in new])
         now = utcnow()
         department_id = department.id if department is not None else None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
 from core import (
@@ -27,12 +26,12 @@ from core import (
     Text,
     format_yuan_en,
     format_yuan_zh,
+    in_recorded_order,
 )
 from core.standards import LEVEL_NAMES
 
 __all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate", "rule_table"]
 
-_DATE = attrgetter("date")
 
 PLUGIN = "reward_tiers"
 CLAUSE = "三(二)"
@@ -401,8 +400,8 @@ KINDS: dict[str, type[_Kind]] = {
 
 
 def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationContext, words: _Words) -> list[Outcome]:
-    # The earliest achievement is the one paid; input order breaks ties.
-    ordered = sorted(activities, key=_DATE)
+    # The first report is the one paid: stored first, else earliest dated (core.in_recorded_order).
+    ordered = in_recorded_order(activities)
     prepared = [kind.prepare(activity) for activity in ordered]
     keys = {p[2] for p in prepared}
     keys.discard(None)
