@@ -38,6 +38,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+#: Bytes of the database file SQLite reads through a memory map (``PRAGMA mmap_size``).
+SQLITE_MMAP_SIZE = 1 << 30
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # pragma: no cover - trivial
     # Foreign keys are off by default in SQLite; WAL lets the admin's readers
@@ -47,4 +51,5 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # pragma: no 
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_SIZE}")
         cursor.close()
