@@ -20,7 +20,7 @@ from datetime import date, datetime
 from math import ceil
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, String, and_, exists, false, func, intersect, or_, select, union
+from sqlalchemy import Select, String, and_, exists, false, func, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -178,23 +178,30 @@ def _not_indexed(column: Any) -> Any:
 # How a page is read. Each filter (a kind, a county's organisations, a search,
 # the paid outcomes) is a set of activity ids that one index yields on its own,
 # and also a test on an activity's row; the year is a range of the date index.
-# - The count intersects the sets (a search and "paid" have cheaper counts of
-#   their own when alone).
+# - With several filters, or a year and a filter, one of them *drives*: the
+#   year's range of the date index when there is a year, else the filter
+#   expected to match fewest activities (cheap counts on its index); the
+#   others are tested on the rows it yields. SQLite's INTERSECT sorts every
+#   set into a temporary table, so building the sets (85,000 ids for the
+#   drafting kind) is what cost most.
+# - The count is one such driven pass (a search and "paid" have cheaper
+#   counts of their own when alone).
 # - A search that finds at most _FEW activities lists them once; the other
 #   filters test those rows, and one sorted list gives count and page.
 # - When a walk of the date index (newest first) is expected to fill the page
 #   within _SHORT_WALK rows, the walk tests each row (no set is built).
-# - Else, with at most _FEW matches, those rows are read by id and sorted;
-# - else the walk keeps the ids found in every set (built once), reading no
-#   row of the activities table until the page's ids are known.
+# - Else, with at most _FEW matches, the driven rows are sorted;
+# - else the walk keeps the ids found in the driven set (built once), reading
+#   no row of the activities table until the page's ids are known.
+# - A page in the second half of the list is read walking from the oldest
+#   end (then put back newest first): no walk is longer than half the list.
 # SQLite keeps no statistics unless someone runs ANALYZE, so the shapes are
 # chosen here rather than left to its planner; `col + 0` and `col || ''` keep
 # it off an index that would be the wrong one. Measured with 100,000
-# activities (benchmarks' generator) on a busy 2-core machine: 15–35 ms a page
-# for one filter or none, any page number; 65–90 ms for three filters together
-# or deep pages of "paid only".
+# activities (benchmarks' generator; benchmarks/load_admin.py) on a busy
+# 2-core machine, see benchmarks/README.md.
 
-#: Up to this many matching activities, a page reads them by id and sorts them;
+#: Up to this many matching activities, a page reads them through one index and sorts them;
 #: above, it walks the date index.
 _FEW = 3000
 #: A walk of the date index expected to read at most this many rows tests them
@@ -212,14 +219,24 @@ class _Plan:
     #: The same tests on an activity's own row, one per set: cheaper than
     #: building the sets when a walk of the date index soon fills a page.
     row_tests: list[ColumnElement[bool]] = field(default_factory=list)
+    #: Each set as a condition on ``activities`` that an index serves: the
+    #: condition that drives a pass when that set is expected to be smallest.
+    drives: list[ColumnElement[bool]] = field(default_factory=list)
+    #: Each set as a test on the rows another set (or the date range) drives:
+    #: the row test, or for some sets a probe of the set built once.
+    tests: list[ColumnElement[bool]] = field(default_factory=list)
+    #: Each set's expected size (a count on its own index; may overcount).
+    sizes: list[Callable[[], int] | None] = field(default_factory=list)
     #: For some sets (by position), a faster count when that set is the only
     #: one: called with the date conditions.
     counters: dict[int, Callable[[list[ColumnElement[bool]]], int | None]] = field(default_factory=dict)
     #: For some sets (by position), their ids as a list when there are at most
     #: ``limit`` of them (else ``None``), found in one pass.
     collectors: dict[int, Callable[[int], list[int] | None]] = field(default_factory=dict)
+    _driver: int | None = None
 
-    def add(self, ids: Select, row_test: ColumnElement[bool],
+    def add(self, ids: Select, row_test: ColumnElement[bool], drive: ColumnElement[bool],
+            size: Callable[[], int] | None = None, *, test: ColumnElement[bool] | None = None,
             counter: Callable[[list[ColumnElement[bool]]], int | None] | None = None,
             collector: Callable[[int], list[int] | None] | None = None) -> None:
         if counter is not None:
@@ -228,6 +245,9 @@ class _Plan:
             self.collectors[len(self.sets)] = collector
         self.sets.append(ids.correlate(None))
         self.row_tests.append(row_test)
+        self.drives.append(drive)
+        self.tests.append(row_test if test is None else test)
+        self.sizes.append(size)
 
     def dates(self) -> list[ColumnElement[bool]]:
         where = []
@@ -237,8 +257,34 @@ class _Plan:
             where.append(ActivityRecord.date < self.before)
         return where
 
-    def members(self) -> Select | CompoundSelect:
-        return self.sets[0] if len(self.sets) == 1 else intersect(*self.sets)
+    def driver(self) -> int:
+        """The set expected to match fewest activities (its size counted on its own index)."""
+        if self._driver is None:
+            if len(self.sets) == 1:
+                self._driver = 0
+            else:
+                sizes = [size() if size is not None else 1 << 62 for size in self.sizes]
+                self._driver = min(range(len(sizes)), key=sizes.__getitem__)
+        return self._driver
+
+    def driven(self) -> list[ColumnElement[bool]]:
+        """Conditions on ``activities`` matching every filter, read through one index.
+
+        With dates, the date range drives and every set is a test; else the
+        smallest set drives and the others are tests on its rows.
+        """
+        if self.dates():
+            return [*self.dates(), *self.tests]
+        d = self.driver()
+        return [self.drives[d], *(t for i, t in enumerate(self.tests) if i != d)]
+
+    def members(self) -> Select:
+        """The ids in every set (not the date range): one set, or a driven pass."""
+        if len(self.sets) == 1:
+            return self.sets[0]
+        d = self.driver()
+        return select(ActivityRecord.id).where(
+            self.drives[d], *(t for i, t in enumerate(self.tests) if i != d)).correlate(None)
 
 
 def stored_kinds() -> set[str]:
@@ -254,11 +300,10 @@ def stored_kinds() -> set[str]:
     return kinds
 
 
-def _search(q: str) -> tuple[Select, ColumnElement[bool], Callable[[list[ColumnElement[bool]]], int | None],
-                             Callable[[int], list[int] | None]]:
+def _search(q: str, plan: _Plan) -> None:
     """Activities whose organisation's name contains ``q`` or credit code starts with it, whose
     subject contains ``q`` (as typed or as a normalised standard number), or whose own id is ``q``:
-    as a set of ids, as a test on an activity's row, as a count, and as a short list."""
+    added to ``plan`` as a set of ids, as a test on an activity's row, as a count, and as a short list."""
     organisations = select(Organisation.id).where(or_(
         Organisation.name.like(f"%{_like_escape(q)}%", escape="\\"),
         Organisation.credit_code.like(f"{_like_escape(q.upper())}%", escape="\\"),
@@ -308,7 +353,15 @@ def _search(q: str) -> tuple[Select, ColumnElement[bool], Callable[[list[ColumnE
         found = list(db.session.scalars(select(either.c.id).limit(limit + 1)))
         return found if len(found) <= limit else None
 
-    return select(either.c.id).correlate(None), row, count, collect
+    # As the set driving a pass (with other filters), its size counts twice:
+    # a union of three index passes, sorted, costs about twice as much per
+    # id as another filter's index range.
+    plan.add(select(either.c.id).correlate(None), row, ActivityRecord.id.in_(select(either.c.id).correlate(None)),
+             lambda: 2 * count([]), counter=count, collector=collect)
+
+
+def _count_where(*where: ColumnElement[bool]) -> int:
+    return db.session.scalar(select(func.count()).select_from(ActivityRecord).where(*where)) or 0
 
 
 def _plan(scope: _Scope, filt: RegisterFilter) -> _Plan:
@@ -318,31 +371,40 @@ def _plan(scope: _Scope, filt: RegisterFilter) -> _Plan:
     if filt.year:
         plan.since, plan.before = date(filt.year, 1, 1), date(filt.year + 1, 1, 1)
     if filt.kind or not stored_kinds() <= set(scope.kinds):
-        plan.add(select(ActivityRecord.id).where(ActivityRecord.kind.in_(scope.kinds)),
-                 _not_indexed(ActivityRecord.kind).in_(scope.kinds))
+        by_kind = ActivityRecord.kind.in_(scope.kinds)
+        plan.add(select(ActivityRecord.id).where(by_kind), _not_indexed(ActivityRecord.kind).in_(scope.kinds),
+                 by_kind, lambda: _count_where(by_kind))
     if filt.county:
         organisations = select(Organisation.id).where(Organisation.region_code == filt.county).correlate(None)
-        plan.add(select(ActivityRecord.id).where(ActivityRecord.organisation_id.in_(organisations)),
-                 _not_indexed(ActivityRecord.organisation_id).in_(organisations))
+        by_county = ActivityRecord.organisation_id.in_(organisations)
+        plan.add(select(ActivityRecord.id).where(by_county), _not_indexed(ActivityRecord.organisation_id).in_(organisations),
+                 by_county, lambda: _count_where(by_county))
     q = (filt.q or "").strip()
     if q:
-        plan.add(*_search(q))
+        _search(q, plan)
     if filt.paid_only:
         # Amounts are never negative (integer yuan, 0 when nothing is due), so
         # "the current total is above zero" is "some current outcome is".
-        # The row test looks outcomes up by activity (an alias: the export
-        # joins the outcomes table itself).
+        # The set has no DISTINCT: an IN list or INTERSECT needs none, and
+        # its count is the counter's (an activity may have several paid
+        # outcomes). The row test looks outcomes up by activity (an alias:
+        # the export joins the outcomes table itself): cheap for a short
+        # walk; a driven pass probes the set instead, built once.
         paid = aliased(OutcomeRecord)
+        current_paid = (OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin.in_(scope.plugins),
+                        OutcomeRecord.amount > 0)
+        ids = select(OutcomeRecord.activity_id).where(*current_paid).correlate(None)
         plan.add(
-            select(OutcomeRecord.activity_id).distinct().where(
-                OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin.in_(scope.plugins), OutcomeRecord.amount > 0,
-            ),
+            ids,
             exists().where(paid.activity_id == ActivityRecord.id, paid.superseded_at.is_(None),
                            _not_indexed(paid.plugin).in_(scope.plugins), paid.amount > 0),
-            lambda dates: None if dates else db.session.scalar(
-                select(func.count(OutcomeRecord.activity_id.distinct())).where(
-                    OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin.in_(scope.plugins),
-                    OutcomeRecord.amount > 0,
+            ActivityRecord.id.in_(ids),
+            lambda: db.session.scalar(select(func.count()).select_from(OutcomeRecord).where(*current_paid)) or 0,
+            test=_not_indexed(ActivityRecord.id).in_(ids),
+            # (GROUP BY: a quarter faster than count(DISTINCT) on SQLite.)
+            counter=lambda dates: None if dates else db.session.scalar(
+                select(func.count()).select_from(
+                    select(OutcomeRecord.activity_id).where(*current_paid).group_by(OutcomeRecord.activity_id).subquery()
                 )) or 0,
         )
     return plan
@@ -352,19 +414,15 @@ def _count(plan: _Plan) -> int:
     if plan.empty:
         return 0
     if not plan.sets:
-        return db.session.scalar(select(func.count()).select_from(ActivityRecord).where(*plan.dates())) or 0
+        return _count_where(*plan.dates())
     if len(plan.sets) == 1 and 0 in plan.counters:
         counted = plan.counters[0](plan.dates())
         if counted is not None:
             return counted
     if len(plan.sets) == 1 and not plan.dates():
-        query = select(func.count()).select_from(plan.sets[0].subquery())
-    else:
-        sets = list(plan.sets)
-        if plan.dates():
-            sets.append(select(ActivityRecord.id).where(*plan.dates()).correlate(None))
-        query = select(func.count()).select_from(intersect(*sets).subquery())
-    return db.session.scalar(query) or 0
+        # (Every set without a counter has each id once.)
+        return db.session.scalar(select(func.count()).select_from(plan.sets[0].subquery())) or 0
+    return _count_where(*plan.driven())
 
 
 def _collect(plan: _Plan) -> tuple[int, list[int]] | None:
@@ -379,9 +437,9 @@ def _collect(plan: _Plan) -> tuple[int, list[int]] | None:
 def _where(plan: _Plan, *, few: bool, rows: bool = False) -> list[ColumnElement[bool]]:
     """The conditions on ``activities``.
 
-    ``few``: the matching activities are read by id and sorted. Otherwise the
-    date index is walked newest first, each id looked up in the sets (built
-    once) or, with ``rows``, tested on its row where a set has a row test.
+    ``few``: the matching activities are read through one index (``driven``)
+    and sorted. Otherwise the date index is walked, each id looked up in the
+    members (built once) or, with ``rows``, tested on its row.
     """
     if plan.empty:
         return [false()]
@@ -389,7 +447,7 @@ def _where(plan: _Plan, *, few: bool, rows: bool = False) -> list[ColumnElement[
     if not plan.sets:
         return where
     if few:
-        return [*where, ActivityRecord.id.in_(plan.members())]
+        return plan.driven()
     if rows:
         return [*where, *plan.row_tests]
     return [*where, _not_indexed(ActivityRecord.id).in_(plan.members())]
@@ -434,16 +492,28 @@ def register_page(
     if collected is not None:
         ids = matching[offset:offset + per_page]
     else:
-        # Walking the date index, about (offset + page) × everything / matching
-        # rows are read before the page is full: with row tests when that is short.
-        everything = db.session.scalar(select(func.count()).select_from(ActivityRecord)) or 1
-        short_walk = (offset + per_page) * everything / total <= _SHORT_WALK
+        # A page in the second half is read from the oldest end: positions
+        # [offset, end) newest first are [total - end, total - offset) oldest first.
+        end = min(offset + per_page, total)
+        backwards = offset > total - end
+        skip = total - end if backwards else offset
+        # Walking the date index, about (skip + page) × scanned / matching
+        # rows are read before the page is full (scanned: the rows in the
+        # date range): with row tests when that is short. Only newest first:
+        # the oldest activities are often from before a policy began (none
+        # paid), so a walk from that end may read far more than expected.
+        scanned = _count_where(*plan.dates()) if plan.dates() else (
+            db.session.scalar(select(func.count()).select_from(ActivityRecord)) or 1)
+        short_walk = not backwards and (skip + per_page) * scanned / total <= _SHORT_WALK
+        order = (ActivityRecord.date.asc(), ActivityRecord.id.asc()) if backwards else newest_first
         ids = list(db.session.scalars(
             select(ActivityRecord.id)
             .where(*_where(plan, few=total <= _FEW and not short_walk, rows=short_walk))
-            .order_by(*newest_first)
-            .limit(per_page).offset(offset)
+            .order_by(*order)
+            .limit(end - offset).offset(skip)
         ))
+        if backwards:
+            ids.reverse()
     rows: dict[int, RegisterRow] = {}
     for r in db.session.execute(
         select(ActivityRecord.id, ActivityRecord.external_id, ActivityRecord.date, ActivityRecord.kind,
