@@ -265,7 +265,8 @@ def test_cancel_discards_the_upload(app, client, login):
     login("mr_admin")
     html = upload(client, EXAMPLES.read_bytes(), "activities.json").get_data(as_text=True)
     token = token_of(html)
-    assert client.post("/import/cancel", data={"token": token}).status_code == 302
+    assert 'id="cancel-token"' in html  # the two forms' fields have distinct ids
+    assert client.post("/import/cancel", data={"cancel-token": token}).status_code == 302
     assert list((Path(app.instance_path) / "uploads").iterdir()) == []
     assert confirm(client, token).status_code == 302 and count(app) == 0
 

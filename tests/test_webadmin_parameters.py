@@ -353,7 +353,7 @@ def test_the_second_of_two_concurrent_saves_is_refused(app, client, login):
     assert "second thoughts" in _field_block(page, "reason")
 
     versions = _versions(app)
-    assert [(v[0], v[1], v[3], v[5]) for v in versions] == [(1, "300000", "shipped with the plugin", "system"),
+    assert [(v[0], v[1], v[3], v[5]) for v in versions] == [(1, "300000", "插件预置值 / shipped with the plugin", "system"),
                                                             (2, "400000", "first", "mr_admin")]
     assert _audit_count(app) == 1
 

@@ -188,7 +188,8 @@ def test_detail_shows_the_parameter_versions_used(app, client, login, ids):
     [used] = [p for p in outcome.parameters if p["key"] == "reward_tiers.award.first"]
     html = client.get(f"/activities/{ids['EX-007']}?lang=en").get_data(as_text=True)
     assert "<code>reward_tiers.award.first</code>" in html
-    assert f"#{used['version_id']}" in html and used["effective_from"] in html and str(used["value"]) in html
+    assert f"#{used['version_id']}" in html and used["effective_from"] in html
+    assert f"¥{used['value']:,}" in html  # a money parameter shown as money
     if "parameters.detail" in app.view_functions:  # the parameters pages are installed: key and version link there
         with app.test_request_context():
             from flask import url_for

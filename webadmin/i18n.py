@@ -16,16 +16,18 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from babel import Locale, support
-from flask_babel import Babel, Domain, format_datetime, get_locale
+from flask_babel import Babel, Domain, format_datetime, get_locale, gettext
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import cached_property
 
+from core.declarations import ParameterDeclaration
+from core.parameters import decode_value
 from core.text import Text, format_yuan_en, format_yuan_zh
 
-__all__ = ["LANGUAGES", "init_app", "is_chinese", "money", "pick"]
+__all__ = ["LANGUAGES", "init_app", "is_chinese", "money", "parameter_value", "pick", "show_value"]
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"
@@ -71,6 +73,29 @@ def money(amount: int | Decimal | None) -> str:
             return f"{format_yuan_en(amount)}({format_yuan_zh(amount)})"
         return format_yuan_en(amount)
     return format_yuan_en(amount)
+
+
+def show_value(decl: ParameterDeclaration, value: Any) -> str:
+    """A parameter value as shown to users: money as money, yes/no, lists joined."""
+    if value is None:
+        return "—"
+    if decl.type == "money":
+        return money(value)
+    if decl.type == "integer":
+        return f"{value:,}"
+    if decl.type == "boolean":
+        return gettext("Yes") if value else gettext("No")
+    if decl.type == "string_list":
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def parameter_value(key: str, value: Any, *, stored: bool = False) -> str:
+    """``show_value`` by parameter key; ``stored=True`` for the database's JSON text."""
+    decl = current_app.extensions["stdpolicy"].parameters.get(key)
+    if decl is None:  # a plugin no longer installed
+        return str(value)
+    return show_value(decl, decode_value(decl.type, value) if stored else value)
 
 
 def when(value: datetime | date | None) -> str:
@@ -125,5 +150,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["pick"] = pick
     app.jinja_env.filters["when"] = when
     app.jinja_env.globals["pick"] = pick
+    app.jinja_env.globals["parameter_value"] = parameter_value
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["is_chinese"] = is_chinese

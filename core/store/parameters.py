@@ -103,7 +103,7 @@ def load_defaults(registry: Registry, actor: str = "system") -> list[str]:
             sequence = (latest_sequence(key) if sequence is None else sequence) + 1
             db.session.add(ParameterVersionRecord(
                 key=key, sequence=sequence, value=text, effective_from=default.effective_from,
-                reason="shipped with the plugin", reference=default.reference,
+                reason="插件预置值 / shipped with the plugin", reference=default.reference,
                 recorded_by=actor, source="default",
             ))
             audit("parameter.default", actor, key, after={"value": text, "effective_from": default.effective_from.isoformat()})

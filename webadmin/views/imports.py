@@ -174,7 +174,7 @@ def _render_preview(preview: ImportPreview, filename: str, token: str | None):
     return render_template(
         "imports/preview.html", preview=preview, filename=filename, rows=_error_rows(preview),
         hidden=max(0, len(preview.invalid) - MAX_SHOWN),
-        confirm=ConfirmForm(token=token) if token else None, cancel=CancelForm(token=token) if token else None,
+        confirm=ConfirmForm(token=token) if token else None, cancel=CancelForm(token=token, prefix="cancel") if token else None,
     )
 
 
@@ -272,7 +272,7 @@ def confirm():
 @bp.route("/import/cancel", methods=["POST"])
 @require_admin
 def cancel():
-    form = CancelForm()
+    form = CancelForm(prefix="cancel")
     if form.validate_on_submit() and _kept(form.token.data) is not None:
         _discard(session.pop(SESSION_KEY, None))
         flash(_("The upload was discarded; nothing was stored."), "success")

@@ -37,11 +37,11 @@ from core.store import ParameterConflict, latest_sequence, record_version, resol
 from core.store.whatif import preview_version
 
 from ..access import can_edit_department, current_department, department_plugins
-from ..i18n import money
+from ..i18n import show_value
 from ..nav import NavItem
 from ..parameter_forms import form_value, parameter_form, schema_errors_to_form, submitted_data
 
-__all__ = ["NAV", "bp", "show_value"]
+__all__ = ["NAV", "bp"]
 
 bp = Blueprint("parameters", __name__, url_prefix="/parameters")
 NAV = [NavItem("parameters.index", _l("Parameters"), 40)]
@@ -55,21 +55,6 @@ SOURCES = {
     # TRANSLATORS: where a parameter version came from: recorded with the stdpolicy command.
     "cli": _l("cli"),
 }
-
-
-def show_value(decl: ParameterDeclaration, value: Any) -> str:
-    """A parameter value as shown to users."""
-    if value is None:
-        return "—"
-    if decl.type == "money":
-        return money(value)
-    if decl.type == "integer":
-        return f"{value:,}"
-    if decl.type == "boolean":
-        return _("Yes") if value else _("No")
-    if decl.type == "string_list":
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 def _visible_plugins() -> list[str]:
