@@ -74,6 +74,20 @@ class ActivityKind:
                 f"activity kind {self.name!r}: subject_field {self.subject_field!r} is not a field of its schema"
             )
 
+    def field_label(self, name: str) -> Text | None:
+        """The label a schema field declares (``metadata={"label": Text(…)}``), if any."""
+        field = self.schema._declared_fields.get(name)
+        label = field.metadata.get("label") if field is not None else None
+        return label if isinstance(label, Text) else None
+
+    def value_label(self, name: str, value: Any) -> Text | None:
+        """The label of a coded value (``metadata={"values": {"national": Text(…)}}``), if any."""
+        field = self.schema._declared_fields.get(name)
+        if field is None or not isinstance(value, str):
+            return None
+        label = (field.metadata.get("values") or {}).get(value)
+        return label if isinstance(label, Text) else None
+
 
 @dataclass(frozen=True)
 class DefaultValue:

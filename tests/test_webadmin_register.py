@@ -339,3 +339,11 @@ def test_export_xlsx_without_outcomes_leaves_the_amount_empty(app, client, login
     col = {name: i for i, name in enumerate(rows[0])}
     assert len(rows) == 1 + len(ALL)
     assert all(r[col["Amount (yuan)"]] is None and r[col["Rule"]] is None for r in rows[1:])
+
+
+def test_detail_names_fields_and_coded_values_in_the_ui_language(app, client, login, ids):
+    login("mr_viewer")
+    zh = client.get(f"/activities/{ids['EX-001']}").get_data(as_text=True)
+    assert "标准级别" in zh and "国家标准" in zh and "起草单位排名" in zh and "由标准编号判定" in zh
+    en = client.get(f"/activities/{ids['EX-001']}?lang=en").get_data(as_text=True)
+    assert "Rank among the drafting units" in en and "national standard" in en and "inferred from the number" in en

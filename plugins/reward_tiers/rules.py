@@ -30,6 +30,8 @@ from core import (
 )
 from core.standards import LEVEL_NAMES
 
+from .schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES
+
 __all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate", "rule_table"]
 
 
@@ -97,20 +99,6 @@ TIER_NAMES: dict[str, Text] = {
     "R12": Text("国家级标准化试点项目通过验收(最高限额)", "national standardisation pilot passing acceptance (capped)"),
     "R13": Text("省级标准化试点项目通过验收(最高限额)", "provincial standardisation pilot passing acceptance (capped)"),
 }
-
-_AWARD_NAMES = {
-    "first": Text("一等奖", "first prize"),
-    "second": Text("二等奖", "second prize"),
-    "third": Text("三等奖", "third prize"),
-    "organization": Text("组织奖", "organisation award"),
-}
-_COMMITTEE_LEVEL_NAMES = {
-    "international": Text("国际", "international"),
-    "national": Text("全国", "national"),
-    "provincial": Text("省级", "provincial"),
-}
-_PILOT_LEVEL_NAMES = {"national": Text("国家级", "national"), "provincial": Text("省级", "provincial")}
-
 
 def rule_table() -> list[tuple[str, str, Text]]:
     """(rule, parameter key, what it rewards) for every rule, in order."""
@@ -332,7 +320,7 @@ class _TcSecretariat(_Kind):
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
-        level, code = _COMMITTEE_LEVEL_NAMES[fields["committee_level"]], fields["committee_code"]
+        level, code = COMMITTEE_LEVEL_NAMES[fields["committee_level"]], fields["committee_code"]
         # 一次性: the same organisation and committee is subsidised once.
         return (decide_secretariat(fields["committee_level"]),
                 (f"承担{level.zh}技术委员会 {code} 秘书处", f"secretariat of the {level.en} committee {code}"),
@@ -346,7 +334,7 @@ class _InnovationAward(_Kind):
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
-        award, project = _AWARD_NAMES[fields["award"]], fields.get("project")
+        award, project = AWARD_NAMES[fields["award"]], fields.get("project")
         return (decide_award(fields["award"]),
                 (f"中国标准创新贡献奖{award.zh}" + (f"({project})" if project else ""),
                  f"China Standard Innovation Contribution Award, {award.en}" + (f" ({project})" if project else "")),
@@ -359,7 +347,7 @@ class _PilotProject(_Kind):
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
-        level, project = _PILOT_LEVEL_NAMES[fields["pilot_level"]], fields.get("project")
+        level, project = PILOT_LEVEL_NAMES[fields["pilot_level"]], fields.get("project")
         return (decide_pilot(fields["pilot_level"], fields["accepted"]),
                 (f"{level.zh}标准化试点项目" + (f"“{project}”" if project else ""),
                  f"{level.en} standardisation pilot" + (f" “{project}”" if project else "")),

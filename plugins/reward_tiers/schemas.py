@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from core import Bilingual, Money, validation_parameters
+from core import Bilingual, Money, Text, validation_parameters
 from core.standards import LEVELS, LEVEL_NAMES, InvalidStandardNumber, StandardNumber, parse, standard_codes
 
 __all__ = [
@@ -30,6 +30,24 @@ __all__ = [
 COMMITTEE_LEVELS = ("international", "national", "provincial")
 AWARDS = ("first", "second", "third", "organization")
 PILOT_LEVELS = ("national", "provincial")
+
+COMMITTEE_LEVEL_NAMES = {
+    "international": Text("国际", "international"),
+    "national": Text("全国", "national"),
+    "provincial": Text("省级", "provincial"),
+}
+AWARD_NAMES = {
+    "first": Text("一等奖", "first prize"),
+    "second": Text("二等奖", "second prize"),
+    "third": Text("三等奖", "third prize"),
+    "organization": Text("组织奖", "organisation award"),
+}
+PILOT_LEVEL_NAMES = {"national": Text("国家级", "national"), "provincial": Text("省级", "provincial")}
+
+
+def _label(zh: str, en: str, values: dict[str, Text] | None = None) -> dict[str, Any]:
+    """Field metadata the admin shows: the field's name and, for codes, each value's."""
+    return {"label": Text(zh, en), "values": values or {}}
 
 
 class _StandardCode(fields.String):
@@ -51,11 +69,18 @@ class StandardDraftingSchema(Schema):
     ``revision`` is true when the standard revises an earlier edition.
     """
 
-    standard_code = _StandardCode(required=True)
-    level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
-    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    revision = fields.Boolean(load_default=False)
-    title = fields.String(load_default=None, validate=validate.Length(max=300))
+    standard_code = _StandardCode(required=True, metadata=_label("标准编号", "Standard number"))
+    level = fields.String(load_default=None, validate=validate.OneOf(LEVELS),
+                          metadata=_label("标准级别", "Level", LEVEL_NAMES))
+    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
+                          metadata=_label("起草单位排名", "Rank among the drafting units"))
+    revision = fields.Boolean(load_default=False, metadata=_label("是否修订", "Revision"))
+    title = fields.String(load_default=None, validate=validate.Length(max=300), metadata=_label("标准名称", "Title"))
+    #: Set when the record is loaded: whether the level was inferred from the number or declared.
+    level_basis = fields.String(dump_only=True, metadata=_label("级别来源", "Level from", {
+        "inferred": Text("由标准编号判定", "inferred from the number"),
+        "declared": Text("按申报", "as declared"),
+    }))
 
     @post_load
     def _settle_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -139,9 +164,11 @@ def committee_level_of(code: str) -> str | None:
 class TcSecretariatSchema(Schema):
     """``tc_secretariat``: an organisation took on a TC/SC secretariat."""
 
-    committee_code = CommitteeCode(required=True)
-    committee_level = fields.String(required=True, validate=validate.OneOf(COMMITTEE_LEVELS))
-    committee_name = fields.String(load_default=None, validate=validate.Length(max=300))
+    committee_code = CommitteeCode(required=True, metadata=_label("技术委员会编号", "Committee number"))
+    committee_level = fields.String(required=True, validate=validate.OneOf(COMMITTEE_LEVELS),
+                                    metadata=_label("技术委员会级别", "Committee level", COMMITTEE_LEVEL_NAMES))
+    committee_name = fields.String(load_default=None, validate=validate.Length(max=300),
+                                   metadata=_label("技术委员会名称", "Committee name"))
 
     @post_load
     def _check_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -170,8 +197,9 @@ class InnovationAwardSchema(Schema):
     same organisation and project is rewarded once.
     """
 
-    award = fields.String(required=True, validate=validate.OneOf(AWARDS))
-    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+    award = fields.String(required=True, validate=validate.OneOf(AWARDS), metadata=_label("奖项", "Award", AWARD_NAMES))
+    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
+                            metadata=_label("获奖项目", "Project"))
 
 
 class PilotProjectSchema(Schema):
@@ -181,10 +209,12 @@ class PilotProjectSchema(Schema):
     assessment; it may not exceed the cap in force on the activity's date.
     """
 
-    pilot_level = fields.String(required=True, validate=validate.OneOf(PILOT_LEVELS))
-    accepted = fields.Boolean(required=True)
-    granted_amount = Money(load_default=None)
-    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+    pilot_level = fields.String(required=True, validate=validate.OneOf(PILOT_LEVELS),
+                                metadata=_label("试点级别", "Pilot level", PILOT_LEVEL_NAMES))
+    accepted = fields.Boolean(required=True, metadata=_label("是否通过验收", "Passed acceptance"))
+    granted_amount = Money(load_default=None, metadata=_label("核定金额(元)", "Granted amount (yuan)"))
+    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
+                            metadata=_label("试点项目", "Project"))
 
     @post_load
     def _check_cap(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
