@@ -186,8 +186,10 @@ def _not_indexed(column: Any) -> Any:
 #   drafting kind) is what cost most.
 # - The count is one such driven pass (a search and "paid" have cheaper
 #   counts of their own when alone).
-# - A search that finds at most _FEW activities lists them once; the other
-#   filters test those rows, and one sorted list gives count and page.
+# - A search that may find at most _FEW activities drives a pass listing
+#   them (the other filters test its rows), and so does every pass that the
+#   count would drive: at most _FEW matches, one sorted list gives count and
+#   page.
 # - When a walk of the date index (newest first) is expected to fill the page
 #   within _SHORT_WALK rows, the walk tests each row (no set is built).
 # - Else, with at most _FEW matches, the driven rows are sorted;
@@ -225,29 +227,33 @@ class _Plan:
     #: Each set as a test on the rows another set (or the date range) drives:
     #: the row test, or for some sets a probe of the set built once.
     tests: list[ColumnElement[bool]] = field(default_factory=list)
-    #: Each set's expected size (a count on its own index; may overcount).
+    #: Each set's size (a count on its own index; may overcount), and how
+    #: much reading through it costs per id compared with the others.
     sizes: list[Callable[[], int] | None] = field(default_factory=list)
+    weights: list[int] = field(default_factory=list)
     #: For some sets (by position), a faster count when that set is the only
     #: one: called with the date conditions.
     counters: dict[int, Callable[[list[ColumnElement[bool]]], int | None]] = field(default_factory=dict)
-    #: For some sets (by position), their ids as a list when there are at most
-    #: ``limit`` of them (else ``None``), found in one pass.
-    collectors: dict[int, Callable[[int], list[int] | None]] = field(default_factory=dict)
+    #: For some sets (by position), whether they may have at most ``limit``
+    #: ids (a cheap check): such a set drives the pass that lists a short list.
+    shorts: dict[int, Callable[[int], bool]] = field(default_factory=dict)
     _driver: int | None = None
+    _counted: dict[Any, int] = field(default_factory=dict)
 
     def add(self, ids: Select, row_test: ColumnElement[bool], drive: ColumnElement[bool],
-            size: Callable[[], int] | None = None, *, test: ColumnElement[bool] | None = None,
+            size: Callable[[], int] | None = None, *, weight: int = 1, test: ColumnElement[bool] | None = None,
             counter: Callable[[list[ColumnElement[bool]]], int | None] | None = None,
-            collector: Callable[[int], list[int] | None] | None = None) -> None:
+            short: Callable[[int], bool] | None = None) -> None:
         if counter is not None:
             self.counters[len(self.sets)] = counter
-        if collector is not None:
-            self.collectors[len(self.sets)] = collector
+        if short is not None:
+            self.shorts[len(self.sets)] = short
         self.sets.append(ids.correlate(None))
         self.row_tests.append(row_test)
         self.drives.append(drive)
         self.tests.append(row_test if test is None else test)
         self.sizes.append(size)
+        self.weights.append(weight)
 
     def dates(self) -> list[ColumnElement[bool]]:
         where = []
@@ -257,15 +263,41 @@ class _Plan:
             where.append(ActivityRecord.date < self.before)
         return where
 
+    def _once(self, key: Any, counter: Callable[[], int]) -> int:
+        if key not in self._counted:
+            self._counted[key] = counter()
+        return self._counted[key]
+
+    def everything(self) -> int:
+        """All stored activities (at least 1)."""
+        return max(1, self._once("all", lambda: _count_where()))
+
+    def scanned(self) -> int:
+        """The activities in the date range (all without one): what a walk of the date index reads at most."""
+        return self._once("dates", lambda: _count_where(*self.dates())) if self.dates() else self.everything()
+
+    def size(self, position: int) -> int | None:
+        size = self.sizes[position]
+        return None if size is None else self._once(position, size)
+
     def driver(self) -> int:
-        """The set expected to match fewest activities (its size counted on its own index)."""
+        """The set cheapest to read through: fewest activities (counted on its own index), weighted."""
         if self._driver is None:
             if len(self.sets) == 1:
                 self._driver = 0
             else:
-                sizes = [size() if size is not None else 1 << 62 for size in self.sizes]
-                self._driver = min(range(len(sizes)), key=sizes.__getitem__)
+                costs = [(self.size(i) if self.sizes[i] else 1 << 62) * self.weights[i] for i in range(len(self.sets))]
+                self._driver = min(range(len(costs)), key=costs.__getitem__)
         return self._driver
+
+    def expected(self) -> float:
+        """The activities expected to match, taking the filters as independent."""
+        fraction = self.scanned() / self.everything()
+        for i in range(len(self.sets)):
+            size = self.size(i)
+            if size is not None:
+                fraction *= min(1.0, size / self.everything())
+        return fraction * self.everything()
 
     def driven(self) -> list[ColumnElement[bool]]:
         """Conditions on ``activities`` matching every filter, read through one index.
@@ -344,20 +376,17 @@ def _search(q: str, plan: _Plan) -> None:
                 ~subject_matches(func.coalesce(ActivityRecord.subject, "")))
         )
 
-    def collect(limit: int) -> list[int] | None:
+    def short(limit: int) -> bool:
         # Most searches find a few activities: one pass over the subjects then
         # gives both the count and the page. Not when the organisations alone
         # already match more than ``limit``.
-        if db.session.scalar(select(func.count()).select_from(ActivityRecord).where(by_organisation)) > limit:
-            return None
-        found = list(db.session.scalars(select(either.c.id).limit(limit + 1)))
-        return found if len(found) <= limit else None
+        return db.session.scalar(select(func.count()).select_from(ActivityRecord).where(by_organisation)) <= limit
 
-    # As the set driving a pass (with other filters), its size counts twice:
+    # As the set driving a pass (with other filters), each id counts twice:
     # a union of three index passes, sorted, costs about twice as much per
     # id as another filter's index range.
     plan.add(select(either.c.id).correlate(None), row, ActivityRecord.id.in_(select(either.c.id).correlate(None)),
-             lambda: 2 * count([]), counter=count, collector=collect)
+             lambda: count([]), weight=2, counter=count, short=short)
 
 
 def _count_where(*where: ColumnElement[bool]) -> int:
@@ -425,13 +454,35 @@ def _count(plan: _Plan) -> int:
     return _count_where(*plan.driven())
 
 
-def _collect(plan: _Plan) -> tuple[int, list[int]] | None:
-    """(position, ids) of the first set that has at most ``_FEW`` ids and can list them at once."""
-    for position, collector in plan.collectors.items():
-        found = collector(_FEW)
-        if found is not None:
-            return position, found
-    return None
+def _short_list(plan: _Plan) -> list[int] | None:
+    """Every matching id, newest first, when there are at most ``_FEW``: count and page from one pass.
+
+    Tried when a search may be short (it drives; the other filters are row
+    tests), and when the count would be a driven pass anyway (a year and a
+    filter, or several filters) expected to find at most ``_FEW``: then the
+    page needs no second pass. The pass stops at ``_FEW + 1`` matches
+    (``None``: count and walk instead); it has no ORDER BY, so SQLite can
+    stop early, and the few rows are sorted here.
+    """
+    if plan.empty or not plan.sets:
+        return None
+    where = None
+    for position, short in plan.shorts.items():
+        if short(_FEW):
+            where = [plan.drives[position], *plan.dates(),
+                     *(test for i, test in enumerate(plan.row_tests) if i != position)]
+            break
+    if where is None:
+        if len(plan.sets) == 1 and not plan.dates():
+            return None  # one index count is cheaper
+        if plan.expected() > _FEW:
+            return None  # a long list: the pass would be wasted
+        where = plan.driven()
+    found = db.session.execute(select(ActivityRecord.id, ActivityRecord.date).where(*where).limit(_FEW + 1)).all()
+    if len(found) > _FEW:
+        return None
+    found.sort(key=lambda r: (_as_date(r[1]), r[0]), reverse=True)
+    return [r[0] for r in found]
 
 
 def _where(plan: _Plan, *, few: bool, rows: bool = False) -> list[ColumnElement[bool]]:
@@ -469,19 +520,8 @@ def register_page(
     plan = _plan(scope, filt)
     newest_first = (ActivityRecord.date.desc(), ActivityRecord.id.desc())
 
-    collected = _collect(plan)
-    if collected is not None:
-        # A short list of candidates (a search): the other filters as row
-        # tests on them, all sorted at once; the count is the list's length.
-        position, candidates = collected
-        others = [test for i, test in enumerate(plan.row_tests) if i != position]
-        matching = list(db.session.scalars(
-            select(ActivityRecord.id).where(ActivityRecord.id.in_(candidates), *plan.dates(), *others)
-            .order_by(*newest_first)
-        )) if candidates else []
-        total = len(matching)
-    else:
-        total = _count(plan)
+    matching = _short_list(plan)
+    total = len(matching) if matching is not None else _count(plan)
     pages = max(1, ceil(total / per_page))
     page = min(max(1, page), pages)
     result = RegisterPage([], total, page, per_page)
@@ -489,7 +529,7 @@ def register_page(
         return result
     offset = (page - 1) * per_page
 
-    if collected is not None:
+    if matching is not None:
         ids = matching[offset:offset + per_page]
     else:
         # A page in the second half is read from the oldest end: positions
@@ -502,9 +542,7 @@ def register_page(
         # date range): with row tests when that is short. Only newest first:
         # the oldest activities are often from before a policy began (none
         # paid), so a walk from that end may read far more than expected.
-        scanned = _count_where(*plan.dates()) if plan.dates() else (
-            db.session.scalar(select(func.count()).select_from(ActivityRecord)) or 1)
-        short_walk = not backwards and (skip + per_page) * scanned / total <= _SHORT_WALK
+        short_walk = not backwards and (skip + per_page) * plan.scanned() / total <= _SHORT_WALK
         order = (ActivityRecord.date.asc(), ActivityRecord.id.asc()) if backwards else newest_first
         ids = list(db.session.scalars(
             select(ActivityRecord.id)
