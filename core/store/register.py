@@ -179,9 +179,9 @@ def _not_indexed(column: Any) -> Any:
 # the paid outcomes) is a set of activity ids that one index yields on its own,
 # and also a test on an activity's row; the year is a range of the date index.
 # - With several filters, or a year and a filter, one of them *drives*: the
-#   year's range of the date index when there is a year, else the filter
-#   expected to match fewest activities (cheap counts on its index); the
-#   others are tested on the rows it yields. SQLite's INTERSECT sorts every
+#   year's range of the date index or the filter expected to match fewest
+#   activities (cheap counts on their indexes); the others are tested on the
+#   rows it yields. SQLite's INTERSECT sorts every
 #   set into a temporary table, so building the sets (85,000 ids for the
 #   drafting kind) is what cost most.
 # - The count is one such driven pass (a search and "paid" have cheaper
@@ -237,8 +237,7 @@ class _Plan:
     #: For some sets (by position), whether they may have at most ``limit``
     #: ids (a cheap check): such a set drives the pass that lists a short list.
     shorts: dict[int, Callable[[int], bool]] = field(default_factory=dict)
-    _driver: int | None = None
-    _counted: dict[Any, int] = field(default_factory=dict)
+    _counted: dict[Any, Any] = field(default_factory=dict)
 
     def add(self, ids: Select, row_test: ColumnElement[bool], drive: ColumnElement[bool],
             size: Callable[[], int] | None = None, *, weight: int = 1, test: ColumnElement[bool] | None = None,
@@ -255,13 +254,17 @@ class _Plan:
         self.sizes.append(size)
         self.weights.append(weight)
 
-    def dates(self) -> list[ColumnElement[bool]]:
+    def dates(self, column: Any = ActivityRecord.date) -> list[ColumnElement[bool]]:
         where = []
         if self.since is not None:
-            where.append(ActivityRecord.date >= self.since)
+            where.append(column >= self.since)
         if self.before is not None:
-            where.append(ActivityRecord.date < self.before)
+            where.append(column < self.before)
         return where
+
+    def date_tests(self) -> list[ColumnElement[bool]]:
+        """The date range as a test on the rows a set drives: ``date(col)`` keeps the planner off the date index."""
+        return self.dates(func.date(ActivityRecord.date, type_=ActivityRecord.date.type))
 
     def _once(self, key: Any, counter: Callable[[], int]) -> int:
         if key not in self._counted:
@@ -280,15 +283,20 @@ class _Plan:
         size = self.sizes[position]
         return None if size is None else self._once(position, size)
 
-    def driver(self) -> int:
-        """The set cheapest to read through: fewest activities (counted on its own index), weighted."""
-        if self._driver is None:
-            if len(self.sets) == 1:
-                self._driver = 0
+    def driver(self, *, dates: bool = False) -> int | None:
+        """The set cheapest to read through: fewest activities (counted on its own index), weighted.
+
+        With ``dates``, ``None`` when the date range is cheaper still.
+        """
+        key = ("driver", dates)
+        if key not in self._counted:
+            if len(self.sets) == 1 and not dates:
+                self._counted[key] = 0
             else:
                 costs = [(self.size(i) if self.sizes[i] else 1 << 62) * self.weights[i] for i in range(len(self.sets))]
-                self._driver = min(range(len(costs)), key=costs.__getitem__)
-        return self._driver
+                best = min(range(len(costs)), key=costs.__getitem__)
+                self._counted[key] = None if dates and self.scanned() <= costs[best] else best
+        return self._counted[key]
 
     def expected(self) -> float:
         """The activities expected to match, taking the filters as independent."""
@@ -302,11 +310,13 @@ class _Plan:
     def driven(self) -> list[ColumnElement[bool]]:
         """Conditions on ``activities`` matching every filter, read through one index.
 
-        With dates, the date range drives and every set is a test; else the
-        smallest set drives and the others are tests on its rows.
+        The date range or the smallest set drives; the others are tests on its rows.
         """
         if self.dates():
-            return [*self.dates(), *self.tests]
+            d = self.driver(dates=True)
+            if d is None:
+                return [*self.dates(), *self.tests]
+            return [self.drives[d], *self.date_tests(), *(t for i, t in enumerate(self.tests) if i != d)]
         d = self.driver()
         return [self.drives[d], *(t for i, t in enumerate(self.tests) if i != d)]
 
