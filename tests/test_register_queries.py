@@ -416,3 +416,30 @@ def test_search_counts_an_activity_matching_several_ways_once(app, ids):
         # the organisation matches too (its name), and its other activities with it
         page = register_page(registry, REWARD, RegisterFilter(q="禾润"))
         assert page.total == 1 + len(expected(lambda r: "禾润" in r["organisation"]))
+
+
+def test_paid_count_follows_every_evaluation_run(app, ids):
+    """The "paid only" count is kept until the next run: an import or a re-evaluation changes it at once."""
+    def paid_total() -> int:
+        return register_page(get_registry(), REWARD, RegisterFilter(paid_only=True)).total
+
+    with app.app_context():
+        registry = get_registry()
+        before = paid_total()
+        assert before == sum(1 for amount in current_amounts().values() if amount > 0)
+        assert paid_total() == before  # again, from the cache
+        result = import_records(registry, [{
+            "id": "PAID-NEW", "kind": "standard_drafting", "date": "2025-07-01", "credit_code": JIASHAN_CODE,
+            "standard_code": "GB/T 46001-2025", "rank": 1,
+        }], source="tests", actor="tests")
+        assert result.ok and result.result.total_amount > 0
+        db.session.commit()
+        assert paid_total() == before + 1
+        # a national participation worth nothing from 2025: those activities are no longer paid
+        record_version(registry, "reward_tiers.participate.national", {
+            "value": 0, "effective_from": "2025-01-01", "reason": "test", "reference": "test doc",
+        }, actor="tests", source="cli")
+        reevaluate(registry, actor="tests")
+        db.session.commit()
+        after = sum(1 for amount in current_amounts().values() if amount > 0)
+        assert paid_total() == after and after < before + 1

@@ -14,6 +14,7 @@ current amounts of the page's activities (never a query per row).
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,7 +26,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..db import db
-from ..models import ActivityRecord, Department, Organisation, OutcomeRecord
+from ..models import ActivityRecord, Department, EvaluationRun, Organisation, OutcomeRecord
 from ..registry import Registry
 from ..regions import region_name
 from ..standards import normalise
@@ -406,6 +407,35 @@ def _search(q: str, plan: _Plan) -> None:
              lambda: count([]), weight=2, counter=count, short=short)
 
 
+# The number of activities with a paid current outcome, per database and set
+# of plugins, until the next evaluation run. Exact: outcomes are append-only
+# (database triggers), and only evaluation runs (imports, re-evaluations) add
+# or supersede them, so the latest run's id tells when it may have changed
+# (as for the dashboard's figures, core.store.figures). The count groups
+# 34,000 outcomes at 100,000 activities: 10-15 ms of every "paid only" page.
+_PAID_COUNTS: OrderedDict[tuple[str, tuple[str, ...], int | None], int] = OrderedDict()
+_PAID_COUNTS_SIZE = 64
+
+
+def _paid_count(plugins: Collection[str]) -> int:
+    key = (db.engine.url.render_as_string(hide_password=True), tuple(sorted(plugins)),
+           db.session.scalar(select(func.max(EvaluationRun.id))))
+    counted = _PAID_COUNTS.get(key)
+    if counted is None:
+        # (GROUP BY: a quarter faster than count(DISTINCT) on SQLite.)
+        counted = _PAID_COUNTS[key] = db.session.scalar(select(func.count()).select_from(
+            select(OutcomeRecord.activity_id).where(
+                OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin.in_(plugins), OutcomeRecord.amount > 0,
+            ).group_by(OutcomeRecord.activity_id).subquery()
+        )) or 0
+        while len(_PAID_COUNTS) > _PAID_COUNTS_SIZE:
+            try:
+                _PAID_COUNTS.popitem(last=False)
+            except KeyError:  # another thread emptied it
+                break
+    return counted
+
+
 def _count_where(*where: ColumnElement[bool]) -> int:
     return db.session.scalar(select(func.count()).select_from(ActivityRecord).where(*where)) or 0
 
@@ -447,11 +477,7 @@ def _plan(scope: _Scope, filt: RegisterFilter) -> _Plan:
             ActivityRecord.id.in_(ids),
             lambda: db.session.scalar(select(func.count()).select_from(OutcomeRecord).where(*current_paid)) or 0,
             test=_not_indexed(ActivityRecord.id).in_(ids),
-            # (GROUP BY: a quarter faster than count(DISTINCT) on SQLite.)
-            counter=lambda dates: None if dates else db.session.scalar(
-                select(func.count()).select_from(
-                    select(OutcomeRecord.activity_id).where(*current_paid).group_by(OutcomeRecord.activity_id).subquery()
-                )) or 0,
+            counter=lambda dates: None if dates else _paid_count(scope.plugins),
         )
     return plan
 
