@@ -46,8 +46,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ from generate import DEFAULT_SEED, generate, write_records  # noqa: E402
 
 from core import Activity, load_registry  # noqa: E402
 from core.evaluation import EvaluationContext  # noqa: E402
+from core.gcpause import paused_gc  # noqa: E402
 
 PLUGIN = "reward_tiers"
 
@@ -166,18 +166,6 @@ def check_plain_tables(registry: Any) -> None:
 # ---------------------------------------------------------------------------
 # Measuring
 # ---------------------------------------------------------------------------
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic GC paused, as ``Registry.evaluate`` does internally."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
 
 def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     """(wall seconds, CPU seconds of this process, result) of one call, GC paused."""
