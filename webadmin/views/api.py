@@ -1,8 +1,8 @@
-"""The JSON API for department systems: ``POST /api/evaluate`` and Other errors are JSON as well (``webadmin/errors.py``): ``405`` for a wrong
+"""The JSON API for department systems: ``POST /api/evaluate`` and ``GET /api/plugins``.
+
+Other errors are JSON as well (``webadmin/errors.py``): ``405`` for a wrong
 method, ``413`` for a body over ``MAX_CONTENT_LENGTH``, ``503`` when the
 database fails.
-
-``GET /api/plugins``.
 
 Authentication: a department's API token (``stdpolicy tokens create`` or the
 API tokens page) in ``Authorization: Bearer <token>``. A missing, unknown or
@@ -108,10 +108,7 @@ def _records() -> list[Any]:
     if not text.strip():
         raise InputError("the body is empty; send a JSON array of activity records")
     lines = request.mimetype in JSON_LINES
-    try:
-        return parse_records(text, "request.jsonl" if lines else "request.json", get_registry())
-    except RecursionError:
-        raise InputError("the JSON is nested too deeply") from None
+    return parse_records(text, "request.jsonl" if lines else "request.json", get_registry())
 
 
 @bp.route("/evaluate", methods=["POST"])
