@@ -207,6 +207,9 @@ def _not_indexed(column: Any) -> Any:
 #: Up to this many matching activities, a page reads them through one index and sorts them;
 #: above, it walks the date index.
 _FEW = 3000
+#: A set that can be probed (the paid outcomes) is tested on the rows instead
+#: when at most this many rows are expected to reach the test.
+_PROBE_ABOVE = 10_000
 #: A walk of the date index expected to read at most this many rows tests them
 #: on the row (no set is built).
 _SHORT_WALK = 5000
@@ -308,6 +311,32 @@ class _Plan:
                 fraction *= min(1.0, size / self.everything())
         return fraction * self.everything()
 
+    def _tests_on(self, rows: float, driver: int | None, *, dates: bool) -> list[ColumnElement[bool]]:
+        """The tests of every set but ``driver`` (and of the date range) on ``rows`` driven rows.
+
+        Plain row tests first; then the sets that can also be probed (built
+        once): probed when more than ``_PROBE_ABOVE`` rows are expected to
+        reach the test, else tested on the row (building the paid set costs
+        what 10,000 row look-ups do).
+        """
+        def selectivity(i: int) -> float:
+            size = self.size(i)
+            return 1.0 if size is None else min(1.0, size / self.everything())
+
+        tests = self.date_tests() if dates else []
+        if dates:
+            rows *= self.scanned() / self.everything()
+        others = [i for i in range(len(self.sets)) if i != driver]
+        for i in others:
+            if self.tests[i] is self.row_tests[i]:
+                tests.append(self.row_tests[i])
+                rows *= selectivity(i)
+        for i in others:
+            if self.tests[i] is not self.row_tests[i]:
+                tests.append(self.tests[i] if rows > _PROBE_ABOVE else self.row_tests[i])
+                rows *= selectivity(i)
+        return tests
+
     def driven(self) -> list[ColumnElement[bool]]:
         """Conditions on ``activities`` matching every filter, read through one index.
 
@@ -316,10 +345,10 @@ class _Plan:
         if self.dates():
             d = self.driver(dates=True)
             if d is None:
-                return [*self.dates(), *self.tests]
-            return [self.drives[d], *self.date_tests(), *(t for i, t in enumerate(self.tests) if i != d)]
+                return [*self.dates(), *self._tests_on(self.scanned(), None, dates=False)]
+            return [self.drives[d], *self._tests_on(self.size(d) or self.everything(), d, dates=True)]
         d = self.driver()
-        return [self.drives[d], *(t for i, t in enumerate(self.tests) if i != d)]
+        return [self.drives[d], *self._tests_on(self.size(d) or self.everything(), d, dates=False)]
 
     def members(self) -> Select:
         """The ids in every set (not the date range): one set, or a driven pass."""
@@ -327,7 +356,7 @@ class _Plan:
             return self.sets[0]
         d = self.driver()
         return select(ActivityRecord.id).where(
-            self.drives[d], *(t for i, t in enumerate(self.tests) if i != d)).correlate(None)
+            self.drives[d], *self._tests_on(self.size(d) or self.everything(), d, dates=False)).correlate(None)
 
 
 # One index look-up per kind (a skip scan), not a scan of 100,000 index
