@@ -840,3 +840,14 @@ def test_evaluate_deeply_nested_json_exits_2_without_a_traceback(runner, tmp_pat
     result = runner.invoke(args=["evaluate", str(path)])
     assert result.exit_code == 2
     assert "nested too deeply" in result.stderr
+
+
+def test_commands_on_a_database_not_set_up_say_run_init(tmp_path) -> None:
+    from webadmin import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/empty.sqlite"})
+    runner = app.test_cli_runner()
+    for args in (["evaluate", str(ACTIVITIES)], ["import", str(ACTIVITIES)], ["params", "list"], ["plugins"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "is not set up: run `stdpolicy init`" in result.stderr

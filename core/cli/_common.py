@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
+from flask.cli import with_appcontext
 
 from ..models import Department
 from ..store import UnknownDepartment, find_department
 
-__all__ = ["actor", "department_option", "print_table", "resolve_department", "width"]
+__all__ = ["actor", "department_option", "print_table", "require_database", "resolve_department", "width", "with_database"]
 
 
 def actor() -> str:
@@ -26,6 +29,37 @@ def actor() -> str:
         return "cli"
 
 
+def require_database() -> None:
+    """Exit with a clear message (status 2) unless the database is migrated to the head revision."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    from ..app import MIGRATIONS_DIR
+    from ..db import db
+
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory(MIGRATIONS_DIR).get_current_head()
+    if current != head:
+        where = db.engine.url.render_as_string(hide_password=True)
+        state = "is not set up" if current is None else f"is at revision {current}, this version needs {head}"
+        click.echo(f"error: the database ({where}) {state}: run `stdpolicy init`", err=True)
+        current_app.logger.debug("database revision %s, head %s", current, head)
+        raise SystemExit(2)
+
+
+def with_database(command: F) -> F:
+    """``with_appcontext``, then ``require_database``: a command that reads or writes the database."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_database()
+        return command(*args, **kwargs)
+
+    return with_appcontext(wrapper)  # type: ignore[return-value]
+
+
 def resolve_department(name: str | None) -> Department | None:
     """The department named on the command line (code, Chinese or English name)."""
     if name is None:
@@ -35,6 +69,8 @@ def resolve_department(name: str | None) -> Department | None:
     except UnknownDepartment as exc:
         raise click.BadParameter(str(exc), param_hint="--department") from None
 
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 department_option = click.option(
     "--department", "-d", metavar="NAME", help="Department code or name (e.g. market_regulation, 市场监督管理局).",

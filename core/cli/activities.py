@@ -8,7 +8,6 @@ import time
 from datetime import date
 
 import click
-from flask.cli import with_appcontext
 
 from ..activities import Activity
 from ..app import get_registry
@@ -18,7 +17,7 @@ from ..activities import ValidationReport
 from ..interchange import InputError, read_records, write_results
 from ..store import evaluation_context, import_records, reevaluate
 from ..text import format_yuan_en
-from ._common import actor, department_option, resolve_department
+from ._common import actor, department_option, resolve_department, with_database
 
 __all__ = ["evaluate_command", "import_command", "reevaluate_command"]
 
@@ -42,7 +41,7 @@ def _read(path: str) -> list:
                    "this process may use, at most 4; 1 validates in this process only).")
 @click.option("--timings", is_flag=True,
               help="Print to standard error how long reading, validation, evaluation and output took.")
-@with_appcontext
+@with_database
 def evaluate_command(file: str, department: str | None, fmt: str, lang: str, workers: int,
                      timings: bool) -> None:
     """Validate and evaluate the activities in FILE; store nothing.
@@ -124,7 +123,7 @@ def _print_table(report: ValidationReport, result: EvaluationResult, lang: str) 
 @click.argument("file", metavar="FILE")
 @department_option
 @click.option("--source", help="Where the records come from (default: the file name).")
-@with_appcontext
+@with_database
 def import_command(file: str, department: str | None, source: str | None) -> None:
     """Store the activities in FILE and their outcomes: all of them, or none.
 
@@ -158,7 +157,7 @@ def import_command(file: str, department: str | None, source: str | None) -> Non
 
 @click.command("reevaluate")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only activities dated on or after this day.")
-@with_appcontext
+@with_database
 def reevaluate_command(since: object) -> None:
     """Recompute stored outcomes after a parameter or enablement change.
 

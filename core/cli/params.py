@@ -7,14 +7,13 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import click
-from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
 from ..app import get_registry
 from ..db import db
 from ..messages import flatten_errors
 from ..store import ParameterConflict, UnknownParameter, record_version, resolver
-from ._common import actor, print_table
+from ._common import actor, print_table, with_database
 
 __all__ = ["params_group"]
 
@@ -31,7 +30,7 @@ def params_group() -> None:
 @click.argument("plugin", required=False)
 @click.option("--on", "on", type=_DAY, help="Show the values in force on this day (default: today).")
 @click.option("--believed-at", type=_DAY, help="Ignore versions recorded after this day: what we believed then.")
-@with_appcontext
+@with_database
 def list_command(plugin: str | None, on: datetime | None, believed_at: datetime | None) -> None:
     """Every parameter (of PLUGIN) with the value in force."""
     registry = get_registry()
@@ -64,7 +63,7 @@ def list_command(plugin: str | None, on: datetime | None, believed_at: datetime 
 
 @params_group.command("history")
 @click.argument("key")
-@with_appcontext
+@with_database
 def history_command(key: str) -> None:
     """Every recorded version of KEY, oldest first (nothing is ever deleted)."""
     registry = get_registry()
@@ -91,7 +90,7 @@ def history_command(key: str) -> None:
 @click.option("--from", "effective_from", required=True, metavar="YYYY-MM-DD", help="The day the value takes effect.")
 @click.option("--reason", required=True, help="Why the value changes (kept in the history and the audit log).")
 @click.option("--reference", help="The policy document and clause (default: that of the latest version).")
-@with_appcontext
+@with_database
 def set_command(key: str, value: str, effective_from: str, reason: str, reference: str | None) -> None:
     """Record a new version of KEY: VALUE from --from on.
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..app import get_registry
 from ..db import db
 from ..models import Department, PluginEnablement
 from ..store import set_enabled
-from ._common import actor, resolve_department
+from ._common import actor, resolve_department, with_database
 
 __all__ = ["disable_command", "enable_command", "plugins_command"]
 
@@ -32,7 +31,7 @@ def enabling_departments() -> dict[str, list[str]]:
 
 
 @click.command("plugins")
-@with_appcontext
+@with_database
 def plugins_command() -> None:
     """Every discovered plugin, where it came from, and any that failed to load."""
     registry = get_registry()
@@ -70,7 +69,7 @@ def _switch(plugin: str, department: str, enabled: bool) -> None:
 @click.command("enable")
 @click.argument("plugin")
 @click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-@with_appcontext
+@with_database
 def enable_command(plugin: str, department: str) -> None:
     """Switch PLUGIN on for a department (audited)."""
     _switch(plugin, department, True)
@@ -79,7 +78,7 @@ def enable_command(plugin: str, department: str) -> None:
 @click.command("disable")
 @click.argument("plugin")
 @click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-@with_appcontext
+@with_database
 def disable_command(plugin: str, department: str) -> None:
     """Switch PLUGIN off for a department (audited)."""
     _switch(plugin, department, False)
