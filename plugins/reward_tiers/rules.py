@@ -12,6 +12,7 @@ names the version it read.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -279,7 +280,7 @@ def _duplicate(prior: PriorPayment | tuple[Activity, int], what: Text) -> tuple[
 # The four kinds
 # ---------------------------------------------------------------------------
 
-class _Kind:
+class _Kind(ABC):
     """How one activity kind is decided, named, and paid once.
 
     ``prepare`` returns, for one activity, its decision, its subject in both
@@ -291,8 +292,9 @@ class _Kind:
     #: What "the same" means for the one-time rule, in explanations.
     what: Text
 
+    @abstractmethod
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
-        raise NotImplementedError  # pragma: no cover - each kind defines it
+        """(decision, (subject zh, subject en), one-time key or None) of one activity."""
 
     def pay(self, activity: Activity, decision: Decision, value: ParamValue,
             words: _Words) -> tuple[int, tuple[str, str], dict[str, Any] | None]:
