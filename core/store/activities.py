@@ -35,6 +35,7 @@ __all__ = [
     "fingerprint",
     "import_records",
     "reevaluate",
+    "stored_fingerprints",
     "to_activity",
 ]
 
@@ -117,7 +118,7 @@ def import_records(
             result.skipped.append((activity, f"same record as {prints[fp].ref}"))
         else:
             prints[fp] = activity
-    already = _existing_fingerprints(list(prints))
+    already = stored_fingerprints(list(prints))
     new: list[tuple[str, Activity]] = []
     for fp, activity in prints.items():
         if fp in already:
@@ -165,7 +166,8 @@ def import_records(
     return result
 
 
-def _existing_fingerprints(prints: Sequence[str]) -> set[str]:
+def stored_fingerprints(prints: Sequence[str]) -> set[str]:
+    """Those of ``prints`` that a stored activity has."""
     found: set[str] = set()
     for start in range(0, len(prints), _CHUNK):
         found.update(db.session.scalars(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import extract, func, select
 
 from ..db import db
 from ..declarations import DashboardFigure
-from ..models import ActivityRecord, EvaluationRun, OutcomeRecord, ParameterVersionRecord
+from ..models import ActivityRecord, OutcomeRecord, ParameterVersionRecord
 from ..registry import Registry
+from .runcache import RunCache
 
 __all__ = ["Dashboard", "dashboard"]
 
@@ -31,12 +31,8 @@ class Dashboard:
         return sum(self.activities_by_kind.values())
 
 
-# Computed figures, per database and set of plugins, valid until the next
-# evaluation run. Outcomes are append-only and only evaluation runs (imports,
-# re-evaluations) add activities or outcomes or supersede them, so the latest
-# run id tells exactly when the figures may have changed.
-_CACHE: OrderedDict[tuple[str, tuple[str, ...], int | None], Dashboard] = OrderedDict()
-_CACHE_SIZE = 64
+# Computed figures, per database and set of plugins, until the next evaluation run.
+_FIGURES = RunCache()
 
 
 def dashboard(registry: Registry, plugins: Collection[str], recent: int = 8) -> Dashboard:
@@ -47,13 +43,7 @@ def dashboard(registry: Registry, plugins: Collection[str], recent: int = 8) -> 
     evaluation run; the recent parameter versions are read every time.
     """
     names = [p for p in registry.plugins if p in plugins]
-    key = (db.engine.url.render_as_string(hide_password=True), tuple(names),
-           db.session.scalar(select(func.max(EvaluationRun.id))))
-    cached = _CACHE.get(key)
-    if cached is None:
-        cached = _CACHE[key] = _compute(registry, names)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    cached = _FIGURES.get(tuple(names), lambda: _compute(registry, names))
     result = replace(cached, activities_by_kind=dict(cached.activities_by_kind),
                      totals_by_year=dict(cached.totals_by_year), figures=list(cached.figures))
     if names:

@@ -12,19 +12,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from ..activities import Activity, InvalidRecord, ValidationReport
-from ..db import db
 from ..messages import Bilingual, FieldError
-from ..models import ActivityRecord
 from ..registry import Registry
-from .activities import fingerprint
+from .activities import fingerprint, stored_fingerprints
 from .parameters import resolver
 
 __all__ = ["ImportPreview", "foreign_kinds", "preview_import"]
-
-_CHUNK = 500
 
 
 @dataclass
@@ -92,11 +86,7 @@ def preview_import(registry: Registry, records: list[Any], *, kinds: Collection[
         else:
             seen.add(fp)
             prints.append(fp)
-    stored: set[str] = set()
-    for start in range(0, len(prints), _CHUNK):
-        stored.update(db.session.scalars(
-            select(ActivityRecord.fingerprint).where(ActivityRecord.fingerprint.in_(prints[start:start + _CHUNK]))
-        ))
+    stored = stored_fingerprints(prints)
     preview.already_stored = len(stored)
     preview.new = len(prints) - len(stored)
     return preview

@@ -14,7 +14,6 @@ current amounts of the page's activities (never a query per row).
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,11 +25,12 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..db import db
-from ..models import ActivityRecord, Department, EvaluationRun, Organisation, OutcomeRecord
+from ..models import ActivityRecord, Department, Organisation, OutcomeRecord
 from ..registry import Registry
 from ..regions import region_name
 from ..standards import normalise
 from ..text import Text
+from .runcache import RunCache
 
 __all__ = [
     "ActivityDetail",
@@ -437,32 +437,22 @@ def _search(q: str, plan: _Plan) -> None:
 
 
 # The number of activities with a paid current outcome, per database and set
-# of plugins, until the next evaluation run. Exact: outcomes are append-only
-# (database triggers), and only evaluation runs (imports, re-evaluations) add
-# or supersede them, so the latest run's id tells when it may have changed
-# (as for the dashboard's figures, core.store.figures). The count groups
-# 34,000 outcomes at 100,000 activities: 10-15 ms of every "paid only" page.
-_PAID_COUNTS: OrderedDict[tuple[str, tuple[str, ...], int | None], int] = OrderedDict()
-_PAID_COUNTS_SIZE = 64
+# of plugins, until the next evaluation run (exact: see core.store.runcache).
+# The count groups 34,000 outcomes at 100,000 activities: 10-15 ms of every
+# "paid only" page.
+_PAID_COUNTS = RunCache()
 
 
 def _paid_count(plugins: Collection[str]) -> int:
-    key = (db.engine.url.render_as_string(hide_password=True), tuple(sorted(plugins)),
-           db.session.scalar(select(func.max(EvaluationRun.id))))
-    counted = _PAID_COUNTS.get(key)
-    if counted is None:
+    def count() -> int:
         # (GROUP BY: a quarter faster than count(DISTINCT) on SQLite.)
-        counted = _PAID_COUNTS[key] = db.session.scalar(select(func.count()).select_from(
+        return db.session.scalar(select(func.count()).select_from(
             select(OutcomeRecord.activity_id).where(
                 OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin.in_(plugins), OutcomeRecord.amount > 0,
             ).group_by(OutcomeRecord.activity_id).subquery()
         )) or 0
-        while len(_PAID_COUNTS) > _PAID_COUNTS_SIZE:
-            try:
-                _PAID_COUNTS.popitem(last=False)
-            except KeyError:  # another thread emptied it
-                break
-    return counted
+
+    return _PAID_COUNTS.get(tuple(sorted(plugins)), count)
 
 
 def _count_where(*where: ColumnElement[bool]) -> int:
