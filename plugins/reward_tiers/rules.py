@@ -208,7 +208,6 @@ class _Words:
         self.context = context
         self._versions: dict[ParamValue, Text] = {}
         self._tails: dict[tuple[str, int], tuple[str, str]] = {}
-        self._values: list[ParamValue] = []
         self._first: dict[str, str | None] = {}
         self._early: dict[tuple[str, str, date], tuple[str, str]] = {}
 
@@ -229,10 +228,10 @@ class _Words:
     def paid(self, rule: str, value: ParamValue) -> tuple[str, str]:
         """``: rule R2 of 三(二) (…) grants ¥300,000 (parameter … version #3 …).``"""
         # Keyed by identity: the resolver hands out one ParamValue per version
-        # and keeps it, and hashing a five-field tuple per activity costs more.
+        # and keeps it (so the id stays valid), and hashing a five-field tuple
+        # per activity costs more.
         tail = self._tails.get((rule, id(value)))
         if tail is None:
-            self._values.append(value)  # keeps the id valid for this evaluation
             version, tier, amount = self.version(value), TIER_NAMES[rule], value.value
             tail = self._tails[rule, id(value)] = (
                 f":适用{CLAUSE}{rule}({tier.zh}),奖励{format_yuan_zh(amount)}({version.zh})。",

@@ -21,7 +21,6 @@ another version was recorded after the one the form was based on.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
