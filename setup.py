@@ -1,6 +1,12 @@
 """stdpolicy: Jiaxing's 2022 standards-city policy as rules that run."""
 
-from setuptools import setup
+from setuptools import find_packages, setup
+
+# The top-level names are generic (core, plugins, webadmin, migrations): find
+# packages under those four only, so nothing else in the checkout (tests,
+# benchmarks, a stray folder) is swept into the wheel.
+TOP_LEVEL = ("core", "plugins", "webadmin", "migrations")
+PACKAGES = find_packages(include=[name for top in TOP_LEVEL for name in (top, f"{top}.*")])
 
 setup(
     name="stdpolicy",
@@ -9,21 +15,15 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    # Listed one by one: the top-level names are generic, nothing else is swept in.
-    packages=[
-        "core",
-        "core.cli",
-        "core.store",
-        "plugins",
-        "plugins.reward_tiers",
-        "webadmin",
-        "migrations",
-    ],
+    packages=PACKAGES,
+    # Data files: YAML declarations, templates, static files, translations and
+    # Alembic scripts, wherever a package keeps them (plugins included).
     package_data={
-        "core": ["data/*.yaml"],
-        "plugins.reward_tiers": ["*.yaml", "templates/reward_tiers/*.html"],
+        "core": ["data/*.yaml", "data/*.json", "py.typed"],
+        "plugins": ["*/*.yaml", "*/templates/**/*", "*/static/**/*", "*/migrations/*.ini",
+                    "*/migrations/*.mako", "*/data/**/*"],
         "migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
-        "webadmin": ["templates/*.html", "templates/*/*.html", "static/*", "translations/*/LC_MESSAGES/*"],
+        "webadmin": ["babel.cfg", "templates/**/*", "static/**/*", "translations/**/*"],
     },
     install_requires=[
         "flask>=3.0",
@@ -50,6 +50,7 @@ setup(
             "psycopg[binary]>=3.1",
             "playwright>=1.45",
             "gunicorn>=22",
+            "build>=1.2",
         ],
     },
     entry_points={

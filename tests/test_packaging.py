@@ -1,0 +1,61 @@
+"""The wheel carries every module and data file the project needs.
+
+Built as `pip install .` builds it (not editable): a package or template
+left out of the wheel breaks every installed copy while an editable
+install in the checkout keeps working.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOP_LEVEL = ("core", "plugins", "webadmin", "migrations")
+SHIPPED_SUFFIXES = {".py", ".html", ".yaml", ".css", ".po", ".mo", ".ini", ".mako", ".json", ".typed", ".cfg"}
+
+
+def _tracked_files() -> list[str]:
+    try:
+        out = subprocess.run(["git", "ls-files", *TOP_LEVEL], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    return [line for line in out.stdout.splitlines()
+            if Path(line).suffix in SHIPPED_SUFFIXES or Path(line).name == "README"]
+
+
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    # From a copy of the tracked files, as a clean clone: a build/ folder
+    # left in the checkout would otherwise lend the wheel files setup.py misses.
+    source = tmp_path_factory.mktemp("source")
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        target = source / name
+        if (ROOT / name).is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target)
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = out.glob("stdpolicy-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_every_tracked_module_and_data_file_is_in_the_wheel(wheel_names: set[str]) -> None:
+    missing = [name for name in _tracked_files() if name not in wheel_names]
+    assert not missing, f"left out of the wheel: {missing}"
+
+
+def test_nothing_outside_the_four_packages_is_in_the_wheel(wheel_names: set[str]) -> None:
+    strays = sorted({name.split("/", 1)[0] for name in wheel_names
+                     if not name.startswith(TOP_LEVEL) and ".dist-info/" not in name})
+    assert not strays, f"swept into the wheel: {strays}"
