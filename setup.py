@@ -41,6 +41,10 @@ setup(
         "pyyaml>=6.0",
         "click>=8.1",
         "openpyxl>=3.1",
+        # Login throttling (its counters are kept in the database: webadmin/ratelimit_storage.py).
+        "flask-limiter>=3.8",
+        # How guessable a chosen password is (webadmin/security.py).
+        "zxcvbn>=4.4",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],
@@ -51,6 +55,7 @@ setup(
             "playwright>=1.45",
             "gunicorn>=22",
             "build>=1.2",
+            "time-machine>=2.14",
         ],
     },
     entry_points={

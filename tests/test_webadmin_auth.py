@@ -29,12 +29,16 @@ def test_wrong_password_is_audited_and_throttled(app, client, users):
     for _ in range(5):
         response = client.post("/login", data={"username": "mr_admin", "password": "nope"})
         assert response.status_code == 401
-    # the sixth attempt is refused even with the right password
-    response = client.post("/login", data={"username": "mr_admin", "password": PASSWORD})
+    # the sixth attempt from the same address is refused, even with the right password, and says how long to wait
+    response = client.post("/login?lang=en", data={"username": "mr_admin", "password": PASSWORD})
     assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "Too many failed attempts. Try again in" in response.get_data(as_text=True)
     with app.app_context():
         failures = db.session.scalars(select(AuditEntry).filter_by(action="login.failure", target="mr_admin")).all()
         assert len(failures) == 5
+        [throttled] = db.session.scalars(select(AuditEntry).filter_by(action="login.throttled")).all()
+        assert (throttled.actor, throttled.target, throttled.detail) == ("mr_admin", "mr_admin", "127.0.0.1")
 
 
 def test_inactive_user_cannot_log_in(app, client, users):

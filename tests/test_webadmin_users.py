@@ -124,29 +124,6 @@ def test_nobody_deactivates_themselves(app, client, login, users):
     assert audit_entries(app, "user.deactivate") == []
 
 
-def test_reset_password(app, client, login, users):
-    login("city")
-    assert client.get(f"/users/{users['mr_admin']}/password").status_code == 200
-    response = client.post(f"/users/{users['mr_admin']}/password", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    assert response.status_code == 302
-    assert get_user(app, "mr_admin").check_password(NEW_PASSWORD)
-    [entry] = audit_entries(app, "user.password")
-    assert (entry.actor, entry.target) == ("city", "mr_admin")
-    assert NEW_PASSWORD not in repr((entry.before, entry.after, entry.detail))
-    other = app.test_client()
-    assert other.post("/login", data={"username": "mr_admin", "password": PASSWORD}).status_code == 401
-    assert other.post("/login", data={"username": "mr_admin", "password": NEW_PASSWORD}).status_code == 302
-
-
-def test_reset_password_mismatch_changes_nothing(app, client, login, users):
-    login("city")
-    response = client.post(f"/users/{users['mr_admin']}/password?lang=en",
-                           data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
-    assert response.status_code == 200 and "The passwords differ." in response.get_data(as_text=True)
-    assert get_user(app, "mr_admin").check_password(PASSWORD)
-    assert audit_entries(app, "user.password") == []
-
-
 def test_unknown_user_is_404(client, login):
     login("city")
     assert client.post("/users/9999/deactivate").status_code == 404

@@ -13,14 +13,16 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.app import init_app as init_core
 from core.app import instance_path, on_init
 from core.registry import Registry
 
-from . import auth, errors, i18n, plugin_pages
+from . import auth, errors, headers, i18n, plugin_pages, throttle
 from .security import load_secret_key
 from .firstrun import first_run
+from .sessions import DEFAULT_IDLE_MINUTES, DEFAULT_MAX_HOURS
 
 __all__ = ["create_app", "csrf"]
 
@@ -34,6 +36,8 @@ def create_app(config: dict[str, Any] | None = None, registry: Registry | None =
     :param registry: plugins to use instead of those the entry points name.
     """
     app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
+    idle = timedelta(minutes=_whole_number("STDPOLICY_SESSION_IDLE_MINUTES", DEFAULT_IDLE_MINUTES, minimum=1))
+    lifetime = timedelta(hours=_whole_number("STDPOLICY_SESSION_MAX_HOURS", DEFAULT_MAX_HOURS, minimum=1))
     app.config.update(
         SECRET_KEY=load_secret_key(app),
         SESSION_COOKIE_HTTPONLY=True,
@@ -41,18 +45,29 @@ def create_app(config: dict[str, Any] | None = None, registry: Registry | None =
         SESSION_COOKIE_SECURE=os.environ.get("STDPOLICY_COOKIE_SECURE", "1") != "0",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=os.environ.get("STDPOLICY_COOKIE_SECURE", "1") != "0",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # Server-side sessions (webadmin.sessions) end after SESSION_IDLE_TIMEOUT
+        # without a request and at SESSION_MAX_AGE; the cookie lives as long.
+        SESSION_IDLE_TIMEOUT=idle,
+        SESSION_MAX_AGE=lifetime,
+        PERMANENT_SESSION_LIFETIME=lifetime,
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,
-        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=int(lifetime.total_seconds()),
+        # Reverse proxies in front of the admin whose X-Forwarded-For/-Proto to believe.
+        TRUSTED_PROXIES=_whole_number("STDPOLICY_TRUSTED_PROXIES", 0, minimum=0),
     )
     if config:
         app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     init_core(app, registry)
     csrf.init_app(app)
     i18n.init_app(app)
+    throttle.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
 
     from .views import register_views
 
@@ -62,6 +77,16 @@ def create_app(config: dict[str, Any] | None = None, registry: Registry | None =
     on_init(app, first_run)
     _add_admin_commands(app)
     return app
+
+
+def _whole_number(variable: str, default: int, *, minimum: int) -> int:
+    """An environment variable holding a whole number, or ``default``; a clear error otherwise."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdecimal() or int(raw) < minimum:
+        raise RuntimeError(f"{variable}={raw!r}: a whole number, at least {minimum}, is expected")
+    return int(raw)
 
 
 def _template_context(app: Flask) -> None:

@@ -14,8 +14,9 @@ from core.cli._common import actor, print_table, resolve_department
 from core.db import db, utcnow
 from core.store import audit
 
+from . import sessions
 from .models import ROLES, ApiToken, User
-from .security import hash_token, new_password, new_token
+from .security import MIN_PASSWORD_LENGTH, hash_token, new_password, new_token, password_weakness
 
 __all__ = ["main", "tokens_group", "users_group"]
 
@@ -34,6 +35,13 @@ main = FlaskGroup(
     set_debug_flag=False,
     help="Jiaxing standards-city policy as rules: evaluate, import, parameters, plugins, and the admin (run).",
 )
+
+
+WEAKNESS = {
+    "characters": "the password contains control characters",
+    "short": f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+    "guessable": "the password is too easy to guess: use a longer phrase of several unrelated words",
+}
 
 
 @click.group("users")
@@ -65,8 +73,9 @@ def create_user(name: str, department: str, role: str, password_env: str | None)
         generated = False
     else:
         password, generated = new_password(), True
-    if len(password) < 10:
-        click.echo("error: the password needs at least 10 characters", err=True)
+    problem = password_weakness(password, name)
+    if problem is not None:
+        click.echo(f"error: {WEAKNESS[problem]}", err=True)
         sys.exit(2)
     user = User(username=name, role=role, department_id=dept.id, created_by=actor())
     user.set_password(password)
@@ -74,6 +83,29 @@ def create_user(name: str, department: str, role: str, password_env: str | None)
     audit("user.create", actor(), name, after={"role": role, "department": dept.code}, department=dept)
     db.session.commit()
     click.echo(f"created {role} {name!r} in {dept.code}" + (f" with password: {password}" if generated else ""))
+
+
+@users_group.command("reset-password")
+@click.argument("name")
+@with_appcontext
+def reset_password(name: str) -> None:
+    """Give user NAME a one-time password (printed once) and end their sessions.
+
+    The user must choose a new password at their next login before anything else.
+    """
+    user = db.session.scalar(select(User).filter_by(username=name))
+    if user is None:
+        click.echo(f"error: no user {name!r}", err=True)
+        sys.exit(2)
+    password = new_password()
+    user.set_password(password)
+    user.must_change_password = True
+    ended = sessions.end_all(user, "reset")
+    audit("user.password", actor(), name, after={"password": "reset", "must_change_password": True},
+          department=user.department)
+    db.session.commit()
+    click.echo(f"one-time password for {name!r} (shown once; it must be changed at the next login): {password}")
+    click.echo(f"{ended} open session(s) ended" + ("" if user.active else f"; note: {name!r} is deactivated"))
 
 
 @users_group.command("list")

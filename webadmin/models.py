@@ -1,19 +1,25 @@
-"""Users and API tokens of the admin (tables in the same database as core's)."""
+"""Users, their sessions, API tokens and login-throttle counters of the admin.
+
+The tables live in the same database as core's, so every gunicorn worker
+sees the same sessions and counters: ending a session or throttling an
+address in one worker holds in all of them.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import db, utcnow
 from core.models import Department
 
-__all__ = ["ROLES", "ApiToken", "User"]
+__all__ = ["ROLES", "ApiToken", "RateLimitCounter", "User", "UserSession", "check_login_password"]
 
 #: city_admin: every department and plugin, user management.
 #: dept_admin: own department's plugins and their parameters.
@@ -34,18 +40,28 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
+    #: Set by an administrator's reset (a one-time password): until the user
+    #: chooses a new password they can reach nothing but that form.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     department: Mapped[Department | None] = relationship()
+
+    #: The key of the server-side session this object was loaded for (set by
+    #: ``webadmin.sessions``; not a column). Flask-Login keeps it in the cookie.
+    session_key = None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def get_id(self) -> str:
-        """The session's user id, tied to the password: a new password ends every old session."""
-        return f"{self.id}:{self.session_stamp}"
+        """What Flask-Login keeps in the session cookie: the server-side session's key, never the user's id."""
+        if not self.session_key:
+            raise RuntimeError("log users in through webadmin.sessions.start(), which gives them a session key")
+        return self.session_key
 
     @property
     def session_stamp(self) -> str:
+        """Changes with the password: a session begun under another password is over."""
         return hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
 
     def check_password(self, password: str) -> bool:
@@ -61,6 +77,31 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+#: Per hashing function (tests use a cheaper one): the hash of a random password no one knows.
+_dummy_hashes: dict[object, str] = {}
+
+
+def check_login_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` opens ``user``; with no such user, the same work and False.
+
+    An unknown user name is checked against a dummy hash made exactly as real
+    ones are, so it is answered in the time a wrong password takes and the
+    answer's timing does not tell which names exist. An inactive user's
+    password is checked too (the caller refuses them afterwards).
+    """
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no stored password has one, but do the same work
+        user, password = None, password.encode("utf-8", "replace").decode("utf-8")
+    if user is not None:
+        return user.check_password(password)
+    maker = generate_password_hash
+    if maker not in _dummy_hashes:
+        _dummy_hashes[maker] = maker(secrets.token_urlsafe(16))
+    check_password_hash(_dummy_hashes[maker], password)
+    return False
 
 
 class ApiToken(db.Model):
@@ -80,3 +121,44 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     department: Mapped[Department] = relationship()
+
+
+class UserSession(db.Model):
+    """A login: the cookie carries only its random key, the server decides whether it still holds.
+
+    Only the key's SHA-256 is stored. A session ends on logout, after an idle
+    period, at its absolute lifetime, when the password changes (the stamp no
+    longer matches), when the user is deactivated, or when an administrator
+    ends it; ended sessions are kept (``ended_at``, ``end_reason``) as the
+    user's login history.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: ``User.session_stamp`` when the session began.
+    password_stamp: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: logout, idle, expired, password, reset, deactivated, ended (by an administrator)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class RateLimitCounter(db.Model):
+    """One fixed-window counter of Flask-Limiter (``webadmin.ratelimit_storage``).
+
+    ``expires_at`` is seconds since the epoch, as the ``limits`` library counts.
+    """
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -1,4 +1,4 @@
-"""Secrets: the session key, API tokens, first-admin passwords.
+"""Secrets: the session key, API tokens, one-time passwords, and how strong a password must be.
 
 ``SECRET_KEY`` comes from ``STDPOLICY_SECRET_KEY`` or from ``secret_key`` in
 the instance folder, a random key written once (mode 0600) by ``stdpolicy
@@ -10,11 +10,23 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import unicodedata
 from pathlib import Path
 
 from flask import Flask
+from zxcvbn import zxcvbn
 
-__all__ = ["ensure_secret_key_file", "hash_token", "load_secret_key", "new_password", "new_token"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "MIN_PASSWORD_SCORE",
+    "ensure_secret_key_file",
+    "hash_token",
+    "is_clean_text",
+    "load_secret_key",
+    "new_password",
+    "new_token",
+    "password_weakness",
+]
 
 SECRET_FILE = "secret_key"
 TOKEN_PREFIX = "stp_"
@@ -47,8 +59,40 @@ def ensure_secret_key_file(app: Flask) -> tuple[Path, bool]:
 
 
 def new_password() -> str:
-    """A random password for a first administrator (shown once)."""
+    """A random password for a first administrator or a reset (shown once; ~96 bits)."""
     return secrets.token_urlsafe(12)
+
+
+MIN_PASSWORD_LENGTH = 10
+#: zxcvbn's score (0–4) a chosen password needs: 3 is "safely unguessable:
+#: moderate protection from an offline slow-hash scenario" (~10^8 guesses and more).
+MIN_PASSWORD_SCORE = 3
+#: Words of this system an attacker would try first.
+_CONTEXT_WORDS = ("stdpolicy", "jiaxing", "嘉兴", "standards", "标准")
+
+
+def is_clean_text(text: str) -> bool:
+    """No lone surrogates (not storable as UTF-8) and no control characters."""
+    return not any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+
+
+def password_weakness(password: str, *context: str) -> str | None:
+    """Why ``password`` cannot be chosen — ``"characters"``, ``"short"`` or ``"guessable"`` — or None.
+
+    zxcvbn (Dropbox's estimator) counts the guesses an attacker with
+    dictionaries of common passwords, names, words, keyboard patterns, dates
+    and the ``context`` (the user name) would need. Only the first 100
+    characters are scored: zxcvbn's time grows with length, and a longer
+    password is strong by its length alone.
+    """
+    if not is_clean_text(password):
+        return "characters"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "short"
+    words = [word for word in (*context, *_CONTEXT_WORDS) if word]
+    if zxcvbn(password[:100], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+        return "guessable"
+    return None
 
 
 def new_token() -> str:

@@ -1,10 +1,16 @@
 """Users of the admin: city administrators only (everyone else gets 403).
 
 A city administrator lists users, creates them, deactivates and reactivates
-them, and sets a new password. Users are never deleted: their names stay in
-the audit log. Each change is audited: ``user.create``, ``user.deactivate``,
-``user.activate``, ``user.password`` (the password itself, or its hash, is
-never written to the log).
+them, resets a password, and sees and ends a user's sessions. Users are
+never deleted: their names stay in the audit log. Each change is audited:
+``user.create``, ``user.deactivate``, ``user.activate``, ``user.password``
+(a reset), ``user.sessions_end`` (the password itself, or its hash, is never
+written to the log).
+
+A reset gives a random one-time password, shown once on the answer to the
+reset and never stored in the clear: the user must replace it at their next
+login before they can reach anything else. A reset and a deactivation end
+the user's sessions at once.
 
 A department administrator or viewer must belong to a department; a city
 administrator may have none. Nobody can deactivate themselves, so there is
@@ -13,7 +19,10 @@ always an active city administrator.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,16 +32,29 @@ from core.db import db
 from core.models import Department
 from core.store import audit
 
+from .. import sessions
 from ..access import require_city_admin
-from ..forms import ROLE_LABELS, PasswordForm, UserForm, select_choices
+from ..forms import ROLE_LABELS, ActionForm, UserForm, select_choices
 from ..i18n import pick
-from ..models import User
+from ..models import User, UserSession
 from ..nav import NavItem
+from ..security import new_password
 
 __all__ = ["NAV", "bp"]
 
 bp = Blueprint("users", __name__)
 NAV = [NavItem("users.index", _l("Users"), 70, roles=("city_admin",))]
+
+#: Why a session ended (``UserSession.end_reason``), as the sessions page says it.
+END_REASONS = {
+    "logout": _l("logged out"),
+    "idle": _l("ended: inactive too long"),
+    "expired": _l("ended: maximum duration reached"),
+    "password": _l("ended: password changed"),
+    "reset": _l("ended: password reset"),
+    "deactivated": _l("ended: user deactivated"),
+    "ended": _l("ended by an administrator"),
+}
 
 
 def _user(user_id: int) -> User:
@@ -46,7 +68,8 @@ def _user(user_id: int) -> User:
 @require_city_admin
 def index():
     users = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("users/index.html", users=users, roles=ROLE_LABELS)
+    return render_template("users/index.html", users=users, roles=ROLE_LABELS,
+                           open_sessions=sessions.open_session_counts())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -91,6 +114,8 @@ def _set_active(user_id: int, active: bool):
             flash(_("%(name)s is already inactive.", name=user.username), "warning")
         return redirect(url_for("users.index"))
     user.active = active
+    if not active:
+        sessions.end_all(user, "deactivated")
     audit("user.activate" if active else "user.deactivate", current_user.username, user.username,
           before={"active": not active}, after={"active": active}, department=user.department)
     db.session.commit()
@@ -116,13 +141,70 @@ def activate(user_id: int):
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 @require_city_admin
 def password(user_id: int):
+    """Reset ``user``'s password to a one-time password, shown once; their sessions end."""
     user = _user(user_id)
-    form = PasswordForm()
-    if form.validate_on_submit():
-        user.set_password(form.password.data)
-        audit("user.password", current_user.username, user.username,
-              after={"password": "changed"}, department=user.department)
+    if user.id == current_user.id:
+        flash(_("Change your own password on your password page."), "warning")
+        return redirect(url_for("auth.change_password"))
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return render_template("users/password.html", form=form, user=user)
+    one_time = new_password()
+    user.set_password(one_time)
+    user.must_change_password = True
+    ended = sessions.end_all(user, "reset")
+    audit("user.password", current_user.username, user.username,
+          after={"password": "reset", "must_change_password": True}, department=user.department)
+    db.session.commit()
+    response = make_response(render_template("users/one_time.html", user=user, password=one_time, ended=ended))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/users/<int:user_id>/sessions")
+@require_city_admin
+def user_sessions(user_id: int):
+    user = _user(user_id)
+    config = current_app.config
+    return render_template("users/sessions.html", user=user, sessions=sessions.sessions_of(user), form=ActionForm(),
+                           end_reasons=END_REASONS, idle=_duration(config["SESSION_IDLE_TIMEOUT"]),
+                           lifetime=_duration(config["SESSION_MAX_AGE"]))
+
+
+def _duration(delta: timedelta) -> str:
+    return format_timedelta(delta, threshold=1.5, add_direction=False)
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@require_city_admin
+def end_sessions(user_id: int):
+    """End every session of the user (they must log in again)."""
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ended = sessions.end_all(user, "ended")
+    audit("user.sessions_end", current_user.username, user.username, after={"sessions_ended": ended},
+          department=user.department)
+    db.session.commit()
+    flash(_("Sessions of %(name)s ended: %(count)s. They must log in again.", name=user.username, count=ended), "success")
+    return redirect(url_for("users.user_sessions", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/sessions/<int:session_id>/end", methods=["POST"])
+@require_city_admin
+def end_session(user_id: int, session_id: int):
+    """End one session of the user."""
+    user = _user(user_id)
+    record = db.session.get(UserSession, session_id)
+    if record is None or record.user_id != user.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if sessions.end(record.id, "ended"):
+        audit("user.sessions_end", current_user.username, user.username, after={"sessions_ended": 1, "session": record.id},
+              department=user.department)
         db.session.commit()
-        flash(_("New password set for %(name)s.", name=user.username), "success")
-        return redirect(url_for("users.index"))
-    return render_template("users/password.html", form=form, user=user)
+        flash(_("The session has ended."), "success")
+    else:
+        flash(_("That session had already ended."), "warning")
+    return redirect(url_for("users.user_sessions", user_id=user.id))
