@@ -149,12 +149,19 @@ class Browser:
         self._screenshots = screenshots
         #: Responses the test did not ask for that went wrong: a 5xx anywhere, a 4xx for a stylesheet.
         self.broken: list[str] = []
+        #: What the Content-Security-Policy blocked (Chromium reports each on the console).
+        self.blocked: list[str] = []
         page.on("response", self._check)
+        page.on("console", self._console)
 
     def _check(self, response: Any) -> None:
         path = response.url.removeprefix(self.base)
         if response.status >= 500 or (response.status >= 400 and path.startswith("/static/")):
             self.broken.append(f"{response.status} {path}")
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.blocked.append(f"{self.path()}: {message.text}")
 
     def goto(self, path: str, status: int = 200) -> Any:
         response = self.page.goto(self.base + path)
@@ -206,6 +213,7 @@ def web(browser: Any, live_server: str, screenshots: _ScreenshotSummary, users: 
     try:
         yield session
         assert not session.broken, f"responses that went wrong: {session.broken}"
+        assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
     finally:
         context.close()
 
@@ -471,3 +479,70 @@ def test_viewer_has_no_import_or_record_buttons_and_other_departments_get_404(ap
     assert web.page.locator(f'a[href="/parameters/{LEAD_NATIONAL}"]').count() == 0
     web.goto("/activities")
     assert web.page.locator("#register").count() == 0  # the reward_tiers activities are not theirs
+
+
+# -- sessions and passwords ---------------------------------------------------------------------
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_after_it(browser: Any, web: Browser) -> None:
+    """Another browser given the session cookie gets in while the session holds, and not after logout."""
+    web.login("mr_admin")
+    copy = browser.new_context()
+    copy.set_default_timeout(TIMEOUT)
+    try:
+        copy.add_cookies(web.page.context.cookies())
+        thief = copy.new_page()
+        thief.goto(web.base + "/activities")
+        assert thief.url == web.base + "/activities"
+        web.submit("form[action='/logout'] button")
+        assert web.path() == "/login"
+        thief.goto(web.base + "/activities")
+        assert thief.url.startswith(web.base + "/login")
+        response = thief.request.get(web.base + "/activities/export.csv", max_redirects=0)
+        assert response.status == 302 and "/login" in response.headers["location"]
+    finally:
+        copy.close()
+
+
+def test_a_reset_password_is_used_once_and_replaced(app: Flask, browser: Any, web: Browser) -> None:
+    web.login("city")
+    web.goto("/users")
+    web.page.click("#user-mr_viewer a.reset-link")
+    web.page.wait_for_url(re.compile(r".*/users/\d+/password$"))
+    web.submit("#reset-password")
+    one_time = web.text("#one-time-password")
+    assert len(one_time) >= 16
+    web.shot("21-one-time-password")
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    other.set_default_timeout(TIMEOUT)
+    try:
+        user = Browser(other.new_page(), web.base, web._screenshots)
+        user.goto("/login")
+        user.page.fill("#username", "mr_viewer")
+        user.page.fill("#password", one_time)
+        user.submit("#submit")
+        assert user.path() == "/account/password" and user.page.locator("#must-change").count() == 1
+        user.goto("/activities")  # nothing else opens until the password is changed
+        assert user.path() == "/account/password"
+        user.page.fill("#current", one_time)
+        user.page.fill("#password", "a-new-secret-phrase-9")
+        user.page.fill("#confirm", "a-new-secret-phrase-9")
+        user.shot("22-change-password")
+        user.submit("#submit")
+        assert user.path() == "/dashboard"
+        assert user.page.locator(".flash.success").count() == 1
+        assert not user.broken and not user.blocked
+    finally:
+        other.close()
+
+    web.goto("/users")
+    link = web.page.locator("#user-mr_viewer a.sessions-link")
+    assert link.inner_text() == "1"
+    link.click()
+    web.page.wait_for_url(re.compile(r".*/users/\d+/sessions$"))
+    assert web.page.locator('#sessions tr[data-status="open"]').count() == 1
+    assert web.page.locator('#sessions tr[data-status="ended"]').count() == 1  # the one-time password's login
+    web.shot("23-sessions")
+    web.submit("#end-all-sessions button")
+    assert web.page.locator('#sessions tr[data-status="open"]').count() == 0
