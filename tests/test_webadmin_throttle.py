@@ -249,3 +249,25 @@ def test_hostile_names_and_passwords_are_wrong_ones(app, users, body):
     response = app.test_client().post("/login", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 401
     assert count(app, "login.failure") == 1
+
+
+def test_concurrent_increments_lose_no_count(app):
+    """The storage's increment is one atomic statement: 8 threads × 10 increments count 80."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webadmin.ratelimit_storage import DatabaseStorage
+
+    storage = DatabaseStorage()
+
+    def work(_: int) -> list[int]:
+        with app.app_context():
+            return [storage.incr("concurrency-test", 60) for _ in range(10)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = [count for counts in pool.map(work, range(8)) for count in counts]
+    assert sorted(seen) == list(range(1, 81))  # every increment saw its own count
+    with app.app_context():
+        assert storage.get("concurrency-test") == 80
+        assert 0 < storage.get_expiry("concurrency-test") - __import__("time").time() <= 60
+        storage.clear("concurrency-test")
+        assert storage.get("concurrency-test") == 0

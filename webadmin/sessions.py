@@ -173,7 +173,6 @@ class SessionView:
     user_agent: str | None
     #: None while the session holds; else why it ended (logout, idle, expired, …).
     ended: str | None
-    ended_at: datetime | None
     current: bool
 
 
@@ -185,12 +184,8 @@ def sessions_of(user: User, limit: int = 50) -> list[SessionView]:
     ).all()
     views = []
     for record in rows:
-        reason = _why_over(record, user, now)
-        ended_at = record.ended_at
-        if reason is not None and ended_at is None:
-            ended_at = min(record.last_seen_at + _idle(), record.created_at + _max_age()) if reason in ("idle", "expired") else None
         views.append(SessionView(record.id, record.created_at, record.last_seen_at, record.address, record.user_agent,
-                                 reason, ended_at, record.id == current_session_id()))
+                                 _why_over(record, user, now), record.id == current_session_id()))
     return sorted(views, key=lambda v: (v.ended is not None, -v.id))
 
 
