@@ -14,7 +14,7 @@ with every field error and never reaches a plugin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +26,8 @@ from .declarations import ActivityKind
 from .gcpause import paused_gc
 from .messages import Bilingual, FieldError, flatten_errors
 from .parameters import ParameterResolver
+from .screening import key_ok, printable, screen
+from .text import Text
 from .uscc import InvalidCreditCode, validate_credit_code
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "ActivityValidator",
     "EnvelopeSchema",
     "InvalidRecord",
+    "Location",
     "ValidationReport",
     "validation_parameters",
 ]
@@ -143,6 +146,32 @@ class EnvelopeSchema(Schema):
             ))
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where a record was in its input: the n-th record of a JSON array, a
+    line of JSON Lines, a row of a CSV file or of a workbook's sheet."""
+
+    number: int
+    #: ``row`` (the n-th record of a JSON array, a row of CSV or of a sheet,
+    #: the header being row 1) or ``line`` (JSON Lines).
+    unit: str = "row"
+    sheet: str | None = None
+
+    @property
+    def text(self) -> Text:
+        """``第3行`` / ``row 3``; with a sheet, ``工作表“标准制定”第3行`` / ``sheet 标准制定, row 3``."""
+        zh, en = (f"第{self.number}行", f"{self.unit} {self.number}")
+        if self.sheet is not None:
+            return Text(f"工作表“{self.sheet}”{zh}", f"sheet {self.sheet}, {en}")
+        return Text(zh, en)
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"row": self.number}
+        if self.sheet is not None:
+            found["sheet"] = self.sheet
+        return found
+
+
 @dataclass
 class InvalidRecord:
     """A record that failed validation, with every error found."""
@@ -152,6 +181,12 @@ class InvalidRecord:
     kind: str | None
     errors: list[FieldError]
     record: Any = None
+    #: Where the record was in its file (set by ``ActivityValidator.validate``).
+    where: Location | None = None
+
+    @property
+    def location(self) -> Location:
+        return self.where or Location(self.row)
 
 
 @dataclass
@@ -175,6 +210,7 @@ class ActivityValidator:
     def __init__(self, kinds: Mapping[str, ActivityKind]) -> None:
         self.kinds = kinds
         self._schemas: dict[str, Schema] = {}
+        self._multiline: dict[str, frozenset[str]] = {}
 
     def schema_for(self, kind: str) -> Schema:
         """The combined (common + kind) schema of ``kind``."""
@@ -185,6 +221,15 @@ class ActivityValidator:
             schema = self._schemas[kind] = combined()
         return schema
 
+    def multiline_fields(self, kind: str) -> frozenset[str]:
+        """The fields of ``kind`` that may hold tab and line breaks (``metadata={"multiline": True}``)."""
+        found = self._multiline.get(kind)
+        if found is None:
+            found = self._multiline[kind] = frozenset(
+                name for name, f in self.schema_for(kind).fields.items() if f.metadata.get("multiline")
+            )
+        return found
+
     def validate(self, records: Iterable[Any], parameters: ParameterResolver | None = None, *,
                  workers: int = 1) -> ValidationReport:
         """Validate every record; ids repeated within the input are errors too.
@@ -193,8 +238,11 @@ class ActivityValidator:
         ``workers`` > 1 lets a list of at least ``core.parallel.MIN_RECORDS``
         records be split between that many processes (forked: only for a
         single-threaded caller such as the CLI); the report is the same.
+        Records read from a file (``core.interchange.Records``) say where
+        each was; an invalid one keeps that as ``InvalidRecord.where``.
         """
         token = _parameters.set(parameters)
+        locate = getattr(records, "location", None)
         try:
             # Each record leaves a loaded dict and an Activity behind; without
             # the pause the cyclic GC rescans them all, again and again
@@ -204,13 +252,15 @@ class ActivityValidator:
                     from . import parallel
 
                     if len(records) >= parallel.MIN_RECORDS and parallel.can_fork():
-                        return self._report(zip(records, parallel.validate_items(self, records, workers)))
-                return self._report((record, self.validate_one(record, row)) for row, record in enumerate(records, start=1))
+                        return self._report(zip(records, parallel.validate_items(self, records, workers)), locate)
+                return self._report(((record, self.validate_one(record, row)) for row, record in enumerate(records, start=1)),
+                                    locate)
         finally:
             _parameters.reset(token)
 
     @staticmethod
-    def _report(validated: Iterable[tuple[Any, Activity | InvalidRecord]]) -> ValidationReport:
+    def _report(validated: Iterable[tuple[Any, Activity | InvalidRecord]],
+                locate: Callable[[int], Location] | None = None) -> ValidationReport:
         """The report of (record, what validate_one made of it) pairs, in input order,
         with the duplicate-id check."""
         report = ValidationReport()
@@ -220,26 +270,52 @@ class ActivityValidator:
             if isinstance(item, Activity) and not item.ref.startswith("#"):
                 first = seen_ids.setdefault(item.ref, row)
                 if first != row:
+                    where = (locate(first - 1) if locate else Location(first)).text
                     item = InvalidRecord(row, item.ref, item.kind, [FieldError.make(
-                        "id", Bilingual(f"编号与第{first}行重复", f"the same id as row {first}"),
+                        "id", Bilingual(f"编号与{where.zh}重复", f"the same id as {where.en}"),
                     )], record)
+            if locate is not None and isinstance(item, InvalidRecord):
+                item.where = locate(row - 1)
             report.items.append(item)
         return report
 
     def validate_one(self, record: Any, row: int) -> Activity | InvalidRecord:
+        """What one record is: an ``Activity``, or an ``InvalidRecord`` with every error found.
+
+        ``core.screening.screen`` looks at the raw values first; a field it
+        refuses is left out of the schema's load (whose errors for that
+        field it replaces), so the record's other errors are still found.
+        """
         if not isinstance(record, dict):
             return InvalidRecord(row, f"#{row}", None, [FieldError.make(
                 None, Bilingual("每条记录必须是一个 JSON 对象", "each record must be a JSON object"),
             )], record)
+        kind = record.get("kind")
+        known = isinstance(kind, str) and kind in self.kinds
+        problems = screen(record, self.multiline_fields(kind) if known else ())
+        if problems is None:
+            return self._load(record, row)
+        clean = {k: v for k, v in record.items() if k not in problems and key_ok(k)}
+        loaded = self._load(clean, row)
+        errors = [FieldError.make(name, message) for name, messages in problems.items() for message in messages]
+        if isinstance(loaded, InvalidRecord):
+            errors.extend(e for e in loaded.errors if e.field is None or e.field not in problems)
+        return InvalidRecord(row, loaded.ref, loaded.kind, errors, record)
+
+    def _load(self, record: dict[Any, Any], row: int) -> Activity | InvalidRecord:
         raw_id = record.get("id")
         ref = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and raw_id != "" else f"#{row}"
         kind = record.get("kind")
         if not isinstance(kind, str) or kind not in self.kinds:
-            message = (
-                Bilingual("缺少必填字段。", "Missing data for required field.") if kind is None
-                else Bilingual(f"未知的活动类型 {kind!r}(可用:{', '.join(sorted(self.kinds))})",
-                               f"unknown kind {kind!r} (known: {', '.join(sorted(self.kinds))})")
-            )
+            if kind is None:
+                message = Bilingual("缺少必填字段。", "Missing data for required field.")
+            else:
+                known = sorted(self.kinds)
+                message = Bilingual(
+                    f"未知的活动类型 {printable(kind, 80)}(可用:{'、'.join(self.kinds[k].label.zh for k in known)})",
+                    f"unknown kind {_short_repr(kind)} "
+                    f"(known: {', '.join(known)})",
+                )
             return InvalidRecord(row, ref, None, [FieldError.make("kind", message)], record)
         try:
             data = self.schema_for(kind).load(record)
@@ -248,9 +324,30 @@ class ActivityValidator:
             # traceback: a reference cycle. Cut it, so the frames go at once
             # even while validate() has the cyclic GC paused.
             exc.__traceback__ = None
-            return InvalidRecord(row, ref, kind, flatten_errors(exc.messages), record)
+            return InvalidRecord(row, ref, kind, self._value_labels(kind, flatten_errors(exc.messages)), record)
         own = {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS}
         return Activity(
             kind, data["date"], validate_credit_code(data["credit_code"]), own,
             ref=data["id"], organisation=data["organisation"], row=row,
         )
+
+    def _value_labels(self, kind: str, errors: list[FieldError]) -> list[FieldError]:
+        """"Must be one of: national, provincial." names the values by their Chinese labels in Chinese."""
+        declared = self.kinds[kind]
+        out = []
+        for e in errors:
+            if e.field and e.message.startswith(_ONE_OF):
+                codes = e.message[len(_ONE_OF):].rstrip(".").split(", ")
+                labels = [declared.value_label(e.field, code) for code in codes]
+                if all(labels):
+                    e = FieldError(e.field, e.message, f"必须是以下之一:{'、'.join(label.zh for label in labels)}。")  # type: ignore[union-attr]
+            out.append(e)
+        return out
+
+
+_ONE_OF = "Must be one of: "
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

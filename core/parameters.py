@@ -162,7 +162,10 @@ class Money(fields.Field):
         if isinstance(value, int):
             amount = value
         elif isinstance(value, str) and value.strip().replace(",", "").isdecimal():
-            amount = int(value.strip().replace(",", ""))
+            digits = value.strip().replace(",", "")
+            if len(digits.lstrip("0")) > len(str(self.MAX_YUAN)):  # int() refuses more than 4,300 digits
+                raise self.make_error("too_large")
+            amount = int(digits)
         elif isinstance(value, Decimal) and value == value.to_integral_value():
             amount = int(value)
         elif isinstance(value, str) and value.strip().startswith("-") and value.strip()[1:].replace(",", "").isdecimal():
@@ -186,7 +189,7 @@ class _StrictInteger(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
+        if isinstance(value, str) and value.strip().lstrip("-").isdecimal() and len(value) <= 100:
             value = int(value.strip())
         return super()._deserialize(value, attr, data, **kwargs)
 
