@@ -14,7 +14,8 @@ from ..app import get_registry
 from ..db import db
 from ..evaluation import EvaluationResult
 from ..activities import ValidationReport
-from ..interchange import InputError, read_records, write_results
+from ..interchange import InputError, field_label, read_records, write_results
+from ..screening import safe_text
 from ..store import evaluation_context, import_records, reevaluate
 from ..text import format_yuan_en
 from ._common import actor, department_option, resolve_department, with_database
@@ -111,12 +112,22 @@ def _print_table(report: ValidationReport, result: EvaluationResult, lang: str) 
             if not outcomes:
                 click.echo("    (no enabled plugin evaluates this kind)")
         else:
-            click.echo(f"{item.ref}  {item.kind or '?'}  INVALID")
+            click.echo(f"{item.ref}  {item.kind or '?'}  INVALID ({item.location.text.get(lang)})")
             for e in item.errors:
-                click.echo(f"    ! {e.field or '(record)'}: {e.message_zh if lang == 'zh' else e.message}")
+                click.echo(f"    ! {_field_name(item.kind, e.field, lang)}: {e.message_zh if lang == 'zh' else e.message}")
     click.echo(
         f"total {format_yuan_en(result.total_amount)}; {len(report.items)} activities, {len(report.invalid)} invalid"
     )
+
+
+def _field_name(kind: str | None, field: str | None, lang: str) -> str:
+    """``rank`` in English, ``起草单位排名`` in Chinese; ``(record)`` / ``(整条记录)`` for the record as a whole."""
+    if field is None:
+        return "(整条记录)" if lang == "zh" else "(record)"
+    if lang != "zh":
+        return field
+    label = field_label(get_registry(), kind, field)
+    return label.zh if label is not None else field
 
 
 @click.command("import")
@@ -135,13 +146,16 @@ def import_command(file: str, department: str | None, source: str | None) -> Non
     records = _read(file)
     dept = resolve_department(department)
     try:
-        result = import_records(registry, records, source=source or file, actor=actor(), department=dept)
+        # A path may hold bytes that are not UTF-8 (kept as surrogates): no database stores those.
+        result = import_records(registry, records, source=safe_text(source or file), actor=actor(), department=dept)
         if not result.ok:
             db.session.rollback()
             for item in result.report.invalid:
-                click.echo(f"row {item.row} ({item.ref}):", err=True)
+                where = item.location.text
+                click.echo(f"{where.en} ({item.ref}): {where.zh}", err=True)
                 for e in item.errors:
-                    click.echo(f"    {e.field or '(record)'}: {e.message} / {e.message_zh}", err=True)
+                    click.echo(f"    {_field_name(item.kind, e.field, 'en')}: {e.message} / "
+                               f"{_field_name(item.kind, e.field, 'zh')}:{e.message_zh}", err=True)
             click.echo(f"{len(result.report.invalid)} of {len(records)} records invalid; nothing stored", err=True)
             sys.exit(1)
         db.session.commit()
