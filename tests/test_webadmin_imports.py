@@ -45,16 +45,18 @@ def confirm(client, token: str, **extra):
     return client.post("/import/confirm?lang=en", data={"token": token, **extra})
 
 
-def error_rows(html: str) -> dict[int, list[tuple[str, str]]]:
-    """Row number → [(field, message)] from the preview's error table."""
+def error_rows(html: str, shown: bool = False) -> dict[int, list[tuple[str, str]]]:
+    """Row number → [(field key, message)] from the preview's error table
+    (``shown``: the field as the page names it)."""
     table = html.split('id="import-errors"', 1)[1].split("</table>", 1)[0]
     rows: dict[int, list[tuple[str, str]]] = {}
     current = None
     for tr in re.findall(r'<tr class="invalid-row" data-row="(\d+)">(.*?)</tr>', table, re.S):
         current = int(tr[0])
-        field = re.search(r"<td>(?:<code>([^<]*)</code>|<span class=\"muted\">[^<]*</span>)</td>", tr[1])
+        field = re.search(r'<td class="field" data-field="([^"]*)">(.*?)</td>', tr[1], re.S)
         message = re.search(r'<td class="error">([^<]*)</td>', tr[1]).group(1)
-        rows.setdefault(current, []).append((field.group(1) if field and field.group(1) else None, message))
+        name = (re.sub(r"<[^>]+>", "", field.group(2)).strip() if shown else field.group(1)) or None
+        rows.setdefault(current, []).append((name, message))
     return rows
 
 
@@ -141,7 +143,7 @@ def test_one_bad_row_among_good_ones_stores_nothing(app, client, login):
 
 
 @pytest.mark.parametrize("filename, content, message", [
-    ("activities.txt", b"[]", "Choose a JSON, JSON Lines or CSV file"),
+    ("activities.txt", b"[]", "Choose a JSON, JSON Lines, CSV or Excel file"),
     ("activities.json", b"{not json", "The file cannot be read"),
     ("activities.json", b'{"id": 1}', "The file cannot be read"),
     ("activities.json", b"[]", "The file holds no records."),

@@ -243,12 +243,14 @@ def test_export_csv(app, client, login, ids):
     outcome = _outcome(app, ids["EX-007"])
     assert ex7["Activity id"] == str(ids["EX-007"])
     assert ex7["Organisation"] == "嘉兴市某某制造有限公司" and ex7["Credit code"] == "913304007429141869"
-    assert ex7["County"] == "Jiaxing (city level)" and ex7["Kind"] == "innovation_award"
+    assert ex7["County"] == "Jiaxing (city level)" and ex7["Kind"] == "Standard Innovation Contribution Award"
     assert ex7["Rule"] == "R10" and ex7["Amount (yuan)"] == "1000000" and ex7["Clause"] == "三(二)"
     assert ex7["Explanation (Chinese)"] == outcome.explanation_zh
     assert ex7["Explanation (English)"] == outcome.explanation_en
-    assert ex7["Parameter versions"].startswith("reward_tiers.award.first=1000000 (#")
-    assert ex7["Plugin"] == "reward_tiers" and ex7["Date"] == "2024-12-18"
+    assert ex7["Parameter versions"].startswith(
+        "China Standard Innovation Contribution Award, first prize = 1000000 (version #")
+    assert ex7["Plugin"] == "Standardisation rewards and subsidies" and ex7["Date"] == "2024-12-18"
+    assert ex7["Award"] == "first prize" and ex7["Project"] == "智能制造 数字孪生系列标准"  # the kind's own fields, coded values by label
 
 
 def test_export_csv_follows_the_filters(client, login, ids):
@@ -311,7 +313,7 @@ def test_export_xlsx(app, client, login, ids):
     assert ex7[col["Date"]] in (datetime(2024, 12, 18), date(2024, 12, 18))
     outcome = _outcome(app, ids["EX-007"])
     assert ex7[col["Explanation (Chinese)"]] == outcome.explanation_zh
-    assert ex7[col["Kind name"]] == "Standard Innovation Contribution Award"
+    assert ex7[col["Kind"]] == "Standard Innovation Contribution Award"
     # filtered, in the Chinese UI
     workbook = load_workbook(io.BytesIO(client.get("/activities/export.xlsx?county=330421&lang=zh_CN").get_data()))
     rows = list(workbook.active.iter_rows(values_only=True))

@@ -728,6 +728,10 @@ class ExportRow:
     explanation_en: str | None
     #: The parameter versions read, ``key=value (#id from date)``, separated by ``; ``.
     parameters: str | None
+    #: The activity's own fields as stored (its kind's; an export writes them so the file re-imports).
+    fields: dict[str, Any] | None = None
+    #: The parameter versions read, as stored (``key``, ``value``, ``effective_from``, ``version_id``).
+    parameter_versions: list[dict[str, Any]] | None = None
 
     @property
     def county(self) -> Text:
@@ -769,6 +773,7 @@ def export_rows(
             Organisation.credit_code, Organisation.region_code, ActivityRecord.kind, ActivityRecord.subject,
             OutcomeRecord.plugin, OutcomeRecord.plugin_version, OutcomeRecord.rule, OutcomeRecord.amount,
             OutcomeRecord.clause, OutcomeRecord.explanation_zh, OutcomeRecord.explanation_en, OutcomeRecord.parameters,
+            ActivityRecord.fields,
         )
         .select_from(ActivityRecord)
         .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
@@ -781,5 +786,5 @@ def export_rows(
         yield ExportRow(
             r[0], r[1], _as_date(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
             None if r[11] is None else int(r[11]), r[12], r[13], r[14],
-            None if r[8] is None else format_parameters(r[15]),
+            None if r[8] is None else format_parameters(r[15]), r[16], None if r[8] is None else (r[15] or []),
         )

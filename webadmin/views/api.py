@@ -1,8 +1,7 @@
 """The JSON API for department systems: ``POST /api/evaluate`` and ``GET /api/plugins``.
 
 Other errors are JSON as well (``webadmin/errors.py``): ``405`` for a wrong
-method, ``413`` for a body over ``MAX_CONTENT_LENGTH``, ``503`` when the
-database fails.
+method, ``503`` when the database fails.
 
 Authentication: a department's API token (``stdpolicy tokens create`` or the
 API tokens page) in ``Authorization: Bearer <token>``. A missing, unknown or
@@ -33,6 +32,15 @@ Every accepted request records the token's ``last_used_at``.
 
     A body that is not JSON (or JSON Lines), is not UTF-8, or is JSON but not
     an array is answered ``400`` with ``{"error": "bad_request", "message": …}``.
+    A problem of one record (a key given twice, a lone surrogate, an integer
+    of 5,000 digits) is that record's field error, as above.
+
+    *Size*: the body is capped at what a synchronous evaluation should take,
+    ``API_MAX_CONTENT_LENGTH`` (default 4 MiB, about 16,000 records and a
+    second or two; ``STDPOLICY_API_MAX_BYTES`` in the environment). A larger
+    body is answered ``413`` with ``{"error": "payload_too_large", "limit":
+    <bytes>, "message": …}`` naming ``stdpolicy import`` and the admin's
+    Import page, which take large files; the body is not read.
 
 ``GET /api/plugins``
     Every loaded plugin (name, version, label and description in zh/en,
@@ -44,12 +52,14 @@ Every accepted request records the token's ``last_used_at``.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.app import get_registry
 from core.db import db, utcnow
@@ -67,6 +77,32 @@ csrf.exempt(bp)
 
 #: Content types read as JSON Lines; anything else is read as a JSON array.
 JSON_LINES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
+
+#: The default cap on a ``POST /api/evaluate`` body: 100,000 records are ~24 MB and
+#: take ~10 s to evaluate (README, Performance); 4 MiB is ~16,000, a second or two.
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+
+
+def max_body_bytes() -> int:
+    """The cap on an evaluation request's body: ``API_MAX_CONTENT_LENGTH``, else
+    ``$STDPOLICY_API_MAX_BYTES``, else ``DEFAULT_MAX_BYTES``."""
+    configured = current_app.config.get("API_MAX_CONTENT_LENGTH")
+    if configured is None:
+        configured = os.environ.get("STDPOLICY_API_MAX_BYTES") or DEFAULT_MAX_BYTES
+    return int(configured)
+
+
+def _too_large(limit: int, size: int | None):
+    try:
+        page = url_for("imports.upload", _external=True)
+    except Exception:  # the admin's import page is not mounted
+        page = "/import"
+    given = f"the body is {size:,} bytes" if size is not None else "the body is larger"
+    message = (f"{given}; /api/evaluate takes at most {limit:,} bytes, what one synchronous evaluation should take. "
+               f"Import larger files with `stdpolicy import FILE` or on the admin's Import page ({page}).")
+    response = jsonify(error="payload_too_large", message=message, limit=limit, import_page=page)
+    response.headers["Connection"] = "close"  # the body is left unread
+    return response, 413
 
 
 def _error(status: int, error: str, message: str, **headers: str):
@@ -104,7 +140,7 @@ def _records() -> list[Any]:
     try:
         text = request.get_data(cache=False).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("the body is not UTF-8 text") from None
+        raise InputError("the body is not UTF-8 text (it must be UTF-8 JSON)") from None
     if not text.strip():
         raise InputError("the body is empty; send a JSON array of activity records")
     lines = request.mimetype in JSON_LINES
@@ -115,8 +151,14 @@ def _records() -> list[Any]:
 @token_required
 def evaluate():
     registry = get_registry()
+    limit = max_body_bytes()
+    if request.content_length is not None and request.content_length > limit:
+        return _too_large(limit, request.content_length)
+    request.max_content_length = limit  # a body without Content-Length (chunked) is cut at the cap
     try:
         records = _records()
+    except RequestEntityTooLarge:
+        return _too_large(limit, None)
     except InputError as exc:
         return _error(400, "bad_request", str(exc))
     context, plugins = evaluation_context(registry, g.api_token.department)

@@ -1,9 +1,11 @@
 """Importing activity files: upload, check every row, then store all or nothing.
 
-Step one (``POST /import``) reads and validates the file and shows every
-invalid row with its field errors in the UI language; nothing is stored. The
-uploaded text is kept in ``<instance>/uploads/<random token>.<ext>``, the
-token in the user's session. Step two (``POST /import/confirm``, only offered
+Step one (``POST /import``) reads and validates the file (JSON, JSON Lines,
+CSV or an XLSX workbook, read by ``core.interchange``) and shows every
+invalid row with where it is (row, sheet), the field by its label and the
+error, in the UI language; nothing is stored. The uploaded file is kept as
+it came in ``<instance>/uploads/<random token>.<ext>``, the token in the
+user's session. Step two (``POST /import/confirm``, only offered
 when every row is valid) runs ``core.store.import_records`` on that file and
 commits; the file is then deleted. Files older than the session lifetime are
 deleted whenever the page is used.
@@ -14,7 +16,6 @@ department may import only the kinds of the plugins it has enabled.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -33,7 +34,8 @@ from wtforms.validators import DataRequired
 
 from core.app import get_registry
 from core.db import db
-from core.interchange import InputError, parse_records
+from core.interchange import InputError, field_label, parse_bytes
+from core.screening import printable, safe_text
 from core.store import import_records
 from core.store.imports import ImportPreview, foreign_kinds, preview_import
 from core.store.register import visible_kinds
@@ -47,7 +49,7 @@ __all__ = ["ConfirmForm", "NAV", "UploadForm", "bp"]
 bp = Blueprint("imports", __name__)
 NAV = [NavItem("imports.upload", _l("Import"), 30, roles=("city_admin", "dept_admin"))]
 
-EXTENSIONS = ("json", "jsonl", "csv")
+EXTENSIONS = ("json", "jsonl", "csv", "xlsx")
 SESSION_KEY = "import_upload"
 #: Uploads not confirmed within this time are deleted (the session lasts 8 hours).
 STALE_SECONDS = 8 * 3600
@@ -59,8 +61,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 class UploadForm(FlaskForm):
     file = FileField(_l("Activity file"), validators=[
         FileRequired(message=_l("Choose a file to upload.")),
-        FileAllowed(EXTENSIONS, message=_l("Choose a JSON, JSON Lines or CSV file (.json, .jsonl or .csv).")),
-    ], description=_l("A JSON array of activity records, JSON Lines (one record per line) or CSV with a header row."))
+        FileAllowed(EXTENSIONS, message=_l("Choose a JSON, JSON Lines, CSV or Excel file (.json, .jsonl, .csv or .xlsx).")),
+    ], description=_l("An Excel workbook (.xlsx) or CSV with a header row (Chinese or English column names; "
+                      "each sheet of a workbook is read), a JSON array of activity records or JSON Lines."))
     submit = SubmitField(_l("Check the file"))
 
 
@@ -106,13 +109,13 @@ def _discard(upload: dict[str, Any] | None) -> None:
             path.unlink(missing_ok=True)
 
 
-def _keep(text: str, filename: str, ext: str) -> str:
-    """Store the upload's text under a new random token, tied to this session and user."""
+def _keep(data: bytes, filename: str, ext: str) -> str:
+    """Store the uploaded file under a new random token, tied to this session and user."""
     _discard(session.get(SESSION_KEY))
     token = secrets.token_urlsafe(24)
     path = _upload_path(token, ext)
     assert path is not None
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(data)
     department = current_department()
     session[SESSION_KEY] = {
         "token": token, "ext": ext, "filename": filename, "user": current_user.id,
@@ -135,25 +138,13 @@ def _kept(token: str | None) -> tuple[dict[str, Any], Path] | None:
 # -- reading and showing ----------------------------------------------------------------
 
 
-def _decode(data: bytes, ext: str) -> str:
-    """UTF-8 (with or without BOM); a CSV saved by Excel on Chinese Windows may be GB18030."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        if ext == "csv":
-            try:
-                return data.decode("gb18030")
-            except UnicodeDecodeError:
-                pass
-        raise
-
-
 def _allowed_kinds() -> list[str]:
     return visible_kinds(get_registry(), department_plugins())
 
 
 def _error_rows(preview: ImportPreview) -> list[dict[str, Any]]:
-    """The invalid rows to show, with each message in the UI language and the value given."""
+    """The invalid rows to show: where each is, each field by its label, each message
+    in the UI language, and the value given (as JSON, escaped where unsafe)."""
     chinese = is_chinese()
     registry = get_registry()
     rows = []
@@ -161,12 +152,15 @@ def _error_rows(preview: ImportPreview) -> list[dict[str, Any]]:
         record = item.record if isinstance(item.record, dict) else {}
         errors = []
         for e in item.errors:
-            value = record.get(e.field) if e.field else None
             # As JSON, so the text "1" and the number 1 look different.
-            shown = json.dumps(value, ensure_ascii=False) if e.field and e.field in record else None
-            errors.append({"field": e.field, "message": e.message_zh if chinese else e.message, "value": shown})
+            shown = printable(record.get(e.field), 80) if e.field and e.field in record else None
+            label = field_label(registry, item.kind, e.field)
+            errors.append({"key": e.field, "field": pick(label) if label is not None else e.field,
+                           "message": e.message_zh if chinese else e.message, "value": shown})
         kind = registry.kinds.get(item.kind) if item.kind else None
-        rows.append({"row": item.row, "ref": item.ref, "kind": pick(kind.label) if kind else item.kind, "errors": errors})
+        where = item.location
+        rows.append({"row": where.number, "where": pick(where.text), "ref": safe_text(item.ref),
+                     "kind": pick(kind.label) if kind else item.kind, "errors": errors})
     return rows
 
 
@@ -190,25 +184,21 @@ def upload():
         return render_template("imports/upload.html", form=form), (400 if form.is_submitted() else 200)
 
     storage = form.file.data
-    filename = os.path.basename(storage.filename or "upload")[:200]
+    filename = safe_text(os.path.basename(storage.filename or "upload"))[:200]
     ext = filename.rsplit(".", 1)[-1].lower()
-    try:
-        text = _decode(storage.read(), ext)
-    except UnicodeDecodeError:
-        form.file.errors.append(_("The file is not UTF-8 text. Save it as UTF-8 and upload it again."))
-        return render_template("imports/upload.html", form=form), 400
+    data = storage.read()
     registry = get_registry()
     try:
-        records = parse_records(text, filename, registry)
+        records = parse_bytes(data, filename, registry)
     except InputError as exc:
-        form.file.errors.append(_("The file cannot be read: %(reason)s", reason=str(exc)))
+        form.file.errors.append(_("The file cannot be read: %(reason)s", reason=exc.get("zh" if is_chinese() else "en")))
         return render_template("imports/upload.html", form=form), 400
     if not records:
         form.file.errors.append(_("The file holds no records."))
         return render_template("imports/upload.html", form=form), 400
 
     preview = preview_import(registry, records, kinds=_allowed_kinds())
-    token = _keep(text, filename, ext) if preview.ok and preview.new else None
+    token = _keep(data, filename, ext) if preview.ok and preview.new else None
     if not token:
         _discard(session.pop(SESSION_KEY, None))
     return _render_preview(preview, filename, token)
@@ -226,8 +216,8 @@ def confirm():
     filename = upload["filename"]
     registry = get_registry()
     try:
-        text = path.read_text(encoding="utf-8")
-        records = parse_records(text, filename, registry)
+        data = path.read_bytes()
+        records = parse_bytes(data, filename, registry)
     except (OSError, InputError):
         _discard(session.pop(SESSION_KEY, None))
         flash(_("That upload is no longer available. Upload the file again."), "error")
@@ -238,7 +228,7 @@ def confirm():
     if upload.get("department") != (department.id if department else None) or foreign_kinds(records, allowed):
         # The working department changed since the check: check again for it, store nothing yet.
         preview = preview_import(registry, records, kinds=allowed)
-        token = _keep(text, filename, upload["ext"]) if preview.ok and preview.new else None
+        token = _keep(data, filename, upload["ext"]) if preview.ok and preview.new else None
         if not token:
             _discard(session.pop(SESSION_KEY, None))
         flash(_("The working department changed since the file was checked. Check the result below."), "warning")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -24,7 +26,9 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from core.app import get_registry
+from core.interchange import COMMON, COMPUTED
 from core.regions import JIAXING_COUNTIES
+from core.registry import Registry
 from core.store.register import (
     ExportRow,
     RegisterFilter,
@@ -131,52 +135,121 @@ def detail(activity_id: int):
 
 
 # -- exports ------------------------------------------------------------------------
+#
+# One row per current outcome (an activity without one still gets a row), with
+# the activity's every field, so that an exported file imports again: the same
+# activities, recognised as already stored. Headers, kinds and coded values are
+# in the UI language, with the names ``core.interchange`` reads back
+# (``columns.COMMON`` and ``COMPUTED``, each kind's field labels); the computed
+# columns (plugin, rule, amount …) are skipped on import.
 
 
-def _columns() -> list[tuple[str, str]]:
-    """(attribute, header in the UI language) of each export column."""
-    return [
-        ("activity_id", _("Activity id")),
-        ("external_id", _("Record id")),
-        ("date", _("Date")),
-        ("organisation", _("Organisation")),
-        ("credit_code", _("Credit code")),
-        ("county", _("County")),
-        ("kind", _("Kind")),
-        ("kind_label", _("Kind name")),
-        ("subject", _("Subject")),
-        ("plugin", _("Plugin")),
-        ("plugin_version", _("Plugin version")),
-        ("rule", _("Rule")),
-        ("amount", _("Amount (yuan)")),
-        ("clause", _("Clause")),
-        ("explanation_zh", _("Explanation (Chinese)")),
-        ("explanation_en", _("Explanation (English)")),
-        ("parameters", _("Parameter versions")),
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    header: str
+    #: The value of this column for an export row.
+    value: Callable[[ExportRow], Any]
+
+
+def _columns() -> list[_Column]:
+    """The export's columns, headers in the UI language."""
+    registry = get_registry()
+    plugins = department_plugins()
+    kinds = visible_kinds(registry, plugins)
+    yes, no = _("Yes"), _("No")
+
+    def computed(key: str, value: Callable[[ExportRow], Any]) -> _Column:
+        return _Column(key, pick(COMPUTED[key]), value)
+
+    def common(key: str, value: Callable[[ExportRow], Any]) -> _Column:
+        return _Column(key, pick(COMMON[key][0]), value)
+
+    columns = [
+        computed("activity_id", lambda r: r.activity_id),
+        common("id", lambda r: r.external_id),
+        common("date", lambda r: r.date),
+        common("organisation", lambda r: r.organisation),
+        common("credit_code", lambda r: r.credit_code),
+        computed("county", lambda r: pick(r.county)),
+        common("kind", lambda r: pick(registry.kinds[r.kind].label) if r.kind in registry.kinds else r.kind),
+        computed("subject", lambda r: r.subject),
     ]
+    # Each kind's own fields: one column per field and header (two kinds naming
+    # ``project`` differently get a column each; the import reads either).
+    seen: dict[tuple[str, str], list[str]] = {}
+    for name in kinds:
+        kind = registry.kinds[name]
+        for key, field in kind.schema._declared_fields.items():
+            if field.dump_only:
+                continue
+            label = kind.field_label(key)
+            header = pick(label) if label is not None else key
+            seen.setdefault((key, header), []).append(name)
+    for (key, header), owners in seen.items():
+        columns.append(_Column(f"field:{key}", header, _field_value(registry, key, frozenset(owners), yes, no)))
+    columns += [
+        computed("plugin", lambda r: pick(registry.plugins[r.plugin].description.label)
+                 if r.plugin in registry.plugins else r.plugin),
+        computed("plugin_version", lambda r: r.plugin_version),
+        computed("rule", lambda r: r.rule),
+        computed("amount", lambda r: r.amount),
+        computed("clause", lambda r: r.clause),
+        computed("explanation_zh", lambda r: r.explanation_zh),
+        computed("explanation_en", lambda r: r.explanation_en),
+        computed("parameters", lambda r: _parameters_text(registry, r)),
+    ]
+    return columns
 
 
-def _values(row: ExportRow, names: list[str], kind_labels: dict[str, str]) -> list[Any]:
-    values = []
-    for name in names:
-        if name == "county":
-            values.append(pick(row.county))
-        elif name == "kind_label":
-            values.append(kind_labels.get(row.kind, row.kind))
+def _field_value(registry: Registry, key: str, owners: frozenset[str], yes: str, no: str) -> Callable[[ExportRow], Any]:
+    """The value of field ``key`` for rows of the ``owners`` kinds: coded values by their label, yes/no in words."""
+
+    def value(row: ExportRow) -> Any:
+        if row.kind not in owners or not row.fields:
+            return None
+        found = row.fields.get(key)
+        if found is None:
+            return None
+        if isinstance(found, bool):
+            return yes if found else no
+        label = registry.kinds[row.kind].value_label(key, found)
+        if label is not None:
+            return pick(label)
+        if isinstance(found, (dict, list)):
+            return json.dumps(found, ensure_ascii=False)
+        return found
+
+    return value
+
+
+def _parameters_text(registry: Registry, row: ExportRow) -> str | None:
+    """The parameter versions an outcome read, each by its label in the UI language."""
+    if row.parameter_versions is None:
+        return None
+    parts = []
+    for p in row.parameter_versions:
+        declared = registry.parameters.get(p.get("key", ""))
+        label = pick(declared.label) if declared is not None else p.get("key")
+        value = p.get("value")
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if p.get("version_id") is not None:
+            parts.append(_("%(label)s = %(value)s (version #%(version)s, in force from %(date)s)",
+                           label=label, value=shown, version=p["version_id"], date=p.get("effective_from")))
         else:
-            values.append(getattr(row, name))
-    return values
-
-
-def _kind_labels() -> dict[str, str]:
-    return {name: pick(kind.label) for name, kind in get_registry().kinds.items()}
+            parts.append(_("%(label)s = %(value)s (in force from %(date)s)", label=label, value=shown,
+                           date=p.get("effective_from")))
+    return "; ".join(parts)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection).
+
+    ``core.interchange`` takes the apostrophe off again when it reads the file back.
+    """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return "" if value is None else value
@@ -193,18 +266,16 @@ def export_csv():
     _form, filt = _filter_form()
     plugins = set(department_plugins())
     columns = _columns()
-    names = [name for name, _header in columns]
-    kind_labels = _kind_labels()
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([header for _name, header in columns])
+        writer.writerow([c.header for c in columns])
         yield "\ufeff" + buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
         for n, row in enumerate(export_rows(registry, plugins, filt), start=1):
-            writer.writerow([_csv_safe(v) for v in _values(row, names, kind_labels)])
+            writer.writerow([_csv_safe(c.value(row)) for c in columns])
             if n % 1000 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -215,6 +286,11 @@ def export_csv():
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{_download_name("csv")}"'
     return response
+
+
+_WIDTHS = {"activity_id": 10, "id": 14, "date": 12, "organisation": 30, "credit_code": 21, "county": 14, "kind": 18,
+           "subject": 20, "plugin": 14, "plugin_version": 9, "rule": 8, "amount": 14, "clause": 10,
+           "explanation_zh": 60, "explanation_en": 60, "parameters": 50}
 
 
 @bp.route("/activities/export.xlsx")
@@ -228,27 +304,23 @@ def export_xlsx():
     registry = get_registry()
     _form, filt = _filter_form()
     columns = _columns()
-    names = [name for name, _header in columns]
-    kind_labels = _kind_labels()
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Activities"))
-    widths = {"activity_id": 10, "external_id": 14, "date": 12, "organisation": 30, "credit_code": 21,
-              "county": 14, "kind": 18, "kind_label": 18, "subject": 20, "plugin": 14, "plugin_version": 9,
-              "rule": 8, "amount": 14, "clause": 10, "explanation_zh": 60, "explanation_en": 60, "parameters": 50}
-    for n, name in enumerate(names, start=1):
-        sheet.column_dimensions[get_column_letter(n)].width = widths.get(name, 14)
+    for n, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(n)].width = _WIDTHS.get(column.key, 16)
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for _name, text in columns:
-        cell = WriteOnlyCell(sheet, value=text)
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
         cell.font = bold
         header.append(cell)
     sheet.append(header)
     for row in export_rows(registry, set(department_plugins()), filt):
         cells: list[Any] = []
-        for value in _values(row, names, kind_labels):
+        for column in columns:
+            value = column.value(row)
             if isinstance(value, str) and value.startswith("="):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"  # text, never a formula
