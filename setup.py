@@ -26,7 +26,7 @@ setup(
         "webadmin": ["babel.cfg", "templates/**/*", "static/**/*", "translations/**/*"],
     },
     install_requires=[
-        "flask>=3.0",
+        "flask>=3.1",  # a cap on one request's body (request.max_content_length)
         "flask-sqlalchemy>=3.1",
         "sqlalchemy>=2.0",
         "flask-migrate>=4.0",
@@ -56,6 +56,7 @@ setup(
             "gunicorn>=22",
             "build>=1.2",
             "time-machine>=2.14",
+            "hypothesis>=6.100",
         ],
     },
     entry_points={

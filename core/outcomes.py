@@ -8,6 +8,7 @@ plugin name and version.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -16,10 +17,21 @@ from .text import Text
 if TYPE_CHECKING:
     from .activities import Activity
 
-__all__ = ["ERROR_RULE", "Outcome", "ParamValue"]
+__all__ = ["ERROR_RULE", "MAX_DEDUP_KEY", "Outcome", "ParamValue", "storable_key"]
 
 #: The rule id of an outcome core makes when a plugin raised.
 ERROR_RULE = "ERROR"
+
+#: The longest ``dedup_key`` the database stores (``outcomes.dedup_key``).
+MAX_DEDUP_KEY = 300
+
+
+def storable_key(key: str) -> str:
+    """``key`` as stored and looked up: unchanged up to ``MAX_DEDUP_KEY`` characters; a longer
+    one (built from a long project name, say) as its first 200 and a SHA-256 of the whole."""
+    if len(key) <= MAX_DEDUP_KEY:
+        return key
+    return key[:200] + "#sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ParamValue(NamedTuple):
@@ -108,7 +120,7 @@ class Outcome:
         self.reason = explanation
         self.parameters = parameters
         self.status = status
-        self.dedup_key = dedup_key
+        self.dedup_key = dedup_key if dedup_key is None or len(dedup_key) <= MAX_DEDUP_KEY else storable_key(dedup_key)
         self.details = details
         self.plugin: str | None = None
         self.plugin_version: str | None = None

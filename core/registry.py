@@ -330,8 +330,8 @@ class Registry:
         """The outcomes of a plugin that raised on ``batch``, with the failure kept to the activities that cause it.
 
         Bisection finds them (``_Bisection``). Those that raise on their own
-        (or, when only a group raises together, that group) get an error
-        outcome; the plugin then runs once more on the batch without them, so
+        (or, when only a group raises together, one of the group without
+        which the rest pass) get an error outcome; the plugin then runs once more on the batch without them, so
         every other activity gets exactly the outcomes it would get had they
         not been in the input. Only a failing plugin pays for this; the usual
         path is one call per plugin.
@@ -353,7 +353,10 @@ class Registry:
             if not candidates:  # it raises without any activity of its kinds: nothing of it to keep
                 outcomes = []
                 break
-            found = bisection.culprits(candidates, error) or [(a, error) for a in candidates]
+            # Those that raise on their own; else one without which the rest may
+            # not raise (two records that raise only together); else all of them.
+            found = bisection.culprits(candidates, error) or bisection.necessary(candidates, error) \
+                or [(a, error) for a in candidates]
             for activity, text in found:
                 failed[id(activity)] = (activity, text)
             remaining = [a for a in remaining if id(a) not in failed]
@@ -377,6 +380,8 @@ class _Bisection:
     2·log2(n) calls; a plugin that raises on every activity, n·log2(n) in 2n
     calls. A budget bounds that (at most ``MAX_CALLS`` calls and 20 passes
     over the batch); once spent, a part still undecided fails as a whole.
+    When no part raises on its own, ``necessary`` finds the shortest
+    leading part that raises: its last activity is one the failure needs.
     """
 
     MAX_CALLS = 2000
@@ -420,6 +425,24 @@ class _Bisection:
             else:
                 found.extend(self.culprits(half, text) or [(a, text) for a in half])
         return found
+
+    def necessary(self, activities: list[Activity], error: str) -> list[tuple[Activity, str]]:
+        """One activity without which the failure of ``activities`` together needs not happen
+        (the last of the shortest leading part that raises); empty when none is found."""
+        if self.raises(activities) in (None, _UNDECIDED):
+            return []
+        low, high = 1, len(activities)  # activities[:high] raises
+        text = error
+        while low < high:
+            middle = (low + high) // 2
+            own = self.raises(activities[:middle])
+            if own == _UNDECIDED:
+                return []
+            if own is None:
+                low = middle + 1
+            else:
+                high, text = middle, own
+        return [(activities[high - 1], text)]
 
 
 #: What ``_Bisection.raises`` answers once its budget is spent (no real error reads so).

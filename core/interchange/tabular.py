@@ -212,6 +212,8 @@ class TableReader:
                 continue
             record[key] = value
             origin.setdefault(key, column)
+        if kind is not None and "kind" not in record:
+            record["kind"] = kind  # the sheet's
         for index in range(len(columns), len(cells)):
             if not _empty(cells[index]):
                 problems.setdefault(None, []).append(_beyond_header(index, len(columns)))

@@ -10,6 +10,7 @@ from sqlalchemy import and_, select
 from ..db import db
 from ..evaluation import PriorPayment
 from ..models import ActivityRecord, OutcomeRecord
+from ..outcomes import storable_key
 
 __all__ = ["StoredHistory"]
 
@@ -32,7 +33,9 @@ class StoredHistory:
         if self.none or not keys:
             return {}
         found: dict[str, PriorPayment] = {}
-        keys = list(keys)
+        # A long key is stored shortened (core.outcomes.storable_key); answered by the key asked.
+        asked = {storable_key(key): key for key in keys}
+        keys = list(asked)
         for start in range(0, len(keys), _CHUNK):
             conditions = [
                 OutcomeRecord.plugin == plugin,
@@ -50,6 +53,7 @@ class StoredHistory:
                 .order_by(ActivityRecord.date, ActivityRecord.id)
             )
             for key, activity_id, amount, rule, external_id, day in rows:
+                key = asked[key]
                 if key not in found:  # the earliest payment is the one that counts
                     found[key] = PriorPayment(key, activity_id, external_id or f"#{activity_id}", day, amount, rule)
         return found

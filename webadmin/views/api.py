@@ -136,9 +136,9 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _records() -> list[Any]:
+def _records(body: bytes) -> list[Any]:
     try:
-        text = request.get_data(cache=False).decode("utf-8-sig")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("the body is not UTF-8 text (it must be UTF-8 JSON)") from None
     if not text.strip():
@@ -154,11 +154,16 @@ def evaluate():
     limit = max_body_bytes()
     if request.content_length is not None and request.content_length > limit:
         return _too_large(limit, request.content_length)
-    request.max_content_length = limit  # a body without Content-Length (chunked) is cut at the cap
+    # A body without Content-Length (chunked) is read up to one byte past the cap.
+    request.max_content_length = limit + 1
     try:
-        records = _records()
+        body = request.get_data(cache=False)
     except RequestEntityTooLarge:
         return _too_large(limit, None)
+    if len(body) > limit:
+        return _too_large(limit, None)
+    try:
+        records = _records(body)
     except InputError as exc:
         return _error(400, "bad_request", str(exc))
     context, plugins = evaluation_context(registry, g.api_token.department)

@@ -173,7 +173,7 @@ def _columns() -> list[_Column]:
         common("credit_code", lambda r: r.credit_code),
         computed("county", lambda r: pick(r.county)),
         common("kind", lambda r: pick(registry.kinds[r.kind].label) if r.kind in registry.kinds else r.kind),
-        computed("subject", lambda r: r.subject),
+        computed("subject", lambda r: _subject(registry, r)),
     ]
     # Each kind's own fields: one column per field and header (two kinds naming
     # ``project`` differently get a column each; the import reads either).
@@ -221,6 +221,16 @@ def _field_value(registry: Registry, key: str, owners: frozenset[str], yes: str,
         return found
 
     return value
+
+
+def _subject(registry: Registry, row: ExportRow) -> str | None:
+    """What the activity is about; a coded subject (an award, a level) by its label."""
+    kind = registry.kinds.get(row.kind)
+    if kind is not None and kind.subject_field and row.subject is not None:
+        label = kind.value_label(kind.subject_field, row.subject)
+        if label is not None:
+            return pick(label)
+    return row.subject
 
 
 def _parameters_text(registry: Registry, row: ExportRow) -> str | None:
