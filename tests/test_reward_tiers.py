@@ -768,7 +768,7 @@ def test_an_amendment_not_recorded_as_a_revision_is_refused(registry, number, re
     (error,) = bad.errors
     assert error.field == "revision"
     assert error.message == f"{number} amends an existing standard: record it as a revision (revision: true)"
-    assert error.message_zh == f"{number} 是对已有标准的修改单,应按修订登记(revision: true)"
+    assert error.message_zh == f"{number} 是对已有标准的修改单,应按修订登记(是否修订:是)"
     assert HAN.search(error.message_zh)
     assert error.to_json() == {"field": "revision", "message": error.message, "message_zh": error.message_zh}
 

@@ -326,3 +326,24 @@ def test_formula_protected_text_reads_back_as_it_was(app, client, login, runner,
     assert b"'=HYPERLINK(1)" in exported and b"'-1" in exported
     html = upload(client, exported, "export.csv").get_data(as_text=True)
     assert re.search(r'id="sum-new">0<', html) and re.search(r'id="sum-stored">1<', html)
+
+
+@pytest.mark.parametrize("user", ["mr_admin", "ca_admin"])  # civil affairs may not import these kinds at all
+def test_the_chinese_preview_of_the_bad_example_has_no_english(app, client, login, user):
+    login(user)
+    data = (ROOT / "docs/examples/with-errors.json").read_bytes()
+    html = upload(client, data, "with-errors.json").get_data(as_text=True)
+    table = html.split('id="import-errors"', 1)[1].split("</table>", 1)[0]
+    table = re.sub(r"EX-BAD-\d", " ", table)  # the records' own ids
+    text = re.sub(r"<code>.*?</code>", " ", table, flags=re.S)  # the values given
+    text = re.sub(r"&#34;[^&]*&#34;", " ", text)  # a value quoted in a message ("prize" as a kind)
+    text = re.sub(r"<[^>]+>", " ", text)
+    assert "第" in text and not re.search(r"[a-z]{3,}", text), re.findall(r"\S*[a-z]{3,}\S*", text)
+
+
+def test_a_kind_the_department_may_not_import_is_named_at_its_sheet_row(app, client, login):
+    login("ca_admin")  # civil affairs has not enabled reward_tiers
+    rows = [["编号", "日期", "统一社会信用代码", "奖项"], [], ["A1", date(2024, 12, 18), "913304007429141869", "二等奖"]]
+    html = upload(client, xlsx_bytes({"中国标准创新贡献奖": rows}), "x.xlsx").get_data(as_text=True)
+    assert "工作表“中国标准创新贡献奖”第3行" in html
+    assert "活动类型“中国标准创新贡献奖”不属于本部门启用的插件" in html

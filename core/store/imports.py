@@ -46,9 +46,9 @@ class ImportPreview:
         return not self.report.invalid
 
 
-def _kind_not_allowed(kind: str) -> Bilingual:
+def _kind_not_allowed(registry: Registry, kind: str) -> Bilingual:
     return Bilingual(
-        f"活动类型 {kind} 不属于本部门启用的插件,不能由本部门导入",
+        f"活动类型“{registry.kinds[kind].label.zh}”不属于本部门启用的插件,不能由本部门导入",
         f"the kind {kind} belongs to no plugin your department has enabled; the department cannot import it",
     )
 
@@ -70,10 +70,12 @@ def preview_import(registry: Registry, records: list[Any], *, kinds: Collection[
     report = registry.validate(records, resolver(registry))
     if kinds is not None:
         items: list[Activity | InvalidRecord] = []
+        locate = getattr(records, "location", None)  # a file's rows (core.interchange.Records)
         for item in report.items:
             if isinstance(item, Activity) and item.kind not in kinds:
                 item = InvalidRecord(item.row, item.ref, item.kind,
-                                     [FieldError.make("kind", _kind_not_allowed(item.kind))], records[item.row - 1])
+                                     [FieldError.make("kind", _kind_not_allowed(registry, item.kind))], records[item.row - 1],
+                                     locate(item.row - 1) if locate else None)
             items.append(item)
         report = ValidationReport(items)
     preview = ImportPreview(report)

@@ -99,7 +99,7 @@ class StandardDraftingSchema(Schema):
             ))
         if number.amendment and not data.get("revision"):
             errors.setdefault("revision", []).append(Bilingual(
-                f"{number.code} 是对已有标准的修改单,应按修订登记(revision: true)",
+                f"{number.code} 是对已有标准的修改单,应按修订登记(是否修订:是)",
                 f"{number.code} amends an existing standard: record it as a revision (revision: true)",
             ))
         declared = data.get("level")
