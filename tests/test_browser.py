@@ -392,8 +392,8 @@ def test_import_shows_the_bad_row_and_stores_nothing_then_a_good_file(app: Flask
     row = rows.first
     assert row.get_attribute("data-row") == "2"
     cells = [" ".join(c.split()) for c in row.locator("td").all_inner_texts()]
-    assert cells[0] == "2" and cells[1] == "WEB-BAD"
-    assert cells[3] == "standard_code" and cells[4] == '"GB/T 123-20201"' and cells[5] == error.message_zh
+    assert cells[0] == "第2行" and cells[1] == "WEB-BAD"
+    assert cells[3] == "标准编号" and cells[4] == '"GB/T 123-20201"' and cells[5] == error.message_zh
     assert web.page.locator('form[action="/import/confirm"]').count() == 0  # no way to store it
     web.shot("12-import-errors")
 

@@ -327,7 +327,7 @@ def test_preview_import_stores_nothing(app, ids):
         preview = preview_import(registry, [fresh], kinds=["tc_secretariat"])
         assert not preview.ok
         [error] = preview.invalid[0].errors
-        assert error.field == "kind" and "standard_drafting" in error.message and "standard_drafting" in error.message_zh
+        assert error.field == "kind" and "standard_drafting" in error.message and "“标准制定”" in error.message_zh
         db.session.rollback()
         assert db.session.scalar(select(db.func.count(ActivityRecord.id))) == before
 
