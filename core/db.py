@@ -4,15 +4,32 @@ Times are stored as naive UTC (``utcnow()``): SQLite keeps no time zone, and
 one convention on both databases keeps comparisons honest. Constraint names
 follow a fixed convention so Alembic migrations name them the same way on
 SQLite and PostgreSQL.
+
+SQLite connections get three fixes here, each for a fault seen in use:
+
+- a database file (or its folder) that cannot be written is opened
+  read-only (``mode=ro``; ``immutable=1`` when the folder cannot hold the
+  WAL index either), so ``evaluate`` and ``params list`` still work on it
+  and a write is refused by SQLite with "attempt to write a readonly
+  database" instead of every connection failing to open;
+- ``PRAGMA journal_mode=WAL`` is asked for only where it can be written;
+- a SAVEPOINT opened outside a transaction first opens one. Python's
+  ``sqlite3`` module (in its default, legacy transaction mode) begins a
+  transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT as the first
+  writing statement began SQLite's own transaction and its RELEASE
+  *committed* it: a parameter version was committed before its audit entry.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 
 __all__ = ["Base", "db", "utcnow"]
@@ -42,14 +59,63 @@ def utcnow() -> datetime:
 SQLITE_MMAP_SIZE = 1 << 30
 
 
+def _is_sqlite(dbapi_connection: Any) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+def read_only_sqlite_uri(path: str) -> str | None:
+    """The ``file:`` URI to open ``path`` read-only with, or ``None`` when it can be written.
+
+    ``os.access`` answers for this process (file modes for a normal user, a
+    read-only file system for everyone, root included). ``immutable=1``
+    when the folder cannot hold the ``-shm`` WAL index: SQLite could not
+    open a WAL database read-only otherwise, and nobody can write a
+    database whose folder is read-only.
+    """
+    if not os.path.exists(path):
+        return None
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    folder_writable = os.access(folder, os.W_OK)
+    if os.access(path, os.W_OK) and folder_writable:
+        return None
+    uri = "file:" + quote(os.path.abspath(path)) + "?mode=ro"
+    if not folder_writable and not os.path.exists(path + "-shm"):
+        uri += "&immutable=1"
+    return uri
+
+
+@event.listens_for(Engine, "do_connect")
+def _sqlite_read_only(dialect: Any, conn_rec: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+    if dialect.name != "sqlite" or not cargs or cparams.get("uri"):
+        return
+    filename = cargs[0]
+    if not isinstance(filename, str) or filename == ":memory:" or filename.startswith("file:"):
+        return
+    uri = read_only_sqlite_uri(filename)
+    if uri is not None:
+        cargs[0] = uri
+        cparams["uri"] = True
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # pragma: no cover - trivial
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets the admin's readers
     # work while an import writes.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        try:
+            # A no-op on a database already in WAL mode, also when read-only.
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except dbapi_connection.OperationalError:  # read-only, and not in WAL mode: stays as it is
+            pass
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_SIZE}")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(conn: Connection, name: str | None) -> None:
+    dbapi_connection = conn.connection.dbapi_connection
+    if _is_sqlite(dbapi_connection) and not dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")
