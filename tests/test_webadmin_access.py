@@ -155,7 +155,7 @@ def _raise(*args, **kwargs):
 
 @pytest.mark.parametrize("target, method, url, data", [
     ("webadmin.views.plugins._enablements", "get", "/plugins", None),
-    ("webadmin.views.plugins.set_enabled", "post", "/plugins/market_regulation/reward_tiers", {"enabled": "0"}),
+    ("webadmin.views.plugins.switch_plugin", "post", "/plugins/market_regulation/reward_tiers", {"enabled": "0"}),
     ("webadmin.views.audit.visible_entries", "get", "/audit", None),
 ])
 def test_database_error_gives_the_clean_503_page(app, client, login, monkeypatch, target, method, url, data):

@@ -310,7 +310,7 @@ def test_schema_errors_are_shown_next_to_their_fields_in_the_ui_language(app, cl
         raise ValidationError({"value": ["Not a whole number of yuan."], "reference": ["Must not be blank."],
                                "_schema": ["Invalid input type."]})
 
-    monkeypatch.setattr(view, "record_version", refuse)
+    monkeypatch.setattr(view, "record_parameter", refuse)
     login("mr_admin")
     page = client.post(URL, data=_form(save="1")).get_data(as_text=True)
     assert _error_fields(page) == {"value", "reference"}

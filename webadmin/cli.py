@@ -1,18 +1,27 @@
-"""The ``stdpolicy`` console script, and the admin's own commands (users, tokens)."""
+"""The ``stdpolicy`` console script, and the admin's own commands (users, tokens).
+
+Every command ends a database fault in one line and an exit status (see
+``core.cli._common``); ``main`` does the same for anything outside a
+command (Flask-Migrate's ``db`` commands, loading the application), so the
+console script never answers a database fault with a traceback.
+"""
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
 import sys
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.cli._common import actor, print_table, resolve_department
+from core.cli._common import actor, print_table, report_fault, resolve_department, with_database
 from core.db import db, utcnow
 from core.store import audit
+from core.store.faults import EXIT_REFUSED, DatabaseFault
 
 from . import sessions
 from .models import ROLES, ApiToken, User
@@ -27,7 +36,33 @@ def _create_app():
     return create_app()
 
 
-main = FlaskGroup(
+class _Main(FlaskGroup):
+    """``FlaskGroup`` that reports database faults and unwritable files in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (SQLAlchemyError, DatabaseFault) as exc:
+            _rollback_quietly()
+            ctx.exit(report_fault(exc))
+        except PermissionError as exc:
+            click.echo(f"error: permission denied: {exc.filename or ''}; nothing was stored", err=True)
+            ctx.exit(EXIT_REFUSED)
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+                click.echo(f"error: cannot write {exc.filename or ''}: {exc.strerror}; nothing was stored", err=True)
+                ctx.exit(EXIT_REFUSED)
+            raise
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - no app context, or the connection is gone
+        pass
+
+
+main = _Main(
     name="stdpolicy",
     create_app=_create_app,
     add_version_option=True,
@@ -54,7 +89,7 @@ def users_group() -> None:
 @click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
 @click.option("--role", "-r", type=click.Choice(ROLES), required=True)
 @click.option("--password-env", metavar="VAR", help="Read the password from this environment variable.")
-@with_appcontext
+@with_database
 def create_user(name: str, department: str, role: str, password_env: str | None) -> None:
     """Create user NAME. The password comes from --password-env, a prompt on a
     terminal, or is generated and printed once."""
@@ -109,7 +144,7 @@ def reset_password(name: str) -> None:
 
 
 @users_group.command("list")
-@with_appcontext
+@with_database
 def list_users() -> None:
     """Every user, their role and department."""
     rows = [[u.username, u.role, u.department.code if u.department else "", "yes" if u.active else "no"]
@@ -125,7 +160,7 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
 @click.option("--name", default="api", show_default=True, help="What the token is for.")
-@with_appcontext
+@with_database
 def create_token(department: str, name: str) -> None:
     """Issue a token for a department; it is printed once and stored hashed."""
     dept = resolve_department(department)
@@ -140,7 +175,7 @@ def create_token(department: str, name: str) -> None:
 
 
 @tokens_group.command("list")
-@with_appcontext
+@with_database
 def list_tokens() -> None:
     rows = [[f"#{t.id}", t.department.code, t.name, t.prefix + "…", t.created_at.strftime("%Y-%m-%d"),
              t.revoked_at.strftime("%Y-%m-%d") if t.revoked_at else ""]
@@ -150,7 +185,7 @@ def list_tokens() -> None:
 
 @tokens_group.command("revoke")
 @click.argument("token_id", type=int)
-@with_appcontext
+@with_database
 def revoke_token(token_id: int) -> None:
     """Revoke token TOKEN_ID (kept, no longer accepted)."""
     row = db.session.get(ApiToken, token_id)

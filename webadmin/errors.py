@@ -1,6 +1,10 @@
 """Error pages: clean, in the UI language, never a traceback.
 
-A database error is logged with its traceback and answered with a 503 page.
+A database error is logged with its traceback and answered with a 503 page
+that asks nothing of the database, saying what happened in the class
+``core.store.faults`` sorts it into: another import or re-evaluation is
+running, the database is busy, cannot be reached, or refused the write.
+Nothing was stored: every writing use case rolls back whole.
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from core.db import db
+from core.store.faults import DatabaseFault, WriterBusy, classify
 
 from .i18n import is_chinese
 
 __all__ = ["init_app"]
+
+#: Seconds a client is asked to wait before trying again after a busy database.
+RETRY_AFTER = 30
 
 
 def _wants_json() -> bool:
@@ -29,11 +37,23 @@ def _page(status: int, error: str | None = None):
     return render_template("errors/error.html", status=status, error=error), status
 
 
-def _plain_page(status: int, error: str | None = None):
+def _plain_page(status: int, error: str | None = None, message: str | None = None):
     """An error page that asks nothing of the database (no user, no departments)."""
     if _wants_json():
-        return {"error": error or str(status)}, status
+        body = {"error": error or str(status)}
+        if message:
+            body["message"] = message
+        return body, status
     return render_template("errors/plain.html", status=status, error=error, zh=is_chinese()), status
+
+
+def _fault_name(fault: DatabaseFault | None) -> str:
+    """The page's key for a fault: writer_busy, database_busy, database_unavailable, database_refused, database."""
+    if isinstance(fault, WriterBusy):
+        return "writer_busy"
+    if fault is None:
+        return "database"
+    return {"busy": "database_busy", "unavailable": "database_unavailable", "refused": "database_refused"}[fault.fault]
 
 
 def init_app(app: Flask) -> None:
@@ -45,11 +65,19 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         return _page(exc.code or 500)
 
+    @app.errorhandler(DatabaseFault)
     @app.errorhandler(SQLAlchemyError)
-    def database_error(exc: SQLAlchemyError):
-        app.logger.exception("database error on %s %s", request.method, request.path)
+    def database_error(exc: Exception):
+        fault = classify(exc)
+        if fault is not None and fault.fault in ("busy", "unavailable"):
+            app.logger.warning("database %s on %s %s: %s", fault.fault, request.method, request.path, fault.message,
+                               exc_info=not isinstance(exc, WriterBusy))
+        else:
+            app.logger.exception("database error on %s %s", request.method, request.path)
         _rollback()
-        return _plain_page(503, "database")
+        body, status = _plain_page(503, _fault_name(fault), fault.message if fault is not None else None)
+        headers = {"Retry-After": str(RETRY_AFTER)} if fault is not None and fault.fault != "refused" else {}
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -1,21 +1,43 @@
-"""Helpers shared by the commands: the acting user, departments, tables."""
+"""Helpers shared by the commands: the acting user, departments, tables, database faults.
+
+Exit status of every command: 0 done; 1 some records invalid (``evaluate``,
+``import``); 2 unreadable input, a bad argument, or a database not set up;
+3 the database cannot be reached or is busy (``EXIT_UNAVAILABLE``); 4 the
+database refused the write (``EXIT_REFUSED``). A database fault is reported
+in one line on standard error (what happened, what to do) and nothing is
+half-stored: the use case's transaction is rolled back. ``STDPOLICY_DEBUG=1``
+adds the traceback.
+"""
 
 from __future__ import annotations
 
 import functools
 import getpass
 import os
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..models import Department
 from ..store import UnknownDepartment, find_department
+from ..store.faults import DatabaseFault, classify
 
-__all__ = ["actor", "department_option", "print_table", "require_database", "resolve_department", "width", "with_database"]
+__all__ = [
+    "actor",
+    "database_faults",
+    "department_option",
+    "print_table",
+    "report_fault",
+    "require_database",
+    "resolve_department",
+    "width",
+    "with_database",
+]
 
 
 def actor() -> str:
@@ -49,15 +71,69 @@ def require_database() -> None:
         raise SystemExit(2)
 
 
+def _where() -> str:
+    from ..db import db
+
+    try:
+        return db.engine.url.render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for the message
+        return "?"
+
+
+def report_fault(exc: BaseException) -> int:
+    """Print the one-line message for a database error; its exit status.
+
+    An error no class fits is still one line (the database's own first line)
+    with status 4: the database refused the operation, nothing was stored.
+    """
+    fault = classify(exc)
+    if fault is None:
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
+        fault = DatabaseFault("refused", f"the database refused the operation ({first}): nothing was stored")
+    click.echo(f"error: {fault.message} [database: {_where()}]", err=True)
+    if os.environ.get("STDPOLICY_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    return fault.exit_code
+
+
+def _rollback_quietly() -> None:
+    from ..db import db
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone: the server rolls back
+        pass
+
+
+def database_faults(command: F) -> F:
+    """Turn a database fault raised by ``command`` into one line and its exit status (rolled back)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (SQLAlchemyError, DatabaseFault) as exc:
+            _rollback_quietly()
+            sys.exit(report_fault(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
 def with_database(command: F) -> F:
-    """``with_appcontext``, then ``require_database``: a command that reads or writes the database."""
+    """``with_appcontext``, then ``require_database``: a command that reads or writes the database.
+
+    Database faults end in one line and their exit status (``database_faults``).
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         require_database()
         return command(*args, **kwargs)
 
-    return with_appcontext(wrapper)  # type: ignore[return-value]
+    return with_appcontext(database_faults(wrapper))  # type: ignore[return-value]
 
 
 def resolve_department(name: str | None) -> Department | None:

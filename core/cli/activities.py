@@ -11,12 +11,11 @@ import click
 
 from ..activities import Activity
 from ..app import get_registry
-from ..db import db
 from ..evaluation import EvaluationResult
 from ..activities import ValidationReport
 from ..interchange import InputError, field_label, read_records, write_results
 from ..screening import safe_text
-from ..store import evaluation_context, import_records, reevaluate
+from ..store import evaluation_context, import_activities, reevaluate_outcomes
 from ..text import format_yuan_en
 from ._common import actor, department_option, resolve_department, with_database
 
@@ -52,7 +51,8 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     plugins that department enabled evaluate; without, every loaded plugin.
 
     Exit status: 0 all valid, 1 some activity invalid (the others are still
-    evaluated), 2 the file cannot be read.
+    evaluated), 2 the file cannot be read, 3 the database cannot be reached
+    or is busy. Works on a read-only database.
     """
     clock = _Clock()
     registry = get_registry()
@@ -141,31 +141,37 @@ def import_command(file: str, department: str | None, source: str | None) -> Non
     Every record is validated first; if any is invalid, each invalid row is
     listed and nothing is stored (exit status 1). Records already stored are
     skipped, so importing the same file twice adds nothing the second time.
+    A known credit code arriving with another organisation name is listed;
+    that name becomes the organisation's current name, and the former one
+    stays in its name history.
+
+    Exit status: 0 stored, 1 some record invalid, 2 the file cannot be read,
+    3 the database cannot be reached or is busy (another import or
+    re-evaluation running), 4 the database refused the write. Nothing is
+    stored unless the status is 0.
     """
     registry = get_registry()
     records = _read(file)
     dept = resolve_department(department)
-    try:
-        # A path may hold bytes that are not UTF-8 (kept as surrogates): no database stores those.
-        result = import_records(registry, records, source=safe_text(source or file), actor=actor(), department=dept)
-        if not result.ok:
-            db.session.rollback()
-            for item in result.report.invalid:
-                where = item.location.text
-                click.echo(f"{where.en} ({item.ref}): {where.zh}", err=True)
-                for e in item.errors:
-                    click.echo(f"    {_field_name(item.kind, e.field, 'en')}: {e.message} / "
-                               f"{_field_name(item.kind, e.field, 'zh')}:{e.message_zh}", err=True)
-            click.echo(f"{len(result.report.invalid)} of {len(records)} records invalid; nothing stored", err=True)
-            sys.exit(1)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    # A path may hold bytes that are not UTF-8 (kept as surrogates): no database stores those.
+    result = import_activities(registry, records, source=safe_text(source or file), actor=actor(), department=dept)
+    if not result.ok:
+        for item in result.report.invalid:
+            where = item.location.text
+            click.echo(f"{where.en} ({item.ref}): {where.zh}", err=True)
+            for e in item.errors:
+                click.echo(f"    {_field_name(item.kind, e.field, 'en')}: {e.message} / "
+                           f"{_field_name(item.kind, e.field, 'zh')}:{e.message_zh}", err=True)
+        click.echo(f"{len(result.report.invalid)} of {len(records)} records invalid; nothing stored", err=True)
+        sys.exit(1)
     total = result.result.total_amount if result.result else 0
+    for change in result.renamed:
+        click.echo(f"organisation {change.credit_code} renamed: {change.before} → {change.after} "
+                   "(the former name is kept in its name history)")
     click.echo(
         f"stored {len(result.stored)} activities, skipped {len(result.skipped)} already stored; "
         f"{result.run.outcomes_added if result.run else 0} outcomes, total {format_yuan_en(total)}"
+        + (f"; {len(result.renamed)} organisation name change(s)" if result.renamed else "")
     )
 
 
@@ -176,15 +182,12 @@ def reevaluate_command(since: object) -> None:
     """Recompute stored outcomes after a parameter or enablement change.
 
     Outcomes that change are kept, marked superseded (when, and by which
-    run); the new ones are added beside them.
+    run); the new ones are added beside them. Waits for a running import or
+    re-evaluation (up to STDPOLICY_LOCK_TIMEOUT seconds, default 30), then
+    gives up with exit status 3, storing nothing.
     """
     day: date | None = since.date() if since is not None else None  # type: ignore[attr-defined]
-    try:
-        done = reevaluate(get_registry(), actor=actor(), since=day)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    done = reevaluate_outcomes(get_registry(), actor=actor(), since=day)
     click.echo(
         f"run {done.run.id}: {done.activities} activities evaluated, {done.changed} changed, {done.unchanged} unchanged; "
         f"{done.run.outcomes_superseded} outcomes superseded, {done.run.outcomes_added} added"

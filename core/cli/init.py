@@ -12,8 +12,8 @@ from flask_migrate import upgrade
 
 from ..app import MIGRATIONS_DIR, get_registry
 from ..db import db
-from ..store import ensure_departments, find_department, import_records, load_defaults
-from ._common import actor
+from ..store import find_department, import_activities, seed
+from ._common import actor, database_faults
 
 __all__ = ["init_command"]
 
@@ -21,32 +21,28 @@ __all__ = ["init_command"]
 @click.command("init")
 @click.option("--demo", is_flag=True, help="Also add sample organisations and activities from Jiaxing's counties.")
 @with_appcontext
+@database_faults
 def init_command(demo: bool) -> None:
     """Create or upgrade the database, load parameter defaults, create departments.
 
     Safe to run again: it applies new migrations, adds parameter values and
     departments that are missing, and changes nothing a user has changed.
+    Exit status 3: the database cannot be reached or is busy; 4: it refused
+    the write.
     """
     registry = get_registry()
     who = actor()
     upgrade(directory=MIGRATIONS_DIR)
     click.echo(f"database at revision head ({_safe_url()})")
-    try:
-        for line in load_defaults(registry, who):
-            click.echo(f"parameter default: {line}")
-        for line in ensure_departments(registry, who):
-            click.echo(line)
-        if demo:
-            records = json.loads(resources.files("core").joinpath("data/demo_activities.json").read_text(encoding="utf-8"))
-            result = import_records(registry, records, source="demo data (stdpolicy init --demo)", actor=who,
-                                    department=find_department("market_regulation"))
-            if not result.ok:  # the shipped data is valid; this guards against a broken install
-                raise click.ClickException(f"demo data invalid: {result.report.invalid[0].errors}")
-            click.echo(f"demo: stored {len(result.stored)} activities, {len(result.skipped)} already there")
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for line in seed(registry, who):
+        click.echo(line)
+    if demo:
+        records = json.loads(resources.files("core").joinpath("data/demo_activities.json").read_text(encoding="utf-8"))
+        result = import_activities(registry, records, source="demo data (stdpolicy init --demo)", actor=who,
+                                   department=find_department("market_regulation"))
+        if not result.ok:  # the shipped data is valid; this guards against a broken install
+            raise click.ClickException(f"demo data invalid: {result.report.invalid[0].errors}")
+        click.echo(f"demo: stored {len(result.stored)} activities, {len(result.skipped)} already there")
     for step in current_app.extensions.get("stdpolicy.init_steps", []):
         step(current_app, click.echo)
     for failure in registry.failures:

@@ -10,9 +10,8 @@ import click
 from marshmallow import ValidationError
 
 from ..app import get_registry
-from ..db import db
 from ..messages import flatten_errors
-from ..store import ParameterConflict, UnknownParameter, record_version, resolver
+from ..store import ParameterConflict, UnknownParameter, record_parameter, resolver
 from ._common import actor, print_table, with_database
 
 __all__ = ["params_group"]
@@ -104,24 +103,20 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
         reference = latest[-1].reference if latest else registry.parameters[key].clause
         click.echo(f"no --reference given: using {reference!r}", err=True)
     try:
-        version = record_version(
+        version = record_parameter(
             registry, key,
             {"value": value, "effective_from": effective_from, "reason": reason, "reference": reference or ""},
             actor=actor(), source="cli",
         )
-        db.session.commit()
     except UnknownParameter as exc:
-        db.session.rollback()
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except ValidationError as exc:
-        db.session.rollback()
         for error in flatten_errors(exc.messages):
             click.echo(f"error: {error.field}: {error.message}", err=True)
         click.echo("nothing stored", err=True)
         sys.exit(2)
     except ParameterConflict as exc:
-        db.session.rollback()
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"recorded {key} version #{version.id}: {_show(version.value)} from {version.effective_from}")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..app import get_registry
 from ..db import db
 from ..models import Department, PluginEnablement
-from ..store import set_enabled
+from ..store import switch_plugin
 from ._common import actor, resolve_department, with_database
 
 __all__ = ["disable_command", "enable_command", "plugins_command"]
@@ -57,8 +57,7 @@ def _switch(plugin: str, department: str, enabled: bool) -> None:
         sys.exit(2)
     dept = resolve_department(department)
     assert dept is not None
-    changed = set_enabled(dept, plugin, enabled, actor())
-    db.session.commit()
+    changed = switch_plugin(dept, plugin, enabled, actor())
     state = "enabled" if enabled else "disabled"
     if changed:
         click.echo(f"{plugin} {state} for {dept.code}; run `stdpolicy reevaluate` to update stored outcomes")

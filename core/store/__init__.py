@@ -1,7 +1,10 @@
 """Reading and writing the database: the only place core runs SQL.
 
 Rules (plugins) never query; they get what they need through the
-evaluation context, which these modules fill from the database.
+evaluation context, which these modules fill from the database. The
+writing use cases (``usecases``: import, re-evaluate, record a parameter,
+switch a plugin, seed) own their transaction, writer lock and audit entry;
+``faults`` sorts database errors into classes a user can act on.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from .departments import (
     find_department,
     set_enabled,
 )
+from .faults import DatabaseFault, WriterBusy, classify
 from .history import StoredHistory
+from .locking import writing
+from .organisations import NameChange, name_changes, name_history
 from .parameters import (
     ParameterConflict,
     UnknownParameter,
@@ -34,31 +40,44 @@ from .parameters import (
     resolver,
     stored_versions,
 )
+from .usecases import import_activities, record_parameter, reevaluate_outcomes, seed, switch_plugin
 from .whatif import Preview, preview_version
 
 __all__ = [
+    "DatabaseFault",
     "ImportResult",
+    "NameChange",
     "ParameterConflict",
     "Preview",
     "ReevaluationResult",
     "StoredHistory",
     "UnknownDepartment",
     "UnknownParameter",
+    "WriterBusy",
     "active_plugins",
     "audit",
+    "classify",
     "enabled_plugins",
     "ensure_departments",
     "evaluation_context",
     "find_department",
     "fingerprint",
+    "import_activities",
     "import_records",
     "latest_sequence",
     "load_defaults",
+    "name_changes",
+    "name_history",
     "preview_version",
+    "record_parameter",
     "record_version",
     "reevaluate",
+    "reevaluate_outcomes",
     "resolver",
+    "seed",
     "set_enabled",
     "stored_versions",
+    "switch_plugin",
     "to_activity",
+    "writing",
 ]

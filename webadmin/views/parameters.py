@@ -29,10 +29,9 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from core.app import get_registry
-from core.db import db
 from core.declarations import ParameterDeclaration
 from core.parameters import ParameterResolver, ParameterVersion, version_schema
-from core.store import ParameterConflict, latest_sequence, record_version, resolver
+from core.store import ParameterConflict, latest_sequence, record_parameter, resolver
 from core.store.whatif import preview_version
 
 from ..access import can_edit_department, current_department, department_plugins
@@ -158,16 +157,14 @@ def detail(key: str):
             form.general_errors.append(_("The form does not say which version it was based on. Reload the page and try again."))
         elif form.save.data:
             try:
-                version = record_version(registry, key, data, actor=current_user.username, source="admin", based_on=based_on)
-                db.session.commit()
+                version = record_parameter(registry, key, data, actor=current_user.username, source="admin",
+                                           based_on=based_on)
             except ParameterConflict:
-                db.session.rollback()
                 params = resolver(registry)
                 conflict = [v for v in params.history(key) if v.sequence > based_on]
                 form.based_on.data = str(latest_sequence(key))
                 status = 409
             except ValidationError as exc:
-                db.session.rollback()
                 schema_errors_to_form(form, exc)
             else:
                 flash(_(

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from core.app import get_registry
 from core.db import db
 from core.models import Department, PluginEnablement
-from core.store import reevaluate, set_enabled
+from core.store import reevaluate_outcomes, switch_plugin
 
 from ..access import can_edit_department, require_admin, require_city_admin, require_editor_of, visible_departments
 from ..i18n import pick
@@ -111,8 +111,7 @@ def switch(department: str, plugin: str):
         abort(400)
     enabled = wanted == "1"
     label = pick(registry.plugins[plugin].description.label)
-    changed = set_enabled(dept, plugin, enabled, current_user.username)
-    db.session.commit()
+    changed = switch_plugin(dept, plugin, enabled, current_user.username)
     if not changed:
         if enabled:
             flash(_("%(plugin)s was already enabled for %(department)s.", plugin=label, department=pick(dept.name)), "warning")
@@ -137,8 +136,7 @@ def switch(department: str, plugin: str):
 @require_city_admin
 def reevaluate_now():
     """Recompute every stored outcome with the current enablements and parameters (audited)."""
-    done = reevaluate(get_registry(), actor=current_user.username)
-    db.session.commit()
+    done = reevaluate_outcomes(get_registry(), actor=current_user.username)
     session.pop(_OFFER, None)
     flash(_("Re-evaluation run %(run)s: %(activities)s activities evaluated, %(changed)s changed, "
             "%(superseded)s outcomes superseded, %(added)s added.",

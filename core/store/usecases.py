@@ -1,0 +1,117 @@
+"""The writing use cases: each owns its transaction, its writer lock and its audit entry.
+
+The command line and the admin call these, never the store functions below
+them directly, so both get the same guarantees:
+
+- one transaction for the change and its audit entry: both are stored, or
+  neither (a failing audit write leaves no parameter version behind);
+- the writer lock (``core.store.locking``) taken before anything the change
+  is computed from is read, so a stored outcome reflects the parameters and
+  enablements in force when its use case committed; a use case that cannot
+  get the lock in time fails with ``WriterBusy`` and stores nothing;
+- any database error rolls the whole use case back; the caller turns it
+  into a clear message (``core.store.faults``).
+
+An import is validated before the lock is taken (validation is most of its
+time, and readers must not wait for it); under the lock the parameters are
+compared with those it was validated against, and it is validated again if
+a version was recorded in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..db import db
+from ..models import Department, ParameterVersionRecord
+from ..parameters import ParameterVersion
+from ..registry import Registry
+from .activities import ImportResult, ReevaluationResult, import_records, reevaluate
+from .departments import ensure_departments, set_enabled
+from .locking import writing
+from .parameters import load_defaults, record_version, resolver
+
+__all__ = [
+    "import_activities",
+    "parameter_state",
+    "record_parameter",
+    "reevaluate_outcomes",
+    "seed",
+    "switch_plugin",
+]
+
+
+def parameter_state() -> tuple[int, int]:
+    """(count, highest id) of the parameter versions: changes whenever one is recorded (they are append-only)."""
+    count, highest = db.session.execute(
+        select(func.count(), func.coalesce(func.max(ParameterVersionRecord.id), 0))
+    ).one()
+    return int(count), int(highest)
+
+
+def import_activities(
+    registry: Registry,
+    records: Iterable[Any],
+    *,
+    source: str,
+    actor: str,
+    department: Department | None = None,
+) -> ImportResult:
+    """Validate ``records`` and, if all are valid, store the new ones with their outcomes (committed).
+
+    Invalid records: nothing stored, ``result.ok`` is false. Otherwise the
+    activities, their outcomes, new organisations and name changes, and the
+    audit entry are committed together.
+    """
+    records = list(records)
+    state = parameter_state()
+    report = registry.validate(records, resolver(registry))
+    if report.invalid:
+        db.session.rollback()
+        return ImportResult(report)
+    with writing("import"):
+        if parameter_state() != state:
+            report = None  # a parameter version was recorded meanwhile: validate again under the lock
+        return import_records(registry, records, source=source, actor=actor, department=department, report=report)
+
+
+def reevaluate_outcomes(registry: Registry, *, actor: str, since: date | None = None) -> ReevaluationResult:
+    """Recompute stored outcomes with the parameters and enablements in force now (committed)."""
+    with writing("re-evaluate"):
+        return reevaluate(registry, actor=actor, since=since)
+
+
+def record_parameter(
+    registry: Registry,
+    key: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str,
+    source: str,
+    based_on: int | None = None,
+) -> ParameterVersion:
+    """Validate and store a new version of ``key`` with its audit entry (committed).
+
+    Raises what ``record_version`` raises (``UnknownParameter``,
+    marshmallow's ``ValidationError``, ``ParameterConflict``), with nothing
+    stored.
+    """
+    with writing("record a parameter version"):
+        return record_version(registry, key, data, actor=actor, source=source, based_on=based_on)
+
+
+def switch_plugin(department: Department, plugin: str, enabled: bool, actor: str) -> bool:
+    """Switch ``plugin`` on or off for ``department`` (audited, committed); ``False`` if nothing changed."""
+    with writing("switch a plugin"):
+        return set_enabled(department, plugin, enabled, actor)
+
+
+def seed(registry: Registry, actor: str) -> list[str]:
+    """What ``stdpolicy init`` stores: parameter defaults and departments (committed). One line per change."""
+    with writing("initialise the database"):
+        return [*(f"parameter default: {line}" for line in load_defaults(registry, actor)),
+                *ensure_departments(registry, actor)]
