@@ -1,9 +1,10 @@
 """The database tables of core (SQLAlchemy 2, through Flask-SQLAlchemy).
 
-Append-only by design: parameter versions, outcomes and the audit log are
-never updated or deleted, except that an outcome replaced by a re-evaluation
-gets its ``superseded_at``. The migration adds database triggers that refuse
-any other change to those tables.
+Append-only by design: parameter versions, outcomes, organisation names and
+the audit log are never updated or deleted, except that an outcome replaced
+by a re-evaluation gets its ``superseded_at``. The migrations add database
+triggers that refuse any other change to those tables: UPDATE and DELETE
+(0001), SQLite's INSERT OR REPLACE and PostgreSQL's TRUNCATE (0004).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "Department",
     "EvaluationRun",
     "Organisation",
+    "OrganisationName",
     "OutcomeRecord",
     "ParameterVersionRecord",
     "PluginEnablement",
@@ -66,6 +68,27 @@ class Organisation(db.Model):
     @property
     def county(self) -> BiText:
         return region_name(self.region_code)
+
+
+class OrganisationName(db.Model):
+    """A name an organisation had, from the import that first brought it. Append-only.
+
+    The organisation's current name (``Organisation.name``) is the name of
+    the latest import that stored one of its activities; this table keeps
+    every name it had before (``core.store.organisations``).
+    """
+
+    __tablename__ = "organisation_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: The file (or other source) of the import that brought the name.
+    source: Mapped[str] = mapped_column(String(300))
+    #: The import's evaluation run (empty for names found when the table was created).
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_runs.id"))
+    recorded_by: Mapped[str] = mapped_column(String(100))
 
 
 class ActivityRecord(db.Model):

@@ -370,15 +370,18 @@ def test_organisations_get_region_and_county_from_the_credit_code(ctx: Registry)
     assert orgs[CODE_A].name == "嘉兴市某某制造有限公司"
     assert orgs[CODE_B].name is None
 
-    # A later record names an organisation that had no name; an existing name is kept.
-    store(ctx, [
+    # A later record names an organisation that had no name; a new name becomes
+    # the current one (the latest imported), the former stays in the name history.
+    result = store(ctx, [
         lead("B2", "2025-07-01", CODE_B, "GB/T 45124-2025", organisation="平湖光电新能源有限公司"),
         lead("A2", "2025-07-01", CODE_A, "GB/T 45124-2025", rank=2, organisation="另一个名字"),
     ])
+    assert [(c.credit_code, c.before, c.after) for c in result.renamed] == [
+        (CODE_A, "嘉兴市某某制造有限公司", "另一个名字")]
     db.session.expire_all()
     orgs = {o.credit_code: o for o in db.session.scalars(select(Organisation))}
     assert orgs[CODE_B].name == "平湖光电新能源有限公司"
-    assert orgs[CODE_A].name == "嘉兴市某某制造有限公司"
+    assert orgs[CODE_A].name == "另一个名字"
     assert count(Organisation) == 4
 
 

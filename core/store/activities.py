@@ -1,8 +1,8 @@
 """Storing activities and their outcomes; re-evaluating stored ones.
 
-These functions add to the current transaction and never commit: the caller
-(a CLI command, an admin view) commits once, so an import is stored whole or
-not at all.
+These functions add to the current transaction and never commit: the use
+cases of ``core.store.usecases`` call them under the writer lock and commit
+once, so an import is stored whole or not at all.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ..registry import Registry
 from .audit import audit
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
+from .organisations import NameChange, ensure_organisations
 from .parameters import resolver
 
 __all__ = [
@@ -52,6 +53,8 @@ class ImportResult:
     skipped: list[tuple[Activity, str]] = field(default_factory=list)
     run: EvaluationRun | None = None
     result: EvaluationResult | None = None
+    #: Known credit codes that arrived with another organisation name (now their current name).
+    renamed: list[NameChange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -97,16 +100,26 @@ def import_records(
     source: str,
     actor: str,
     department: Department | None = None,
+    report: ValidationReport | None = None,
 ) -> ImportResult:
     """Validate every record; if all are valid, store the new ones and their outcomes.
 
     Nothing is added when any record is invalid. A record already stored
     (same fingerprint), or repeated within the input, is skipped. The new
     activities are evaluated by the plugins some department has enabled, and
-    the outcomes are stored under one ``EvaluationRun``.
+    the outcomes are stored under one ``EvaluationRun``. A known credit code
+    with another organisation name renames the organisation and is kept in
+    its name history (``ImportResult.renamed``).
+
+    Adds to the current transaction; ``core.store.usecases.import_activities``
+    runs it under the writer lock and commits.
+
+    :param report: the records' validation against the parameters stored
+        now, if the caller has it; else they are validated here.
     """
     parameters = resolver(registry)
-    report = registry.validate(records, parameters)
+    if report is None:
+        report = registry.validate(records, parameters)
     result = ImportResult(report)
     if report.invalid:
         return result
@@ -127,9 +140,13 @@ def import_records(
             new.append((fp, activity))
 
     if new:
+        plugins = active_plugins(registry)
+        run = _start_run("import", actor, plugins)
+        organisations, result.renamed = ensure_organisations(
+            [a for _, a in new], source=source, actor=actor, run=run,
+        )
         # Stored by date, so the ids say which report came first (core.in_recorded_order).
         new.sort(key=lambda item: (item[1].date, item[1].row))
-        organisations = _organisation_ids([a for _, a in new])
         now = utcnow()
         department_id = department.id if department is not None else None
         rows = []
@@ -149,8 +166,6 @@ def import_records(
             activity.stored_id = activity_id
         result.stored = [a for _, a in new]
 
-        plugins = active_plugins(registry)
-        run = _start_run("import", actor, plugins)
         context = EvaluationContext(parameters=parameters, history=StoredHistory(),
                                     department=department.code if department is not None else None)
         result.result = registry.evaluate(result.stored, context, plugins=plugins)
@@ -159,10 +174,12 @@ def import_records(
         run.finished_at = utcnow()
         result.run = run
 
-    audit(
-        "activities.import", actor, source[:300], department=department,
-        after={"stored": len(result.stored), "skipped": len(result.skipped), "run": result.run.id if result.run else None},
-    )
+    after: dict[str, Any] = {"stored": len(result.stored), "skipped": len(result.skipped),
+                             "run": result.run.id if result.run else None}
+    if result.renamed:
+        after["renamed"] = [{"credit_code": c.credit_code, "before": c.before, "after": c.after}
+                            for c in result.renamed]
+    audit("activities.import", actor, source[:300], department=department, after=after)
     return result
 
 
@@ -173,32 +190,6 @@ def stored_fingerprints(prints: Sequence[str]) -> set[str]:
         found.update(db.session.scalars(
             select(ActivityRecord.fingerprint).where(ActivityRecord.fingerprint.in_(prints[start:start + _CHUNK]))
         ))
-    return found
-
-
-def _organisation_ids(activities: Sequence[Activity]) -> dict[str, int]:
-    """The organisation id of each credit code, created when new; a missing name is filled in."""
-    names: dict[str, str | None] = {}
-    for activity in activities:
-        if activity.organisation or activity.credit_code not in names:
-            names[activity.credit_code] = activity.organisation or names.get(activity.credit_code)
-    codes = list(names)
-    found: dict[str, int] = {}
-    for start in range(0, len(codes), _CHUNK):
-        rows = db.session.execute(
-            select(Organisation.id, Organisation.credit_code, Organisation.name)
-            .where(Organisation.credit_code.in_(codes[start:start + _CHUNK]))
-        )
-        for org_id, code, name in rows:
-            found[code] = org_id
-            if not name and names[code]:
-                db.session.execute(update(Organisation).where(Organisation.id == org_id).values(name=names[code]))
-    missing = [code for code in codes if code not in found]
-    now = utcnow()
-    ids = _insert_returning_ids(Organisation, [
-        {"credit_code": code, "name": names[code], "region_code": code[2:8], "created_at": now} for code in missing
-    ])
-    found.update(zip(missing, ids))
     return found
 
 

@@ -2,20 +2,22 @@
 
 ``preview_import`` validates exactly as ``import_records`` does (same
 parameters from the database) and reads which valid records are already
-stored, but adds nothing to the session. The admin's import page shows it
+stored and which organisation names the new ones would change, but adds
+nothing to the session. The admin's import page shows it
 and only then lets the user store the file, all or nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..activities import Activity, InvalidRecord, ValidationReport
 from ..messages import Bilingual, FieldError
 from ..registry import Registry
 from .activities import fingerprint, stored_fingerprints
+from .organisations import NameChange, name_changes
 from .parameters import resolver
 
 __all__ = ["ImportPreview", "foreign_kinds", "preview_import"]
@@ -32,6 +34,8 @@ class ImportPreview:
     already_stored: int = 0
     #: Valid records identical to an earlier one in the same input.
     repeated: int = 0
+    #: Known credit codes whose new records carry another organisation name.
+    renamed: list[NameChange] = field(default_factory=list)
 
     @property
     def valid(self) -> int:
@@ -79,16 +83,15 @@ def preview_import(registry: Registry, records: list[Any], *, kinds: Collection[
             items.append(item)
         report = ValidationReport(items)
     preview = ImportPreview(report)
-    seen: set[str] = set()
-    prints: list[str] = []
+    seen: dict[str, Activity] = {}
     for activity in report.valid:
         fp = fingerprint(activity)
         if fp in seen:
             preview.repeated += 1
         else:
-            seen.add(fp)
-            prints.append(fp)
-    stored = stored_fingerprints(prints)
+            seen[fp] = activity
+    stored = stored_fingerprints(list(seen))
     preview.already_stored = len(stored)
-    preview.new = len(prints) - len(stored)
+    preview.new = len(seen) - len(stored)
+    preview.renamed = name_changes([a for fp, a in seen.items() if fp not in stored])
     return preview

@@ -20,6 +20,10 @@ down_revision = '0002'
 branch_labels = None
 depends_on = None
 
+#: ``stdpolicy db downgrade`` asks for --drop-history and a typed confirmation
+#: before undoing a revision with this set (see webadmin/cli.py).
+DROPS_HISTORY = None  # drops an index only
+
 
 # Plain CREATE/DROP INDEX, not a batch operation: a batch may rebuild the
 # table on SQLite, which would drop the triggers that keep outcomes append-only.

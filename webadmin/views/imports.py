@@ -6,9 +6,11 @@ invalid row with where it is (row, sheet), the field by its label and the
 error, in the UI language; nothing is stored. The uploaded file is kept as
 it came in ``<instance>/uploads/<random token>.<ext>``, the token in the
 user's session. Step two (``POST /import/confirm``, only offered
-when every row is valid) runs ``core.store.import_records`` on that file and
-commits; the file is then deleted. Files older than the session lifetime are
-deleted whenever the page is used.
+when every row is valid) runs ``core.store.import_activities`` on that file,
+which commits under the writer lock; the file is then deleted. Files older
+than the session lifetime are deleted whenever the page is used. The check
+lists known credit codes that arrive with another organisation name: the
+import keeps the new name as current and the former in the name history.
 
 Department administrators and city administrators only; the working
 department may import only the kinds of the plugins it has enabled.
@@ -33,10 +35,9 @@ from wtforms import HiddenField, SubmitField
 from wtforms.validators import DataRequired
 
 from core.app import get_registry
-from core.db import db
 from core.interchange import InputError, field_label, parse_bytes
 from core.screening import printable, safe_text
-from core.store import import_records
+from core.store import import_activities
 from core.store.imports import ImportPreview, foreign_kinds, preview_import
 from core.store.register import visible_kinds
 
@@ -234,14 +235,12 @@ def confirm():
         flash(_("The working department changed since the file was checked. Check the result below."), "warning")
         return _render_preview(preview, filename, token)
 
-    result = import_records(registry, records, source=f"upload:{filename}", actor=current_user.username,
-                            department=department)
+    result = import_activities(registry, records, source=f"upload:{filename}", actor=current_user.username,
+                               department=department)
     if not result.ok:
         # Something the rows depend on changed since the check (a parameter): nothing is stored.
-        db.session.rollback()
         _discard(session.pop(SESSION_KEY, None))
         return _render_preview(ImportPreview(result.report), filename, None)
-    db.session.commit()
     _discard(session.pop(SESSION_KEY, None))
 
     plugins = department_plugins(department)

@@ -29,6 +29,7 @@ from core.app import get_registry
 from core.interchange import COMMON, COMPUTED
 from core.regions import JIAXING_COUNTIES
 from core.registry import Registry
+from core.store.organisations import name_history
 from core.store.register import (
     ExportRow,
     RegisterFilter,
@@ -131,7 +132,8 @@ def detail(activity_id: int):
     if found is None:
         abort(404)
     kind = registry.kinds.get(found.record.kind)
-    return render_template("register/detail.html", a=found, kind=kind, registry=registry, parameter_url=parameter_url)
+    return render_template("register/detail.html", a=found, kind=kind, registry=registry, parameter_url=parameter_url,
+                           names=name_history(found.organisation.id))
 
 
 # -- exports ------------------------------------------------------------------------
