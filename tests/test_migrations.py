@@ -7,7 +7,7 @@ models. Run the file with ``STDPOLICY_DATABASE_URL`` set to check PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -67,8 +67,14 @@ def _revision() -> str | None:
 
 EXPECTED_TRIGGERS = {
     "sqlite": {"audit_log_no_update", "audit_log_no_delete", "parameter_versions_no_update",
-               "parameter_versions_no_delete", "outcomes_no_delete", "outcomes_supersede_only"},
-    "postgresql": {"audit_log_append_only", "parameter_versions_append_only", "outcomes_supersede_only"},
+               "parameter_versions_no_delete", "outcomes_no_delete", "outcomes_supersede_only",
+               # 0004, 0005: no INSERT OR REPLACE; the name history append-only
+               "audit_log_no_replace", "parameter_versions_no_replace", "outcomes_no_replace",
+               "organisation_names_no_update", "organisation_names_no_delete", "organisation_names_no_replace"},
+    "postgresql": {"audit_log_append_only", "parameter_versions_append_only", "outcomes_supersede_only",
+                   # 0004, 0005: no TRUNCATE; the name history append-only
+                   "audit_log_no_truncate", "parameter_versions_no_truncate", "outcomes_no_truncate",
+                   "organisation_names_append_only", "organisation_names_no_truncate"},
 }
 
 
@@ -148,3 +154,226 @@ def test_upgrade_is_a_no_op_at_head(bare_app: Flask) -> None:
         upgrade(directory=MIGRATIONS_DIR)
         assert _revision() == before
         assert _differences() == []
+
+
+# -- a database holding data from every earlier migration, upgraded step by step ------------------
+
+
+def _t(name: str, *columns: tuple[str, object]):
+    """A lightweight table of the columns a revision had (so inserts never use later columns)."""
+    import sqlalchemy as sa
+
+    return sa.table(name, *(sa.column(c, t) for c, t in columns))
+
+
+def _data_at_0001(connection) -> None:
+    """What a database at 0001 holds: departments, organisations (one nameless), parameters, runs, outcomes, audit."""
+    import sqlalchemy as sa
+
+    from core.activities import Activity
+    from core.store import fingerprint
+
+    when = datetime(2024, 1, 2, 3, 4, 5)
+    connection.execute(_t("departments", ("id", sa.Integer), ("code", sa.String), ("name_zh", sa.String),
+                          ("name_en", sa.String), ("created_at", sa.DateTime)).insert(), [
+        {"id": 1, "code": "market_regulation", "name_zh": "市场监督管理局", "name_en": "Market Regulation", "created_at": when},
+    ])
+    connection.execute(_t("organisations", ("id", sa.Integer), ("credit_code", sa.String), ("name", sa.String),
+                          ("region_code", sa.String), ("created_at", sa.DateTime)).insert(), [
+        {"id": 1, "credit_code": "913304007429141869", "name": "嘉兴市某某制造有限公司", "region_code": "330400",
+         "created_at": when},
+        {"id": 2, "credit_code": "91330482MA2AH5T006", "name": None, "region_code": "330482", "created_at": when},
+    ])
+    connection.execute(_t("parameter_versions", ("id", sa.Integer), ("key", sa.String), ("sequence", sa.Integer),
+                          ("value", sa.Text), ("effective_from", sa.Date), ("reason", sa.Text), ("reference", sa.Text),
+                          ("recorded_by", sa.String), ("recorded_at", sa.DateTime), ("source", sa.String)).insert(), [
+        {"id": 1, "key": "reward_tiers.lead.national", "sequence": 1, "value": "300000",
+         "effective_from": date(2022, 8, 1), "reason": "shipped", "reference": "三(二)", "recorded_by": "system",
+         "recorded_at": when, "source": "default"},
+    ])
+    connection.execute(_t("plugin_enablements", ("id", sa.Integer), ("department_id", sa.Integer),
+                          ("plugin", sa.String), ("enabled", sa.Boolean), ("changed_at", sa.DateTime),
+                          ("changed_by", sa.String)).insert(), [
+        {"id": 1, "department_id": 1, "plugin": "reward_tiers", "enabled": True, "changed_at": when,
+         "changed_by": "system"},
+    ])
+    connection.execute(_t("evaluation_runs", ("id", sa.Integer), ("trigger", sa.String), ("actor", sa.String),
+                          ("plugins", sa.JSON), ("since", sa.Date), ("started_at", sa.DateTime),
+                          ("finished_at", sa.DateTime), ("activities", sa.Integer), ("outcomes_added", sa.Integer),
+                          ("outcomes_superseded", sa.Integer)).insert(), [
+        {"id": 1, "trigger": "import", "actor": "cli:old", "plugins": ["reward_tiers"], "since": None,
+         "started_at": when, "finished_at": when, "activities": 2, "outcomes_added": 2, "outcomes_superseded": 0},
+    ])
+    activities = []
+    for n, (org, code, standard) in enumerate([(1, "913304007429141869", "GB/T 45123-2025"),
+                                               (2, "91330482MA2AH5T006", "GB/T 45124-2025")], start=1):
+        fields = {"standard_code": standard, "level": "national", "rank": 1, "revision": False, "title": None,
+                  "level_basis": "inferred"}
+        activity = Activity("standard_drafting", date(2025, 6, 20), code, fields, ref=f"OLD-{n}")
+        activities.append({"id": n, "kind": "standard_drafting", "organisation_id": org, "date": date(2025, 6, 20),
+                           "fields": fields, "subject": standard, "external_id": f"OLD-{n}",
+                           "fingerprint": fingerprint(activity), "source": f"old-{n}.json", "department_id": 1,
+                           "created_at": when, "created_by": "cli:old"})
+    connection.execute(_t("activities", ("id", sa.Integer), ("kind", sa.String), ("organisation_id", sa.Integer),
+                          ("date", sa.Date), ("fields", sa.JSON), ("subject", sa.String), ("external_id", sa.String),
+                          ("fingerprint", sa.String), ("source", sa.String), ("department_id", sa.Integer),
+                          ("created_at", sa.DateTime), ("created_by", sa.String)).insert(), activities)
+    outcome = _t("outcomes", ("id", sa.Integer), ("activity_id", sa.Integer), ("run_id", sa.Integer),
+                 ("plugin", sa.String), ("plugin_version", sa.String), ("rule", sa.String), ("amount", sa.BigInteger),
+                 ("clause", sa.String), ("explanation_zh", sa.Text), ("explanation_en", sa.Text),
+                 ("parameters", sa.JSON), ("status", sa.String), ("dedup_key", sa.String), ("details", sa.JSON),
+                 ("computed_at", sa.DateTime), ("superseded_at", sa.DateTime), ("superseded_by_run_id", sa.Integer))
+    connection.execute(outcome.insert(), [
+        {"id": n, "activity_id": n, "run_id": 1, "plugin": "reward_tiers", "plugin_version": "1.0.0", "rule": "R2",
+         "amount": 300000, "clause": "三(二)", "explanation_zh": "旧的说明", "explanation_en": "old explanation",
+         "parameters": [{"key": "reward_tiers.lead.national", "value": 300000, "effective_from": "2022-08-01",
+                         "version_id": 1}],
+         "status": "ok", "dedup_key": f"drafting:{n}", "details": None, "computed_at": when, "superseded_at": None,
+         "superseded_by_run_id": None}
+        for n in (1, 2)
+    ])
+    connection.execute(_t("audit_log", ("id", sa.Integer), ("at", sa.DateTime), ("actor", sa.String),
+                          ("action", sa.String), ("target", sa.String), ("department_id", sa.Integer),
+                          ("before", sa.JSON), ("after", sa.JSON), ("detail", sa.Text)).insert(), [
+        {"id": 1, "at": when, "actor": "cli:old", "action": "activities.import", "target": "old-1.json",
+         "department_id": 1, "before": None, "after": {"stored": 2}, "detail": None},
+    ])
+
+
+def _data_at_0002(connection) -> None:
+    import sqlalchemy as sa
+    from werkzeug.security import generate_password_hash
+
+    when = datetime(2024, 2, 3, 4, 5, 6)
+    connection.execute(_t("users", ("id", sa.Integer), ("username", sa.String), ("password_hash", sa.String),
+                          ("role", sa.String), ("department_id", sa.Integer), ("active", sa.Boolean),
+                          ("language", sa.String), ("created_at", sa.DateTime), ("created_by", sa.String)).insert(), [
+        {"id": 1, "username": "old-admin", "password_hash": generate_password_hash(OLD_PASSWORD, "pbkdf2:sha256:1000"),
+         "role": "city_admin", "department_id": 1, "active": True, "language": "zh_CN", "created_at": when,
+         "created_by": "stdpolicy init"},
+    ])
+    connection.execute(_t("api_tokens", ("id", sa.Integer), ("department_id", sa.Integer), ("name", sa.String),
+                          ("token_hash", sa.String), ("prefix", sa.String), ("created_at", sa.DateTime),
+                          ("created_by", sa.String), ("revoked_at", sa.DateTime),
+                          ("last_used_at", sa.DateTime)).insert(), [
+        {"id": 1, "department_id": 1, "name": "old", "token_hash": "0" * 64, "prefix": "stp_old", "created_at": when,
+         "created_by": "old-admin", "revoked_at": None, "last_used_at": None},
+    ])
+
+
+def _data_at_0003(connection) -> None:
+    """A re-evaluation that superseded one outcome (the partial index of 0003 covers current ones)."""
+    import sqlalchemy as sa
+
+    when = datetime(2024, 3, 4, 5, 6, 7)
+    connection.execute(_t("parameter_versions", ("id", sa.Integer), ("key", sa.String), ("sequence", sa.Integer),
+                          ("value", sa.Text), ("effective_from", sa.Date), ("reason", sa.Text), ("reference", sa.Text),
+                          ("recorded_by", sa.String), ("recorded_at", sa.DateTime), ("source", sa.String)).insert(), [
+        {"id": 2, "key": "reward_tiers.lead.national", "sequence": 2, "value": "350000",
+         "effective_from": date(2024, 1, 1), "reason": "raised", "reference": "三(二)", "recorded_by": "old-admin",
+         "recorded_at": when, "source": "admin"},
+    ])
+    connection.execute(_t("evaluation_runs", ("id", sa.Integer), ("trigger", sa.String), ("actor", sa.String),
+                          ("plugins", sa.JSON), ("since", sa.Date), ("started_at", sa.DateTime),
+                          ("finished_at", sa.DateTime), ("activities", sa.Integer), ("outcomes_added", sa.Integer),
+                          ("outcomes_superseded", sa.Integer)).insert(), [
+        {"id": 2, "trigger": "reevaluate", "actor": "old-admin", "plugins": ["reward_tiers"], "since": None,
+         "started_at": when, "finished_at": when, "activities": 2, "outcomes_added": 1, "outcomes_superseded": 1},
+    ])
+    connection.execute(text("UPDATE outcomes SET superseded_at = :at, superseded_by_run_id = 2 WHERE id = 1"),
+                       {"at": when})
+
+
+def _advance_sequences(connection) -> None:
+    """PostgreSQL: the ids given explicitly above are taken; the sequences continue after them."""
+    if connection.dialect.name != "postgresql":
+        return
+    from sqlalchemy import inspect as reflect
+
+    inspector = reflect(connection)
+    for table in inspector.get_table_names():
+        if "id" not in {c["name"] for c in inspector.get_columns(table)}:
+            continue
+        sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
+        if sequence:
+            connection.execute(text(f"SELECT setval(:s, coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"),
+                               {"s": sequence})
+
+
+DATA_AT = {"0001": _data_at_0001, "0002": _data_at_0002, "0003": _data_at_0003}
+OLD_PASSWORD = "an-old-password-1"
+
+
+def _rows(connection) -> dict[str, list[dict]]:
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    metadata.reflect(connection)
+    found = {}
+    for name, table in metadata.tables.items():
+        if name == "alembic_version":
+            continue
+        key = list(table.primary_key.columns)
+        found[name] = [dict(row) for row in connection.execute(table.select().order_by(*key)).mappings()]
+    return found
+
+
+def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Flask, tmp_path) -> None:
+    """Rows stored at each revision survive every later migration, and the application works on the result."""
+    script = ScriptDirectory(MIGRATIONS_DIR)
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]  # base first
+    with bare_app.app_context():
+        downgrade(directory=MIGRATIONS_DIR, revision="base")
+        kept: dict[str, list[dict]] = {}
+        for revision in revisions:
+            upgrade(directory=MIGRATIONS_DIR, revision=revision)
+            with db.engine.connect() as connection:
+                now = _rows(connection)
+                for name, rows in kept.items():  # everything stored before this revision is still there
+                    for row in rows:
+                        assert any(all(r[k] == v for k, v in row.items()) for r in now[name]), (revision, name, row)
+                if revision in DATA_AT:
+                    DATA_AT[revision](connection)
+                    _advance_sequences(connection)
+                    connection.commit()
+                kept = _rows(connection)
+        assert _revision() == script.get_current_head()
+        assert _differences() == []
+        assert EXPECTED_TRIGGERS[db.engine.dialect.name] <= _triggers()
+        # The name history starts with the names stored before it (0005).
+        from core.store.organisations import name_history
+
+        [first] = name_history(1)
+        assert (first.name, first.source, first.current) == ("嘉兴市某某制造有限公司", "old-1.json", True)
+        assert name_history(2) == []
+        db.session.rollback()
+        db.engine.dispose()
+
+    # The application works on the result: the commands, and the admin.
+    runner = bare_app.test_cli_runner()
+    init = runner.invoke(args=["init"])
+    assert init.exit_code == 0, init.output
+    assert "created city administrator" not in init.output  # the migrated one is kept
+    history = runner.invoke(args=["params", "history", "reward_tiers.lead.national"])
+    assert history.exit_code == 0 and "350,000" in history.output and "shipped" in history.output
+    reevaluated = runner.invoke(args=["reevaluate"])
+    assert reevaluated.exit_code == 0, reevaluated.output
+    renamed = tmp_path / "renamed.json"
+    renamed.write_text(
+        '[{"id": "NEW-1", "kind": "standard_drafting", "date": "2025-07-01", "credit_code": "913304007429141869", '
+        '"organisation": "嘉兴市某某制造股份有限公司", "standard_code": "GB/T 45999-2025", "rank": 1}]',
+        encoding="utf-8")
+    imported = runner.invoke(args=["import", str(renamed)])
+    assert imported.exit_code == 0, imported.output
+    assert "嘉兴市某某制造有限公司 → 嘉兴市某某制造股份有限公司" in imported.output
+
+    client = bare_app.test_client()
+    assert client.post("/login", data={"username": "old-admin", "password": OLD_PASSWORD}).status_code == 302
+    page = client.get("/activities/1?lang=en")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    names = body.split('id="organisation-names"', 1)[1].split("</section>", 1)[0]
+    assert "Organisation name history" in names
+    assert names.index("嘉兴市某某制造有限公司") < names.index("嘉兴市某某制造股份有限公司")
+    assert "old-1.json" in names and "renamed.json" in names
+    assert client.get("/parameters/reward_tiers.lead.national").status_code == 200
