@@ -1,0 +1,111 @@
+"""A known credit code arriving with another organisation name: shown, made current, and kept in the history.
+
+Before, the new name was dropped silently (an existing name was kept).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from core.db import db
+from core.models import Organisation, OrganisationName
+
+from fault_support import credit_code, drafting, write_json
+
+CODE = credit_code(31)
+OLD, NEW = "嘉兴旧名称科技有限公司", "嘉兴新名称科技股份有限公司"
+
+
+def _records(prefix: str, name: str, count: int = 2, start: int = 0) -> list[dict]:
+    return drafting(prefix, count, start=start, organisations=[(CODE, name)])
+
+
+def _names(app: Flask) -> tuple[str | None, list[tuple[str, str]]]:
+    with app.app_context():
+        org = db.session.scalar(select(Organisation).filter_by(credit_code=CODE))
+        history = db.session.execute(select(OrganisationName.name, OrganisationName.source)
+                                     .filter_by(organisation_id=org.id).order_by(OrganisationName.id)).all()
+        return org.name, [tuple(row) for row in history]
+
+
+def test_the_command_line_lists_a_new_name_and_keeps_the_old_one(app: Flask, runner, tmp_path: Path) -> None:
+    first = write_json(tmp_path / "first.json", _records("A", OLD))
+    assert runner.invoke(args=["import", first]).exit_code == 0
+    assert _names(app) == (OLD, [(OLD, first)])
+
+    second = write_json(tmp_path / "second.json", _records("B", NEW, start=10))
+    result = runner.invoke(args=["import", second])
+    assert result.exit_code == 0, result.output
+    assert f"organisation {CODE} renamed: {OLD} → {NEW}" in result.output
+    assert "1 organisation name change(s)" in result.output
+    assert _names(app) == (NEW, [(OLD, first), (NEW, second)])
+
+    # Importing the first file again stores nothing, and brings nothing back.
+    again = runner.invoke(args=["import", first])
+    assert again.exit_code == 0 and "renamed" not in again.output
+    assert _names(app) == (NEW, [(OLD, first), (NEW, second)])
+
+    # The audit entry of the import records the change.
+    with app.app_context():
+        from core.models import AuditEntry
+
+        entry = db.session.scalars(select(AuditEntry).filter_by(action="activities.import", target=second)).one()
+        assert entry.after["renamed"] == [{"credit_code": CODE, "before": OLD, "after": NEW}]
+
+
+def test_within_one_file_the_last_row_names_the_organisation(app: Flask, runner, tmp_path: Path) -> None:
+    records = _records("A", OLD) + _records("B", NEW, start=10)
+    assert runner.invoke(args=["import", write_json(tmp_path / "both.json", records)]).exit_code == 0
+    name, history = _names(app)
+    assert name == NEW and [n for n, _ in history] == [OLD, NEW]
+
+
+def _upload(client, records: list[dict], filename: str):
+    data = json.dumps(records, ensure_ascii=False).encode("utf-8")
+    return client.post("/import?lang=en", data={"file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def test_the_import_preview_shows_the_name_change_and_the_activity_page_the_history(app: Flask, client, login,
+                                                                                   runner, tmp_path: Path) -> None:
+    assert runner.invoke(args=["import", write_json(tmp_path / "first.json", _records("A", OLD))]).exit_code == 0
+    login("mr_admin")
+
+    preview = _upload(client, _records("B", NEW, start=10), "renamed.json")
+    assert preview.status_code == 200
+    html = preview.get_data(as_text=True)
+    section = html.split('id="import-renamed"', 1)[1].split("</section>", 1)[0]
+    assert "Organisation names that change" in section
+    assert re.search(rf"<code>{CODE}</code></td><td>{OLD}</td><td>{NEW}</td>", section)
+    assert _names(app)[0] == OLD  # the check stores nothing
+
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
+    done = client.post("/import/confirm?lang=en", data={"token": token})
+    assert done.status_code == 200, done.get_data(as_text=True)[:500]
+    assert _names(app)[0] == NEW
+
+    with app.app_context():
+        from core.models import ActivityRecord
+
+        activity_id = db.session.scalar(select(ActivityRecord.id).filter_by(external_id="A-0"))
+    page = client.get(f"/activities/{activity_id}?lang=zh_CN").get_data(as_text=True)
+    names = page.split('id="organisation-names"', 1)[1].split("</section>", 1)[0]
+    assert "单位名称沿革" in names
+    assert names.index(OLD) < names.index(NEW)
+    assert "first.json" in names and "upload:renamed.json" in names
+    assert re.search(rf"{NEW} <span class=\"badge on\">现用</span>", names)
+
+
+def test_a_nameless_organisation_getting_a_name_is_no_change(app: Flask, runner, tmp_path: Path) -> None:
+    nameless = [{k: v for k, v in r.items() if k != "organisation"} for r in _records("A", OLD)]
+    assert runner.invoke(args=["import", write_json(tmp_path / "nameless.json", nameless)]).exit_code == 0
+    assert _names(app) == (None, [])
+    named = runner.invoke(args=["import", write_json(tmp_path / "named.json", _records("B", OLD, start=10))])
+    assert named.exit_code == 0 and "renamed" not in named.output
+    assert _names(app) == (OLD, [(OLD, str(tmp_path / "named.json"))])
