@@ -122,12 +122,19 @@ def test_postgres_errors_are_classified_by_their_sqlstate() -> None:
 # -- no database server, no database file ------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("kind", ["postgresql", "postgresql-database", "sqlite"])
 def test_a_database_that_is_not_there_is_exit_3_in_every_command(kind: str, tmp_path: Path) -> None:
     if kind == "postgresql":
         pytest.importorskip("psycopg")
         url = "postgresql+psycopg://postgres:secret-password@127.0.0.1:9/stdpolicy"  # nothing listens on port 9
         expected = "cannot be reached"
+    elif kind == "postgresql-database":
+        if not IS_POSTGRES:
+            pytest.skip("needs a running PostgreSQL server")
+        from conftest import BASE_URL
+
+        url = make_url(BASE_URL).set(database="stdpolicy_no_such_database").render_as_string(hide_password=False)
+        expected = "does not exist"
     else:
         url = f"sqlite:///{tmp_path}/no/such/folder/stdpolicy.sqlite"
         expected = "cannot be opened"
@@ -154,36 +161,47 @@ def _mount(*args: str) -> bool:
 
 
 @pytest.fixture
-def read_only_sqlite(app: Flask, database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A copy of the seeded database where nobody can write it: (URL, file).
+def read_only_database(app: Flask, database_url: str, tmp_path: Path) -> Iterator[tuple[str, object]]:
+    """The seeded database where nobody can write: (URL, a function telling whether it is unchanged).
 
-    As root, on a read-only tmpfs mount; as another user, with file modes.
+    SQLite: a copy on a read-only tmpfs mount (as root) or with read-only file
+    modes (as another user). PostgreSQL: ``default_transaction_read_only``.
     """
-    if is_postgres(database_url):
-        pytest.skip("SQLite files only")
     with app.app_context():
+        dialect = db.engine.dialect.name
         db.engine.dispose()
+    if dialect == "postgresql":
+        name = make_url(database_url).database
+        with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        with app.app_context():
+            db.engine.dispose()
+        before = everything(app)
+        yield database_url, lambda: everything(app) == before
+        return
     source = Path(make_url(database_url).database)
     folder = tmp_path / "read-only"
     folder.mkdir()
+    path = folder / "stdpolicy.sqlite"
     if os.geteuid() == 0:
         if not _mount("-t", "tmpfs", "-o", "size=32m", "tmpfs", str(folder)):
             pytest.skip("cannot mount a tmpfs here")
-        shutil.copy(source, folder / "stdpolicy.sqlite")
+        shutil.copy(source, path)
         assert _mount("-o", "remount,ro", str(folder))
-        yield f"sqlite:///{folder}/stdpolicy.sqlite", folder / "stdpolicy.sqlite"
+        before = _digest(path)
+        yield f"sqlite:///{path}", lambda: _digest(path) == before
         subprocess.run(["umount", "-l", str(folder)], check=False)
     else:
-        shutil.copy(source, folder / "stdpolicy.sqlite")
-        (folder / "stdpolicy.sqlite").chmod(0o444)
+        shutil.copy(source, path)
+        path.chmod(0o444)
         folder.chmod(0o555)
-        yield f"sqlite:///{folder}/stdpolicy.sqlite", folder / "stdpolicy.sqlite"
+        before = _digest(path)
+        yield f"sqlite:///{path}", lambda: _digest(path) == before
         folder.chmod(0o755)
 
 
-def test_a_read_only_sqlite_database_reads_and_refuses_every_write(read_only_sqlite, tmp_path: Path) -> None:
-    url, path = read_only_sqlite
-    before = _digest(path)
+def test_a_read_only_database_reads_and_refuses_every_write(read_only_database, tmp_path: Path) -> None:
+    url, unchanged = read_only_database
     env = {"NEW_PASSWORD": "a-long-enough-password"}
 
     evaluated = stdpolicy(url, tmp_path / "instance", "evaluate", str(EXAMPLES), "--format", "table")
@@ -198,7 +216,7 @@ def test_a_read_only_sqlite_database_reads_and_refuses_every_write(read_only_sql
         assert result.returncode == EXIT_REFUSED, (name, result.stderr)
         line = _one_error_line(result.stderr)
         assert "read-only" in line and "nothing was stored" in line, line
-    assert _digest(path) == before
+    assert unchanged()
 
 
 def test_a_database_opened_read_only_refuses_writes_in_the_admin_with_a_503(app: Flask, database_url: str,
