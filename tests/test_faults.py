@@ -489,3 +489,23 @@ def test_kill_9_in_the_middle_leaves_nothing_half_stored(app: Flask, database_ur
     done = stdpolicy(database_url, instance, *args)
     assert done.returncode == 0, done.stderr
     assert everything(app) != before
+
+
+def test_the_admin_answers_503_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    for url in ("postgresql+psycopg://postgres:secret-password@127.0.0.1:9/stdpolicy",
+                f"sqlite:///{tmp_path}/no/such/folder/stdpolicy.sqlite"):
+        if url.startswith("postgresql"):
+            pytest.importorskip("psycopg")
+        unreachable = _make_app(url, tmp_path / "instance")
+        client = unreachable.test_client()
+        assert client.get("/login?lang=en").status_code == 200  # the login page needs no database
+        response = client.post("/login?lang=en", data={"username": "city", "password": "whatever-it-is"})
+        assert response.status_code == 503
+        assert response.headers.get("Retry-After")
+        body = response.get_data(as_text=True)
+        assert "The database cannot be reached. Nothing was stored." in body
+        assert "Traceback" not in body and "secret-password" not in body and "OperationalError" not in body
+        zh = client.post("/login?lang=zh_CN", data={"username": "city", "password": "whatever-it-is"})
+        assert zh.status_code == 503 and "无法连接数据库" in zh.get_data(as_text=True)
+        api = client.post("/api/evaluate", data=b"[]", headers={"Authorization": "Bearer stp_x"})
+        assert api.status_code == 503 and api.get_json()["error"] == "database_unavailable"
