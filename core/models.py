@@ -4,7 +4,7 @@ Append-only by design: parameter versions, outcomes, organisation names and
 the audit log are never updated or deleted, except that an outcome replaced
 by a re-evaluation gets its ``superseded_at``. The migrations add database
 triggers that refuse any other change to those tables: UPDATE and DELETE
-(0001), SQLite's INSERT OR REPLACE and PostgreSQL's TRUNCATE (0004).
+(0001), SQLite's INSERT OR REPLACE and PostgreSQL's TRUNCATE (0005).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """History cannot be rewritten: REPLACE (SQLite), TRUNCATE (PostgreSQL) and an unconfirmed downgrade are refused.
 
-Before migration 0004, ``INSERT OR REPLACE`` rewrote parameter version 2
+Before migration 0005, ``INSERT OR REPLACE`` rewrote parameter version 2
 in place on SQLite (and evaluation then paid the new amount), ``TRUNCATE``
 emptied the audit log, the parameter versions and the outcomes on
 PostgreSQL, and ``stdpolicy db downgrade base`` dropped everything with
@@ -104,7 +104,7 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
     assert "0001: drops the audit log" in refused.output
     assert everything(filled) == before
 
-    one_step = runner.invoke(args=["db", "downgrade"])  # -1, undoing 0005: the organisations' name history
+    one_step = runner.invoke(args=["db", "downgrade"])  # -1, undoing 0006: the organisations' name history
     assert one_step.exit_code == 2 and "name history" in one_step.output
     assert everything(filled) == before
 
@@ -121,9 +121,9 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
 
 
 def test_downgrade_that_drops_nothing_needs_no_confirmation(filled: Flask, runner) -> None:
-    assert runner.invoke(args=["db", "downgrade", "0004_history_guards", "--drop-history"],
+    assert runner.invoke(args=["db", "downgrade", "0005_history_guards", "--drop-history"],
                          input="drop history\n").exit_code == 0
-    plain = runner.invoke(args=["db", "downgrade", "0003"])  # 0004 only removes guards
+    plain = runner.invoke(args=["db", "downgrade", "0004_sessions"])  # 0005 only removes guards
     assert plain.exit_code == 0, plain.output
     again = runner.invoke(args=["db", "upgrade"])
     assert again.exit_code == 0, again.output

@@ -68,11 +68,11 @@ def _revision() -> str | None:
 EXPECTED_TRIGGERS = {
     "sqlite": {"audit_log_no_update", "audit_log_no_delete", "parameter_versions_no_update",
                "parameter_versions_no_delete", "outcomes_no_delete", "outcomes_supersede_only",
-               # 0004, 0005: no INSERT OR REPLACE; the name history append-only
+               # 0005, 0006: no INSERT OR REPLACE; the name history append-only
                "audit_log_no_replace", "parameter_versions_no_replace", "outcomes_no_replace",
                "organisation_names_no_update", "organisation_names_no_delete", "organisation_names_no_replace"},
     "postgresql": {"audit_log_append_only", "parameter_versions_append_only", "outcomes_supersede_only",
-                   # 0004, 0005: no TRUNCATE; the name history append-only
+                   # 0005, 0006: no TRUNCATE; the name history append-only
                    "audit_log_no_truncate", "parameter_versions_no_truncate", "outcomes_no_truncate",
                    "organisation_names_append_only", "organisation_names_no_truncate"},
 }
@@ -284,6 +284,23 @@ def _data_at_0003(connection) -> None:
                        {"at": when})
 
 
+def _data_at_0004_sessions(connection) -> None:
+    """An ended session of the migrated user, a throttle counter."""
+    import sqlalchemy as sa
+
+    when = datetime(2024, 4, 5, 6, 7, 8)
+    connection.execute(_t("user_sessions", ("id", sa.Integer), ("key_hash", sa.String), ("user_id", sa.Integer),
+                          ("password_stamp", sa.String), ("created_at", sa.DateTime), ("last_seen_at", sa.DateTime),
+                          ("ended_at", sa.DateTime), ("end_reason", sa.String), ("address", sa.String),
+                          ("user_agent", sa.String)).insert(), [
+        {"id": 1, "key_hash": "1" * 64, "user_id": 1, "password_stamp": "0" * 16, "created_at": when,
+         "last_seen_at": when, "ended_at": when, "end_reason": "logout", "address": "127.0.0.1",
+         "user_agent": "tests"},
+    ])
+    connection.execute(_t("rate_limits", ("key", sa.String), ("count", sa.Integer), ("expires_at", sa.Float)).insert(),
+                       [{"key": "LIMITER/old", "count": 1, "expires_at": 0.0}])
+
+
 def _advance_sequences(connection) -> None:
     """PostgreSQL: the ids given explicitly above are taken; the sequences continue after them."""
     if connection.dialect.name != "postgresql":
@@ -300,7 +317,8 @@ def _advance_sequences(connection) -> None:
                                {"s": sequence})
 
 
-DATA_AT = {"0001": _data_at_0001, "0002": _data_at_0002, "0003": _data_at_0003}
+DATA_AT = {"0001": _data_at_0001, "0002": _data_at_0002, "0003": _data_at_0003,
+           "0004_sessions": _data_at_0004_sessions}
 OLD_PASSWORD = "an-old-password-1"
 
 
@@ -340,7 +358,7 @@ def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Fla
         assert _revision() == script.get_current_head()
         assert _differences() == []
         assert EXPECTED_TRIGGERS[db.engine.dialect.name] <= _triggers()
-        # The name history starts with the names stored before it (0005).
+        # The name history starts with the names stored before it (0006).
         from core.store.organisations import name_history
 
         [first] = name_history(1)

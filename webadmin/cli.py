@@ -122,7 +122,7 @@ def create_user(name: str, department: str, role: str, password_env: str | None)
 
 @users_group.command("reset-password")
 @click.argument("name")
-@with_appcontext
+@with_database
 def reset_password(name: str) -> None:
     """Give user NAME a one-time password (printed once) and end their sessions.
 

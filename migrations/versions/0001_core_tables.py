@@ -84,7 +84,7 @@ branch_labels = None
 depends_on = None
 
 #: ``stdpolicy db downgrade`` asks for --drop-history and a typed confirmation
-#: before undoing a revision with this set (see webadmin/cli.py).
+#: before undoing a revision with this set (see core/cli/dbguard.py).
 DROPS_HISTORY = "the audit log, the parameter versions, the outcomes and every other table"
 
 

@@ -22,6 +22,10 @@ down_revision = '0003'
 branch_labels = None
 depends_on = None
 
+#: ``stdpolicy db downgrade`` asks for --drop-history and a typed confirmation
+#: before undoing a revision with this set (see core/cli/dbguard.py).
+DROPS_HISTORY = None  # sessions, throttle counters and a flag: no recorded history
+
 
 def upgrade():
     op.create_table('rate_limits',

@@ -12,8 +12,8 @@ versions and the outcomes. Two statements slipped past it:
 - PostgreSQL: ``TRUNCATE`` fires no row triggers. A BEFORE TRUNCATE
   statement trigger refuses it (also when reached through ``CASCADE``).
 
-Revision ID: 0004_history_guards
-Revises: 0003
+Revision ID: 0005_history_guards
+Revises: 0004_sessions
 Create Date: 2026-11-29 20:00:00
 
 """
@@ -21,13 +21,13 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_history_guards'
-down_revision = '0003'
+revision = '0005_history_guards'
+down_revision = '0004_sessions'
 branch_labels = None
 depends_on = None
 
 #: ``stdpolicy db downgrade`` asks for --drop-history and a typed confirmation
-#: before undoing a revision with this set (see webadmin/cli.py).
+#: before undoing a revision with this set (see core/cli/dbguard.py).
 DROPS_HISTORY = None  # the downgrade removes guards, not data
 
 #: Append-only tables → the columns of each unique key (the primary key first).

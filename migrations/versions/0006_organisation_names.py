@@ -8,8 +8,8 @@ names already stored are its first rows (first seen: the organisation's
 creation; source: its first activity's). The table is guarded like the
 other history tables (no UPDATE, DELETE, REPLACE or TRUNCATE).
 
-Revision ID: 0005_organisation_names
-Revises: 0004_history_guards
+Revision ID: 0006_organisation_names
+Revises: 0005_history_guards
 Create Date: 2026-11-29 20:10:00
 
 """
@@ -18,13 +18,13 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_organisation_names'
-down_revision = '0004_history_guards'
+revision = '0006_organisation_names'
+down_revision = '0005_history_guards'
 branch_labels = None
 depends_on = None
 
 #: ``stdpolicy db downgrade`` asks for --drop-history and a typed confirmation
-#: before undoing this revision (see webadmin/cli.py).
+#: before undoing this revision (see core/cli/dbguard.py).
 DROPS_HISTORY = "the organisations' name history"
 
 _SQLITE_TRIGGERS = [
@@ -64,7 +64,7 @@ def upgrade():
         "INSERT INTO organisation_names (organisation_id, name, first_seen_at, source, run_id, recorded_by) "
         "SELECT o.id, o.name, o.created_at, "
         "COALESCE((SELECT a.source FROM activities a WHERE a.organisation_id = o.id ORDER BY a.id LIMIT 1), "
-        "''), NULL, 'migration 0005' "
+        "''), NULL, 'migration 0006' "
         "FROM organisations o WHERE o.name IS NOT NULL ORDER BY o.id"
     )
     dialect = op.get_bind().dialect.name
