@@ -55,9 +55,9 @@ class NameRecord:
 
 
 def incoming_names(activities: Iterable[Activity]) -> dict[str, list[str]]:
-    """Per credit code, the names the records give, in row order, each change once (A, A, B → A, B)."""
+    """Per credit code, the names the records give, in the order given (the file's), each change once (A, A, B → A, B)."""
     names: dict[str, list[str]] = {}
-    for activity in sorted(activities, key=lambda a: a.row):
+    for activity in activities:
         seen = names.setdefault(activity.credit_code, [])
         if activity.organisation and (not seen or seen[-1] != activity.organisation):
             seen.append(activity.organisation)
