@@ -67,7 +67,8 @@ def import_activities(
     activities, their outcomes, new organisations and name changes, and the
     audit entry are committed together.
     """
-    records = list(records)
+    if not isinstance(records, list):  # a list (``core.interchange.Records``) keeps where each record was
+        records = list(records)
     state = parameter_state()
     report = registry.validate(records, resolver(registry))
     if report.invalid:
