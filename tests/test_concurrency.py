@@ -19,7 +19,6 @@ import re
 import threading
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -39,10 +38,6 @@ def _files(tmp_path: Path, n: int, size: int) -> list[str]:
         files.append(write_json(tmp_path / f"import-{i}.json",
                                 drafting(f"C{i}", size, start=i * size, organisations=organisations)))
     return files
-
-
-def _script(*commands: list[str]) -> list[list[str]]:
-    return list(commands)
 
 
 def _run_all(url: str, instance: Path, scripts: list[list[list[str]]]) -> list[list[tuple[int, str, str]]]:

@@ -17,7 +17,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager

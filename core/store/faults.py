@@ -25,7 +25,6 @@ code (``sqlite3.Error.sqlite_errorcode``) and PostgreSQL's SQLSTATE
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -140,9 +139,7 @@ def classify(exc: BaseException) -> DatabaseFault | None:
     code = getattr(orig, "sqlite_errorcode", None)
     if code is not None:
         found = _SQLITE.get(code & 0xFF)
-        if found is not None:
-            return _fault(found, orig)
-        return None
+        return _fault(found) if found is not None else None
     if type(orig).__module__.startswith("psycopg"):
         return _postgres(exc, orig)
     return None
@@ -162,10 +159,10 @@ def _postgres(exc: DBAPIError, orig: BaseException) -> DatabaseFault | None:
             )
         return None
     found = _POSTGRES.get(state) or _POSTGRES_CLASS.get(state[:2])
-    return _fault(found, orig) if found is not None else None
+    return _fault(found) if found is not None else None
 
 
-def _fault(found: tuple[str, str], orig: BaseException) -> DatabaseFault:
+def _fault(found: tuple[str, str]) -> DatabaseFault:
     fault, message = found
     return DatabaseFault(fault, message)  # type: ignore[arg-type]
 
