@@ -45,6 +45,13 @@ class PluginDescription:
     description: Text
     #: The policy clauses the plugin encodes, e.g. ``("三(二)",)``.
     clauses: tuple[str, ...] = ()
+    #: What each rule id of its outcomes means, ``(("R1", Text(…)), …)``: the
+    #: admin's legend of rule codes wherever outcomes are shown.
+    rules: tuple[tuple[str, Text], ...] = ()
+
+    def rule_label(self, rule: str) -> Text | None:
+        """What rule ``rule`` means, if the plugin says."""
+        return next((label for code, label in self.rules if code == rule), None)
 
 
 @dataclass(frozen=True)

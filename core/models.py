@@ -29,6 +29,8 @@ __all__ = [
     "OutcomeRecord",
     "ParameterVersionRecord",
     "PluginEnablement",
+    "PluginOwner",
+    "PluginPermission",
 ]
 
 
@@ -231,5 +233,45 @@ class AuditEntry(db.Model):
     before: Mapped[Any | None] = mapped_column(JSON)
     after: Mapped[Any | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
+
+    department: Mapped[Department | None] = relationship()
+
+
+class PluginPermission(db.Model):
+    """Whether a city administrator lets a department switch a plugin on.
+
+    A row overrides the default of ``core/data/departments.yaml``
+    (``permitted``); without one, the default holds. A switch counts only
+    while it is permitted (``core.store.departments.enabled_plugins``).
+    """
+
+    __tablename__ = "plugin_permissions"
+    __table_args__ = (UniqueConstraint("department_id", "plugin", name="uq_plugin_permissions_department_plugin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    plugin: Mapped[str] = mapped_column(String(100))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(100))
+
+    department: Mapped[Department] = relationship()
+
+
+class PluginOwner(db.Model):
+    """The department that owns a plugin: its administrators record the plugin's parameters.
+
+    A row overrides the default of ``core/data/departments.yaml`` (``owns``);
+    ``department_id`` empty: no department owns it, only city administrators
+    manage it.
+    """
+
+    __tablename__ = "plugin_owners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(100), unique=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(100))
 
     department: Mapped[Department | None] = relationship()

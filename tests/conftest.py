@@ -134,8 +134,8 @@ def app(bare_app: Flask) -> Flask:
 
     with bare_app.app_context():
         registry = get_registry()
-        load_defaults(registry)
         ensure_departments(registry)
+        load_defaults(registry)
         db.session.commit()
     return bare_app
 

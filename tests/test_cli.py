@@ -796,6 +796,14 @@ def test_enable_for_another_department(app: Flask, runner) -> None:
     _, before = evaluate_json(runner, str(ACTIVITIES), "-d", "health")
     assert before["total_amount"] == 0
 
+    refused = invoke(runner, "enable", "reward_tiers", "-d", "health")
+    assert refused.exit_code == 2
+    assert "health is not permitted to switch on reward_tiers" in refused.stderr
+    assert "stdpolicy permit reward_tiers --department health" in refused.stderr
+    assert rows(app, AuditEntry, AuditEntry.action == "plugin.enable", AuditEntry.actor == "cli-tester") == []
+
+    permitted = invoke(runner, "permit", "reward_tiers", "-d", "health")
+    assert permitted.exit_code == 0, permitted.output
     result = invoke(runner, "enable", "reward_tiers", "-d", "health")
 
     assert result.exit_code == 0, result.output

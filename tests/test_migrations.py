@@ -301,6 +301,27 @@ def _data_at_0004_sessions(connection) -> None:
                        [{"key": "LIMITER/old", "count": 1, "expires_at": 0.0}])
 
 
+def _data_at_0007_plugin_permissions(connection) -> None:
+    """A city administrator's decisions: health may switch reward_tiers on; reward_tiers has no owner."""
+    import sqlalchemy as sa
+
+    when = datetime(2024, 7, 8, 9, 10, 11)
+    health = connection.scalar(text("SELECT id FROM departments WHERE code = 'health'"))
+    if health is None:
+        connection.execute(text("INSERT INTO departments (id, code, name_zh, name_en, created_at) "
+                                "VALUES (5, 'health', '卫生健康委员会', 'Health Commission', :at)"), {"at": when})
+        health = 5
+    connection.execute(_t("plugin_permissions", ("id", sa.Integer), ("department_id", sa.Integer), ("plugin", sa.String),
+                          ("allowed", sa.Boolean), ("changed_at", sa.DateTime), ("changed_by", sa.String)).insert(), [
+        {"id": 1, "department_id": health, "plugin": "reward_tiers", "allowed": True, "changed_at": when,
+         "changed_by": "old-admin"},
+    ])
+    connection.execute(_t("plugin_owners", ("id", sa.Integer), ("plugin", sa.String), ("department_id", sa.Integer),
+                          ("changed_at", sa.DateTime), ("changed_by", sa.String)).insert(), [
+        {"id": 1, "plugin": "reward_tiers", "department_id": None, "changed_at": when, "changed_by": "old-admin"},
+    ])
+
+
 def _advance_sequences(connection) -> None:
     """PostgreSQL: the ids given explicitly above are taken; the sequences continue after them."""
     if connection.dialect.name != "postgresql":
@@ -318,7 +339,7 @@ def _advance_sequences(connection) -> None:
 
 
 DATA_AT = {"0001": _data_at_0001, "0002": _data_at_0002, "0003": _data_at_0003,
-           "0004_sessions": _data_at_0004_sessions}
+           "0004_sessions": _data_at_0004_sessions, "0007_plugin_permissions": _data_at_0007_plugin_permissions}
 OLD_PASSWORD = "an-old-password-1"
 
 
@@ -372,6 +393,9 @@ def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Fla
     init = runner.invoke(args=["init"])
     assert init.exit_code == 0, init.output
     assert "created city administrator" not in init.output  # the migrated one is kept
+    plugins = runner.invoke(args=["plugins"])
+    assert "owner:       — (city administrators only)" in plugins.output  # the decisions stored at 0007 hold
+    assert "permitted:   health, market_regulation" in plugins.output
     history = runner.invoke(args=["params", "history", "reward_tiers.lead.national"])
     assert history.exit_code == 0 and "350,000" in history.output and "shipped" in history.output
     reevaluated = runner.invoke(args=["reevaluate"])

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from core.db import db
-from core.models import AuditEntry, EvaluationRun, PluginEnablement
+from core.models import AuditEntry, EvaluationRun, ParameterVersionRecord, PluginEnablement, PluginOwner, PluginPermission
 from core.store import find_department
 from webadmin.models import ApiToken, User
 from webadmin.security import hash_token, new_token
@@ -55,8 +55,19 @@ CASES = [
     ("post", "/api/evaluate", b"[]", expect(401, anon=401)),
     # switches
     ("post", "/plugins/market_regulation/reward_tiers", {"enabled": "0"}, expect(403, city=302, mr_admin=302)),
-    ("post", "/plugins/civil_affairs/reward_tiers", {"enabled": "1"}, expect(403, city=302, ca_admin=302)),
-    ("post", "/plugins/health/reward_tiers", {"enabled": "1"}, expect(403, city=302)),
+    # switching on needs the plugin permitted to the department: nobody may until a city administrator permits it
+    ("post", "/plugins/civil_affairs/reward_tiers", {"enabled": "1"}, expect(403)),
+    ("post", "/plugins/health/reward_tiers", {"enabled": "1"}, expect(403)),
+    # switching off is the department's (or the city's) own business
+    ("post", "/plugins/civil_affairs/reward_tiers", {"enabled": "0"}, expect(403, city=302, ca_admin=302)),
+    # permissions and owners: city administrators only
+    ("post", "/plugins/civil_affairs/reward_tiers/permission", {"allowed": "1"}, expect(403, city=302)),
+    ("post", "/plugins/market_regulation/reward_tiers/permission", {"allowed": "0"}, expect(403, city=302)),
+    ("post", "/plugins/reward_tiers/owner", {"department": "civil_affairs"}, expect(403, city=302)),
+    # recording a parameter version: the owner's administrators and city administrators (others see 404 or 403)
+    ("post", "/parameters/reward_tiers.lead.local", {"value": "250000", "effective_from": "2025-01-01", "reason": "r",
+                                                      "reference": "ref", "based_on": "1", "save": "1"},
+     expect(404, city=302, mr_admin=302, mr_viewer=403)),
     ("post", "/plugins/reevaluate", {}, expect(403, city=302)),
     # users
     ("post", "/users/new", {"username": "intruder", "role": "city_admin", "department": "market_regulation",
@@ -83,6 +94,10 @@ def snapshot(app) -> dict:
                 select(User.username, User.role, User.department_id, User.active, User.password_hash)).all()),
             "tokens": sorted(db.session.execute(select(ApiToken.id, ApiToken.revoked_at)).all()),
             "runs": db.session.scalars(select(EvaluationRun.id)).all(),
+            "permissions": sorted(db.session.execute(
+                select(PluginPermission.department_id, PluginPermission.plugin, PluginPermission.allowed)).all()),
+            "owners": sorted(db.session.execute(select(PluginOwner.plugin, PluginOwner.department_id)).all()),
+            "parameter versions": db.session.scalars(select(ParameterVersionRecord.id)).all(),
             "audit": db.session.execute(
                 select(AuditEntry.id, AuditEntry.action, AuditEntry.target)
                 .where(AuditEntry.action.not_like("login.%")).order_by(AuditEntry.id)).all(),

@@ -13,7 +13,7 @@ from core.models import ActivityRecord, AuditEntry, EvaluationRun, Organisation,
 from webadmin.models import ApiToken
 
 from conftest import PASSWORD
-from webadmin_support import bearer, broken_app, fast_password_hashing, make_token  # noqa: F401  (fixtures)
+from webadmin_support import bearer, broken_app, fast_password_hashing, make_token, permit  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -111,6 +111,9 @@ def test_enabling_a_plugin_changes_results_without_restart(app, client, login):
     api = app.test_client()
     assert evaluate(api, ca_token).get_json()["total_amount"] == 0
     login("ca_admin")
+    assert client.post("/plugins/civil_affairs/reward_tiers", data={"enabled": "1"}).status_code == 403  # not permitted
+    assert evaluate(api, ca_token).get_json()["total_amount"] == 0
+    permit(app, "civil_affairs")
     assert client.post("/plugins/civil_affairs/reward_tiers", data={"enabled": "1"}).status_code == 302
     document = evaluate(api, ca_token).get_json()
     assert document["total_amount"] == TOTAL

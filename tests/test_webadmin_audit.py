@@ -12,7 +12,7 @@ from core.db import db
 from core.models import AuditEntry
 from core.store import find_department, set_enabled
 
-from webadmin_support import fast_password_hashing  # noqa: F401  (fixture)
+from webadmin_support import fast_password_hashing, permit  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -87,7 +87,8 @@ def test_department_users_see_their_department_and_their_plugins_parameters(app,
     targets = targets_on_page(client.get("/audit").get_data(as_text=True))
     assert "ca_new" in targets
     assert "mr_new" not in targets and "reward_tiers.drafting.national" not in targets
-    # civil affairs enables reward_tiers: now its parameters' history concerns them
+    # civil affairs, permitted by the city, enables reward_tiers: now its parameters' history concerns them
+    permit(app, "civil_affairs")
     client.post("/plugins/civil_affairs/reward_tiers", data={"enabled": "1"})
     targets = targets_on_page(client.get("/audit").get_data(as_text=True))
     assert "reward_tiers.drafting.national" in targets and "civil_affairs/reward_tiers" in targets

@@ -36,9 +36,10 @@ def test_lists_loaded_plugins_with_version_source_and_hooks(client, login):
     page = client.get("/plugins?lang=en").get_data(as_text=True)
     assert 'id="plugin-reward_tiers"' in page
     assert "1.0.0" in page
-    assert "stdpolicy (built-in)" in page
+    assert "built into stdpolicy" in page and "stdpolicy (built-in)" not in page
     for hook in ("stdpolicy_describe_plugin", "stdpolicy_evaluate", "stdpolicy_register_parameters"):
-        assert hook in page
+        assert hook in page  # as small print beside what it does
+    assert "evaluates activities: rules, amounts and explanations" in page
     assert "standard_drafting" in page
     assert "None: every discovered plugin loaded." in page
 
@@ -47,9 +48,14 @@ def test_city_admin_sees_the_matrix_of_every_department(client, login):
     login("city")
     page = client.get("/plugins?lang=en").get_data(as_text=True)
     for code in ("market_regulation", "development_reform", "ecology_environment", "civil_affairs", "health"):
-        assert f'action="/plugins/{code}/reward_tiers"' in page
-    assert 'data-department="market_regulation" data-plugin="reward_tiers" data-enabled="yes"' in page
-    assert 'data-department="civil_affairs" data-plugin="reward_tiers" data-enabled="no"' in page
+        assert f'action="/plugins/{code}/reward_tiers/permission"' in page
+    # a switch only where the department is permitted the plugin
+    assert 'action="/plugins/market_regulation/reward_tiers"' in page
+    assert 'action="/plugins/civil_affairs/reward_tiers"' not in page
+    assert ('data-department="market_regulation" data-plugin="reward_tiers" data-enabled="yes" '
+            'data-permitted="yes"') in page
+    assert ('data-department="civil_affairs" data-plugin="reward_tiers" data-enabled="no" '
+            'data-permitted="no"') in page
     assert 'id="reevaluate-now"' in page
 
 
@@ -110,12 +116,14 @@ def test_bad_switch_requests(app, client, login, url, data, status):
 def test_switch_needs_the_csrf_token(app, client, login, csrf):
     client.post("/login", data={"username": "city", "password": PASSWORD,
                                 "csrf_token": _token(client.get("/login").get_data(as_text=True))})
-    response = client.post("/plugins/civil_affairs/reward_tiers", data={"enabled": "1"})
-    assert response.status_code == 400
-    assert enabled(app, "civil_affairs") == set()
-    token = _token(client.get("/plugins").get_data(as_text=True))
-    response = client.post("/plugins/civil_affairs/reward_tiers", data={"enabled": "1", "csrf_token": token})
-    assert response.status_code == 302
+    for url, data in (("/plugins/civil_affairs/reward_tiers/permission", {"allowed": "1"}),
+                      ("/plugins/civil_affairs/reward_tiers", {"enabled": "1"})):
+        response = client.post(url, data=data)
+        assert response.status_code == 400
+        assert enabled(app, "civil_affairs") == set()
+        token = _token(client.get("/plugins").get_data(as_text=True))
+        response = client.post(url, data={**data, "csrf_token": token})
+        assert response.status_code == 302
     assert enabled(app, "civil_affairs") == {"reward_tiers"}
 
 

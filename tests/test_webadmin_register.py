@@ -324,9 +324,10 @@ def test_export_xlsx(app, client, login, ids):
 def test_export_xlsx_without_outcomes_leaves_the_amount_empty(app, client, login, ids):
     from openpyxl import load_workbook
 
-    from core.store import find_department, reevaluate, set_enabled
+    from core.store import find_department, reevaluate, set_enabled, set_permitted
 
     with app.app_context():
+        set_permitted(find_department("development_reform"), "reward_tiers", True, "tests")
         set_enabled(find_department("development_reform"), "reward_tiers", True, "tests")
         set_enabled(find_department("market_regulation"), "reward_tiers", False, "tests")
         db.session.commit()

@@ -18,7 +18,7 @@ from core.store import find_department
 
 from conftest import PASSWORD
 
-__all__ = ["BadDescription", "BadHook", "bearer", "broken_app", "fast_password_hashing", "make_token"]
+__all__ = ["BadDescription", "BadHook", "bearer", "broken_app", "fast_password_hashing", "make_token", "permit"]
 
 
 @pytest.fixture
@@ -45,6 +45,15 @@ def make_token(app: Flask, department: str, *, revoked: bool = False, name: str 
                                 prefix=token[:10], created_by="tests", revoked_at=utcnow() if revoked else None))
         db.session.commit()
     return token
+
+
+def permit(app: Flask, department: str, plugin: str = "reward_tiers") -> None:
+    """A city administrator's decision: ``department`` may switch ``plugin`` on."""
+    from core.store import set_permitted
+
+    with app.app_context():
+        set_permitted(find_department(department), plugin, True, "tests")
+        db.session.commit()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -80,8 +89,8 @@ def broken_app(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, fas
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False}, registry=registry)
     with app.app_context():
-        load_defaults(registry)
         ensure_departments(registry)
+        load_defaults(registry)
         for name, role in (("city", "city_admin"), ("mr_admin", "dept_admin")):
             user = User(username=name, role=role, department_id=find_department("market_regulation").id, created_by="tests")
             user.set_password(PASSWORD)

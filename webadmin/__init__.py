@@ -91,6 +91,7 @@ def _whole_number(variable: str, default: int, *, minimum: int) -> int:
 
 def _template_context(app: Flask) -> None:
     from .access import current_department, visible_departments
+    from .labels import actor, detail, reason_text, version_label
     from .nav import nav_items
     from .plugin_pages import menu_entries
 
@@ -99,7 +100,11 @@ def _template_context(app: Flask) -> None:
         menu_entries=menu_entries,
         current_department=current_department,
         visible_departments=visible_departments,
+        detail=detail,
+        version_label=version_label,
+        reason_text=reason_text,
     )
+    app.jinja_env.filters["actor"] = actor
 
 
 def _add_admin_commands(app: Flask) -> None:

@@ -1,12 +1,18 @@
 """Who may see and change what. Every view checks here, on the server.
 
-- A city administrator sees every department and plugin, manages users, and
-  chooses which department's view to work in.
-- A department administrator switches plugins on and off and records
-  parameter versions for the plugins their own department has enabled.
+- A city administrator sees every department and plugin, manages users,
+  chooses which department's view to work in, decides which plugins each
+  department may switch on (``plugin.permit`` / ``plugin.forbid``) and which
+  department owns each plugin.
+- A department administrator switches their own department's plugins on
+  and off, within the plugins it is permitted; and records the parameter
+  versions of the plugins their department owns (``may_manage``).
 - A department viewer reads.
 
-A request for another department's setting is answered 403 and changes nothing.
+What a department sees — activities, outcomes, parameters, the dashboard —
+follows the plugins it has switched on and is permitted
+(``department_plugins``). A request for another department's setting, or a
+change the user may not make, is answered 403 and changes nothing.
 """
 
 from __future__ import annotations
@@ -21,15 +27,19 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import Department
-from core.store import enabled_plugins
+from core.store import enabled_plugins, permitted_plugins, plugin_owner
 
 __all__ = [
+    "acting_department",
     "can_edit_department",
     "current_department",
     "department_plugins",
+    "may_manage",
+    "may_switch_on",
     "require_admin",
     "require_city_admin",
     "require_editor_of",
+    "require_manager_of",
     "visible_departments",
 ]
 
@@ -61,7 +71,7 @@ def current_department() -> Department | None:
 
 
 def department_plugins(department: Department | None = None) -> set[str]:
-    """Plugins enabled by the working department (cached for the request)."""
+    """Plugins the working department has switched on and is permitted (cached for the request)."""
     department = department or current_department()
     if department is None:
         return set()
@@ -72,6 +82,7 @@ def department_plugins(department: Department | None = None) -> set[str]:
 
 
 def can_edit_department(department: Department) -> bool:
+    """City administrators, and the department's own administrators."""
     if current_user.is_city_admin:
         return True
     return current_user.role == "dept_admin" and current_user.department_id == department.id
@@ -81,6 +92,54 @@ def require_editor_of(department: Department) -> None:
     """403 unless the user may change ``department``'s settings."""
     if not can_edit_department(department):
         abort(403)
+
+
+def may_switch_on(department: Department, plugin: str) -> bool:
+    """Whether the user may switch ``plugin`` on for ``department``: an editor of it, and the plugin permitted.
+
+    A city administrator too needs the permission first (given on the same
+    page), so that every department's set is a decision on record.
+    """
+    return can_edit_department(department) and plugin in permitted_plugins(department)
+
+
+def may_manage(plugin: str, user: Any = None) -> bool:
+    """Whether ``user`` (default: the current user) manages ``plugin``: records its parameter versions.
+
+    City administrators manage every plugin; a department administrator the
+    plugins their department owns (``core.store.plugin_owner``). The one
+    check for everything a plugin's owner does: parameter versions (the
+    admin's pages and the preview), and later its reference data and reviews.
+    """
+    user = current_user if user is None else user
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_city_admin:
+        return True
+    if user.role != "dept_admin" or user.department_id is None:
+        return False
+    cache = g.setdefault("plugin_owners", {})
+    if plugin not in cache:
+        cache[plugin] = plugin_owner(plugin)
+    owner = cache[plugin]
+    return owner is not None and owner.id == user.department_id
+
+
+def require_manager_of(plugin: str) -> None:
+    """403 unless the user manages ``plugin`` (``may_manage``)."""
+    if not may_manage(plugin):
+        abort(403)
+
+
+def acting_department(plugin: str | None = None) -> Department | None:
+    """The department a change by the current user is recorded under in the audit log.
+
+    The user's own department; for a city administrator without one, the
+    owner of ``plugin`` (if given).
+    """
+    if current_user.department is not None:
+        return current_user.department
+    return plugin_owner(plugin) if plugin is not None else None
 
 
 def require_city_admin(view: F) -> F:

@@ -12,7 +12,7 @@ import click
 from .activities import evaluate_command, import_command, reevaluate_command
 from .init import init_command
 from .params import params_group
-from .plugins import disable_command, enable_command, plugins_command
+from .plugins import disable_command, enable_command, forbid_command, permit_command, plugins_command
 
 __all__ = ["register_commands"]
 
@@ -28,5 +28,7 @@ def register_commands(cli: click.Group) -> None:
         plugins_command,
         enable_command,
         disable_command,
+        permit_command,
+        forbid_command,
     ):
         cli.add_command(command)

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from ..app import get_registry
 from ..messages import flatten_errors
-from ..store import ParameterConflict, UnknownParameter, record_parameter, resolver
+from ..store import ParameterConflict, UnknownParameter, plugin_owner, record_parameter, resolver
 from ._common import actor, print_table, with_database
 
 __all__ = ["params_group"]
@@ -95,7 +95,8 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
 
     Earlier versions stay as they are; activities dated before --from keep
     the value in force on their date. Run `stdpolicy reevaluate --since DATE`
-    afterwards to update stored outcomes.
+    afterwards to update stored outcomes. The audit log records the change
+    under the department that owns the parameter's plugin.
     """
     registry = get_registry()
     if reference is None and key in registry.parameters:
@@ -107,6 +108,7 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
             registry, key,
             {"value": value, "effective_from": effective_from, "reason": reason, "reference": reference or ""},
             actor=actor(), source="cli",
+            department=plugin_owner(registry.parameter_plugin[key]) if key in registry.parameters else None,
         )
     except UnknownParameter as exc:
         click.echo(f"error: {exc}", err=True)

@@ -1,4 +1,8 @@
-"""``stdpolicy plugins``, ``enable`` and ``disable``."""
+"""``stdpolicy plugins``, ``enable``, ``disable``, ``permit`` and ``forbid``.
+
+``enable`` switches a plugin on only for a department permitted it, as in the
+admin: ``permit`` (a city administrator's decision, audited) comes first.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,23 @@ from sqlalchemy import select
 from ..app import get_registry
 from ..db import db
 from ..models import Department, PluginEnablement
-from ..store import switch_plugin
+from ..store import permit_plugin, permitted_plugins, plugin_owners, switch_plugin
 from ._common import actor, resolve_department, with_database
 
-__all__ = ["disable_command", "enable_command", "plugins_command"]
+__all__ = ["disable_command", "enable_command", "forbid_command", "permit_command", "plugins_command"]
+
+
+def permitting_departments() -> dict[str, list[str]]:
+    """Plugin name → codes of the departments permitted to switch it on."""
+    found: dict[str, list[str]] = {}
+    for department in db.session.scalars(select(Department).order_by(Department.code)):
+        for plugin in sorted(permitted_plugins(department)):
+            found.setdefault(plugin, []).append(department.code)
+    return found
 
 
 def enabling_departments() -> dict[str, list[str]]:
-    """Plugin name → codes of the departments that enable it."""
+    """Plugin name → codes of the departments that switched it on (``*``: not permitted, no effect)."""
     found: dict[str, list[str]] = {}
     rows = db.session.execute(
         select(PluginEnablement.plugin, Department.code)
@@ -25,8 +38,9 @@ def enabling_departments() -> dict[str, list[str]]:
         .where(PluginEnablement.enabled.is_(True))
         .order_by(Department.code)
     )
+    permitted = permitting_departments()
     for plugin, code in rows:
-        found.setdefault(plugin, []).append(code)
+        found.setdefault(plugin, []).append(code if code in permitted.get(plugin, ()) else f"{code}*")
     return found
 
 
@@ -36,27 +50,42 @@ def plugins_command() -> None:
     """Every discovered plugin, where it came from, and any that failed to load."""
     registry = get_registry()
     departments = enabling_departments()
+    permitted = permitting_departments()
+    owners = plugin_owners(registry.plugins)
     for name, record in registry.plugins.items():
+        owner = owners.get(name)
         click.echo(f"{name} {record.version} — {record.description.label.zh} / {record.description.label.en}")
         click.echo(f"    source:      {record.source}")
         click.echo(f"    hooks:       {', '.join(record.hooks)}")
         click.echo(f"    kinds:       {', '.join(record.kinds) or '—'}")
         click.echo(f"    parameters:  {len(record.parameters)}")
+        click.echo(f"    owner:       {owner.code if owner else '— (city administrators only)'}")
+        click.echo(f"    permitted:   {', '.join(permitted.get(name, [])) or '—'}")
         click.echo(f"    enabled by:  {', '.join(departments.get(name, [])) or '—'}")
     for failure in registry.failures:
         click.echo(f"FAILED {failure.name} ({failure.source}) at {failure.stage}: {failure.error}")
+    if any(code.endswith("*") for codes in departments.values() for code in codes):
+        click.echo("* switched on but not permitted: no effect until `stdpolicy permit PLUGIN --department D`")
     if not registry.plugins and not registry.failures:
         click.echo("no plugins found in the stdpolicy.plugins entry-point group")
 
 
-def _switch(plugin: str, department: str, enabled: bool) -> None:
+def _loaded(plugin: str) -> None:
     registry = get_registry()
     if plugin not in registry.plugins:
         known = ", ".join(registry.plugins) or "none"
         click.echo(f"error: no loaded plugin {plugin!r} (loaded: {known})", err=True)
         sys.exit(2)
+
+
+def _switch(plugin: str, department: str, enabled: bool) -> None:
+    _loaded(plugin)
     dept = resolve_department(department)
     assert dept is not None
+    if enabled and plugin not in permitted_plugins(dept):
+        click.echo(f"error: {dept.code} is not permitted to switch on {plugin}; a city administrator permits it first: "
+                   f"`stdpolicy permit {plugin} --department {dept.code}`. Nothing changed.", err=True)
+        sys.exit(2)
     changed = switch_plugin(dept, plugin, enabled, actor())
     state = "enabled" if enabled else "disabled"
     if changed:
@@ -81,3 +110,36 @@ def enable_command(plugin: str, department: str) -> None:
 def disable_command(plugin: str, department: str) -> None:
     """Switch PLUGIN off for a department (audited)."""
     _switch(plugin, department, False)
+
+
+def _permission(plugin: str, department: str, allowed: bool) -> None:
+    _loaded(plugin)
+    dept = resolve_department(department)
+    assert dept is not None
+    was_on = plugin in {e.plugin for e in dept.enablements if e.enabled}
+    changed = permit_plugin(dept, plugin, allowed, actor())
+    if not changed:
+        click.echo(f"{dept.code} was already {'permitted' if allowed else 'not permitted'} to switch on {plugin}")
+    elif allowed:
+        click.echo(f"{dept.code} may now switch on {plugin} (`stdpolicy enable {plugin} --department {dept.code}`)")
+    else:
+        click.echo(f"{dept.code} may no longer switch on {plugin}"
+                   + ("; it was switched off: run `stdpolicy reevaluate` to update stored outcomes" if was_on else ""))
+
+
+@click.command("permit")
+@click.argument("plugin")
+@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
+@with_database
+def permit_command(plugin: str, department: str) -> None:
+    """Let a department switch PLUGIN on (a city administrator's decision; audited)."""
+    _permission(plugin, department, True)
+
+
+@click.command("forbid")
+@click.argument("plugin")
+@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
+@with_database
+def forbid_command(plugin: str, department: str) -> None:
+    """Stop a department from switching PLUGIN on; switches it off for them (audited)."""
+    _permission(plugin, department, False)

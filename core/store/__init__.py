@@ -25,7 +25,9 @@ from .departments import (
     enabled_plugins,
     ensure_departments,
     find_department,
+    permitted_plugins,
     set_enabled,
+    switched_on,
 )
 from .faults import DatabaseFault, WriterBusy, classify
 from .history import StoredHistory
@@ -40,7 +42,16 @@ from .parameters import (
     resolver,
     stored_versions,
 )
-from .usecases import import_activities, record_parameter, reevaluate_outcomes, seed, switch_plugin
+from .permissions import permission_matrix, plugin_owner, plugin_owners, set_owner, set_permitted
+from .usecases import (
+    change_owner,
+    import_activities,
+    permit_plugin,
+    record_parameter,
+    reevaluate_outcomes,
+    seed,
+    switch_plugin,
+)
 from .whatif import Preview, preview_version
 
 __all__ = [
@@ -56,6 +67,7 @@ __all__ = [
     "WriterBusy",
     "active_plugins",
     "audit",
+    "change_owner",
     "classify",
     "enabled_plugins",
     "ensure_departments",
@@ -68,6 +80,11 @@ __all__ = [
     "load_defaults",
     "name_changes",
     "name_history",
+    "permission_matrix",
+    "permit_plugin",
+    "permitted_plugins",
+    "plugin_owner",
+    "plugin_owners",
     "preview_version",
     "record_parameter",
     "record_version",
@@ -76,8 +93,11 @@ __all__ = [
     "resolver",
     "seed",
     "set_enabled",
+    "set_owner",
+    "set_permitted",
     "stored_versions",
     "switch_plugin",
+    "switched_on",
     "to_activity",
     "writing",
 ]

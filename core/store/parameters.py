@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import db, utcnow
 from ..declarations import ParameterDeclaration
-from ..models import ParameterVersionRecord
+from ..models import Department, ParameterVersionRecord
 from ..parameters import ParameterResolver, ParameterVersion, decode_value, encode_value, version_schema
 from ..registry import Registry
 from .audit import audit
+from .permissions import plugin_owners
 
 __all__ = [
     "ParameterConflict",
@@ -86,8 +87,12 @@ def latest_sequence(key: str) -> int:
 
 
 def load_defaults(registry: Registry, actor: str = "system") -> list[str]:
-    """Store each shipped value not stored yet (by key, date and value). Idempotent."""
+    """Store each shipped value not stored yet (by key, date and value). Idempotent.
+
+    The audit entries carry the department that owns each parameter's plugin.
+    """
     done = []
+    owners = plugin_owners(registry.plugins)
     existing = {
         (row.key, row.effective_from, row.value)
         for row in db.session.execute(select(
@@ -106,7 +111,8 @@ def load_defaults(registry: Registry, actor: str = "system") -> list[str]:
                 reason="插件预置值 / shipped with the plugin", reference=default.reference,
                 recorded_by=actor, source="default",
             ))
-            audit("parameter.default", actor, key, after={"value": text, "effective_from": default.effective_from.isoformat()})
+            audit("parameter.default", actor, key, department=owners.get(registry.parameter_plugin[key]),
+                  after={"value": text, "effective_from": default.effective_from.isoformat(), "sequence": sequence})
             done.append(f"{key} = {default.value} from {default.effective_from}")
         db.session.flush()
     return done
@@ -120,6 +126,7 @@ def record_version(
     actor: str,
     source: str,
     based_on: int | None = None,
+    department: Department | None = None,
 ) -> ParameterVersion:
     """Validate and store a new version of ``key`` (not committed).
 
@@ -128,6 +135,9 @@ def record_version(
         so a bad value raises marshmallow's ``ValidationError`` naming the field.
     :param based_on: the sequence number the submitter saw; if another version
         was recorded since, ``ParameterConflict`` is raised and nothing stored.
+    :param department: the department the audit entry names: the acting
+        user's (the admin), or the plugin's owner (the command line). Who may
+        record at all is checked by the callers (``webadmin.access.may_manage``).
     """
     decl = _declaration(registry, key)
     loaded = version_schema(decl).load(dict(data))
@@ -150,7 +160,7 @@ def record_version(
     except IntegrityError:
         raise ParameterConflict(key, current, current + 1) from None
     audit(
-        "parameter.version", actor, key,
+        "parameter.version", actor, key, department=department,
         before=previous,
         after={"value": text, "effective_from": loaded["effective_from"].isoformat(), "sequence": record.sequence,
                "reason": record.reason, "reference": record.reference},

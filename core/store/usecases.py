@@ -34,10 +34,13 @@ from .activities import ImportResult, ReevaluationResult, import_records, reeval
 from .departments import ensure_departments, set_enabled
 from .locking import writing
 from .parameters import load_defaults, record_version, resolver
+from .permissions import set_owner, set_permitted
 
 __all__ = [
+    "change_owner",
     "import_activities",
     "parameter_state",
+    "permit_plugin",
     "record_parameter",
     "reevaluate_outcomes",
     "seed",
@@ -94,15 +97,19 @@ def record_parameter(
     actor: str,
     source: str,
     based_on: int | None = None,
+    department: Department | None = None,
 ) -> ParameterVersion:
     """Validate and store a new version of ``key`` with its audit entry (committed).
 
-    Raises what ``record_version`` raises (``UnknownParameter``,
-    marshmallow's ``ValidationError``, ``ParameterConflict``), with nothing
-    stored.
+    ``department`` is the one the audit entry names (the acting user's, or
+    the plugin's owner); who may record is checked by the callers
+    (``webadmin.access.may_manage``). Raises what ``record_version`` raises
+    (``UnknownParameter``, marshmallow's ``ValidationError``,
+    ``ParameterConflict``), with nothing stored.
     """
     with writing("record a parameter version"):
-        return record_version(registry, key, data, actor=actor, source=source, based_on=based_on)
+        return record_version(registry, key, data, actor=actor, source=source, based_on=based_on,
+                              department=department)
 
 
 def switch_plugin(department: Department, plugin: str, enabled: bool, actor: str) -> bool:
@@ -111,8 +118,26 @@ def switch_plugin(department: Department, plugin: str, enabled: bool, actor: str
         return set_enabled(department, plugin, enabled, actor)
 
 
+def permit_plugin(department: Department, plugin: str, allowed: bool, actor: str) -> bool:
+    """Permit or forbid ``department`` to switch ``plugin`` on (audited, committed; forbidding switches it off).
+
+    ``False`` if nothing changed. Whether the user is a city administrator is checked by the callers.
+    """
+    with writing("permit a plugin"):
+        return set_permitted(department, plugin, allowed, actor)
+
+
+def change_owner(plugin: str, department: Department | None, actor: str) -> bool:
+    """Make ``department`` (``None``: nobody) the owner of ``plugin`` (audited, committed); ``False`` if it was."""
+    with writing("change a plugin's owner"):
+        return set_owner(plugin, department, actor)
+
+
 def seed(registry: Registry, actor: str) -> list[str]:
-    """What ``stdpolicy init`` stores: parameter defaults and departments (committed). One line per change."""
+    """What ``stdpolicy init`` stores: departments and parameter defaults (committed). One line per change.
+
+    Departments first: a shipped value's audit entry names its plugin's owner.
+    """
     with writing("initialise the database"):
-        return [*(f"parameter default: {line}" for line in load_defaults(registry, actor)),
-                *ensure_departments(registry, actor)]
+        departments = ensure_departments(registry, actor)
+        return [*departments, *(f"parameter default: {line}" for line in load_defaults(registry, actor))]

@@ -70,6 +70,7 @@ def stdpolicy_describe_plugin() -> PluginDescription:
             "Contribution Award and standardisation pilots.",
         ),
         clauses=(rules.CLAUSE,),
+        rules=rules.rule_legend(),
     )
 
 

@@ -35,7 +35,8 @@ from core.standards import LEVEL_NAMES
 
 from .schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES
 
-__all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate", "rule_table"]
+__all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate",
+           "rule_legend", "rule_table"]
 
 
 PLUGIN = "reward_tiers"
@@ -102,6 +103,16 @@ TIER_NAMES: dict[str, Text] = {
     "R12": Text("国家级标准化试点项目通过验收(最高限额)", "national standardisation pilot passing acceptance (capped)"),
     "R13": Text("省级标准化试点项目通过验收(最高限额)", "provincial standardisation pilot passing acceptance (capped)"),
 }
+
+#: ``R0``: what no tier covers.
+NO_TIER = Text("不属于三(二)奖励范围(奖励0元,说明写明原因)",
+               "not covered by any tier of 三(二) (¥0; the explanation says why)")
+
+
+def rule_legend() -> tuple[tuple[str, Text], ...]:
+    """Every rule id with what it rewards (R0 last), for the admin's legend."""
+    return (*TIER_NAMES.items(), ("R0", NO_TIER))
+
 
 def rule_table() -> list[tuple[str, str, Text]]:
     """(rule, parameter key, what it rewards) for every rule, in order."""

@@ -6,8 +6,13 @@ Who sees and changes what:
   enabled (a city administrator chooses the department in the header);
 - a parameter of a plugin the user's department has not enabled is hidden:
   its page answers 404, for reading and for recording alike, as the
-  plugins' own admin pages do (a city administrator sees every parameter);
-- department viewers read; a POST from them is answered 403;
+  plugins' own admin pages do (a city administrator sees every parameter,
+  and a department administrator those of the plugins their department owns);
+- only those who manage the plugin record versions and preview them
+  (``webadmin.access.may_manage``: city administrators, and the
+  administrators of the department that owns the plugin); a POST from
+  anyone else is answered 403 — a department that merely enabled a plugin
+  reads its parameters but does not change the city-wide values;
 - a new version is never an edit: it is added, with the date it takes effect
   from, and nothing earlier is changed or removed.
 
@@ -31,10 +36,10 @@ from marshmallow import ValidationError
 from core.app import get_registry
 from core.declarations import ParameterDeclaration
 from core.parameters import ParameterResolver, ParameterVersion, version_schema
-from core.store import ParameterConflict, latest_sequence, record_parameter, resolver
+from core.store import ParameterConflict, latest_sequence, plugin_owner, record_parameter, resolver
 from core.store.whatif import preview_version
 
-from ..access import can_edit_department, current_department, department_plugins
+from ..access import acting_department, current_department, department_plugins, may_manage
 from ..i18n import show_value
 from ..nav import NavItem
 from ..parameter_forms import form_value, parameter_form, schema_errors_to_form, submitted_data
@@ -56,9 +61,10 @@ SOURCES = {
 
 
 def _visible_plugins() -> list[str]:
-    """Loaded plugins the working department has enabled, in registry order."""
+    """Loaded plugins the working department has enabled, and those a department administrator manages."""
     enabled = department_plugins()
-    return [name for name in get_registry().plugins if name in enabled]
+    return [name for name in get_registry().plugins
+            if name in enabled or (not current_user.is_city_admin and may_manage(name))]
 
 
 def _parameter_or_404(key: str) -> tuple[ParameterDeclaration, str]:
@@ -68,17 +74,9 @@ def _parameter_or_404(key: str) -> tuple[ParameterDeclaration, str]:
     if decl is None:
         abort(404)
     plugin = registry.parameter_plugin[key]
-    if not current_user.is_city_admin and plugin not in department_plugins():
+    if not current_user.is_city_admin and plugin not in department_plugins() and not may_manage(plugin):
         abort(404)
     return decl, plugin
-
-
-def _may_record(plugin: str) -> bool:
-    """City administrators: any parameter. Department administrators: their enabled plugins'."""
-    if current_user.is_city_admin:
-        return True
-    department = current_department()
-    return department is not None and can_edit_department(department) and plugin in department_plugins(department)
 
 
 def _next_change(params: ParameterResolver, key: str, today: date) -> ParameterVersion | None:
@@ -128,7 +126,7 @@ def _statuses(history: list[ParameterVersion], current: ParameterVersion | None,
 @login_required
 def detail(key: str):
     decl, plugin = _parameter_or_404(key)
-    may_record = _may_record(plugin)
+    may_record = may_manage(plugin)
     if request.method == "POST" and not may_record:
         abort(403)
     registry = get_registry()
@@ -158,7 +156,7 @@ def detail(key: str):
         elif form.save.data:
             try:
                 version = record_parameter(registry, key, data, actor=current_user.username, source="admin",
-                                           based_on=based_on)
+                                           based_on=based_on, department=acting_department(plugin))
             except ParameterConflict:
                 params = resolver(registry)
                 conflict = [v for v in params.history(key) if v.sequence > based_on]
@@ -203,4 +201,5 @@ def detail(key: str):
         today=today,
         show=show_value,
         sources=SOURCES,
+        owner=plugin_owner(plugin),
     ), status

@@ -1,12 +1,16 @@
-"""The Plugins page: what was discovered, what failed, and who has what switched on.
+"""The Plugins page: what was discovered, what failed, who owns each plugin, and who has what switched on.
 
-- Everyone logged in sees every loaded plugin (name, version, source, hooks,
-  kinds, parameters) and every plugin that failed to load, with its error.
-- The switches form a matrix of plugins × the departments the user may see:
-  a city administrator sees and switches every department; a department
-  administrator switches their own department; a viewer sees the state only.
-  A POST for a department the user may not edit is answered 403 and changes
-  nothing.
+- Everyone logged in sees every loaded plugin (name, version, source, what
+  its hooks do, kinds, parameters, owning department) and every plugin that
+  failed to load, with its error.
+- The switches form a matrix of plugins × the departments the user may see.
+  A city administrator decides which plugins each department may switch on
+  (``permission``: permit / forbid, audited; forbidding also switches the
+  plugin off) and who owns each plugin (``owner``, audited). A department's
+  administrators switch their own department's plugins within the permitted
+  set; a viewer sees the state only. A POST for a department the user may
+  not edit, or switching on a plugin that is not permitted, is answered 403
+  and changes nothing.
 - A switch is audited (``plugin.enable`` / ``plugin.disable``, by
   ``core.store.set_enabled``) and applies to the next evaluation at once:
   evaluations read the enablements from the database, there is nothing to
@@ -25,10 +29,18 @@ from sqlalchemy import select
 from core.app import get_registry
 from core.db import db
 from core.models import Department, PluginEnablement
-from core.store import reevaluate_outcomes, switch_plugin
+from core.store import change_owner, permit_plugin, permitted_plugins, plugin_owners, reevaluate_outcomes, switch_plugin, switched_on
 
-from ..access import can_edit_department, require_admin, require_city_admin, require_editor_of, visible_departments
+from ..access import (
+    can_edit_department,
+    may_switch_on,
+    require_admin,
+    require_city_admin,
+    require_editor_of,
+    visible_departments,
+)
 from ..i18n import pick
+from ..labels import HOOKS, plugin_source
 from ..nav import NavItem
 
 __all__ = ["NAV", "bp"]
@@ -55,7 +67,7 @@ _OFFER = "plugins.offer_reevaluate"
 
 
 def _enablements(departments: list[Department]) -> dict[tuple[int, str], bool]:
-    """(department id, plugin) → enabled, for the given departments."""
+    """(department id, plugin) → switched on, for the given departments."""
     if not departments:
         return {}
     rows = db.session.execute(
@@ -80,37 +92,58 @@ def _enabled_elsewhere(departments: list[Department], loaded: set[str]) -> dict[
 def index():
     registry = get_registry()
     departments = visible_departments()
-    state = _enablements(departments)
+    switched = {d.id: switched_on(d) for d in departments}
+    permitted = {d.id: permitted_plugins(d) for d in departments}
     return render_template(
         "plugins/index.html",
         registry=registry,
         plugins=list(registry.plugins.values()),
         failures=registry.failures,
         stages=STAGES,
+        hooks=HOOKS,
+        source=plugin_source,
         departments=departments,
+        all_departments=db.session.scalars(select(Department).order_by(Department.id)).all(),
         editable={d.id: can_edit_department(d) for d in departments},
-        state=state,
+        switched=switched,
+        permitted=permitted,
+        owners=plugin_owners(registry.plugins),
         not_loaded=_enabled_elsewhere(departments, set(registry.plugins)),
         offer_reevaluate=current_user.is_city_admin and session.get(_OFFER, False),
     )
 
 
-@bp.route("/plugins/<department>/<plugin>", methods=["POST"])
-@require_admin
-def switch(department: str, plugin: str):
-    """Switch ``plugin`` on (``enabled=1``) or off (``enabled=0``) for ``department``."""
-    dept = db.session.scalar(select(Department).filter_by(code=department))
-    if dept is None:
+def _department_or_404(code: str) -> Department:
+    department = db.session.scalar(select(Department).filter_by(code=code))
+    if department is None:
         abort(404)
-    require_editor_of(dept)
+    return department
+
+
+def _loaded_or_404(plugin: str) -> str:
     registry = get_registry()
     if plugin not in registry.plugins:
         abort(404)
+    return pick(registry.plugins[plugin].description.label)
+
+
+@bp.route("/plugins/<department>/<plugin>", methods=["POST"])
+@require_admin
+def switch(department: str, plugin: str):
+    """Switch ``plugin`` on (``enabled=1``) or off (``enabled=0``) for ``department``.
+
+    Switching on needs the plugin permitted to the department (403 otherwise,
+    for city administrators too: they permit it first, on the same page).
+    """
+    dept = _department_or_404(department)
+    require_editor_of(dept)
+    label = _loaded_or_404(plugin)
     wanted = request.form.get("enabled")
     if wanted not in ("0", "1"):
         abort(400)
     enabled = wanted == "1"
-    label = pick(registry.plugins[plugin].description.label)
+    if enabled and not may_switch_on(dept, plugin):
+        abort(403)
     changed = switch_plugin(dept, plugin, enabled, current_user.username)
     if not changed:
         if enabled:
@@ -142,4 +175,56 @@ def reevaluate_now():
             "%(superseded)s outcomes superseded, %(added)s added.",
             run=done.run.id, activities=done.activities, changed=done.changed,
             superseded=done.run.outcomes_superseded, added=done.run.outcomes_added), "success")
+    return redirect(url_for("plugins.index"))
+
+
+@bp.route("/plugins/<department>/<plugin>/permission", methods=["POST"])
+@require_city_admin
+def permission(department: str, plugin: str):
+    """Permit (``allowed=1``) or forbid (``allowed=0``) ``department`` to switch ``plugin`` on (audited)."""
+    dept = _department_or_404(department)
+    label = _loaded_or_404(plugin)
+    wanted = request.form.get("allowed")
+    if wanted not in ("0", "1"):
+        abort(400)
+    allowed = wanted == "1"
+    was_on = plugin in switched_on(dept)
+    if not permit_plugin(dept, plugin, allowed, current_user.username):
+        flash(_("Nothing changed: %(plugin)s was already so for %(department)s.", plugin=label, department=pick(dept.name)),
+              "warning")
+        return redirect(url_for("plugins.index"))
+    if allowed:
+        flash(_("%(department)s may now switch on %(plugin)s; its administrators can do so on this page.",
+                plugin=label, department=pick(dept.name)), "success")
+    else:
+        flash(_("%(department)s may no longer switch on %(plugin)s.", plugin=label, department=pick(dept.name)), "success")
+        if was_on:
+            flash(_("%(plugin)s was switched off for %(department)s. Stored outcomes are updated when they are "
+                    "re-evaluated: use “Re-evaluate now” below.", plugin=label, department=pick(dept.name)))
+            session[_OFFER] = True
+    return redirect(url_for("plugins.index"))
+
+
+@bp.route("/plugins/<plugin>/owner", methods=["POST"])
+@require_city_admin
+def owner(plugin: str):
+    """Make ``department`` (a code; empty: none) the owner of ``plugin`` (audited)."""
+    label = _loaded_or_404(plugin)
+    code = request.form.get("department")
+    if code is None:
+        abort(400)
+    dept = None
+    if code:
+        dept = db.session.scalar(select(Department).filter_by(code=code))
+        if dept is None:
+            abort(400)
+    if not change_owner(plugin, dept, current_user.username):
+        flash(_("Nothing changed: %(plugin)s already had that owner.", plugin=label), "warning")
+        return redirect(url_for("plugins.index"))
+    if dept is None:
+        flash(_("%(plugin)s has no owning department now: only city administrators record its parameters.",
+                plugin=label), "success")
+    else:
+        flash(_("%(department)s now owns %(plugin)s: its administrators record the plugin's parameters.",
+                plugin=label, department=pick(dept.name)), "success")
     return redirect(url_for("plugins.index"))

@@ -1,0 +1,139 @@
+"""What the admin shows instead of codes: hooks, sources, actors, types, versions, rules.
+
+Chinese first: a page in Chinese names things in Chinese and shows a code
+or key only as small print beside its name (``detail``). The words are
+Flask-Babel messages (the catalogue translates them); what plugins say
+about themselves (rule meanings, value labels) comes as bilingual ``Text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+from core.outcomes import ERROR_RULE
+from core.registry import PluginRecord, Registry
+
+from .i18n import pick
+
+__all__ = [
+    "HOOKS",
+    "PARAMETER_TYPES",
+    "SHIPPED_REASON",
+    "LegendEntry",
+    "actor",
+    "detail",
+    "plugin_source",
+    "reason_text",
+    "rule_legend",
+    "version_label",
+]
+
+#: What each hook does for users (the Plugins page), by hook name.
+HOOKS = {
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_describe_plugin": _l("names and describes the plugin"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_activity_kinds": _l("declares activity kinds and checks their fields"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_parameters": _l("declares dated policy parameters"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_dashboard_figures": _l("adds figures to the dashboard"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_admin_pages": _l("adds pages to this admin"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_commands": _l("adds commands to the stdpolicy command line"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_evaluate": _l("evaluates activities: rules, amounts and explanations"),
+}
+
+#: Parameter value types (``ParameterDeclaration.type``), as the Parameters page names them.
+PARAMETER_TYPES = {
+    "money": _l("amount in yuan"),
+    "integer": _l("whole number"),
+    "decimal": _l("decimal number"),
+    "boolean": _l("yes or no"),
+    "string": _l("text"),
+    "string_list": _l("list of texts"),
+}
+
+#: The reason ``core.store.load_defaults`` stores with a shipped value (both languages in one).
+SHIPPED_REASON = "插件预置值 / shipped with the plugin"
+
+
+def detail(code: object) -> Markup:
+    """A code or key as small print beside its name (``<small class="detail"><code>…</code></small>``)."""
+    return Markup('<small class="detail"><code>{}</code></small>').format(code)
+
+
+def plugin_source(record: PluginRecord) -> str:
+    """Where a plugin came from: built in, registered in code, or its distribution (name and version)."""
+    if record.builtin:
+        return _("built into stdpolicy")
+    if record.source == "registered in code":
+        return _("registered in code")
+    return record.source
+
+
+def actor(name: str | None) -> Markup:
+    """Who did something, as a reader would say it: a user's name, the command line, the system.
+
+    ``cli:root`` → 命令行(root); ``system`` and ``stdpolicy init`` → 系统. A
+    user's own name is data and shown as it is (in ``span.user-name``).
+    """
+    if not name:
+        return Markup("—")
+    if name in ("system", "stdpolicy init"):
+        return Markup(escape(_("System")))
+    if name == "cli" or name.startswith("cli:"):
+        login = name[4:]
+        if not login:
+            return Markup(escape(_("Command line")))
+        return Markup(escape(_("Command line (%(login)s)", login="\x00"))).replace(
+            "\x00", Markup('<span class="user-name">{}</span>').format(login))
+    return Markup('<span class="user-name">{}</span>').format(name)
+
+
+def version_label(sequence: int | None) -> str:
+    """The number of a parameter version, the same everywhere: its sequence within its key (``第2版``)."""
+    if sequence is None:
+        return _("shipped value")
+    return _("version %(number)s", number=sequence)
+
+
+def reason_text(reason: str) -> str:
+    """A version's reason; the shipped values' bilingual reason in the UI language only."""
+    if reason == SHIPPED_REASON:
+        return _("shipped with the plugin")
+    return reason
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    rule: str
+    #: What the rule means, in the UI language.
+    meaning: str
+    #: The plugin's name in the UI language (several plugins may use the same code).
+    plugin: str
+
+
+def rule_legend(registry: Registry, plugins: Collection[str], rules: Iterable[str] | None = None) -> list[LegendEntry]:
+    """What the rule codes of ``plugins`` mean (only those in ``rules``, if given), in the plugins' order.
+
+    ``ERROR`` (core's outcome for a plugin that failed) is explained too.
+    """
+    wanted = None if rules is None else set(rules)
+    entries = []
+    for name, record in registry.plugins.items():
+        if name not in plugins:
+            continue
+        for code, meaning in record.description.rules:
+            if wanted is None or code in wanted:
+                entries.append(LegendEntry(code, pick(meaning), pick(record.description.label)))
+    if wanted is not None and ERROR_RULE in wanted:
+        entries.append(LegendEntry(ERROR_RULE, _("the plugin failed on this activity; no amount was computed"), ""))
+    return entries
