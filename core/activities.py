@@ -22,6 +22,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from . import clock
 from .declarations import ActivityKind
 from .gcpause import paused_gc
 from .messages import Bilingual, FieldError, flatten_errors
@@ -140,7 +141,7 @@ class EnvelopeSchema(Schema):
 
     @validates("date")
     def _not_in_future(self, value: date, **kwargs: Any) -> None:
-        if value > date.today():
+        if value > clock.today():  # the city's today, not the server's (core.clock)
             raise ValidationError(Bilingual(
                 "日期晚于今天:只登记已完成的成果", "date is in the future: only completed achievements are recorded",
             ))

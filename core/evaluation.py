@@ -14,6 +14,7 @@ from operator import attrgetter
 from datetime import date
 from typing import Protocol
 
+from . import clock
 from .activities import Activity
 from .outcomes import Outcome
 from .parameters import ParameterResolver
@@ -121,7 +122,7 @@ class EvaluationContext:
     parameters: ParameterResolver
     history: PaymentHistory = field(default_factory=EmptyHistory)
     department: str | None = None
-    evaluated_on: date = field(default_factory=date.today)
+    evaluated_on: date = field(default_factory=clock.today)
     #: Set by core before each plugin's call: the plugin being called.
     plugin: str | None = None
 

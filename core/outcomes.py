@@ -46,6 +46,9 @@ class ParamValue(NamedTuple):
     #: ``stored``, ``shipped`` (a plugin's default, no database) or
     #: ``what-if`` (proposed, not recorded); explanations say which.
     origin: str = "stored"
+    #: The version's number within its key (1, 2, 3 …): the number users see
+    #: everywhere ("第2版", "version 2"); ``None`` when ``version_id`` is.
+    sequence: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,7 @@ class ParamValue(NamedTuple):
             "value": _json_value(self.value),
             "effective_from": self.effective_from.isoformat(),
             "version_id": self.version_id,
+            "sequence": self.sequence,
         }
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate
 
+from . import clock
 from .declarations import DefaultValue, ParameterDeclaration
 from .outcomes import ParamValue
 from .text import Text, as_text
@@ -293,7 +294,8 @@ class ParameterVersion:
 
     def as_param_value(self) -> ParamValue:
         origin = "what-if" if self.source == "what-if" else "stored" if self.id is not None else "shipped"
-        return ParamValue(self.key, self.value, self.effective_from, self.id, origin)
+        return ParamValue(self.key, self.value, self.effective_from, self.id, origin,
+                          self.sequence if origin == "stored" else None)
 
 
 _EARLIEST = datetime.min
@@ -372,7 +374,7 @@ class ParameterResolver:
 
     def current(self, key: str, on: date | None = None) -> ParameterVersion | None:
         """The full version record in force on ``on`` (default: today)."""
-        on = on or date.today()
+        on = on or clock.today()
         dates, versions = self._timeline.get(key, ((), ()))
         i = bisect.bisect_right(dates, on)
         return versions[i - 1] if i else None

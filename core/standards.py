@@ -27,13 +27,13 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from . import clock
 from .regions import PROVINCES
 from .text import Text
 
@@ -179,7 +179,7 @@ def _year(match: re.Match[str]) -> int | None:
     if len(raw) == 2:  # numbers before 1995 carry two-digit years
         return 1900 + int(raw)
     year = int(raw)
-    if not 1949 <= year <= date.today().year + 1:
+    if not 1949 <= year <= clock.today().year + 1:
         raise InvalidStandardNumber(Text(f"年份 {raw} 不合理", f"the year {raw} is not plausible"))
     return year
 

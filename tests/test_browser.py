@@ -38,6 +38,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from core import clock
 from core.app import get_registry
 from core.db import db
 from core.models import ActivityRecord, OutcomeRecord
@@ -269,9 +270,14 @@ def test_city_admin_switches_a_plugin_and_the_audit_log_shows_it(app: Flask, web
     web.page.wait_for_url(web.base + "/plugins")
     cell = web.page.locator('#switches td[data-department="development_reform"][data-plugin="reward_tiers"]')
     assert cell.get_attribute("data-enabled") == "no"  # departments.yaml gives it "carbon" only
+    assert cell.get_attribute("data-permitted") == "no"
+    assert cell.locator("form:not(.permission)").count() == 0  # nothing to switch on before it is permitted
 
+    web.submit('#switches td[data-department="development_reform"][data-plugin="reward_tiers"] form.permission button')
+    assert cell.get_attribute("data-permitted") == "yes" and cell.get_attribute("data-enabled") == "no"
     for wanted in ("yes", "no", "yes"):  # enable, disable, enable again
-        web.submit('#switches td[data-department="development_reform"][data-plugin="reward_tiers"] button[type="submit"]')
+        web.submit('#switches td[data-department="development_reform"][data-plugin="reward_tiers"] '
+                   'form:not(.permission) button[type="submit"]')
         assert web.path() == "/plugins"
         assert cell.get_attribute("data-enabled") == wanted
         assert web.page.locator(".flash.success").count() == 1
@@ -285,11 +291,13 @@ def test_city_admin_switches_a_plugin_and_the_audit_log_shows_it(app: Flask, web
     web.page.click('nav.side a[href="/audit"]')
     web.page.wait_for_url(web.base + "/audit")
     target = "development_reform/reward_tiers"
-    enables = web.page.locator('#audit tr.entry[data-action="plugin.enable"]', has_text=target)
-    disables = web.page.locator('#audit tr.entry[data-action="plugin.disable"]', has_text=target)
+    enables = web.page.locator(f'#audit tr.entry[data-action="plugin.enable"][data-target="{target}"]')
+    disables = web.page.locator(f'#audit tr.entry[data-action="plugin.disable"][data-target="{target}"]')
     assert enables.count() == 2 and disables.count() == 1
+    assert web.page.locator(f'#audit tr.entry[data-action="plugin.permit"][data-target="{target}"]').count() == 1
     row = disables.first.inner_text()
     assert "city" in row and "发展和改革委员会" in row  # who, and the department (its name, in Chinese)
+    assert "为发展和改革委员会停用标准化奖励与补助" in row and target not in row  # a sentence, not codes
     # newest first: the last switch (an enable) is the top entry
     assert web.page.locator("#audit tr.entry").first.get_attribute("data-action") == "plugin.enable"
     web.shot("04-audit")
@@ -333,7 +341,7 @@ def test_department_admin_previews_and_records_a_new_amount(app: Flask, web: Bro
     assert page.locator("#history tbody tr").count() == 1  # a preview stores nothing
 
     # From a future date: activities cannot be dated in the future, so nothing is affected.
-    future = date.today() + timedelta(days=60)
+    future = clock.today() + timedelta(days=60)
     figures = preview(350_000, future)
     assert figures == {"activities": 0, "changed": 0, "current": 0, "new": 0, "difference": 0}
     web.shot("09-parameter-preview-future")
@@ -546,3 +554,95 @@ def test_a_reset_password_is_used_once_and_replaced(app: Flask, browser: Any, we
     web.shot("23-sessions")
     web.submit("#end-all-sessions button")
     assert web.page.locator('#sessions tr[data-status="open"]').count() == 0
+
+
+# -- narrow screens, and Chinese pages without codes (issue 6) ------------------------------------
+
+
+#: Reads what a reader sees of ``<main>``: the text of a copy without small print (codes and keys beside
+#: their names), names users gave (user and file names) and closed other-language explanations.
+VISIBLE_TEXT = """() => {
+  const main = document.querySelector("main").cloneNode(true);
+  main.querySelectorAll("small.detail, span.name, details:not([open]), select").forEach(e => e.remove());
+  document.body.appendChild(main);  // laid out, so innerText leaves out what CSS hides
+  const text = main.innerText;
+  main.remove();
+  return text;
+}"""
+
+
+def english_words(text: str) -> list[str]:
+    return sorted(set(re.findall(r"[A-Za-z]*[a-z]{3,}[A-Za-z]*", text)) - {"Excel"})
+
+
+def test_chinese_pages_show_names_not_codes(app: Flask, web: Browser) -> None:
+    """Coded values (provincial, third, organization), kinds, plugins, hooks and keys read as Chinese names."""
+    with app.app_context():
+        registry = get_registry()
+        for path in (EXAMPLES, ROOT / "core/data/demo_activities.json"):
+            records = json.loads(path.read_text(encoding="utf-8"))
+            assert import_records(registry, records, source=f"upload:{path.name}", actor="cli:root").ok
+        db.session.commit()
+        ids = dict(db.session.execute(select(ActivityRecord.external_id, ActivityRecord.id)).all())
+    web.login("mr_admin")
+    pages = {
+        "31-activities-awards-zh": "/activities?kind=innovation_award",
+        "32-activities-pilots-zh": "/activities?kind=pilot_project",
+        "33-activity-provincial-pilot-zh": f"/activities/{ids['JX-025']}",
+        "34-activity-organisation-award-zh": f"/activities/{ids['JX-022']}",
+        "35-plugins-zh": "/plugins",
+        "36-dashboard-zh": "/dashboard",
+    }
+    for name, path in pages.items():
+        web.goto(path)
+        assert web.page.get_attribute("html", "lang") == "zh-CN"
+        text = web.page.evaluate(VISIBLE_TEXT)
+        assert english_words(text) == [], f"{path}: {english_words(text)}"
+        web.shot(name)
+    web.goto("/activities?kind=innovation_award")
+    subjects = web.page.locator("#register tbody tr td:nth-child(5)").all_inner_texts()
+    assert {" ".join(s.split()) for s in subjects} == {"一等奖", "二等奖", "三等奖", "组织奖"}
+    legend = web.text("#rule-legend")
+    assert "R10" in legend and "R11" in legend and "中国标准创新贡献奖" in legend
+    web.goto(f"/activities/{ids['JX-025']}")
+    assert "省级" in web.text("#activity-fields") and "provincial" not in web.text("#activity-fields")
+
+
+@pytest.mark.parametrize("width", [375, 600, 899])
+def test_narrow_screens_get_a_menu_button(app: Flask, browser: Any, live_server: str, screenshots: _ScreenshotSummary,
+                                          users: dict[str, int], width: int) -> None:
+    seed(app)
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(TIMEOUT)
+    web = Browser(context.new_page(), live_server, screenshots)
+    try:
+        web.login("mr_admin")
+        menu, button = web.page.locator("nav.side"), web.page.locator("#menu-button")
+        assert button.is_visible() and not menu.is_visible()
+        web.shot(f"37-narrow-{width}-closed")
+        button.click()
+        assert menu.is_visible()
+        assert web.page.locator('nav.side a[href="/activities"]').is_visible()
+        web.shot(f"38-narrow-{width}-open")
+        web.page.click('nav.side a[href="/activities"]')
+        web.page.wait_for_url(web.base + "/activities")
+        assert not menu.is_visible()  # a new page starts with the menu folded
+        assert web.page.locator("#register tbody tr").count() == 8
+        web.shot(f"39-narrow-{width}-activities")  # no sideways scrolling: wide tables scroll in their own box
+        # the keyboard opens it too: the button's checkbox takes the focus and Space
+        web.page.focus("#menu-toggle")
+        web.page.keyboard.press("Space")
+        assert menu.is_visible()
+        for path in ("/dashboard", "/plugins", "/parameters/", "/audit"):
+            web.goto(path)
+            web.shot(f"40-narrow-{width}{path.replace('/', '-').rstrip('-')}")
+        assert not web.broken, web.broken
+        assert not web.blocked, f"blocked by the Content-Security-Policy: {web.blocked}"
+    finally:
+        context.close()
+
+
+def test_wide_screens_keep_the_side_menu(app: Flask, web: Browser) -> None:
+    web.login("mr_viewer")
+    assert web.page.locator("nav.side").is_visible()
+    assert not web.page.locator("#menu-button").is_visible()

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from core import clock
 from core.db import db
 from core.models import (
     ActivityRecord,
@@ -189,6 +190,7 @@ def test_evaluate_example_file_json_shape(app: Flask, runner) -> None:
     assert [item["id"] for item in document["results"]] == list(EXPECTED)
     with app.app_context():
         version_ids = {v.key: v.id for v in db.session.scalars(select(ParameterVersionRecord))}
+        sequences = {v.key: v.sequence for v in db.session.scalars(select(ParameterVersionRecord))}
 
     for item in document["results"]:
         kind, rule, amount = EXPECTED[item["id"]]
@@ -204,14 +206,15 @@ def test_evaluate_example_file_json_shape(app: Flask, runner) -> None:
         assert outcome["explanation"]["zh"] and outcome["explanation"]["en"]
         assert outcome.get("status", "ok") == "ok"
         for param in outcome["parameters"]:
-            assert set(param) == {"key", "value", "effective_from", "version_id"}
+            assert set(param) == {"key", "value", "effective_from", "version_id", "sequence"}
             assert param["version_id"] == version_ids[param["key"]]  # the stored version, from the database
+            assert param["sequence"] == sequences[param["key"]]  # and its number within its key
             assert param["effective_from"] == "2022-08-01"
 
     ex1 = document["results"][0]["outcomes"][0]
     assert ex1["parameters"] == [{"key": KEY, "value": 300000, "effective_from": "2022-08-01",
-                                  "version_id": version_ids[KEY]}]
-    assert f"version #{version_ids[KEY]}" in ex1["explanation"]["en"]
+                                  "version_id": version_ids[KEY], "sequence": 1}]
+    assert f"{KEY} version 1, in force" in ex1["explanation"]["en"] and f"{KEY} 第1版" in ex1["explanation"]["zh"]
     # A zero says why, in machine-readable form too; the pilot amount is a cap.
     by_id = {item["id"]: item["outcomes"][0] for item in document["results"]}
     assert by_id["EX-004"]["details"] == {"reason": "revision"}
@@ -560,7 +563,8 @@ def test_reevaluate_after_params_set_changes_later_activities_only(app: Flask, r
     assert old_row.amount == 300000
     assert old_row.superseded_at is not None and old_row.superseded_by_run_id == run.id
     assert (new_row.amount, new_row.superseded_at, new_row.run_id) == (400000, None, run.id)
-    assert new_row.parameters == [{"key": KEY, "value": 400000, "effective_from": "2025-01-01", "version_id": version.id}]
+    assert new_row.parameters == [{"key": KEY, "value": 400000, "effective_from": "2025-01-01", "version_id": version.id,
+                                   "sequence": version.sequence}]
     for ref in ("OLD", "TC"):
         [activity] = rows(app, ActivityRecord, ActivityRecord.external_id == ref)
         [only] = rows(app, OutcomeRecord, OutcomeRecord.activity_id == activity.id)
@@ -606,13 +610,14 @@ def test_params_list(app: Flask, runner) -> None:
     result = invoke(runner, "params", "list")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == f"values in force on {date.today().isoformat()}"
+    assert result.stdout.splitlines()[0] == f"values in force on {clock.today().isoformat()}"
     with app.app_context():
         registry = app.extensions["stdpolicy"]
-        ids = {v.key: v.id for v in db.session.scalars(select(ParameterVersionRecord))}
+        sequences = {v.key: v.sequence for v in db.session.scalars(select(ParameterVersionRecord))}
     for key in registry.parameters:
         assert key in result.stdout
-    assert _line(result.stdout, KEY).split()[:5] == [KEY, "300,000", "yuan", "2022-08-01", f"#{ids[KEY]}"]
+    # the version's number within its key, as the admin shows it (第1版), not the database id
+    assert _line(result.stdout, KEY).split()[:5] == [KEY, "300,000", "yuan", "2022-08-01", str(sequences[KEY])]
     assert _line(result.stdout, "reward_tiers.lead.international").split()[1] == "1,000,000"
 
     before = invoke(runner, "params", "list", "--on", "2022-07-31")
@@ -632,7 +637,7 @@ def test_params_list_on_a_date_and_as_believed(runner) -> None:
     assert _line(invoke(runner, "params", "list", "--on", "2025-06-01").stdout, KEY).split()[1] == "400,000"
     assert _line(invoke(runner, "params", "list", "--on", "2024-12-31").stdout, KEY).split()[1] == "300,000"
     # Two days back: before anything was recorded in this fresh database (defaults included).
-    past = (date.today() - timedelta(days=2)).isoformat()
+    past = (clock.today() - timedelta(days=2)).isoformat()
     believed = invoke(runner, "params", "list", "--on", "2025-06-01", "--believed-at", past)
     assert believed.exit_code == 0
     assert f"as believed at {past}" in believed.stdout
@@ -651,11 +656,13 @@ def test_params_history_keeps_every_version(app: Flask, runner) -> None:
         (1, "300000", "default"), (2, "400000", "cli"), (3, "350000", "cli")]
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{KEY} — 牵头制定国家标准 / Leading the drafting of a national standard")
-    body = [line for line in lines if line.startswith("#")]
-    assert [line.split()[:4] for line in body] == [
-        [f"#{versions[0].id}", "1", "2022-08-01", "300,000"],
-        [f"#{versions[1].id}", "2", "2025-01-01", "400,000"],
-        [f"#{versions[2].id}", "3", "2025-01-01", "350,000"],
+    assert lines[1].split()[:2] == ["version", "in"]
+    body = lines[3:]
+    # one number per version: its number within the key, as the admin and the explanations show it
+    assert [line.split()[:3] for line in body] == [
+        ["1", "2022-08-01", "300,000"],
+        ["2", "2025-01-01", "400,000"],
+        ["3", "2025-01-01", "350,000"],
     ]
     # The later recording wins for the same date: version 3 is in force today.
     assert body[2].endswith("← in force today")
@@ -711,7 +718,7 @@ def test_params_set_stores_a_version_and_audits_it(app: Flask, runner) -> None:
 
     assert result.exit_code == 0, result.output
     [old, new] = rows(app, ParameterVersionRecord, ParameterVersionRecord.key == KEY, order=ParameterVersionRecord.sequence)
-    assert result.stdout.strip() == f"recorded {KEY} version #{new.id}: 400,000 from 2025-01-01"
+    assert result.stdout.strip() == f"recorded {KEY} version 2: 400,000 from 2025-01-01"
     assert (new.sequence, new.value, new.effective_from, new.source, new.recorded_by) == (
         2, "400000", date(2025, 1, 1), "cli", "cli-tester")
     assert (new.reason, new.reference) == ("2025 amendment", "嘉委发〔2025〕1号")

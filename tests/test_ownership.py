@@ -23,7 +23,7 @@ from core import Outcome, Text, hookimpl, load_registry
 from core.app import get_registry
 from core.db import db
 from core.interchange import read_records
-from core.models import ActivityRecord, AuditEntry, ParameterVersionRecord, PluginEnablement, PluginOwner, PluginPermission
+from core.models import ActivityRecord, AuditEntry, ParameterVersionRecord, PluginEnablement, PluginPermission
 from core.store import (
     active_plugins,
     enabled_plugins,
@@ -33,9 +33,7 @@ from core.store import (
     load_defaults,
     permitted_plugins,
     plugin_owner,
-    reevaluate,
     set_enabled,
-    set_owner,
     set_permitted,
 )
 

@@ -233,9 +233,9 @@ def v(value, effective_from, recorded_at=None, *, key=KEY, id=None, sequence=0) 
 
 def test_latest_effective_date_on_or_before_wins_half_open():
     resolver = ParameterResolver(DECLS, [
-        v(300, date(2025, 1, 1), datetime(2024, 6, 1), id=2),
-        v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1),
-        v(400, date(2026, 1, 1), datetime(2024, 6, 2), id=3),
+        v(300, date(2025, 1, 1), datetime(2024, 6, 1), id=2, sequence=2),
+        v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1, sequence=1),
+        v(400, date(2026, 1, 1), datetime(2024, 6, 2), id=3, sequence=3),
     ])
     expect = [
         (date(2022, 7, 31), None),
@@ -247,7 +247,7 @@ def test_latest_effective_date_on_or_before_wins_half_open():
         (date(2099, 1, 1), 400),
     ]
     assert [(day, getattr(resolver.value(KEY, day), "value", None)) for day, _ in expect] == expect
-    assert resolver.value(KEY, date(2025, 1, 1)) == ParamValue(KEY, 300, date(2025, 1, 1), 2)
+    assert resolver.value(KEY, date(2025, 1, 1)) == ParamValue(KEY, 300, date(2025, 1, 1), 2, "stored", 2)
 
 
 def test_same_effective_date_later_recorded_wins():
@@ -300,9 +300,10 @@ def test_reads_record_what_was_read():
     resolver.value(KEY, date(2023, 1, 1))
     resolver.value(KEY, date(2024, 1, 1))  # the same version: recorded once
     resolver.value(KEY, date(2022, 1, 1))  # nothing in force: nothing read
-    assert resolver.reads == {ParamValue(KEY, 100, date(2022, 8, 1), 1)}
+    assert resolver.reads == {ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored", 0)}
     resolver.value(OTHER, date(2023, 1, 1))
-    assert resolver.reads == {ParamValue(KEY, 100, date(2022, 8, 1), 1), ParamValue(OTHER, 5, date(2022, 8, 1), 9)}
+    assert resolver.reads == {ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored", 0),
+                              ParamValue(OTHER, 5, date(2022, 8, 1), 9, "stored", 0)}
 
 
 def test_unknown_key_raises_key_error():
@@ -324,12 +325,12 @@ def test_current_returns_the_full_version():
 
 
 def test_with_versions_is_a_what_if_that_leaves_the_original_alone():
-    base = ParameterResolver(DECLS, [v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1)])
+    base = ParameterResolver(DECLS, [v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1, sequence=1)])
     what_if = base.with_versions([v(250, date(2024, 1, 1), id=99), v(90, date(2022, 8, 1), id=98)])
     # no id (the 99 given is dropped): not stored, and marked as proposed
     assert what_if.value(KEY, date(2024, 1, 1)) == ParamValue(KEY, 250, date(2024, 1, 1), None, "what-if")
     assert what_if.value(KEY, date(2023, 1, 1)).value == 90  # recorded "now": wins over the stored one on the same date
-    assert base.value(KEY, date(2024, 1, 1)) == ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored")
+    assert base.value(KEY, date(2024, 1, 1)) == ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored", 1)
     assert len(what_if.history(KEY)) == 3 and len(base.history(KEY)) == 1
 
 
@@ -357,14 +358,15 @@ def test_from_defaults():
 # -- where a value comes from: stored, shipped, what-if ------------------------------
 
 def test_param_value_origin_defaults_to_stored_and_stays_out_of_json():
-    stored = ParamValue(KEY, 100, date(2022, 8, 1), 7)
+    stored = ParamValue(KEY, 100, date(2022, 8, 1), 7, sequence=2)
     assert stored.origin == "stored"
-    assert stored == ParamValue(KEY, 100, date(2022, 8, 1), 7, "stored")
-    expected = {"key": KEY, "value": 100, "effective_from": "2022-08-01", "version_id": None}
-    # the JSON form is unchanged: no "origin" key, whatever the origin
+    assert stored == ParamValue(KEY, 100, date(2022, 8, 1), 7, "stored", 2)
+    expected = {"key": KEY, "value": 100, "effective_from": "2022-08-01", "version_id": None, "sequence": None}
+    # no "origin" key, whatever the origin
     for origin in ("shipped", "what-if", "stored"):
         assert ParamValue(KEY, 100, date(2022, 8, 1), None, origin).to_json() == expected
-    assert stored.to_json() == dict(expected, version_id=7)
+    # the version's number within its key travels with the database id: users see the number
+    assert stored.to_json() == dict(expected, version_id=7, sequence=2)
 
 
 @pytest.mark.parametrize(
@@ -380,8 +382,10 @@ def test_param_value_origin_defaults_to_stored_and_stays_out_of_json():
     ids=["stored default", "stored admin", "stored cli", "shipped", "what-if", "what-if with an id"],
 )
 def test_as_param_value_sets_the_origin(id, source, origin):
-    version = ParameterVersion(key=KEY, value=100, effective_from=date(2022, 8, 1), reference="ref", source=source, id=id)
-    assert version.as_param_value() == ParamValue(KEY, 100, date(2022, 8, 1), id, origin)
+    version = ParameterVersion(key=KEY, value=100, effective_from=date(2022, 8, 1), reference="ref", source=source, id=id,
+                               sequence=4)
+    assert version.as_param_value() == ParamValue(KEY, 100, date(2022, 8, 1), id, origin,
+                                                   4 if origin == "stored" else None)
 
 
 def test_from_defaults_values_are_shipped():
@@ -394,13 +398,13 @@ def test_from_defaults_values_are_shipped():
 
 
 def test_with_versions_marks_added_versions_what_if_and_keeps_the_others():
-    base = ParameterResolver(DECLS, [v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1),
+    base = ParameterResolver(DECLS, [v(100, date(2022, 8, 1), datetime(2022, 8, 1), id=1, sequence=1),
                                      v(5, date(2022, 8, 1), datetime(2022, 8, 1), key=OTHER)])
     # the proposal repeats the stored value and date: still a distinct, unrecorded value
     what_if = base.with_versions([v(100, date(2024, 1, 1), id=99)])
     assert [h.source for h in what_if.history(KEY)] == ["default", "what-if"]
     assert [h.id for h in what_if.history(KEY)] == [1, None]
-    assert what_if.value(KEY, date(2023, 12, 31)) == ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored")
+    assert what_if.value(KEY, date(2023, 12, 31)) == ParamValue(KEY, 100, date(2022, 8, 1), 1, "stored", 1)
     proposed = what_if.value(KEY, date(2024, 1, 1))
     assert proposed == ParamValue(KEY, 100, date(2024, 1, 1), None, "what-if")
     assert proposed != ParamValue(KEY, 100, date(2024, 1, 1), None, "shipped")

@@ -307,6 +307,11 @@ def test_format_parameters():
         {"key": "a.d", "value": ["一", "b"], "effective_from": "2023-01-01", "version_id": 2},
     ]) == 'a.b=300000 (#7 from 2022-08-01); a.c=x (from 2023-01-01); a.d=["一", "b"] (#2 from 2023-01-01)'
     assert format_parameters([]) == "" and format_parameters(None) == ""
+    # the number is the version's number within its key: carried by the outcome, or looked up by id
+    assert format_parameters([
+        {"key": "a.b", "value": 1, "effective_from": "2022-08-01", "version_id": 20, "sequence": 2},
+        {"key": "a.c", "value": 1, "effective_from": "2022-08-01", "version_id": 21},
+    ], {21: 3}) == "a.b=1 (#2 from 2022-08-01); a.c=1 (#3 from 2022-08-01)"
 
 
 def test_preview_import_stores_nothing(app, ids):

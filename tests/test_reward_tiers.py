@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from core import clock
 from core import (
     Activity,
     EvaluationContext,
@@ -618,9 +619,11 @@ def test_a_stored_version_is_named_by_its_number(registry):
     resolver = ParameterResolver(registry.parameters, versions)
     outcome = evaluate_one(registry, award("first", date="2024-05-01"), EvaluationContext(parameters=resolver))
     assert outcome.amount == 1_200_000
-    assert outcome.parameters == (ParamValue("reward_tiers.award.first", 1_200_000, date(2024, 1, 1), 77, "stored"),)
+    assert outcome.parameters == (ParamValue("reward_tiers.award.first", 1_200_000, date(2024, 1, 1), 77, "stored", 2),)
     assert outcome.parameters[0].origin == "stored"
-    assert "version #77" in outcome.explanation_en and "第77号版本" in outcome.explanation_zh
+    # named by its number within its key, as every page and command names it (not the database id)
+    assert "version 2," in outcome.explanation_en and "第2版" in outcome.explanation_zh
+    assert "77" not in outcome.explanation_en and "77" not in outcome.explanation_zh
     assert "shipped value" not in outcome.explanation_en and "proposed value" not in outcome.explanation_en
     assert "2024-01-01" in outcome.explanation_en
 
@@ -647,20 +650,21 @@ def test_stored_shipped_and_proposed_values_are_named_apart(registry):
     assert "参数 reward_tiers.lead.national 拟议值(未登记),自2023-01-01起" in proposed.explanation_zh
     assert "parameter reward_tiers.lead.national, proposed value (not recorded) from 2023-01-01" in proposed.explanation_en
     assert "内置值" not in proposed.explanation_zh and "shipped value" not in proposed.explanation_en
-    assert "第5号版本" not in proposed.explanation_zh and "version #5" not in proposed.explanation_en
+    assert "版," not in proposed.explanation_zh and "version " not in proposed.explanation_en
     # stored: named by its number
     stored = ParameterResolver(registry.parameters, [ParameterVersion(
         key=key, value=300_000, effective_from=IN_FORCE, reference="shipped", id=3, recorded_at=datetime(2022, 8, 1),
+        sequence=1,
     )])
     recorded = evaluate_one(registry, record, EvaluationContext(parameters=stored))
-    assert recorded.parameters == (ParamValue(key, 300_000, IN_FORCE, 3, "stored"),)
-    assert "第3号版本" in recorded.explanation_zh and "version #3" in recorded.explanation_en
+    assert recorded.parameters == (ParamValue(key, 300_000, IN_FORCE, 3, "stored", 1),)
+    assert "第1版" in recorded.explanation_zh and "version 1," in recorded.explanation_en
     for words in ORIGIN_WORDS.values():
         assert words[0] not in recorded.explanation_zh and words[1] not in recorded.explanation_en
     # the JSON form of an outcome does not carry the origin
     for outcome in (shipped, proposed, recorded):
         (param,) = outcome.to_json()["parameters"]
-        assert set(param) == {"key", "value", "effective_from", "version_id"}
+        assert set(param) == {"key", "value", "effective_from", "version_id", "sequence"}
 
 
 def test_a_proposed_cap_is_named_as_proposed(registry):
@@ -717,7 +721,7 @@ UNDATED = [
     ("ITU with an old year", "ITU-T Y.3172 (06/2019)", 2019, DAY),
     ("adopted: not the adopted standard's year", "GB/T 24067-2024 (ISO 14067:2018, MOD)", 2024, "2018-05-10"),
     ("two-digit year", "GB 3100-93", 1993, DAY),
-    ("two-digit year, today", "GB 3100-93", 1993, date.today().isoformat()),
+    ("two-digit year, today", "GB 3100-93", 1993, clock.today().isoformat()),
     ("military", "GJB 9001C-2017", 2017, DAY),
     ("Zhejiang Made", "T/ZZB 2109-2021", 2021, DAY),
 ]
@@ -1032,7 +1036,7 @@ def test_every_outcome_is_complete(registry):
 GOOD = drafting("GB/T 32151.31-2023", id="good-before")
 GOOD_AFTER = secretariat("SAC/TC 548", "national", id="good-after")
 
-FUTURE = (date.today() + timedelta(days=1)).isoformat()
+FUTURE = (clock.today() + timedelta(days=1)).isoformat()
 
 BAD = [
     # (id, record, field, English message (fragment), Chinese message (fragment))

@@ -30,11 +30,20 @@ def add_entry(app, action: str, target: str, *, actor: str = "someone", departme
 
 
 def actions_on_page(page: str) -> list[str]:
-    return re.findall(r'<tr class="entry" data-action="([^"]+)">', page)
+    return re.findall(r'<tr class="entry" data-action="([^"]+)"', page)
 
 
 def targets_on_page(page: str) -> list[str]:
-    return re.findall(r"<td><code>[^<]+</code></td>\s*<td>([^<]+)<", page)
+    return re.findall(r'<tr class="entry" data-action="[^"]+" data-target="([^"]*)">', page)
+
+
+def entry_row(page: str, target: str) -> str:
+    return re.search(rf'<tr class="entry" data-action="[^"]+" data-target="{re.escape(target)}">.*?</table>', page, re.S).group(0)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees (tags and attributes removed)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
 
 
 def test_city_admin_sees_every_entry_newest_first(app, client, login):
@@ -49,18 +58,40 @@ def test_city_admin_sees_every_entry_newest_first(app, client, login):
     assert f"{total} entries" in page
 
 
-def test_before_and_after_are_readable_json(app, client, login):
+def test_entries_read_as_sentences_with_a_field_by_field_table(app, client, login):
     with app.app_context():
         set_enabled(find_department("market_regulation"), "reward_tiers", False, "mr_admin")
         db.session.commit()
-    add_entry(app, "parameter.version", "reward_tiers.drafting.national", actor="city",
-              before={"value": "300000", "sequence": 1}, after={"value": "350000", "reason": "新政策", "sequence": 2})
+    add_entry(app, "parameter.version", "reward_tiers.lead.national", actor="cli:root", department="market_regulation",
+              before={"value": "300000", "effective_from": "2022-08-01", "sequence": 1},
+              after={"value": "350000", "effective_from": "2025-01-01", "reason": "新政策", "reference": "嘉政发〔2025〕1号",
+                     "sequence": 2})
     login("city")
-    page = client.get("/audit?action=parameter.version").get_data(as_text=True)
-    assert '<pre class="json">{\n  &#34;reason&#34;: &#34;新政策&#34;,\n  &#34;sequence&#34;: 2,\n  &#34;value&#34;: &#34;350000&#34;\n}</pre>' in page
-    page = client.get("/audit?action=plugin.disable").get_data(as_text=True)
-    assert '<pre class="json">{\n  &#34;enabled&#34;: true\n}</pre>' in page
-    assert '<pre class="json">{\n  &#34;enabled&#34;: false\n}</pre>' in page
+    zh = entry_row(client.get("/audit?action=parameter.version").get_data(as_text=True), "reward_tiers.lead.national")
+    text = visible_text(zh)
+    assert "登记了牵头制定国家标准" in text and "的第2版" in text  # a sentence naming the parameter and its version
+    assert "命令行(root)" in text and "市场监督管理局" in text
+    assert "cli:root" not in text and "sequence" not in text and "parameter.version" not in text and "{" not in text
+    # field by field: label, before, after; the value as money, the version as its number
+    assert re.search(r"<th scope=\"row\">取值</th><td class=\"before\">¥300,000\(30万元\)</td><td class=\"after\">¥350,000\(35万元\)</td>", zh)
+    assert re.search(r"<th scope=\"row\">版本</th><td class=\"before\">第1版</td><td class=\"after\">第2版</td>", zh)
+    assert re.search(r"<th scope=\"row\">生效日期</th><td class=\"before\">2022-08-01</td><td class=\"after\">2025-01-01</td>", zh)
+    assert re.search(r"<th scope=\"row\">变更理由</th><td class=\"before\">—</td><td class=\"after\">新政策</td>", zh)
+    en = visible_text(entry_row(client.get("/audit?action=parameter.version&lang=en").get_data(as_text=True),
+                                "reward_tiers.lead.national"))
+    assert "Recorded Version 2 of Leading the drafting of a national standard" in en and "Command line (root)" in en
+    page = client.get("/audit?action=plugin.disable&lang=zh_CN").get_data(as_text=True)
+    row = entry_row(page, "market_regulation/reward_tiers")
+    assert "为市场监督管理局停用标准化奖励与补助" in visible_text(row)
+    assert re.search(r"<th scope=\"row\">已启用</th><td class=\"before\">是</td><td class=\"after\">否</td>", row)
+
+
+def test_an_unknown_action_still_reads(app, client, login):
+    add_entry(app, "session.ended", "someone", actor="system", after={"reason": "idle", "minutes": 30})
+    login("city")
+    row = entry_row(client.get("/audit?lang=en").get_data(as_text=True), "someone")
+    assert "Other change" in row and "<code>session.ended</code>" in row and "<code>minutes</code>" in row
+    assert ">System<" in row
 
 
 def test_department_users_see_their_department_and_their_plugins_parameters(app, client, login):
@@ -79,8 +110,7 @@ def test_department_users_see_their_department_and_their_plugins_parameters(app,
     assert "market_regulation/reward_tiers" in targets  # plugin.enable by init
     for hidden in ("ca_new", "someone", "carbon.quota.grade", "rewardXtiers.like.escape", "all activities"):
         assert hidden not in targets
-    assert "login.failure" not in page  # not even among the actions to filter on
-    assert 'name="department"' not in page
+    assert 'value="login.failure"' not in page  # not even among the actions to filter on
 
     client.post("/logout")
     login("ca_admin")
@@ -122,8 +152,9 @@ def test_filters(app, client, login):
     assert targets("date_from=2025-03-05&date_to=2025-03-05") == ["two"]
     assert targets("date_from=2025-03-02&date_to=2025-03-09&actor=alice&action=token.create") == ["three"]
     page = client.get("/audit?lang=en").get_data(as_text=True)
-    assert '<option value="token.create">token.create</option>' in page
+    assert '<option value="token.create">API token issued</option>' in page
     assert '<option value="none">No department</option>' in page
+    assert '<option value="civil_affairs">Civil Affairs Bureau</option>' in page
 
 
 def test_dates_are_beijing_days(app, client, login):

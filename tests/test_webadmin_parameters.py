@@ -102,7 +102,7 @@ def test_index_lists_the_enabled_plugins_parameters(client, login, user):
     row = re.search(r'<tr id="param-reward_tiers.lead.national">.*?</tr>', page, re.S).group(0)
     assert "Leading the drafting of a national standard" in row
     assert "¥300,000" in row and "2022-08-01" in row and "三(二)" in row and "yuan" in row
-    assert re.search(r"#\d+", row)  # the version in force
+    assert re.search(r">Version 1<", row)  # the version in force: its number within the key
 
 
 def get_registry_keys(client) -> list[str]:
@@ -163,7 +163,8 @@ def test_history_marks_future_and_corrected_versions(app, client, login):
     login("mr_viewer")
     page = client.get(URL + "?lang=en").get_data(as_text=True)
     assert re.search(r'<tr id="version-1" class="version-on">', page)
-    assert re.search(r'<tr id="version-2" class="version-off">.*?Corrected by #', page, re.S)
+    assert re.search(r'<tr id="version-2" class="version-off">\s*<td class="nowrap">Version 2</td>.*?Corrected by Version 3',
+                     page, re.S)
     assert re.search(r'<tr id="version-3" class="version-future">.*?Scheduled', page, re.S)
     assert "from 2030-01-01: ¥360,000" in page  # the next change
     index = client.get("/parameters/").get_data(as_text=True)
@@ -261,7 +262,7 @@ def test_save_adds_a_version_and_an_audit_entry(app, client, login):
         source = db.session.scalars(select(ParameterVersionRecord.source).filter_by(key=KEY, sequence=2)).one()
         assert source == "admin"
     page = client.get(URL + "?lang=en").get_data(as_text=True)
-    assert "Version #" in page and "recorded: ¥400,000 from 2025-01-01" in page  # the flash
+    assert "Version 2 recorded: ¥400,000 from 2025-01-01" in page  # the flash: the number the history shows
     assert 'id="version-2"' in page and 'id="version-1"' in page
     assert _based_on(page) == "2"
 
@@ -347,7 +348,8 @@ def test_the_second_of_two_concurrent_saves_is_refused(app, client, login):
     page = second.get_data(as_text=True)
     conflict = re.search(r'<div class="flash error conflict" role="alert" id="conflict">.*?</div>', page, re.S).group(0)
     assert "Not saved" in conflict
-    assert "recorded by mr_admin" in conflict and "¥400,000 from 2025-01-01" in conflict and "first" in conflict
+    assert 'recorded by <span class="name">mr_admin</span>' in conflict
+    assert "Version 2: ¥400,000 from 2025-01-01" in conflict and "first" in conflict
     # the second administrator's values are kept in the form
     assert 'value="350000"' in _field_block(page, "value")
     assert "second thoughts" in _field_block(page, "reason")

@@ -11,6 +11,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from core import clock
 from core.app import get_registry
 from core.db import db
 from core.models import ActivityRecord, OutcomeRecord
@@ -188,15 +189,18 @@ def test_detail_shows_the_parameter_versions_used(app, client, login, ids):
     [used] = [p for p in outcome.parameters if p["key"] == "reward_tiers.award.first"]
     html = client.get(f"/activities/{ids['EX-007']}?lang=en").get_data(as_text=True)
     assert "<code>reward_tiers.award.first</code>" in html
-    assert f"#{used['version_id']}" in html and used["effective_from"] in html
+    assert "China Standard Innovation Contribution Award, first prize" in html  # the parameter's label, the key beside it
+    # the version's number within its key, the same as on the parameters page and in the explanation
+    assert used["sequence"] == 1 and f">Version {used['sequence']}<" in html and used["effective_from"] in html
+    assert f"#{used['version_id']}" not in html
     assert f"¥{used['value']:,}" in html  # a money parameter shown as money
     if "parameters.detail" in app.view_functions:  # the parameters pages are installed: key and version link there
         with app.test_request_context():
             from flask import url_for
 
             url = url_for("parameters.detail", key="reward_tiers.award.first")
-        assert f'<a href="{url}"><code>reward_tiers.award.first</code></a>' in html
-        assert f'<a href="{url}">#{used["version_id"]}</a>' in html
+        assert re.search(rf'<a href="{url}">[^<]*<small class="detail"><code>reward_tiers.award.first</code></small></a>', html)
+        assert f'<a href="{url}#version-1">Version 1</a>' in html
     else:
         assert "<a href" not in html.split('class="data parameters"', 1)[1].split("</table>", 1)[0]
 
@@ -214,7 +218,11 @@ def test_detail_shows_superseded_outcomes_as_history(app, client, login, ids):
     login("mr_viewer")
     html = client.get(f"/activities/{ids['EX-002']}?lang=en").get_data(as_text=True)
     current, history = html.split('id="history"')
-    assert "¥200,000" in current and f"#{version_id}" in current
+    with app.app_context():
+        from core.models import ParameterVersionRecord
+
+        number = db.session.get(ParameterVersionRecord, version_id).sequence
+    assert "¥200,000" in current and f"Version {number}" in current and f"#{version_id}" not in current
     assert "History: superseded outcomes" in current + history
     assert "¥150,000" in history and "R6" in history
     assert re.search(r'<tr class="superseded">\s*<td class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d</td>', history)
@@ -231,7 +239,7 @@ def test_export_csv(app, client, login, ids):
     response = client.get("/activities/export.csv?lang=en")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
-    assert f'filename="activities-{date.today().isoformat()}.csv"' in response.headers["Content-Disposition"]
+    assert f'filename="activities-{clock.today().isoformat()}.csv"' in response.headers["Content-Disposition"]
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -247,8 +255,9 @@ def test_export_csv(app, client, login, ids):
     assert ex7["Rule"] == "R10" and ex7["Amount (yuan)"] == "1000000" and ex7["Clause"] == "三(二)"
     assert ex7["Explanation (Chinese)"] == outcome.explanation_zh
     assert ex7["Explanation (English)"] == outcome.explanation_en
-    assert ex7["Parameter versions"].startswith(
-        "China Standard Innovation Contribution Award, first prize = 1000000 (version #")
+    # the version's number within its key, as every page shows it
+    assert ex7["Parameter versions"] == (
+        "China Standard Innovation Contribution Award, first prize = 1000000 (Version 1, in force from 2022-08-01)")
     assert ex7["Plugin"] == "Standardisation rewards and subsidies" and ex7["Date"] == "2024-12-18"
     assert ex7["Award"] == "first prize" and ex7["Project"] == "智能制造 数字孪生系列标准"  # the kind's own fields, coded values by label
 
@@ -295,7 +304,7 @@ def test_export_xlsx(app, client, login, ids):
     response = client.get("/activities/export.xlsx?lang=en")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert f"activities-{date.today().isoformat()}.xlsx" in response.headers["Content-Disposition"]
+    assert f"activities-{clock.today().isoformat()}.xlsx" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.get_data()))
     sheet = workbook.active
     rows = list(sheet.iter_rows(values_only=True))

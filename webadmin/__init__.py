@@ -91,8 +91,9 @@ def _whole_number(variable: str, default: int, *, minimum: int) -> int:
 
 def _template_context(app: Flask) -> None:
     from .access import current_department, visible_departments
-    from .labels import actor, detail, reason_text, version_label
+    from .labels import actor, code, detail, explained, import_source, name, plugin_label, reason_text, version_label
     from .nav import nav_items
+    from .next_steps import next_steps
     from .plugin_pages import menu_entries
 
     app.jinja_env.globals.update(
@@ -101,6 +102,12 @@ def _template_context(app: Flask) -> None:
         current_department=current_department,
         visible_departments=visible_departments,
         detail=detail,
+        code=code,
+        explained=explained,
+        name=name,
+        import_source=import_source,
+        plugin_label=plugin_label,
+        next_steps=next_steps,
         version_label=version_label,
         reason_text=reason_text,
     )

@@ -23,6 +23,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import cached_property
 
+from core import clock
 from core.declarations import ParameterDeclaration
 from core.parameters import decode_value
 from core.text import Text, format_yuan_en, format_yuan_zh
@@ -99,7 +100,7 @@ def parameter_value(key: str, value: Any, *, stored: bool = False) -> str:
 
 
 def when(value: datetime | date | None) -> str:
-    """A stored UTC time in Beijing time, formatted for the locale."""
+    """A stored UTC time in the city's time zone (``core.clock``), as ``2024-01-02 08:30``."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
@@ -144,8 +145,9 @@ class _Babel(Babel):
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
-    _Babel(app, locale_selector=select_locale)
+    clock.zone()  # a bad STDPOLICY_TIMEZONE stops the start with a clear message
+    # Displayed times follow core.clock (STDPOLICY_TIMEZONE, Beijing time by default), as "today" does.
+    _Babel(app, locale_selector=select_locale, timezone_selector=clock.zone_name)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["pick"] = pick
     app.jinja_env.filters["when"] = when

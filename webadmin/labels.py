@@ -8,6 +8,7 @@ about themselves (rule meanings, value labels) comes as bilingual ``Text``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from markupsafe import Markup, escape
 from core.outcomes import ERROR_RULE
 from core.registry import PluginRecord, Registry
 
-from .i18n import pick
+from .i18n import is_chinese, pick
 
 __all__ = [
     "HOOKS",
@@ -26,7 +27,12 @@ __all__ = [
     "SHIPPED_REASON",
     "LegendEntry",
     "actor",
+    "code",
     "detail",
+    "explained",
+    "import_source",
+    "name",
+    "plugin_label",
     "plugin_source",
     "reason_text",
     "rule_legend",
@@ -70,6 +76,53 @@ def detail(code: object) -> Markup:
     return Markup('<small class="detail"><code>{}</code></small>').format(code)
 
 
+def code(value: object) -> Markup:
+    """A coded value beside its label: small print in English, nothing in Chinese (the label says it all)."""
+    return Markup("") if is_chinese() else detail(value)
+
+
+def explained(text: str | None, plugin: str, parameters: Iterable[dict] | None = None) -> Markup:
+    """An outcome's explanation with the parameter keys it cites as small print (``detail``).
+
+    The plugin's text names each parameter by its key so that it can be
+    traced (the table beside it gives the key's label and version); the keys
+    are those the outcome read and those ``plugin`` declares.
+    """
+    from core.app import get_registry
+
+    record = get_registry().plugins.get(plugin)
+    keys = {str(p.get("key")) for p in parameters or () if p.get("key")} | set(record.parameters if record else ())
+    shown = str(escape(text or ""))
+    if keys:  # one pass, longest keys first: a key inside another is never marked twice
+        pattern = re.compile("|".join(re.escape(str(escape(k))) for k in sorted(keys, key=len, reverse=True)))
+        shown = pattern.sub(lambda m: str(detail(Markup(m.group(0)))), shown)
+    return Markup(shown)
+
+
+def name(text: object) -> Markup:
+    """A name users gave (a user, a file): shown as it is, marked as data (``span.name``)."""
+    return Markup('<span class="name">{}</span>').format(text)
+
+
+def import_source(source: str | None) -> Markup:
+    """Where stored activities came from: an upload, the demo data, a file given on the command line."""
+    if not source:
+        return Markup("—")
+    if source.startswith("upload:"):
+        return Markup(escape(_("uploaded file %(file)s", file="\x00"))).replace("\x00", name(source[7:]))
+    if source.startswith("demo data"):
+        return Markup(escape(_("demo data (stdpolicy init --demo)")))
+    return name(source)
+
+
+def plugin_label(plugin: str) -> str:
+    """A plugin's name in the UI language (its entry-point name if it is not loaded)."""
+    from core.app import get_registry
+
+    record = get_registry().plugins.get(plugin)
+    return pick(record.description.label) if record is not None else plugin
+
+
 def plugin_source(record: PluginRecord) -> str:
     """Where a plugin came from: built in, registered in code, or its distribution (name and version)."""
     if record.builtin:
@@ -79,30 +132,29 @@ def plugin_source(record: PluginRecord) -> str:
     return record.source
 
 
-def actor(name: str | None) -> Markup:
+def actor(who: str | None) -> Markup:
     """Who did something, as a reader would say it: a user's name, the command line, the system.
 
     ``cli:root`` → 命令行(root); ``system`` and ``stdpolicy init`` → 系统. A
-    user's own name is data and shown as it is (in ``span.user-name``).
+    user's own name is data and shown as it is (``name``).
     """
-    if not name:
+    if not who:
         return Markup("—")
-    if name in ("system", "stdpolicy init"):
+    if who in ("system", "stdpolicy init"):
         return Markup(escape(_("System")))
-    if name == "cli" or name.startswith("cli:"):
-        login = name[4:]
+    if who == "cli" or who.startswith("cli:"):
+        login = who[4:]
         if not login:
             return Markup(escape(_("Command line")))
-        return Markup(escape(_("Command line (%(login)s)", login="\x00"))).replace(
-            "\x00", Markup('<span class="user-name">{}</span>').format(login))
-    return Markup('<span class="user-name">{}</span>').format(name)
+        return Markup(escape(_("Command line (%(login)s)", login="\x00"))).replace("\x00", name(login))
+    return name(who)
 
 
 def version_label(sequence: int | None) -> str:
     """The number of a parameter version, the same everywhere: its sequence within its key (``第2版``)."""
     if sequence is None:
         return _("shipped value")
-    return _("version %(number)s", number=sequence)
+    return _("Version %(number)s", number=sequence)
 
 
 def reason_text(reason: str) -> str:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time
 
 import click
 from marshmallow import ValidationError
 
+from .. import clock
 from ..app import get_registry
 from ..messages import flatten_errors
+from ..parameters import ParameterVersion
 from ..store import ParameterConflict, UnknownParameter, plugin_owner, record_parameter, resolver
 from ._common import actor, print_table, with_database
 
 __all__ = ["params_group"]
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
-_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @click.group("params")
@@ -35,13 +35,13 @@ def list_command(plugin: str | None, on: datetime | None, believed_at: datetime 
     registry = get_registry()
     if plugin is not None and plugin not in registry.plugins:
         raise click.BadParameter(f"no loaded plugin {plugin!r}", param_hint="PLUGIN")
-    # The end of that day in Jiaxing (UTC+8), as the naive UTC the database keeps.
+    # The end of that day in the city's time zone (core.clock), as the naive UTC the database keeps.
     believed = (
-        datetime.combine(believed_at.date(), time.max, tzinfo=_BEIJING).astimezone(UTC).replace(tzinfo=None)
+        datetime.combine(believed_at.date(), time.max, tzinfo=clock.zone()).astimezone(UTC).replace(tzinfo=None)
         if believed_at else None
     )
     params = resolver(registry, believed_at=believed)
-    day = on.date() if on else date.today()
+    day = on.date() if on else clock.today()
     rows = []
     for key, decl in registry.parameters.items():
         if plugin is not None and registry.parameter_plugin[key] != plugin:
@@ -52,7 +52,7 @@ def list_command(plugin: str | None, on: datetime | None, believed_at: datetime 
             "—" if current is None else _show(current.value),
             decl.unit.en,
             "not in force" if current is None else current.effective_from.isoformat(),
-            "" if current is None else f"#{current.id}",
+            "" if current is None else _version(current),
             decl.clause,
             decl.label.zh,
         ])
@@ -75,9 +75,9 @@ def history_command(key: str) -> None:
     decl = registry.parameters[key]
     click.echo(f"{key} — {decl.label.zh} / {decl.label.en} ({decl.unit.en}, {decl.clause})")
     print_table(
-        ["version", "seq", "in force from", "value", "recorded at (UTC)", "by", "source", "reason", "reference", ""],
-        [[f"#{v.id}", v.sequence, v.effective_from.isoformat(), _show(v.value),
-          v.recorded_at.strftime("%Y-%m-%d %H:%M:%S") if v.recorded_at else "", v.recorded_by, v.source,
+        ["version", "in force from", "value", f"recorded at ({clock.zone_name()})", "by", "source", "reason", "reference", ""],
+        [[_version(v), v.effective_from.isoformat(), _show(v.value),
+          clock.local(v.recorded_at).strftime("%Y-%m-%d %H:%M:%S") if v.recorded_at else "", v.recorded_by, v.source,
           v.reason, v.reference, "← in force today" if today is not None and v.id == today.id else ""]
          for v in history],
     )
@@ -121,7 +121,12 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
     except ParameterConflict as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    click.echo(f"recorded {key} version #{version.id}: {_show(version.value)} from {version.effective_from}")
+    click.echo(f"recorded {key} version {version.sequence}: {_show(version.value)} from {version.effective_from}")
+
+
+def _version(version: ParameterVersion) -> str:
+    """The version's number within its key, as the admin shows it (第2版: version 2); shipped values unstored: "shipped"."""
+    return str(version.sequence) if version.id is not None else "shipped"
 
 
 def _show(value: object) -> str:

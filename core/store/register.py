@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..db import db
-from ..models import ActivityRecord, Department, Organisation, OutcomeRecord
+from ..models import ActivityRecord, Department, Organisation, OutcomeRecord, ParameterVersionRecord
 from ..registry import Registry
 from ..regions import region_name
 from ..standards import normalise
@@ -43,6 +43,7 @@ __all__ = [
     "export_rows",
     "format_parameters",
     "register_page",
+    "version_numbers",
     "visible_kinds",
     "year_range",
 ]
@@ -674,10 +675,32 @@ class ActivityDetail:
     current: list[OutcomeRecord]
     #: Superseded outcomes of those plugins, most recently superseded first.
     superseded: list[OutcomeRecord]
+    #: Parameter version id → its number within its key, for every version the outcomes read.
+    sequences: dict[int, int] = field(default_factory=dict)
 
     @property
     def amount(self) -> int:
         return sum(o.amount for o in self.current)
+
+    def sequence(self, parameter: dict[str, Any]) -> int | None:
+        """The number users see for a parameter version an outcome read (``None``: a shipped or proposed value).
+
+        Outcomes stored before the number travelled with them carry only the database id.
+        """
+        if parameter.get("sequence") is not None:
+            return int(parameter["sequence"])
+        version = parameter.get("version_id")
+        return None if version is None else self.sequences.get(int(version))
+
+
+def version_numbers(ids: Collection[int] | None = None) -> dict[int, int]:
+    """Parameter version id → its number within its key (of ``ids``, or of every version: a few hundred rows)."""
+    query = select(ParameterVersionRecord.id, ParameterVersionRecord.sequence)
+    if ids is not None:
+        if not ids:
+            return {}
+        query = query.where(ParameterVersionRecord.id.in_(list(ids)))
+    return {version_id: sequence for version_id, sequence in db.session.execute(query)}
 
 
 def activity_detail(registry: Registry, plugins: Collection[str], activity_id: int) -> ActivityDetail | None:
@@ -695,7 +718,9 @@ def activity_detail(registry: Registry, plugins: Collection[str], activity_id: i
     superseded = sorted((o for o in outcomes if o.superseded_at is not None),
                         key=lambda o: (o.superseded_at, o.id), reverse=True)
     department = db.session.get(Department, record.department_id) if record.department_id is not None else None
-    return ActivityDetail(record, record.organisation, department, current, superseded)
+    missing = {int(p["version_id"]) for o in outcomes for p in o.parameters or ()
+               if p.get("version_id") is not None and p.get("sequence") is None}
+    return ActivityDetail(record, record.organisation, department, current, superseded, version_numbers(missing))
 
 
 # -- export -----------------------------------------------------------------------
@@ -738,13 +763,20 @@ class ExportRow:
         return region_name(self.region_code)
 
 
-def format_parameters(parameters: list[dict[str, Any]] | None) -> str:
-    """``key=value (#id from date)`` for each parameter version, joined by ``; ``."""
+def format_parameters(parameters: list[dict[str, Any]] | None, sequences: dict[int, int] | None = None) -> str:
+    """``key=value (#number from date)`` for each parameter version, joined by ``; ``.
+
+    The number is the version's number within its key, as every page shows it
+    (``sequences`` maps the database ids of outcomes stored before the number
+    travelled with them).
+    """
     parts = []
     for p in parameters or ():
         value = p.get("value")
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        version = p.get("version_id")
+        version = p.get("sequence")
+        if version is None and p.get("version_id") is not None:
+            version = (sequences or {}).get(int(p["version_id"]), p["version_id"])
         origin = f"#{version} from {p.get('effective_from')}" if version is not None else f"from {p.get('effective_from')}"
         parts.append(f"{p.get('key')}={shown} ({origin})")
     return "; ".join(parts)
@@ -782,9 +814,10 @@ def export_rows(
         .order_by(ActivityRecord.date.desc(), ActivityRecord.id.desc(), OutcomeRecord.id)
         .execution_options(yield_per=chunk)
     )
+    sequences = version_numbers()
     for r in db.session.execute(query):
         yield ExportRow(
             r[0], r[1], _as_date(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
             None if r[11] is None else int(r[11]), r[12], r[13], r[14],
-            None if r[8] is None else format_parameters(r[15]), r[16], None if r[8] is None else (r[15] or []),
+            None if r[8] is None else format_parameters(r[15], sequences), r[16], None if r[8] is None else (r[15] or []),
         )

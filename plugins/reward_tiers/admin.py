@@ -17,7 +17,7 @@ from datetime import date
 from flask import Blueprint, current_app, render_template, url_for
 from werkzeug.routing import BuildError
 
-from core import AdminPage, Text
+from core import AdminPage, Text, clock
 
 from . import rules
 
@@ -74,6 +74,7 @@ WORDS = {
     "amount": Text("今日施行金额", "Amount in force today"),
     "since": Text("生效日期", "In force from"),
     "version": Text("版本", "Version"),
+    "version_number": Text("第{number}版", "version {number}"),
     "not_in_force": Text("未施行", "not in force"),
     "differs": Text("与原文金额不同(原文:{amount})", "differs from the text ({amount} there)"),
     "cap": Text("上限", "cap"),
@@ -90,6 +91,8 @@ class RuleRow:
     amount: int | None
     effective_from: date | None
     version_id: int | None
+    #: The version's number within its key (the number every page shows).
+    sequence: int | None
     #: The amount the 2022 text names (the plugin's first shipped value).
     original: int | None
     link: str | None
@@ -108,7 +111,7 @@ def index():
 
     registry = current_app.extensions["stdpolicy"]
     params = resolver(registry)
-    today = date.today()
+    today = clock.today()
     by_rule: dict[str, list[RuleRow]] = {}
     for rule, key, rewards in rules.rule_table():
         current = params.current(key, today)
@@ -118,6 +121,7 @@ def index():
             amount=current.value if current is not None else None,
             effective_from=current.effective_from if current is not None else None,
             version_id=current.id if current is not None else None,
+            sequence=current.sequence if current is not None and current.id is not None else None,
             original=decl.defaults[0].value if decl.defaults else None,
             link=_link(key),
         ))

@@ -231,8 +231,9 @@ class _Words:
             elif value.version_id is None:
                 text = Text(f"参数 {value.key} 内置值,自{since}起施行", f"parameter {value.key}, shipped value in force from {since}")
             else:
-                text = Text(f"参数 {value.key} 第{value.version_id}号版本,自{since}起施行",
-                            f"parameter {value.key} version #{value.version_id}, in force from {since}")
+                # The version's number within its key, as every page and command shows it.
+                text = Text(f"参数 {value.key} 第{value.sequence}版,自{since}起施行",
+                            f"parameter {value.key} version {value.sequence}, in force from {since}")
             self._versions[value] = text
         return text
 

@@ -7,19 +7,26 @@ Who sees what:
 
 - a city administrator sees every entry;
 - department administrators and viewers see the entries of their own
-  department (``department_id``), plus the ``parameter.*`` entries that
-  carry no department (parameter values are city-wide) whose key belongs to
-  a plugin their department has enabled now (a key starts with its plugin's
-  name). Logins, user changes of other departments and the like stay hidden.
+  department (``department_id``), plus the ``parameter.*`` entries whose key
+  belongs to a plugin their department has enabled now (parameter values are
+  city-wide; a key starts with its plugin's name), whichever department
+  recorded them. Logins, user changes of other departments and the like
+  stay hidden.
 
-Filters (all optional, combined): action, actor (part of the name), department
-(city administrators; "none" for entries without one), and a date range in
-Beijing time, both days included. Fifty entries a page, newest first.
+Every entry names the department of the change (``department_id``): the
+department switched, permitted or owning; for a parameter version the
+acting user's department (the owner's when recorded from the command line
+or by a city administrator without a department). Each entry is shown as a
+sentence and a field-by-field before/after table (``webadmin.audit_text``).
+
+Filters (all optional, combined): action, actor (part of the name),
+department ("none" for entries without one), and a date range in the
+configured time zone (``core.clock``, Beijing time by default), both days
+included. Fifty entries a page, newest first.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,11 +39,13 @@ from sqlalchemy import Select, and_, false, or_, select
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from core import clock
+from core.app import get_registry
 from core.db import db
 from core.models import AuditEntry, Department
 from core.store import enabled_plugins
 
-from ..access import visible_departments
+from ..audit_text import ACTIONS, changes, describe
 from ..forms import select_choices
 from ..i18n import pick
 from ..nav import NavItem
@@ -47,7 +56,6 @@ bp = Blueprint("audit", __name__)
 NAV = [NavItem("audit.index", _l("Audit log"), 60)]
 
 PER_PAGE = 50
-BEIJING = ZoneInfo("Asia/Shanghai")
 NO_DEPARTMENT = "none"
 
 
@@ -75,7 +83,6 @@ def visible_entries(query: Select[Any]) -> Select[Any]:
     plugins = sorted(enabled_plugins(department))
     if plugins:
         conditions.append(and_(
-            AuditEntry.department_id.is_(None),
             AuditEntry.action.startswith("parameter.", autoescape=True),
             or_(*[AuditEntry.target.startswith(f"{plugin}.", autoescape=True) for plugin in plugins]),
         ))
@@ -83,16 +90,9 @@ def visible_entries(query: Select[Any]) -> Select[Any]:
 
 
 def _utc(day, *, end: bool = False) -> datetime:
-    """The naive UTC instant a Beijing-time day starts (or, with ``end``, the next day starts)."""
-    start = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=BEIJING)
+    """The naive UTC instant a local day starts (or, with ``end``, the next day starts)."""
+    start = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=clock.zone())
     return start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-def readable(value: Any) -> str:
-    """``before`` / ``after`` as indented JSON, Chinese left readable."""
-    if value is None:
-        return ""
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
 @bp.route("/audit")
@@ -100,17 +100,19 @@ def readable(value: Any) -> str:
 def index():
     form = AuditFilterForm(formdata=request.args)
     form.validate()  # fields with errors are shown and ignored
-    departments = visible_departments()
+    # Every department: the entries a department's user sees may name another (a parameter version
+    # recorded by the plugin's owner); the filter narrows, it never widens (``visible_entries``).
+    departments = db.session.scalars(select(Department).order_by(Department.id)).all()
     department_choices = [("", _l("All"))] + [(d.code, pick(d.name)) for d in departments]
-    if current_user.is_city_admin:
-        department_choices.append((NO_DEPARTMENT, _l("No department")))
+    department_choices.append((NO_DEPARTMENT, _l("No department")))
     form.department.choices = select_choices(department_choices)
 
     scoped = visible_entries(select(AuditEntry))
     actions = db.session.scalars(
         visible_entries(select(AuditEntry.action).distinct()).order_by(AuditEntry.action)
     ).all()
-    form.action.choices = select_choices([("", _l("All"))] + [(a, a) for a in actions])
+    form.action.choices = select_choices([("", _l("All"))] + sorted(
+        ((a, str(ACTIONS.get(a, a))) for a in actions), key=lambda choice: choice[1]))
 
     query = scoped
     if form.action.data and not form.action.errors:
@@ -132,5 +134,9 @@ def index():
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
         page=request.args.get("page", 1, type=int), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False,
     )
-    names = {d.id: d for d in db.session.scalars(select(Department))}
-    return render_template("audit/index.html", form=form, page=page, departments=names, readable=readable)
+    names = {d.id: d for d in departments}
+    by_code = {d.code: d for d in departments}
+    registry = get_registry()
+    entries = [(e, describe(e, registry, by_code), changes(e, registry, by_code)) for e in page.items]
+    return render_template("audit/index.html", form=form, page=page, entries=entries, departments=names,
+                           zone=clock.zone_name())

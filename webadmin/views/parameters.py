@@ -33,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from core import clock
 from core.app import get_registry
 from core.declarations import ParameterDeclaration
 from core.parameters import ParameterResolver, ParameterVersion, version_schema
@@ -41,6 +42,7 @@ from core.store.whatif import preview_version
 
 from ..access import acting_department, current_department, department_plugins, may_manage
 from ..i18n import show_value
+from ..labels import PARAMETER_TYPES, version_label
 from ..nav import NavItem
 from ..parameter_forms import form_value, parameter_form, schema_errors_to_form, submitted_data
 
@@ -90,7 +92,7 @@ def _next_change(params: ParameterResolver, key: str, today: date) -> ParameterV
 def index():
     registry = get_registry()
     params = resolver(registry)
-    today = date.today()
+    today = clock.today()
     groups = []
     for name in _visible_plugins():
         plugin = registry.plugins[name]
@@ -116,7 +118,7 @@ def _statuses(history: list[ParameterVersion], current: ParameterVersion | None,
         if current is not None and version.id == current.id:
             out[version.id] = ("on", _("In force today"))
         elif replaced_by is not None:
-            out[version.id] = ("off", _("Corrected by #%(id)s", id=replaced_by.id))
+            out[version.id] = ("off", _("Corrected by %(version)s", version=version_label(replaced_by.sequence)))
         elif version.effective_from > today:
             out[version.id] = ("future", _("Scheduled"))
     return out
@@ -131,7 +133,7 @@ def detail(key: str):
         abort(403)
     registry = get_registry()
     params = resolver(registry)
-    today = date.today()
+    today = clock.today()
 
     if request.method == "POST":
         form = parameter_form(decl)
@@ -166,9 +168,9 @@ def detail(key: str):
                 schema_errors_to_form(form, exc)
             else:
                 flash(_(
-                    "Version #%(id)s recorded: %(value)s from %(date)s. Stored outcomes change only when the "
+                    "%(version)s recorded: %(value)s from %(date)s. Stored outcomes change only when the "
                     "activities from that date are re-evaluated.",
-                    id=version.id, value=show_value(decl, version.value), date=version.effective_from.isoformat(),
+                    version=version_label(version.sequence), value=show_value(decl, version.value), date=version.effective_from.isoformat(),
                 ), "success")
                 return redirect(url_for(".detail", key=key))
         else:
@@ -202,4 +204,5 @@ def detail(key: str):
         show=show_value,
         sources=SOURCES,
         owner=plugin_owner(plugin),
+        types=PARAMETER_TYPES,
     ), status

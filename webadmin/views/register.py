@@ -13,7 +13,6 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context, url_for
@@ -25,6 +24,7 @@ from werkzeug.routing import BuildError
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from core import clock
 from core.app import get_registry
 from core.interchange import COMMON, COMPUTED
 from core.regions import JIAXING_COUNTIES
@@ -36,6 +36,7 @@ from core.store.register import (
     activity_detail,
     export_rows,
     register_page,
+    version_numbers,
     visible_kinds,
     year_range,
 )
@@ -43,6 +44,7 @@ from core.store.register import (
 from ..access import department_plugins
 from ..forms import select_choices
 from ..i18n import pick
+from ..labels import rule_legend, version_label
 from ..nav import NavItem
 
 __all__ = ["NAV", "RegisterFilterForm", "bp"]
@@ -111,7 +113,9 @@ def index():
     registry = get_registry()
     form, filt = _filter_form()
     page = register_page(registry, department_plugins(), filt, request.args.get("page", 1, type=int))
-    return render_template("register/index.html", form=form, page=page, registry=registry, filter_args=_filter_args())
+    legend = rule_legend(registry, department_plugins(), {rule for row in page.rows for rule, _amount in row.rules})
+    return render_template("register/index.html", form=form, page=page, registry=registry, filter_args=_filter_args(),
+                           legend=legend, meanings={e.rule: e.meaning for e in legend})
 
 
 def parameter_url(key: str) -> str | None:
@@ -132,8 +136,10 @@ def detail(activity_id: int):
     if found is None:
         abort(404)
     kind = registry.kinds.get(found.record.kind)
+    legend = rule_legend(registry, department_plugins(), {o.rule for o in (*found.current, *found.superseded)})
     return render_template("register/detail.html", a=found, kind=kind, registry=registry, parameter_url=parameter_url,
-                           names=name_history(found.organisation.id))
+                           names=name_history(found.organisation.id), legend=legend,
+                           meanings={e.rule: e.meaning for e in legend})
 
 
 # -- exports ------------------------------------------------------------------------
@@ -160,6 +166,7 @@ def _columns() -> list[_Column]:
     plugins = department_plugins()
     kinds = visible_kinds(registry, plugins)
     yes, no = _("Yes"), _("No")
+    sequences = version_numbers()  # for outcomes stored before the version's number travelled with them
 
     def computed(key: str, value: Callable[[ExportRow], Any]) -> _Column:
         return _Column(key, pick(COMPUTED[key]), value)
@@ -199,7 +206,7 @@ def _columns() -> list[_Column]:
         computed("clause", lambda r: r.clause),
         computed("explanation_zh", lambda r: r.explanation_zh),
         computed("explanation_en", lambda r: r.explanation_en),
-        computed("parameters", lambda r: _parameters_text(registry, r)),
+        computed("parameters", lambda r: _parameters_text(registry, r, sequences)),
     ]
     return columns
 
@@ -235,8 +242,8 @@ def _subject(registry: Registry, row: ExportRow) -> str | None:
     return row.subject
 
 
-def _parameters_text(registry: Registry, row: ExportRow) -> str | None:
-    """The parameter versions an outcome read, each by its label in the UI language."""
+def _parameters_text(registry: Registry, row: ExportRow, sequences: dict[int, int]) -> str | None:
+    """The parameter versions an outcome read, each by its label in the UI language and its number (第2版)."""
     if row.parameter_versions is None:
         return None
     parts = []
@@ -245,9 +252,12 @@ def _parameters_text(registry: Registry, row: ExportRow) -> str | None:
         label = pick(declared.label) if declared is not None else p.get("key")
         value = p.get("value")
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        if p.get("version_id") is not None:
-            parts.append(_("%(label)s = %(value)s (version #%(version)s, in force from %(date)s)",
-                           label=label, value=shown, version=p["version_id"], date=p.get("effective_from")))
+        number = p.get("sequence")
+        if number is None and p.get("version_id") is not None:
+            number = sequences.get(int(p["version_id"]))
+        if number is not None:
+            parts.append(_("%(label)s = %(value)s (%(version)s, in force from %(date)s)",
+                           label=label, value=shown, version=version_label(number), date=p.get("effective_from")))
         else:
             parts.append(_("%(label)s = %(value)s (in force from %(date)s)", label=label, value=shown,
                            date=p.get("effective_from")))
@@ -268,7 +278,7 @@ def _csv_safe(value: Any) -> Any:
 
 
 def _download_name(ext: str) -> str:
-    return f"activities-{date.today().isoformat()}.{ext}"
+    return f"activities-{clock.today().isoformat()}.{ext}"
 
 
 @bp.route("/activities/export.csv")
