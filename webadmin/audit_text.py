@@ -43,11 +43,15 @@ ACTIONS = {
     "user.activate": _l("User reactivated"),
     "user.deactivate": _l("User deactivated"),
     "user.password": _l("Password set"),
+    "user.password_change": _l("Own password changed"),
+    "user.sessions_end": _l("Sessions ended"),
     "token.create": _l("API token issued"),
     "token.revoke": _l("API token revoked"),
     "login.success": _l("Logged in"),
     "login.failure": _l("Failed login"),
     "login.locked": _l("Login refused: too many failures"),
+    "login.throttled": _l("Login attempts slowed down"),
+    "logout": _l("Logged out"),
 }
 
 #: What each field of ``before`` / ``after`` is.
@@ -74,6 +78,9 @@ FIELDS = {
     "department": _l("Department"),
     "active": _l("Active"),
     "password": _l("Password"),
+    "must_change_password": _l("Must change the password at next login"),
+    "sessions_ended": _l("Number of sessions ended"),
+    "session": _l("Session"),
     "id": _l("Number"),
     "prefix": _l("Token prefix"),
     "revoked": _l("Revoked"),
@@ -145,6 +152,8 @@ def describe(entry: AuditEntry, registry: Registry, departments: Mapping[str, De
         "user.activate": lambda: _sentence(_("Reactivated the user %(user)s"), user=name(target)),
         "user.deactivate": lambda: _sentence(_("Deactivated the user %(user)s"), user=name(target)),
         "user.password": lambda: _sentence(_("Set a new password for %(user)s"), user=name(target)),
+        "user.password_change": lambda: _sentence(_("%(user)s changed their own password"), user=name(target)),
+        "user.sessions_end": lambda: _sentence(_("Ended sessions of %(user)s"), user=name(target)),
         "token.create": lambda: _sentence(_("Issued the API token %(token)s to %(department)s"),
                                           token=name(_split(target)[1]), department=dept(_split(target)[0])),
         "token.revoke": lambda: _sentence(_("Revoked the API token %(token)s of %(department)s"),
@@ -152,6 +161,8 @@ def describe(entry: AuditEntry, registry: Registry, departments: Mapping[str, De
         "login.success": lambda: _sentence(_("%(user)s logged in"), user=name(target)),
         "login.failure": lambda: _sentence(_("Failed login as %(user)s"), user=name(target)),
         "login.locked": lambda: _sentence(_("Login as %(user)s refused after too many failures"), user=name(target)),
+        "login.throttled": lambda: _sentence(_("Login attempts as %(user)s slowed down after failures"), user=name(target)),
+        "logout": lambda: _sentence(_("%(user)s logged out"), user=name(target)),
     }
     build = builders.get(action)
     if build is not None:
@@ -195,7 +206,7 @@ def _shown(field: str, value: Any, entry: AuditEntry, registry: Registry, depart
     if field == "plugins" and isinstance(value, list):
         return Markup(escape("、".join(plugin_label(p) for p in value) if value else "—"))
     if field == "password":
-        return Markup(escape(_("changed")))
+        return Markup(escape(_("reset") if value == "reset" else _("changed")))
     return _plain(value)
 
 
