@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,6 +138,7 @@ def test_development_reform_reads_and_exports_nothing_of_market_regulation(app, 
     log_in(client, "dr_admin")
     page = client.get("/activities").get_data(as_text=True)
     assert 'id="register"' not in page and "data-id=" not in page
+    assert not re.search(r'<option value="20\d\d"', page)  # not even the years that hold activities
     for activity_id in mr_activities.values():
         assert client.get(f"/activities/{activity_id}").status_code == 404
     exported = list(csv.reader(io.StringIO(client.get("/activities/export.csv").get_data(as_text=True).lstrip("\ufeff"))))

@@ -77,8 +77,9 @@ def _filter_form() -> tuple[RegisterFilterForm, RegisterFilter]:
     plugins = department_plugins()
     form = RegisterFilterForm(formdata=request.args)
     every = ("", _("All"))
-    form.kind.choices = select_choices([every] + [(k, pick(registry.kinds[k].label)) for k in visible_kinds(registry, plugins)])
-    years = year_range()
+    kinds = visible_kinds(registry, plugins)
+    form.kind.choices = select_choices([every] + [(k, pick(registry.kinds[k].label)) for k in kinds])
+    years = year_range() if kinds else None  # nothing visible: not even which years hold activities
     form.year.choices = select_choices([every] + ([(str(y), str(y)) for y in range(years[1], years[0] - 1, -1)] if years else []))
     form.county.choices = select_choices([every] + [(code, pick(name)) for code, name in JIAXING_COUNTIES.items()])
     form.plugin.choices = select_choices([every] + [
