@@ -121,8 +121,19 @@ def switched_on(department: Department) -> set[str]:
 
 
 def enabled_plugins(department: Department) -> set[str]:
-    """The plugins ``department`` has switched on and is permitted: those that evaluate for it and that it sees."""
-    return switched_on(department) & permitted_plugins(department)
+    """The plugins ``department`` has switched on and is permitted: those that evaluate for it and that it sees.
+
+    One statement (every page asks): each switch with the permission row for it, if any; without
+    one, the default of ``departments.yaml`` holds.
+    """
+    defaults = default_permissions().get(department.code, frozenset())
+    rows = db.session.execute(
+        select(PluginEnablement.plugin, PluginPermission.allowed)
+        .outerjoin(PluginPermission, (PluginPermission.department_id == PluginEnablement.department_id)
+                   & (PluginPermission.plugin == PluginEnablement.plugin))
+        .where(PluginEnablement.department_id == department.id, PluginEnablement.enabled.is_(True))
+    )
+    return {plugin for plugin, allowed in rows if (plugin in defaults if allowed is None else allowed)}
 
 
 def active_plugins(registry: Registry) -> list[str]:
