@@ -209,3 +209,16 @@ def test_the_database_refuses_changes_to_entries(app):
                     db.session.execute(text(statement), {"id": entry_id})
             db.session.rollback()
         assert db.session.get(AuditEntry, entry_id).target == "kept"
+
+
+def test_an_import_that_renamed_an_organisation_reads_as_names(app, client, login):
+    add_entry(app, "activities.import", "upload:renamed.json", actor="mr_admin", department="market_regulation",
+              after={"stored": 1, "skipped": 0, "run": 3,
+                     "renamed": [{"credit_code": "913304007429141869", "before": "嘉兴市某某制造有限公司",
+                                  "after": "嘉兴市某某制造股份有限公司"}]})
+    login("city")
+    row = entry_row(client.get("/audit?action=activities.import&lang=zh_CN").get_data(as_text=True), "upload:renamed.json")
+    text = visible_text(row)
+    assert "从上传文件 renamed.json导入标准化活动" in text
+    assert "单位名称变更" in text and "嘉兴市某某制造有限公司 → 嘉兴市某某制造股份有限公司 (913304007429141869)" in text
+    assert "credit_code" not in text and "{" not in text

@@ -69,6 +69,7 @@ FIELDS = {
     "stored": _l("Activities stored"),
     "skipped": _l("Activities skipped"),
     "run": _l("Evaluation run"),
+    "renamed": _l("Organisations renamed"),
     "activities": _l("Activities evaluated"),
     "changed": _l("Activities changed"),
     "superseded": _l("Outcomes superseded"),
@@ -205,6 +206,10 @@ def _shown(field: str, value: Any, entry: AuditEntry, registry: Registry, depart
         return Markup(escape(str(ROLE_LABELS[value])))
     if field == "plugins" and isinstance(value, list):
         return Markup(escape("、".join(plugin_label(p) for p in value) if value else "—"))
+    if field == "renamed" and isinstance(value, list):
+        return Markup("; ").join(
+            Markup("{} → {} ({})").format(r.get("before") or "—", r.get("after") or "—", r.get("credit_code") or "")
+            if isinstance(r, dict) else _plain(r) for r in value)
     if field == "password":
         return Markup(escape(_("reset") if value == "reset" else _("changed")))
     return _plain(value)
