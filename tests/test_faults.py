@@ -52,7 +52,7 @@ WRITES = {
     "import": ["import", "{file}"],
     "reevaluate": ["reevaluate"],
     "params set": ["params", "set", KEY, "350000", "--from", "2024-01-01", "--reason", "r", "--reference", "doc"],
-    "enable": ["enable", "reward_tiers", "-d", "civil_affairs"],
+    "permit": ["permit", "reward_tiers", "-d", "civil_affairs"],
     "users create": ["users", "create", "x-admin", "-d", "market_regulation", "-r", "dept_viewer",
                      "--password-env", "NEW_PASSWORD"],
 }
@@ -345,7 +345,7 @@ def writer_lock_held_elsewhere(app: Flask) -> Iterator[None]:
         raw.close()
 
 
-SERIALISED = ("import", "reevaluate", "params set", "enable")
+SERIALISED = ("import", "reevaluate", "params set", "permit")
 
 
 def test_a_writer_that_cannot_get_the_lock_says_another_is_running(app: Flask, database_url: str,

@@ -104,8 +104,10 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
     assert "0001: drops the audit log" in refused.output
     assert everything(filled) == before
 
-    one_step = runner.invoke(args=["db", "downgrade"])  # -1, undoing 0006: the organisations' name history
-    assert one_step.exit_code == 2 and "name history" in one_step.output
+    one_step = runner.invoke(args=["db", "downgrade"])  # -1, undoing 0007: the city's plugin permissions and owners
+    assert one_step.exit_code == 2 and "plugin permissions and owners" in one_step.output
+    two_steps = runner.invoke(args=["db", "downgrade", "0005_history_guards"])  # undoing 0006 as well
+    assert two_steps.exit_code == 2 and "name history" in two_steps.output
     assert everything(filled) == before
 
     for answer in ("", "yes", "DROP"):

@@ -98,7 +98,7 @@ def test_the_import_preview_shows_the_name_change_and_the_activity_page_the_hist
     names = page.split('id="organisation-names"', 1)[1].split("</section>", 1)[0]
     assert "单位名称沿革" in names
     assert names.index(OLD) < names.index(NEW)
-    assert "first.json" in names and "upload:renamed.json" in names
+    assert "first.json" in names and '上传文件 <span class="name">renamed.json</span>' in names  # an upload, named
     assert re.search(rf"{NEW} <span class=\"badge on\">现用</span>", names)
 
 

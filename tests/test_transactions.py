@@ -39,7 +39,7 @@ CLI_CASES = {
     "import": ["import", "{new_file}"],
     "reevaluate after a change": ["reevaluate"],
     "disable": ["disable", "reward_tiers", "-d", "market_regulation"],
-    "enable": ["enable", "reward_tiers", "-d", "civil_affairs"],
+    "permit": ["permit", "reward_tiers", "-d", "civil_affairs"],
     "users create": ["users", "create", "new-admin", "-d", "market_regulation", "-r", "dept_admin",
                      "--password-env", "NEW_PASSWORD"],
     "tokens create": ["tokens", "create", "-d", "market_regulation", "--name", "second"],
@@ -96,6 +96,9 @@ def _admin_cases(app: Flask) -> dict:
             "value": "360000", "effective_from": "2024-02-01", "reason": "raised", "reference": "doc",
             "based_on": str(version), "save": "1"}),
         "plugin switch": (f"/plugins/{department}/reward_tiers", {"enabled": "0"}),
+        "plugin permission": ("/plugins/civil_affairs/reward_tiers/permission", {"allowed": "1"}),
+        "plugin forbidden": (f"/plugins/{department}/reward_tiers/permission", {"allowed": "0"}),
+        "plugin owner": ("/plugins/reward_tiers/owner", {"department": "civil_affairs"}),
         "re-evaluate": ("/plugins/reevaluate", {}),
         "user create": ("/users/new", {"username": "someone", "role": "dept_viewer", "department": department,
                                        "password": "a-long-enough-password", "confirm": "a-long-enough-password"}),
@@ -104,8 +107,8 @@ def _admin_cases(app: Flask) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["parameter save", "plugin switch", "re-evaluate", "user create", "token create",
-                                  "token revoke"])
+@pytest.mark.parametrize("case", ["parameter save", "plugin switch", "plugin permission", "plugin forbidden",
+                                  "plugin owner", "re-evaluate", "user create", "token create", "token revoke"])
 def test_a_failing_audit_write_stores_nothing_from_the_admin(stored: Flask, client, users, case: str) -> None:
     _login(client, users)
     url, data = _admin_cases(stored)[case]
