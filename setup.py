@@ -32,6 +32,8 @@ setup(
         "flask-migrate>=4.0",
         "alembic>=1.13",
         "pluggy>=1.7",
+        # A plugin's declared hook-API range (core/registry.py), PEP 440 specifiers.
+        "packaging>=23",
         "marshmallow>=4.0,<5",
         "wtforms>=3.1",
         "flask-wtf>=1.2",

@@ -43,6 +43,7 @@ from .outcomes import Outcome, ParamValue
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
 from .registry import PluginFailure, PluginRecord, Registry, load_registry
 from .text import Text, format_yuan_en, format_yuan_zh
+from .version import HOOK_API_VERSION, __version__
 
 __all__ = [
     "Activity",
@@ -57,6 +58,7 @@ __all__ = [
     "EvaluationContext",
     "EvaluationResult",
     "FieldError",
+    "HOOK_API_VERSION",
     "InvalidRecord",
     "Money",
     "Outcome",
@@ -80,4 +82,5 @@ __all__ = [
     "load_parameter_file",
     "load_registry",
     "validation_parameters",
+    "__version__",
 ]
