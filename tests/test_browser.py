@@ -370,7 +370,7 @@ def test_department_admin_previews_and_records_a_new_amount(app: Flask, web: Bro
 
 
 def test_import_shows_the_bad_row_and_stores_nothing_then_a_good_file(app: Flask, web: Browser) -> None:
-    from core.store.imports import preview_import
+    from core.services import preview_import
 
     examples = json.loads(EXAMPLES.read_text(encoding="utf-8"))
     good = [dict(examples[0], id="WEB-001"), dict(examples[6], id="WEB-002")]

@@ -159,7 +159,7 @@ def test_a_parameter_change_during_an_import_waits_for_it(app: Flask) -> None:
     from sqlalchemy import event
 
     from core.app import get_registry
-    from core.store import import_activities, record_parameter, reevaluate_outcomes
+    from core.services import import_activities, record_parameter, reevaluate_outcomes
 
     records = drafting("T", 200)
     reached, changed = threading.Event(), threading.Event()
@@ -217,7 +217,7 @@ def test_an_import_validated_before_a_parameter_change_is_validated_again_under_
     from sqlalchemy import event
 
     from core.app import get_registry
-    from core.store import import_activities, record_parameter
+    from core.services import import_activities, record_parameter
 
     pilot = {"id": "P-1", "kind": "pilot_project", "date": "2024-05-01", "credit_code": credit_code(7),
              "pilot_level": "national", "accepted": True, "granted_amount": 300000, "project": "试点"}

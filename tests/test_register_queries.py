@@ -14,7 +14,7 @@ from core.db import db
 from core.interchange import read_records
 from core.models import ActivityRecord, OutcomeRecord
 from core.store import find_department, import_records, record_version, reevaluate, set_enabled
-from core.store.imports import preview_import
+from core.services import preview_import
 from core.store.register import (
     EXPORT_COLUMNS,
     RegisterFilter,

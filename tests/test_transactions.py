@@ -115,7 +115,7 @@ def test_a_failing_audit_write_stores_nothing_from_the_admin(stored: Flask, clie
     if case == "re-evaluate":
         with stored.app_context():
             from core.app import get_registry
-            from core.store import record_parameter
+            from core.services import record_parameter
 
             record_parameter(get_registry(), KEY, {"value": "370000", "effective_from": "2024-03-01",
                                                     "reason": "r", "reference": "doc"}, actor="tests", source="cli")

@@ -191,7 +191,7 @@ def test_database_error_in_the_api_is_a_json_503(app, client, monkeypatch):
         db.session.add(ApiToken(department_id=find_department("market_regulation").id, name="t",
                                 token_hash=hash_token(token), prefix=token[:10], created_by="tests"))
         db.session.commit()
-    monkeypatch.setattr("webadmin.views.api.evaluation_context", _raise)
+    monkeypatch.setattr("core.services.evaluate.evaluation_context", _raise)
     response = client.post("/api/evaluate", data=b"[]", content_type="application/json",
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 503

@@ -50,7 +50,7 @@ def test_users_create_with_password_from_environment(app, runner, monkeypatch):
     assert user.role == "dept_viewer" and user.created_by == "ops"
     assert log_in(app, "mr_clerk", GOOD_PASSWORD) == 302
     [entry] = audit_actions(app, "user.create")
-    assert (entry.actor, entry.target, entry.after) == ("ops", "mr_clerk", {"role": "dept_viewer", "department": "market_regulation"})
+    assert (entry.actor, entry.target, entry.after) == ("ops", "mr_clerk", {"role": "dept_viewer", "department": "market_regulation", "active": True})
 
 
 def test_users_create_generates_a_password_without_a_terminal(app, runner):

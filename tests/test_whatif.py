@@ -1,4 +1,4 @@
-"""core.store.whatif: what a proposed parameter version would change, with nothing stored."""
+"""core.services.preview_parameter: what a proposed parameter version would change, with nothing stored."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.app import get_registry
 from core.db import db
 from core.models import AuditEntry, OutcomeRecord, ParameterVersionRecord
 from core.store import UnknownParameter, import_records, record_version
-from core.store.whatif import Preview, preview_version
+from core.services import Preview, preview_parameter
 
 X = "913304007429141869"
 Y = "91330482MA2AH5T006"
@@ -56,7 +56,7 @@ def test_preview_counts_and_totals(app):
     with app.app_context():
         _import(RECORDS)
         before = _counts()
-        preview = preview_version(get_registry(), LEAD, 400000, date(2025, 1, 1))
+        preview = preview_parameter(get_registry(), LEAD, 400000, date(2025, 1, 1))
         assert isinstance(preview, Preview)
         assert preview.plugin == "reward_tiers" and preview.value == 400000
         assert preview.activities == 6          # A2–A7
@@ -72,7 +72,7 @@ def test_preview_counts_and_totals(app):
 def test_preview_accepts_the_value_as_submitted(app):
     with app.app_context():
         _import(RECORDS)
-        preview = preview_version(get_registry(), LEAD, "250000", date(2025, 6, 1))
+        preview = preview_parameter(get_registry(), LEAD, "250000", date(2025, 6, 1))
         assert preview.value == 250000
         assert (preview.activities, preview.changed, preview.difference) == (3, 2, -100000)
 
@@ -84,7 +84,7 @@ def test_a_later_version_still_wins_from_its_own_date(app):
         record_version(registry, LEAD, {"value": 500000, "effective_from": "2026-01-01", "reason": "r", "reference": "x"},
                        actor="tests", source="cli")
         db.session.commit()
-        preview = preview_version(registry, LEAD, 400000, date(2025, 1, 1))
+        preview = preview_parameter(registry, LEAD, 400000, date(2025, 1, 1))
         assert preview.activities == 6
         assert preview.changed == 2             # A2 and A3; A7 (2026) keeps the 2026 version
         assert preview.current_total == 300000 * 2 + 150000 + 500000 + 500000
@@ -95,15 +95,15 @@ def test_same_value_changes_nothing_and_a_late_date_covers_nothing(app):
     with app.app_context():
         registry = get_registry()
         _import(RECORDS)
-        same = preview_version(registry, LEAD, 300000, date(2022, 8, 1))
+        same = preview_parameter(registry, LEAD, 300000, date(2022, 8, 1))
         assert same.activities == 7 and same.changed == 0 and same.difference == 0
-        late = preview_version(registry, LEAD, 1, date(2030, 1, 1))
+        late = preview_parameter(registry, LEAD, 1, date(2030, 1, 1))
         assert (late.activities, late.changed, late.current_total, late.new_total) == (0, 0, 0, 0)
 
 
 def test_empty_database(app):
     with app.app_context():
-        preview = preview_version(get_registry(), LEAD, 400000, date(2025, 1, 1))
+        preview = preview_parameter(get_registry(), LEAD, 400000, date(2025, 1, 1))
         assert (preview.activities, preview.changed, preview.difference) == (0, 0, 0)
 
 
@@ -118,9 +118,9 @@ def test_one_time_rewards_paid_before_the_date_stay_paid(app):
              "committee_code": "SAC/TC 20", "committee_level": "national"},
         ])
         key = "reward_tiers.secretariat.national"
-        from_2025 = preview_version(registry, key, 600000, date(2025, 1, 1))
+        from_2025 = preview_parameter(registry, key, 600000, date(2025, 1, 1))
         assert (from_2025.activities, from_2025.changed, from_2025.current_total, from_2025.difference) == (1, 0, 0, 0)
-        from_2024 = preview_version(registry, key, 600000, date(2024, 1, 1))
+        from_2024 = preview_parameter(registry, key, 600000, date(2024, 1, 1))
         assert (from_2024.activities, from_2024.changed, from_2024.current_total, from_2024.new_total) == (2, 1, 500000, 600000)
 
 
@@ -128,8 +128,8 @@ def test_bad_value_and_unknown_key(app):
     with app.app_context():
         registry = get_registry()
         with pytest.raises(ValidationError):
-            preview_version(registry, LEAD, "1.5", date(2025, 1, 1))
+            preview_parameter(registry, LEAD, "1.5", date(2025, 1, 1))
         with pytest.raises(ValidationError):
-            preview_version(registry, LEAD, -1, date(2025, 1, 1))
+            preview_parameter(registry, LEAD, -1, date(2025, 1, 1))
         with pytest.raises(UnknownParameter):
-            preview_version(registry, "reward_tiers.nope", 1, date(2025, 1, 1))
+            preview_parameter(registry, "reward_tiers.nope", 1, date(2025, 1, 1))

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import Department
-from core.store import enabled_plugins, permitted_plugins, plugin_owner
+from core.store import enabled_plugins, plugin_owner
 
 __all__ = [
     "acting_department",
@@ -35,7 +35,6 @@ __all__ = [
     "current_department",
     "department_plugins",
     "may_manage",
-    "may_switch_on",
     "require_admin",
     "require_city_admin",
     "require_editor_of",
@@ -92,15 +91,6 @@ def require_editor_of(department: Department) -> None:
     """403 unless the user may change ``department``'s settings."""
     if not can_edit_department(department):
         abort(403)
-
-
-def may_switch_on(department: Department, plugin: str) -> bool:
-    """Whether the user may switch ``plugin`` on for ``department``: an editor of it, and the plugin permitted.
-
-    A city administrator too needs the permission first (given on the same
-    page), so that every department's set is a decision on record.
-    """
-    return can_edit_department(department) and plugin in permitted_plugins(department)
 
 
 def may_manage(plugin: str, user: Any = None) -> bool:

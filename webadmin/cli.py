@@ -12,20 +12,19 @@ import errno
 import getpass
 import os
 import sys
+from typing import NoReturn
 
 import click
 from flask.cli import FlaskGroup
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.cli._common import actor, print_table, report_fault, resolve_department, with_database
-from core.db import db, utcnow
-from core.store import audit
+from core.db import db
 from core.store.faults import EXIT_REFUSED, DatabaseFault
 
-from . import sessions
+from . import services
 from .models import ROLES, ApiToken, User
-from .security import MIN_PASSWORD_LENGTH, hash_token, new_password, new_token, password_weakness
+from .security import new_password
 
 __all__ = ["main", "tokens_group", "users_group"]
 
@@ -72,31 +71,35 @@ main = _Main(
 )
 
 
-WEAKNESS = {
-    "characters": "the password contains control characters",
-    "short": f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
-    "guessable": "the password is too easy to guess: use a longer phrase of several unrelated words",
-}
-
-
 @click.group("users")
 def users_group() -> None:
     """Admin users."""
 
 
+def _refused(exc: services.ServiceError) -> NoReturn:
+    click.echo(f"error: {exc.message}; nothing was stored", err=True)
+    sys.exit(2)
+
+
+def _user(name: str) -> User:
+    user = services.find_user(name)
+    if user is None:
+        click.echo(f"error: no user {name!r}", err=True)
+        sys.exit(2)
+    return user
+
+
 @users_group.command("create")
 @click.argument("name")
-@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
+@click.option("--department", "-d", metavar="NAME",
+              help="Department code or name (required for department administrators and viewers).")
 @click.option("--role", "-r", type=click.Choice(ROLES), required=True)
 @click.option("--password-env", metavar="VAR", help="Read the password from this environment variable.")
 @with_database
-def create_user(name: str, department: str, role: str, password_env: str | None) -> None:
+def create_user(name: str, department: str | None, role: str, password_env: str | None) -> None:
     """Create user NAME. The password comes from --password-env, a prompt on a
     terminal, or is generated and printed once."""
     dept = resolve_department(department)
-    if db.session.scalar(select(User.id).filter_by(username=name)) is not None:
-        click.echo(f"error: user {name!r} exists", err=True)
-        sys.exit(2)
     if password_env:
         password = os.environ.get(password_env)
         if not password:
@@ -108,16 +111,12 @@ def create_user(name: str, department: str, role: str, password_env: str | None)
         generated = False
     else:
         password, generated = new_password(), True
-    problem = password_weakness(password, name)
-    if problem is not None:
-        click.echo(f"error: {WEAKNESS[problem]}", err=True)
-        sys.exit(2)
-    user = User(username=name, role=role, department_id=dept.id, created_by=actor())
-    user.set_password(password)
-    db.session.add(user)
-    audit("user.create", actor(), name, after={"role": role, "department": dept.code}, department=dept)
-    db.session.commit()
-    click.echo(f"created {role} {name!r} in {dept.code}" + (f" with password: {password}" if generated else ""))
+    try:
+        services.create_user(name, role=role, department=dept, password=password, actor=actor())
+    except services.ServiceError as exc:
+        _refused(exc)
+    where = f" in {dept.code}" if dept is not None else ""
+    click.echo(f"created {role} {name.strip()!r}{where}" + (f" with password: {password}" if generated else ""))
 
 
 @users_group.command("reset-password")
@@ -128,19 +127,42 @@ def reset_password(name: str) -> None:
 
     The user must choose a new password at their next login before anything else.
     """
-    user = db.session.scalar(select(User).filter_by(username=name))
-    if user is None:
-        click.echo(f"error: no user {name!r}", err=True)
-        sys.exit(2)
-    password = new_password()
-    user.set_password(password)
-    user.must_change_password = True
-    ended = sessions.end_all(user, "reset")
-    audit("user.password", actor(), name, after={"password": "reset", "must_change_password": True},
-          department=user.department)
-    db.session.commit()
+    user = _user(name)
+    password, ended = services.reset_password(user, actor=actor())
     click.echo(f"one-time password for {name!r} (shown once; it must be changed at the next login): {password}")
     click.echo(f"{ended} open session(s) ended" + ("" if user.active else f"; note: {name!r} is deactivated"))
+
+
+@users_group.command("deactivate")
+@click.argument("name")
+@with_database
+def deactivate_user(name: str) -> None:
+    """Deactivate user NAME: they can no longer log in, and their sessions end (kept in the audit log)."""
+    user = _user(name)
+    try:
+        changed = services.set_active(user, False, actor=actor())
+    except services.ServiceError as exc:
+        _refused(exc)
+    click.echo(f"{name!r} deactivated; their sessions have ended" if changed else f"{name!r} was already inactive")
+
+
+@users_group.command("activate")
+@click.argument("name")
+@with_database
+def activate_user(name: str) -> None:
+    """Let user NAME log in again."""
+    user = _user(name)
+    changed = services.set_active(user, True, actor=actor())
+    click.echo(f"{name!r} can log in again" if changed else f"{name!r} was already active")
+
+
+@users_group.command("end-sessions")
+@click.argument("name")
+@with_database
+def end_user_sessions(name: str) -> None:
+    """End every session of user NAME: they must log in again."""
+    ended = services.end_sessions(_user(name), actor=actor())
+    click.echo(f"{ended} open session(s) of {name!r} ended")
 
 
 @users_group.command("list")
@@ -148,7 +170,7 @@ def reset_password(name: str) -> None:
 def list_users() -> None:
     """Every user, their role and department."""
     rows = [[u.username, u.role, u.department.code if u.department else "", "yes" if u.active else "no"]
-            for u in db.session.scalars(select(User).order_by(User.username))]
+            for u in services.list_users()]
     print_table(["user", "role", "department", "active"], rows)
 
 
@@ -164,22 +186,22 @@ def tokens_group() -> None:
 def create_token(department: str, name: str) -> None:
     """Issue a token for a department; it is printed once and stored hashed."""
     dept = resolve_department(department)
-    token = new_token()
-    row = ApiToken(department_id=dept.id, name=name, token_hash=hash_token(token), prefix=token[:10], created_by=actor())
-    db.session.add(row)
-    db.session.flush()
-    audit("token.create", actor(), f"{dept.code}/{name}", after={"id": row.id, "prefix": row.prefix}, department=dept)
-    db.session.commit()
-    click.echo(f"token #{row.id} for {dept.code} ({name}); shown once, keep it secret:")
+    assert dept is not None
+    try:
+        row, token = services.create_token(dept, name, actor=actor())
+    except services.ServiceError as exc:
+        _refused(exc)
+    click.echo(f"token #{row.id} for {dept.code} ({row.name}); shown once, keep it secret:")
     click.echo(token)
 
 
 @tokens_group.command("list")
 @with_database
 def list_tokens() -> None:
+    """Every department's tokens, oldest first (revoked ones too)."""
     rows = [[f"#{t.id}", t.department.code, t.name, t.prefix + "…", t.created_at.strftime("%Y-%m-%d"),
              t.revoked_at.strftime("%Y-%m-%d") if t.revoked_at else ""]
-            for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id))]
+            for t in reversed(services.list_tokens())]
     print_table(["id", "department", "name", "prefix", "created", "revoked"], rows)
 
 
@@ -192,9 +214,5 @@ def revoke_token(token_id: int) -> None:
     if row is None:
         click.echo(f"error: no token #{token_id}", err=True)
         sys.exit(2)
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit("token.revoke", actor(), f"{row.department.code}/{row.name}", before={"revoked": False},
-              after={"revoked": True, "id": row.id}, department=row.department)
-        db.session.commit()
+    services.revoke_token(row, actor=actor())
     click.echo(f"token #{token_id} revoked")

@@ -2,7 +2,9 @@
 
 The first city administrator's password comes from
 ``STDPOLICY_ADMIN_PASSWORD``; failing that a random one is generated and
-printed once. ``init`` never asks for input.
+printed once. ``init`` never asks for input. The user is created as every
+other is (``webadmin.services.create_user``): a weak password or a bad name
+is refused, with nothing stored.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import click
 from flask import Flask
 from sqlalchemy import select
 
 from core.db import db
-from core.store import audit, find_department
+from core.store import find_department
 
 from .models import User
 from .security import ensure_secret_key_file, new_password
+from .services import ServiceError, create_user
 
 __all__ = ["FIRST_ADMIN", "first_run"]
 
@@ -35,13 +39,12 @@ def first_run(app: Flask, echo: Callable[[str], None]) -> None:
     generated = not password
     if generated:
         password = new_password()
-    user = User(username=name, role="city_admin", department_id=find_department("market_regulation").id,
-                created_by="stdpolicy init")
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    audit("user.create", "stdpolicy init", name, after={"role": "city_admin", "department": "market_regulation"})
-    db.session.commit()
+    assert password is not None
+    try:
+        create_user(name, role="city_admin", department=find_department("market_regulation"), password=password,
+                    actor="stdpolicy init")
+    except ServiceError as exc:
+        raise click.ClickException(f"the first city administrator was not created: {exc.message}") from None
     if generated:
         echo(f"created city administrator {name!r} with password: {password}")
         echo("  (shown once; set STDPOLICY_ADMIN_PASSWORD before `stdpolicy init` to choose it)")

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, 
 
 from .models import ROLES
 from .security import password_weakness
+from .services import USERNAME_PATTERN
 
 __all__ = [
     "ActionForm",
@@ -79,7 +80,7 @@ class StrongPassword:
 class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(min=2, max=100),
-        Regexp(r"^[\w.@-]+$", message=_l("Letters, digits, and . @ - _ only.")),
+        Regexp(USERNAME_PATTERN, message=_l("Letters, digits, and . @ - _ only.")),
     ])
     role = SelectField(_l("Role"), choices=select_choices((r, ROLE_LABELS[r]) for r in ROLES))
     department = SelectField(_l("Department"), validators=[Optional()])

@@ -11,11 +11,9 @@ import click
 
 from ..activities import Activity
 from ..app import get_registry
-from ..evaluation import EvaluationResult
-from ..activities import ValidationReport
-from ..interchange import InputError, field_label, read_records, write_results
+from ..interchange import InputError, field_label, read_records
 from ..screening import safe_text
-from ..store import evaluation_context, import_activities, reevaluate_outcomes
+from ..services import Evaluation, evaluate_records, import_activities, reevaluate_outcomes
 from ..text import format_yuan_en
 from ._common import actor, department_option, resolve_department, with_database
 
@@ -58,20 +56,17 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     registry = get_registry()
     records = _read(file)
     clock.lap("read")
-    context, plugins = evaluation_context(registry, resolve_department(department))
-    report = registry.validate(records, context.parameters, workers=workers or _available_cpus())
-    clock.lap("validate")
-    result = registry.evaluate(report.valid, context, plugins=plugins)
-    clock.lap("evaluate")
+    evaluation = evaluate_records(registry, records, department=resolve_department(department),
+                                  workers=workers or _available_cpus(), lap=clock.lap)
     if fmt == "json":
-        write_results(report, result, sys.stdout)
+        evaluation.write_json(sys.stdout)
     else:
-        _print_table(report, result, lang)
+        _print_table(evaluation, lang)
     sys.stdout.flush()
     clock.lap("write")
     if timings:
-        click.echo(f"timings: {clock} ({len(report.items)} records)", err=True)
-    sys.exit(1 if report.invalid else 0)
+        click.echo(f"timings: {clock} ({len(evaluation.items)} records)", err=True)
+    sys.exit(0 if evaluation.ok else 1)
 
 
 def _available_cpus() -> int:
@@ -100,10 +95,10 @@ class _Clock:
         return " ".join(f"{name}={seconds:.3f}s" for name, seconds in [*self.laps, ("total", self.last - self.start)])
 
 
-def _print_table(report: ValidationReport, result: EvaluationResult, lang: str) -> None:
-    for item in report.items:
+def _print_table(evaluation: Evaluation, lang: str) -> None:
+    for item in evaluation.items:
         if isinstance(item, Activity):
-            outcomes = result.for_activity(item)
+            outcomes = evaluation.outcomes(item)
             amount = sum(o.amount for o in outcomes)
             click.echo(f"{item.ref}  {item.kind}  {format_yuan_en(amount)}")
             for o in outcomes:
@@ -116,7 +111,8 @@ def _print_table(report: ValidationReport, result: EvaluationResult, lang: str) 
             for e in item.errors:
                 click.echo(f"    ! {_field_name(item.kind, e.field, lang)}: {e.message_zh if lang == 'zh' else e.message}")
     click.echo(
-        f"total {format_yuan_en(result.total_amount)}; {len(report.items)} activities, {len(report.invalid)} invalid"
+        f"total {format_yuan_en(evaluation.total_amount)}; {len(evaluation.items)} activities, "
+        f"{len(evaluation.invalid)} invalid"
     )
 
 

@@ -12,7 +12,8 @@ from flask_migrate import upgrade
 
 from ..app import MIGRATIONS_DIR, get_registry
 from ..db import db
-from ..store import find_department, import_activities, seed
+from ..services import import_activities, seed
+from ..store import find_department
 from ._common import actor, database_faults
 
 __all__ = ["init_command"]

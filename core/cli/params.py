@@ -12,7 +12,8 @@ from .. import clock
 from ..app import get_registry
 from ..messages import flatten_errors
 from ..parameters import ParameterVersion
-from ..store import ParameterConflict, UnknownParameter, plugin_owner, record_parameter, resolver
+from ..services import default_reference, record_parameter
+from ..store import ParameterConflict, UnknownParameter, resolver
 from ._common import actor, print_table, with_database
 
 __all__ = ["params_group"]
@@ -99,16 +100,14 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
     under the department that owns the parameter's plugin.
     """
     registry = get_registry()
-    if reference is None and key in registry.parameters:
-        latest = resolver(registry).history(key)
-        reference = latest[-1].reference if latest else registry.parameters[key].clause
-        click.echo(f"no --reference given: using {reference!r}", err=True)
     try:
+        if reference is None:
+            reference = default_reference(registry, key)
+            click.echo(f"no --reference given: using {reference!r}", err=True)
         version = record_parameter(
             registry, key,
-            {"value": value, "effective_from": effective_from, "reason": reason, "reference": reference or ""},
+            {"value": value, "effective_from": effective_from, "reason": reason, "reference": reference},
             actor=actor(), source="cli",
-            department=plugin_owner(registry.parameter_plugin[key]) if key in registry.parameters else None,
         )
     except UnknownParameter as exc:
         click.echo(f"error: {exc}", err=True)

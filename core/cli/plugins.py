@@ -14,7 +14,8 @@ from sqlalchemy import select
 from ..app import get_registry
 from ..db import db
 from ..models import Department, PluginEnablement
-from ..store import permit_plugin, permitted_plugins, plugin_owners, switch_plugin
+from ..services import NotPermitted, permit_plugin, switch_plugin
+from ..store import permitted_plugins, plugin_owners
 from ._common import actor, resolve_department, with_database
 
 __all__ = ["disable_command", "enable_command", "forbid_command", "permit_command", "plugins_command"]
@@ -82,11 +83,12 @@ def _switch(plugin: str, department: str, enabled: bool) -> None:
     _loaded(plugin)
     dept = resolve_department(department)
     assert dept is not None
-    if enabled and plugin not in permitted_plugins(dept):
+    try:
+        changed = switch_plugin(dept, plugin, enabled, actor())
+    except NotPermitted:
         click.echo(f"error: {dept.code} is not permitted to switch on {plugin}; a city administrator permits it first: "
                    f"`stdpolicy permit {plugin} --department {dept.code}`. Nothing changed.", err=True)
         sys.exit(2)
-    changed = switch_plugin(dept, plugin, enabled, actor())
     state = "enabled" if enabled else "disabled"
     if changed:
         click.echo(f"{plugin} {state} for {dept.code}; run `stdpolicy reevaluate` to update stored outcomes")

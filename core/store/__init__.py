@@ -2,9 +2,10 @@
 
 Rules (plugins) never query; they get what they need through the
 evaluation context, which these modules fill from the database. The
-writing use cases (``usecases``: import, re-evaluate, record a parameter,
-switch a plugin, seed) own their transaction, writer lock and audit entry;
-``faults`` sorts database errors into classes a user can act on.
+functions here add to the current transaction and never commit; the use
+cases that own a transaction, the writer lock and the audit entry are in
+``core.services``. ``faults`` sorts database errors into classes a user
+can act on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .activities import (
     fingerprint,
     import_records,
     reevaluate,
+    stored_activities,
     to_activity,
 )
 from .audit import audit
@@ -43,23 +45,12 @@ from .parameters import (
     stored_versions,
 )
 from .permissions import permission_matrix, plugin_owner, plugin_owners, set_owner, set_permitted
-from .usecases import (
-    change_owner,
-    import_activities,
-    permit_plugin,
-    record_parameter,
-    reevaluate_outcomes,
-    seed,
-    switch_plugin,
-)
-from .whatif import Preview, preview_version
 
 __all__ = [
     "DatabaseFault",
     "ImportResult",
     "NameChange",
     "ParameterConflict",
-    "Preview",
     "ReevaluationResult",
     "StoredHistory",
     "UnknownDepartment",
@@ -67,36 +58,29 @@ __all__ = [
     "WriterBusy",
     "active_plugins",
     "audit",
-    "change_owner",
     "classify",
     "enabled_plugins",
     "ensure_departments",
     "evaluation_context",
     "find_department",
     "fingerprint",
-    "import_activities",
     "import_records",
     "latest_sequence",
     "load_defaults",
     "name_changes",
     "name_history",
     "permission_matrix",
-    "permit_plugin",
     "permitted_plugins",
     "plugin_owner",
     "plugin_owners",
-    "preview_version",
-    "record_parameter",
     "record_version",
     "reevaluate",
-    "reevaluate_outcomes",
     "resolver",
-    "seed",
     "set_enabled",
     "set_owner",
     "set_permitted",
+    "stored_activities",
     "stored_versions",
-    "switch_plugin",
     "switched_on",
     "to_activity",
     "writing",

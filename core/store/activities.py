@@ -1,7 +1,7 @@
 """Storing activities and their outcomes; re-evaluating stored ones.
 
 These functions add to the current transaction and never commit: the use
-cases of ``core.store.usecases`` call them under the writer lock and commit
+cases of ``core.services`` call them under the writer lock and commit
 once, so an import is stored whole or not at all.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "fingerprint",
     "import_records",
     "reevaluate",
+    "stored_activities",
     "stored_fingerprints",
     "to_activity",
 ]
@@ -111,7 +112,7 @@ def import_records(
     with another organisation name renames the organisation and is kept in
     its name history (``ImportResult.renamed``).
 
-    Adds to the current transaction; ``core.store.usecases.import_activities``
+    Adds to the current transaction; ``core.services.import_activities``
     runs it under the writer lock and commits.
 
     :param report: the records' validation against the parameters stored
@@ -238,6 +239,25 @@ def _store_outcomes(run: EvaluationRun, outcomes: Sequence[Outcome]) -> int:
     return len(rows)
 
 
+def stored_activities(*, kinds: Collection[str] | None = None, since: date | None = None) -> list[Activity]:
+    """The stored activities (of ``kinds``, dated on or after ``since``) as plugins evaluate them, oldest first.
+
+    One query with their organisations' credit codes and names (never one per activity).
+    """
+    query = (
+        select(ActivityRecord, Organisation.credit_code, Organisation.name)
+        .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
+        .order_by(ActivityRecord.date, ActivityRecord.id)
+    )
+    if kinds is not None:
+        if not kinds:
+            return []
+        query = query.where(ActivityRecord.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(ActivityRecord.date >= since)
+    return [to_activity(record, code, name) for record, code, name in db.session.execute(query)]
+
+
 def to_activity(record: ActivityRecord, credit_code: str | None = None, organisation: str | None = None) -> Activity:
     """A stored activity as the ``Activity`` plugins evaluate."""
     return Activity(
@@ -261,18 +281,8 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     """
     plugins = active_plugins(registry)
     run = _start_run("reevaluate", actor, plugins, since)
-    query = (
-        select(ActivityRecord, Organisation.credit_code, Organisation.name)
-        .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
-        .order_by(ActivityRecord.date, ActivityRecord.id)
-    )
-    if since is not None:
-        query = query.where(ActivityRecord.date >= since)
-    activities = [
-        to_activity(record, code, name)
-        for record, code, name in db.session.execute(query)
-        if record.kind in registry.kinds  # kinds of an uninstalled plugin stay as they were
-    ]
+    # Kinds of an uninstalled plugin stay as they were.
+    activities = stored_activities(kinds=list(registry.kinds), since=since)
     context = EvaluationContext(
         parameters=resolver(registry),
         history=StoredHistory(before=since, everything_reevaluated=since is None),

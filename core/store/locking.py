@@ -59,7 +59,7 @@ def lock_timeout() -> float:
 
 
 @contextmanager
-def writing(use_case: str) -> Iterator[Connection]:
+def writing(use_case: str, *, lock: bool = True) -> Iterator[Connection]:
     """One transaction that holds the writer lock: committed at the end, rolled back on any error.
 
     The session must have no pending changes: whatever was read before is
@@ -67,6 +67,9 @@ def writing(use_case: str) -> Iterator[Connection]:
     read under the lock. Yields the session's connection.
 
     :param use_case: what the caller does, for the busy message ("import").
+    :param lock: ``False`` for a use case nothing is computed from (a user,
+        an API token): the same one transaction, committed or rolled back
+        whole, without waiting for an import or re-evaluation.
     :raises WriterBusy: another writer kept the lock for the whole wait.
     """
     session = db.session
@@ -75,7 +78,8 @@ def writing(use_case: str) -> Iterator[Connection]:
     session.rollback()
     try:
         connection = session.connection()
-        _acquire(connection, use_case, lock_timeout())
+        if lock:
+            _acquire(connection, use_case, lock_timeout())
         yield connection
         session.commit()
     except BaseException:

@@ -26,6 +26,7 @@ from .permissions import plugin_owners
 __all__ = [
     "ParameterConflict",
     "UnknownParameter",
+    "declaration",
     "latest_sequence",
     "load_defaults",
     "record_version",
@@ -49,7 +50,8 @@ class ParameterConflict(RuntimeError):
         self.key, self.expected, self.found = key, expected, found
 
 
-def _declaration(registry: Registry, key: str) -> ParameterDeclaration:
+def declaration(registry: Registry, key: str) -> ParameterDeclaration:
+    """The declaration of ``key``; ``UnknownParameter`` when no loaded plugin declares it."""
     try:
         return registry.parameters[key]
     except KeyError:
@@ -139,7 +141,7 @@ def record_version(
         user's (the admin), or the plugin's owner (the command line). Who may
         record at all is checked by the callers (``webadmin.access.may_manage``).
     """
-    decl = _declaration(registry, key)
+    decl = declaration(registry, key)
     loaded = version_schema(decl).load(dict(data))
     current = latest_sequence(key)
     if based_on is not None and based_on != current:

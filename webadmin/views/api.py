@@ -58,17 +58,15 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.app import get_registry
-from core.db import db, utcnow
-from core.interchange import InputError, parse_records, write_results
-from core.store import enabled_plugins, evaluation_context
+from core.interchange import InputError, parse_records
+from core.services import evaluate_records
+from core.store import enabled_plugins
 
 from .. import csrf
-from ..models import ApiToken
-from ..security import hash_token
+from ..services import InvalidToken, authenticate_token, token_used
 
 __all__ = ["bp"]
 
@@ -120,17 +118,13 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            return _unauthorized("send a department API token: Authorization: Bearer <token>")
-        row = db.session.scalar(select(ApiToken).filter_by(token_hash=hash_token(value.strip())))
-        if row is None:
-            return _unauthorized("unknown API token")
-        if row.revoked_at is not None:
-            return _unauthorized("this API token has been revoked")
+        try:
+            row = authenticate_token(value if scheme.lower() == "bearer" else None)
+        except InvalidToken as exc:
+            return _unauthorized(exc.message)
         g.api_token = row
         response = view(*args, **kwargs)
-        row.last_used_at = utcnow()
-        db.session.commit()
+        token_used(row)
         return response
 
     return wrapped
@@ -166,12 +160,10 @@ def evaluate():
         records = _records(body)
     except InputError as exc:
         return _error(400, "bad_request", str(exc))
-    context, plugins = evaluation_context(registry, g.api_token.department)
-    report = registry.validate(records, context.parameters)
-    result = registry.evaluate(report.valid, context, plugins=plugins)
+    evaluation = evaluate_records(registry, records, department=g.api_token.department)
     # Written by the command's own writer: the response is byte for byte what it prints.
     out = io.StringIO()
-    write_results(report, result, out)
+    evaluation.write_json(out)
     return current_app.response_class(out.getvalue(), mimetype="application/json")
 
 

@@ -6,7 +6,7 @@ invalid row with where it is (row, sheet), the field by its label and the
 error, in the UI language; nothing is stored. The uploaded file is kept as
 it came in ``<instance>/uploads/<random token>.<ext>``, the token in the
 user's session. Step two (``POST /import/confirm``, only offered
-when every row is valid) runs ``core.store.import_activities`` on that file,
+when every row is valid) runs ``core.services.import_activities`` on that file,
 which commits under the writer lock; the file is then deleted. Files older
 than the session lifetime are deleted whenever the page is used. The check
 lists known credit codes that arrive with another organisation name: the
@@ -37,8 +37,7 @@ from wtforms.validators import DataRequired
 from core.app import get_registry
 from core.interchange import InputError, field_label, parse_bytes
 from core.screening import printable, safe_text
-from core.store import import_activities
-from core.store.imports import ImportPreview, foreign_kinds, preview_import
+from core.services import ImportPreview, foreign_kinds, import_activities, preview_import
 from core.store.register import visible_kinds
 
 from ..access import current_department, department_plugins, require_admin

@@ -18,7 +18,7 @@ Who sees and changes what:
 
 Recording goes preview → confirm. The preview evaluates the stored
 activities from the chosen date with and without the new version
-(``core.store.whatif``). The save loads the submission through the
+(``core.services.preview_parameter``). The save loads the submission through the
 parameter's marshmallow schema (``record_version``) and is refused when
 another version was recorded after the one the form was based on.
 """
@@ -37,8 +37,8 @@ from core import clock
 from core.app import get_registry
 from core.declarations import ParameterDeclaration
 from core.parameters import ParameterResolver, ParameterVersion, version_schema
-from core.store import ParameterConflict, latest_sequence, plugin_owner, record_parameter, resolver
-from core.store.whatif import preview_version
+from core.services import default_reference, preview_parameter, record_parameter
+from core.store import ParameterConflict, latest_sequence, plugin_owner, resolver
 
 from ..access import acting_department, current_department, department_plugins, may_manage
 from ..i18n import show_value
@@ -138,12 +138,11 @@ def detail(key: str):
     if request.method == "POST":
         form = parameter_form(decl)
     else:
-        history = params.history(key)
         current = params.current(key, today)
         form = parameter_form(
             decl,
             value=form_value(decl, current.value) if current is not None else None,
-            reference=history[-1].reference if history else decl.clause,
+            reference=default_reference(registry, key, params),
             based_on=str(latest_sequence(key)),
         )
 
@@ -179,7 +178,7 @@ def detail(key: str):
             except ValidationError as exc:
                 schema_errors_to_form(form, exc)
             else:
-                preview = preview_version(registry, key, loaded["value"], loaded["effective_from"])
+                preview = preview_parameter(registry, key, loaded["value"], loaded["effective_from"])
 
     history = params.history(key)
     current = params.current(key, today)

@@ -12,7 +12,7 @@
   not edit, or switching on a plugin that is not permitted, is answered 403
   and changes nothing.
 - A switch is audited (``plugin.enable`` / ``plugin.disable``, by
-  ``core.store.set_enabled``) and applies to the next evaluation at once:
+  ``core.services.switch_plugin``) and applies to the next evaluation at once:
   evaluations read the enablements from the database, there is nothing to
   restart. Stored outcomes change only when they are re-evaluated; a city
   administrator can do that from this page (``outcomes.reevaluate``).
@@ -29,11 +29,11 @@ from sqlalchemy import select
 from core.app import get_registry
 from core.db import db
 from core.models import Department, PluginEnablement
-from core.store import change_owner, permit_plugin, permitted_plugins, plugin_owners, reevaluate_outcomes, switch_plugin, switched_on
+from core.services import NotPermitted, change_owner, permit_plugin, reevaluate_outcomes, switch_plugin
+from core.store import permitted_plugins, plugin_owners, switched_on
 
 from ..access import (
     can_edit_department,
-    may_switch_on,
     require_admin,
     require_city_admin,
     require_editor_of,
@@ -142,9 +142,10 @@ def switch(department: str, plugin: str):
     if wanted not in ("0", "1"):
         abort(400)
     enabled = wanted == "1"
-    if enabled and not may_switch_on(dept, plugin):
+    try:
+        changed = switch_plugin(dept, plugin, enabled, current_user.username)
+    except NotPermitted:
         abort(403)
-    changed = switch_plugin(dept, plugin, enabled, current_user.username)
     if not changed:
         if enabled:
             flash(_("%(plugin)s was already enabled for %(department)s.", plugin=label, department=pick(dept.name)), "warning")

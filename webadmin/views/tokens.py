@@ -16,16 +16,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.db import db, utcnow
+from core.db import db
 from core.models import Department
-from core.store import audit
 
+from .. import services
 from ..access import require_admin, require_editor_of, visible_departments
 from ..forms import TokenForm, select_choices
 from ..i18n import pick
 from ..models import ApiToken
 from ..nav import NavItem
-from ..security import hash_token, new_token
 
 __all__ = ["NAV", "bp"]
 
@@ -40,10 +39,7 @@ def _form(*, blank: bool = False) -> TokenForm:
 
 
 def _page(form: TokenForm, new: tuple[ApiToken, str] | None = None):
-    query = select(ApiToken).order_by(ApiToken.id.desc())
-    if not current_user.is_city_admin:
-        query = query.where(ApiToken.department_id == current_user.department_id)
-    tokens = db.session.scalars(query).all()
+    tokens = services.list_tokens(None if current_user.is_city_admin else current_user.department)
     response = make_response(render_template("tokens/index.html", tokens=tokens, form=form, new=new))
     if new is not None:
         # The token is in this page only: keep it out of every cache.
@@ -67,15 +63,11 @@ def create():
     form = _form()
     if not form.validate_on_submit():
         return _page(form)
-    token = new_token()
-    row = ApiToken(department_id=department.id, name=form.name.data.strip(), token_hash=hash_token(token),
-                   prefix=token[:10], created_by=current_user.username)
-    db.session.add(row)
-    db.session.flush()
-    audit("token.create", current_user.username, f"{department.code}/{row.name}",
-          after={"id": row.id, "prefix": row.prefix}, department=department)
-    db.session.commit()
-    return _page(_form(blank=True), new=(row, token))
+    try:
+        new = services.create_token(department, form.name.data, actor=current_user.username)
+    except services.ServiceError:  # the form's own validators refuse such a name first
+        abort(400)
+    return _page(_form(blank=True), new=new)
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -85,12 +77,8 @@ def revoke(token_id: int):
     if row is None:
         abort(404)
     require_editor_of(row.department)
-    if row.revoked_at is not None:
+    if not services.revoke_token(row, actor=current_user.username):
         flash(_("Token %(prefix)s… was already revoked.", prefix=row.prefix), "warning")
         return redirect(url_for("tokens.index"))
-    row.revoked_at = utcnow()
-    audit("token.revoke", current_user.username, f"{row.department.code}/{row.name}", before={"revoked": False},
-          after={"revoked": True, "id": row.id}, department=row.department)
-    db.session.commit()
     flash(_("Token %(prefix)s… revoked: it is no longer accepted.", prefix=row.prefix), "success")
     return redirect(url_for("tokens.index"))

@@ -2,7 +2,8 @@
 
 A city administrator lists users, creates them, deactivates and reactivates
 them, resets a password, and sees and ends a user's sessions. Users are
-never deleted: their names stay in the audit log. Each change is audited:
+never deleted: their names stay in the audit log. Each change is a use case
+of ``webadmin.services`` (as ``stdpolicy users …``) and is audited:
 ``user.create``, ``user.deactivate``, ``user.activate``, ``user.password``
 (a reset), ``user.sessions_end`` (the password itself, or its hash, is never
 written to the log).
@@ -30,15 +31,13 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import Department
-from core.store import audit
 
-from .. import sessions
+from .. import services, sessions
 from ..access import require_city_admin
-from ..forms import ROLE_LABELS, ActionForm, UserForm, select_choices
+from ..forms import ROLE_LABELS, WEAKNESS_MESSAGES, ActionForm, UserForm, select_choices
 from ..i18n import pick
 from ..models import User, UserSession
 from ..nav import NavItem
-from ..security import new_password
 
 __all__ = ["NAV", "bp"]
 
@@ -67,9 +66,19 @@ def _user(user_id: int) -> User:
 @bp.route("/users")
 @require_city_admin
 def index():
-    users = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("users/index.html", users=users, roles=ROLE_LABELS,
+    return render_template("users/index.html", users=services.list_users(), roles=ROLE_LABELS,
                            open_sessions=sessions.open_session_counts())
+
+
+#: The form field a refusal of ``services.create_user`` belongs to, and its message.
+_CREATE_PROBLEMS = {
+    "taken": ("username", _l("This user name is taken.")),
+    "name": ("username", _l("Letters, digits, and . @ - _ only.")),
+    "department": ("department", _l("Department administrators and viewers need a department.")),
+    "characters": ("password", WEAKNESS_MESSAGES["characters"]),
+    "short": ("password", WEAKNESS_MESSAGES["short"]),
+    "guessable": ("password", WEAKNESS_MESSAGES["guessable"]),
+}
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -79,46 +88,32 @@ def create():
     departments = db.session.scalars(select(Department).order_by(Department.id)).all()
     form.department.choices = select_choices([("", "—")] + [(d.code, pick(d.name)) for d in departments])
     if form.validate_on_submit():
-        username = form.username.data.strip()
         department = next((d for d in departments if d.code == form.department.data), None)
-        ok = True
-        if db.session.scalar(select(User.id).filter_by(username=username)) is not None:
-            form.username.errors.append(_("This user name is taken."))
-            ok = False
-        if form.role.data != "city_admin" and department is None:
-            form.department.errors.append(_("Department administrators and viewers need a department."))
-            ok = False
-        if ok:
-            user = User(username=username, role=form.role.data, department_id=department.id if department else None,
-                        created_by=current_user.username)
-            user.set_password(form.password.data)
-            db.session.add(user)
-            audit("user.create", current_user.username, username,
-                  after={"role": user.role, "department": department.code if department else None, "active": True},
-                  department=department)
-            db.session.commit()
-            flash(_("User %(name)s created.", name=username), "success")
+        try:
+            user = services.create_user(form.username.data, role=form.role.data, department=department,
+                                        password=form.password.data, actor=current_user.username)
+        except services.UserProblem as exc:
+            field, message = _CREATE_PROBLEMS.get(exc.code, ("role", _l("Not a valid choice.")))
+            form[field].errors.append(str(message))
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("users.index"))
     return render_template("users/new.html", form=form)
 
 
 def _set_active(user_id: int, active: bool):
     user = _user(user_id)
-    if not active and user.id == current_user.id:
+    try:
+        changed = services.set_active(user, active, actor=current_user.username)
+    except services.UserProblem:
         flash(_("You cannot deactivate yourself."), "error")
         return redirect(url_for("users.index"))
-    if user.active == active:
+    if not changed:
         if active:
             flash(_("%(name)s is already active.", name=user.username), "warning")
         else:
             flash(_("%(name)s is already inactive.", name=user.username), "warning")
         return redirect(url_for("users.index"))
-    user.active = active
-    if not active:
-        sessions.end_all(user, "deactivated")
-    audit("user.activate" if active else "user.deactivate", current_user.username, user.username,
-          before={"active": not active}, after={"active": active}, department=user.department)
-    db.session.commit()
     if active:
         flash(_("%(name)s can log in again.", name=user.username), "success")
     else:
@@ -149,13 +144,7 @@ def password(user_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         return render_template("users/password.html", form=form, user=user)
-    one_time = new_password()
-    user.set_password(one_time)
-    user.must_change_password = True
-    ended = sessions.end_all(user, "reset")
-    audit("user.password", current_user.username, user.username,
-          after={"password": "reset", "must_change_password": True}, department=user.department)
-    db.session.commit()
+    one_time, ended = services.reset_password(user, actor=current_user.username)
     response = make_response(render_template("users/one_time.html", user=user, password=one_time, ended=ended))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -182,10 +171,7 @@ def end_sessions(user_id: int):
     user = _user(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    ended = sessions.end_all(user, "ended")
-    audit("user.sessions_end", current_user.username, user.username, after={"sessions_ended": ended},
-          department=user.department)
-    db.session.commit()
+    ended = services.end_sessions(user, actor=current_user.username)
     flash(_("Sessions of %(name)s ended: %(count)s. They must log in again.", name=user.username, count=ended), "success")
     return redirect(url_for("users.user_sessions", user_id=user.id))
 
@@ -200,10 +186,7 @@ def end_session(user_id: int, session_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if sessions.end(record.id, "ended"):
-        audit("user.sessions_end", current_user.username, user.username, after={"sessions_ended": 1, "session": record.id},
-              department=user.department)
-        db.session.commit()
+    if services.end_session(user, record.id, actor=current_user.username):
         flash(_("The session has ended."), "success")
     else:
         flash(_("That session had already ended."), "warning")

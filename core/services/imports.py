@@ -1,10 +1,18 @@
-"""Checking an import before storing it: every row's errors, and what is new.
+"""Importing activities: the preview (every row's errors, what is new), then the import, all or nothing.
 
-``preview_import`` validates exactly as ``import_records`` does (same
-parameters from the database) and reads which valid records are already
-stored and which organisation names the new ones would change, but adds
-nothing to the session. The admin's import page shows it
-and only then lets the user store the file, all or nothing.
+``preview_import`` validates exactly as the import does (same parameters
+from the database) and reads which valid records are already stored and
+which organisation names the new ones would change, but adds nothing to the
+session. The admin's import page shows it and only then lets the user
+store the file; ``stdpolicy import`` stores at once (its listing of invalid
+rows is the same report).
+
+``import_activities`` is validated before the writer lock is taken
+(validation is most of its time, and readers must not wait for it); under
+the lock the parameters are compared with those it was validated against,
+and it is validated again if a version was recorded in between. The
+activities, their outcomes, new organisations and name changes and the
+audit entry are committed together, or nothing is.
 """
 
 from __future__ import annotations
@@ -14,13 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..activities import Activity, InvalidRecord, ValidationReport
+from ..db import db
 from ..messages import Bilingual, FieldError
+from ..models import Department
 from ..registry import Registry
-from .activities import fingerprint, stored_fingerprints
-from .organisations import NameChange, name_changes
-from .parameters import resolver
+from ..store.activities import ImportResult, fingerprint, import_records, stored_fingerprints
+from ..store.locking import writing
+from ..store.organisations import NameChange, name_changes
+from ..store.parameters import resolver
+from .parameters import parameter_state
 
-__all__ = ["ImportPreview", "foreign_kinds", "preview_import"]
+__all__ = ["ImportPreview", "ImportResult", "foreign_kinds", "import_activities", "preview_import"]
 
 
 @dataclass
@@ -95,3 +107,30 @@ def preview_import(registry: Registry, records: list[Any], *, kinds: Collection[
     preview.new = len(seen) - len(stored)
     preview.renamed = name_changes([a for fp, a in seen.items() if fp not in stored])
     return preview
+
+
+def import_activities(
+    registry: Registry,
+    records: Iterable[Any],
+    *,
+    source: str,
+    actor: str,
+    department: Department | None = None,
+) -> ImportResult:
+    """Validate ``records`` and, if all are valid, store the new ones with their outcomes (committed).
+
+    Invalid records: nothing stored, ``result.ok`` is false. Otherwise the
+    activities, their outcomes, new organisations and name changes, and the
+    audit entry are committed together.
+    """
+    if not isinstance(records, list):  # a list (``core.interchange.Records``) keeps where each record was
+        records = list(records)
+    state = parameter_state()
+    report = registry.validate(records, resolver(registry))
+    if report.invalid:
+        db.session.rollback()
+        return ImportResult(report)
+    with writing("import"):
+        # A parameter version recorded meanwhile: validated again under the lock.
+        current = report if parameter_state() == state else None
+        return import_records(registry, records, source=source, actor=actor, department=department, report=current)

@@ -1,0 +1,151 @@
+"""Parameter versions: record one, preview what one would change, the reference a new one starts from.
+
+``record_parameter`` is the only way a version is stored after
+``stdpolicy init``: from ``stdpolicy params set`` and the admin's
+Parameters page alike. It takes the writer lock (an import or a
+re-evaluation computing with the old value must not commit after it),
+stores the version and its audit entry in one transaction, and refuses a
+version based on one that is no longer the latest.
+
+``preview_parameter`` (what-if) evaluates the stored activities dated on or
+after the proposed effective-from date twice with the plugin that owns the
+parameter: once with the parameters as stored, once with the proposed
+version added (``ParameterResolver.with_versions``). Both runs see the same
+payment history (one-time rewards paid for activities dated before that
+day), as a re-evaluation from that day would. Nothing is stored. The rules
+stay in the plugins; this only adds up the amounts they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..db import db
+from ..evaluation import EvaluationContext
+from ..models import Department, ParameterVersionRecord
+from ..parameters import ParameterResolver, ParameterVersion, value_field
+from ..registry import Registry
+from ..store.activities import stored_activities
+from ..store.history import StoredHistory
+from ..store.locking import writing
+from ..store.parameters import declaration, record_version, resolver
+from ..store.permissions import plugin_owner
+
+__all__ = ["Preview", "default_reference", "parameter_state", "preview_parameter", "record_parameter"]
+
+
+def parameter_state() -> tuple[int, int]:
+    """(count, highest id) of the parameter versions: changes whenever one is recorded (they are append-only)."""
+    count, highest = db.session.execute(
+        select(func.count(), func.coalesce(func.max(ParameterVersionRecord.id), 0))
+    ).one()
+    return int(count), int(highest)
+
+
+def default_reference(registry: Registry, key: str, params: ParameterResolver | None = None) -> str:
+    """The reference a new version of ``key`` starts from: the latest version's, else the declared clause.
+
+    :raises UnknownParameter: no loaded plugin declares ``key``.
+    """
+    decl = declaration(registry, key)
+    history = (params or resolver(registry)).history(key)
+    return history[-1].reference if history else decl.clause
+
+
+def record_parameter(
+    registry: Registry,
+    key: str,
+    data: Mapping[str, Any],
+    *,
+    actor: str,
+    source: str,
+    based_on: int | None = None,
+    department: Department | None = None,
+) -> ParameterVersion:
+    """Validate and store a new version of ``key`` with its audit entry (committed).
+
+    :param data: ``value``, ``effective_from``, ``reason``, ``reference`` as
+        submitted (strings are fine), loaded through the parameter's schema.
+    :param based_on: the version number the submitter saw; another recorded
+        since is a ``ParameterConflict``.
+    :param department: the department the audit entry names (the acting
+        user's); ``None``: the plugin's owner. Who may record is checked by
+        the callers (``webadmin.access.may_manage``).
+    :raises UnknownParameter, marshmallow.ValidationError, ParameterConflict:
+        with nothing stored.
+    """
+    with writing("record a parameter version"):
+        if department is None and key in registry.parameter_plugin:
+            department = plugin_owner(registry.parameter_plugin[key])
+        return record_version(registry, key, data, actor=actor, source=source, based_on=based_on,
+                              department=department)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The effect of recording ``value`` for ``key`` from ``effective_from`` on.
+
+    Amounts are integer yuan, summed over the owning plugin's outcomes of
+    the stored activities dated on or after ``effective_from``.
+    """
+
+    key: str
+    plugin: str
+    value: Any
+    effective_from: date
+    #: Stored activities of the plugin's kinds dated on or after ``effective_from``.
+    activities: int
+    #: Of those, the activities whose amount would change.
+    changed: int
+    #: Their total amount with the parameters as stored.
+    current_total: int
+    #: Their total amount with the proposed version added.
+    new_total: int
+    #: Plugins that raised during either evaluation: name → error.
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def difference(self) -> int:
+        """``new_total - current_total`` (negative: the change saves money)."""
+        return self.new_total - self.current_total
+
+
+def preview_parameter(registry: Registry, key: str, value: Any, effective_from: date) -> Preview:
+    """What recording ``value`` for ``key`` from ``effective_from`` would change. Stores nothing.
+
+    :param value: the proposed value, typed or as submitted (``"400000"``);
+        it is loaded through the parameter's value field, so a bad value
+        raises marshmallow's ``ValidationError``.
+    :raises UnknownParameter: no loaded plugin declares ``key``.
+    """
+    decl = declaration(registry, key)
+    plugin = registry.parameter_plugin[key]
+    loaded = value_field(decl).deserialize(value)
+    activities = stored_activities(kinds=registry.plugins[plugin].kinds, since=effective_from)
+
+    stored = resolver(registry)
+    proposed = stored.with_versions([ParameterVersion(
+        key=key, value=loaded, effective_from=effective_from,
+        reference="what-if", reason="preview", recorded_by="preview", source="preview",
+    )])
+    history = StoredHistory(before=effective_from)
+    before = registry.evaluate(activities, EvaluationContext(parameters=stored, history=history), plugins=[plugin])
+    after = registry.evaluate(activities, EvaluationContext(parameters=proposed, history=history), plugins=[plugin])
+
+    changed = sum(1 for activity in activities if before.amount(activity) != after.amount(activity))
+    return Preview(
+        key=key,
+        plugin=plugin,
+        value=loaded,
+        effective_from=effective_from,
+        activities=len(activities),
+        changed=changed,
+        current_total=int(before.total_amount),
+        new_total=int(after.total_amount),
+        failures={**before.failures, **after.failures},
+    )
