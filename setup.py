@@ -59,6 +59,10 @@ setup(
             "build>=1.2",
             "time-machine>=2.14",
             "hypothesis>=6.100",
+            # Type checks of core's public modules (mypy.ini; .ci/run).
+            "mypy>=1.10",
+            "types-PyYAML",
+            "types-openpyxl",
         ],
     },
     entry_points={

@@ -123,6 +123,10 @@ class _Id(fields.Field):
         return str(value)
 
 
+#: ``date`` under another name, for annotations inside a schema whose field is called ``date``.
+Day = date
+
+
 class EnvelopeSchema(Schema):
     """The fields every activity has, whatever its kind."""
 
@@ -140,7 +144,7 @@ class EnvelopeSchema(Schema):
             raise ValidationError(Bilingual.of(exc.text)) from None
 
     @validates("date")
-    def _not_in_future(self, value: date, **kwargs: Any) -> None:
+    def _not_in_future(self, value: Day, **kwargs: Any) -> None:
         if value > clock.today():  # the city's today, not the server's (core.clock)
             raise ValidationError(Bilingual(
                 "日期晚于今天:只登记已完成的成果", "date is in the future: only completed achievements are recorded",
@@ -293,7 +297,7 @@ class ActivityValidator:
             )], record)
         kind = record.get("kind")
         known = isinstance(kind, str) and kind in self.kinds
-        problems = screen(record, self.multiline_fields(kind) if known else ())
+        problems = screen(record, self.multiline_fields(kind) if isinstance(kind, str) and known else ())
         if problems is None:
             return self._load(record, row)
         clean = {k: v for k, v in record.items() if k not in problems and key_ok(k)}

@@ -11,8 +11,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import click
 from flask import Flask, current_app
 from flask_migrate import Migrate
 
@@ -73,7 +74,7 @@ def init_app(app: Flask, registry: Registry | None = None) -> None:
     from .cli.dbguard import guarded_db_group
 
     # Flask-Migrate's `db` group, with `db downgrade` guarded against dropping history.
-    app.cli.add_command(guarded_db_group(app.cli.commands[migrate.command]), migrate.command)
+    app.cli.add_command(guarded_db_group(cast(click.Group, app.cli.commands[migrate.command])), migrate.command)
     register_commands(app.cli)
     registry.register_commands(app.cli)
 

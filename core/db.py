@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask_sqlalchemy import SQLAlchemy
@@ -32,7 +32,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "db", "utcnow"]
+__all__ = ["Base", "Model", "db", "utcnow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +48,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    #: What mypy sees of ``db.Model``: the declarative base it is built on (an attribute is no base class to mypy).
+    Model = Base
+else:
+    #: The base class of every table of core (and of webadmin and plugins): Flask-SQLAlchemy's ``db.Model``.
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -98,7 +105,7 @@ def _sqlite_read_only(dialect: Any, conn_rec: Any, cargs: list[Any], cparams: di
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # Foreign keys are off by default in SQLite; WAL lets the admin's readers
     # work while an import writes.
     if _is_sqlite(dbapi_connection):
@@ -116,6 +123,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "savepoint")
 def _sqlite_begin_before_savepoint(conn: Connection, name: str | None) -> None:
-    dbapi_connection = conn.connection.dbapi_connection
+    dbapi_connection: Any = conn.connection.dbapi_connection
     if _is_sqlite(dbapi_connection) and not dbapi_connection.in_transaction:
         conn.exec_driver_sql("BEGIN")

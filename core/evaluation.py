@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from datetime import date
-from typing import Protocol
+from typing import Protocol, overload
 
 from . import clock
 from .activities import Activity
@@ -52,7 +52,13 @@ class Batch(Sequence[Activity]):
     def kinds(self) -> set[str]:
         return {a.kind for a in self._activities}
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> Activity: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Activity]: ...
+
+    def __getitem__(self, index: int | slice) -> Activity | list[Activity]:
         return self._activities[index]
 
     def __len__(self) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import db, utcnow
+from .db import Model, utcnow
 from .regions import region_name
 from .text import Text as BiText
 
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class Department(db.Model):
+class Department(Model):
     """A municipal department; it enables the plugins of its policy areas."""
 
     __tablename__ = "departments"
@@ -55,7 +55,7 @@ class Department(db.Model):
         return f"<Department {self.code}>"
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """An enterprise or institution, identified by its unified social credit code."""
 
     __tablename__ = "organisations"
@@ -72,7 +72,7 @@ class Organisation(db.Model):
         return region_name(self.region_code)
 
 
-class OrganisationName(db.Model):
+class OrganisationName(Model):
     """A name an organisation had, from the import that first brought it. Append-only.
 
     The organisation's current name (``Organisation.name``) is the name of
@@ -93,7 +93,7 @@ class OrganisationName(db.Model):
     recorded_by: Mapped[str] = mapped_column(String(100))
 
 
-class ActivityRecord(db.Model):
+class ActivityRecord(Model):
     """A stored activity: the validated record, as the kind's schema loaded it."""
 
     __tablename__ = "activities"
@@ -124,7 +124,7 @@ class ActivityRecord(db.Model):
         return self.external_id or f"#{self.id}"
 
 
-class EvaluationRun(db.Model):
+class EvaluationRun(Model):
     """One evaluation that stored outcomes (an import, a re-evaluation)."""
 
     __tablename__ = "evaluation_runs"
@@ -141,7 +141,7 @@ class EvaluationRun(db.Model):
     outcomes_superseded: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class OutcomeRecord(db.Model):
+class OutcomeRecord(Model):
     """A stored outcome. Current while ``superseded_at`` is empty."""
 
     __tablename__ = "outcomes"
@@ -182,7 +182,7 @@ class OutcomeRecord(db.Model):
         return BiText(self.explanation_zh, self.explanation_en)
 
 
-class ParameterVersionRecord(db.Model):
+class ParameterVersionRecord(Model):
     """One recorded value of a policy parameter. Immutable."""
 
     __tablename__ = "parameter_versions"
@@ -203,7 +203,7 @@ class ParameterVersionRecord(db.Model):
     source: Mapped[str] = mapped_column(String(20))
 
 
-class PluginEnablement(db.Model):
+class PluginEnablement(Model):
     """Whether a department has a plugin switched on."""
 
     __tablename__ = "plugin_enablements"
@@ -219,7 +219,7 @@ class PluginEnablement(db.Model):
     department: Mapped[Department] = relationship(back_populates="enablements")
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One change, who made it, and what it was before and after. Append-only."""
 
     __tablename__ = "audit_log"
@@ -237,7 +237,7 @@ class AuditEntry(db.Model):
     department: Mapped[Department | None] = relationship()
 
 
-class PluginPermission(db.Model):
+class PluginPermission(Model):
     """Whether a city administrator lets a department switch a plugin on.
 
     A row overrides the default of ``core/data/departments.yaml``
@@ -258,7 +258,7 @@ class PluginPermission(db.Model):
     department: Mapped[Department] = relationship()
 
 
-class PluginOwner(db.Model):
+class PluginOwner(Model):
     """The department that owns a plugin: its administrators record the plugin's parameters.
 
     A row overrides the default of ``core/data/departments.yaml`` (``owns``);

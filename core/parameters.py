@@ -201,7 +201,7 @@ class _StringList(fields.List):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(fields.String(validate=validate.Length(min=1)), **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any | None]:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return super()._deserialize(value, attr, data, **kwargs)

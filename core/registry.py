@@ -310,7 +310,7 @@ class Registry:
             context = EvaluationContext(parameters=self.default_parameters())
         result = EvaluationResult()
         caller = self.evaluate_caller(plugins)
-        arguments = {"batch": batch, "context": context}
+        arguments: dict[str, Any] = {"batch": batch, "context": context}
         for impl in reversed(caller.get_hookimpls()):  # pluggy's own call order
             name = impl.plugin_name
             record = self.plugins[name]
@@ -453,8 +453,9 @@ def _error_text(exc: BaseException) -> str:
     return safe_text(f"{type(exc).__name__}: {exc}")[:500]
 
 
-def _stamp(outcomes: Iterable[Outcome], name: str, version: str) -> list[Outcome]:
-    stamped = list(outcomes)
+def _stamp(outcomes: Any, name: str, version: str) -> list[Outcome]:
+    """A plugin's result (what its hook returned: checked here) as outcomes stamped with its name and version."""
+    stamped: list[Outcome] = list(outcomes)
     for outcome in stamped:
         if type(outcome) is not Outcome:
             raise TypeError(f"stdpolicy_evaluate returned {outcome!r}, not an Outcome")

@@ -82,9 +82,9 @@ class RawRecord(dict):
     messages: a key given twice, cells beyond the header.
     """
 
-    problems: dict[str | None, list[str]]
+    problems: dict[str | None, list[Bilingual]]
 
-    def __init__(self, *args: Any, problems: dict[str | None, list[str]] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, problems: dict[str | None, list[Bilingual]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.problems = problems or {}
 
@@ -92,7 +92,7 @@ class RawRecord(dict):
         return _raw_record, (dict(self), self.problems)
 
 
-def _raw_record(data: dict[str, Any], problems: dict[str | None, list[str]]) -> RawRecord:
+def _raw_record(data: dict[str, Any], problems: dict[str | None, list[Bilingual]]) -> RawRecord:
     return RawRecord(data, problems=problems)
 
 
@@ -178,13 +178,13 @@ def _key_problem(key: Any) -> Bilingual | None:
     )
 
 
-def screen(record: dict[Any, Any], multiline: Collection[str] = ()) -> dict[str | None, list[str]] | None:
+def screen(record: dict[Any, Any], multiline: Collection[str] = ()) -> dict[str | None, list[Bilingual]] | None:
     """The problems of a raw record, by field (``None``: the record); ``None`` when it has none.
 
     Cheap on the common path: a plainly printable string, an integer in
     range, ``None`` or a boolean costs one type check and one C call.
     """
-    found: dict[str | None, list[str]] | None = None
+    found: dict[str | None, list[Bilingual]] | None = None
     if type(record) is not dict and isinstance(record, RawRecord) and record.problems:
         found = {name: list(messages) for name, messages in record.problems.items()}
     for key, value in record.items():

@@ -242,8 +242,9 @@ def _parse(value: str, codes: StandardCodes) -> StandardNumber:
                 f"{code} 是技术报告(TR),不是标准", f"{code} is a technical report (TR), not a standard",
             ))
         year = _year(m)
-        if m["amendments"]:
-            year = int(_AMENDMENT_YEAR.search(m["amendments"])[1])
+        amended = _AMENDMENT_YEAR.search(m["amendments"]) if m["amendments"] else None
+        if amended is not None:
+            year = int(amended[1])
         return number("international", m["body"].split(" ")[0].split("/")[0], year, amendment=bool(m["amendments"]))
     if m := _ITU.match(code):
         return number("international", "ITU", _year(m))

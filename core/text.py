@@ -62,7 +62,7 @@ def format_yuan_zh(amount: int | Decimal) -> str:
     """
     if amount and amount % 10000 == 0:
         return f"{amount // 10000:,}万元"
-    if abs(amount) >= 10000:
+    if amount >= 10000 or amount <= -10000:
         wan = Decimal(amount) / 10000
         return f"{wan.normalize():f}万元"
     return f"{amount:,}元"

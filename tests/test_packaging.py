@@ -59,3 +59,8 @@ def test_nothing_outside_the_four_packages_is_in_the_wheel(wheel_names: set[str]
     strays = sorted({name.split("/", 1)[0] for name in wheel_names
                      if not name.startswith(TOP_LEVEL) and ".dist-info/" not in name})
     assert not strays, f"swept into the wheel: {strays}"
+
+
+def test_core_is_marked_typed_in_the_wheel(wheel_names: set[str]) -> None:
+    """PEP 561: a plugin's own mypy run reads core's annotations only with ``core/py.typed`` installed."""
+    assert "core/py.typed" in wheel_names

@@ -340,16 +340,16 @@ def test_preview_import_stores_nothing(app, ids):
 @pytest.mark.parametrize("path", ["few", "probe", "rows"])
 def test_every_query_shape_gives_the_same_rows(app, ids, monkeypatch, path):
     """A page is read one of three ways (by id, walking the date index with sets, or with row tests)."""
-    from core.store import register
+    from core.store.register import thresholds as register
 
     if path == "few":
-        monkeypatch.setattr(register, "_FEW", 10**9)
-        monkeypatch.setattr(register, "_SHORT_WALK", -1)
+        monkeypatch.setattr(register, "FEW", 10**9)
+        monkeypatch.setattr(register, "SHORT_WALK", -1)
     elif path == "probe":
-        monkeypatch.setattr(register, "_FEW", -1)
-        monkeypatch.setattr(register, "_SHORT_WALK", -1)
+        monkeypatch.setattr(register, "FEW", -1)
+        monkeypatch.setattr(register, "SHORT_WALK", -1)
     else:
-        monkeypatch.setattr(register, "_SHORT_WALK", 10**12)
+        monkeypatch.setattr(register, "SHORT_WALK", 10**12)
     year = lambda r: int(r["date"][:4])  # noqa: E731
     with app.app_context():
         paid = {ref for ref, amount in current_amounts().items() if amount > 0}

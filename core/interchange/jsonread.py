@@ -30,7 +30,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _with_repeated_keys(pairs: list[tuple[str, Any]], record: dict[str, Any]) -> RawRecord:
-    problems: dict[str | None, list[str]] = {}
+    problems: dict[str | None, list[Bilingual]] = {}
     for key, times in Counter(key for key, _ in pairs).items():
         if times > 1:
             shown = printable(key, 60)

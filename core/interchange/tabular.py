@@ -92,10 +92,10 @@ class TableReader:
                 if field.dump_only:
                     continue
                 own[normalise(key)] = key
-                label = kind.field_label(key)
-                if label is not None:
-                    own.setdefault(normalise(label.zh), key)
-                    own.setdefault(normalise(label.en), key)
+                caption = kind.field_label(key)
+                if caption is not None:
+                    own.setdefault(normalise(caption.zh), key)
+                    own.setdefault(normalise(caption.en), key)
                 coded = field.metadata.get("values") or {}
                 if coded:
                     labels: dict[str, str] = {}
@@ -177,7 +177,7 @@ class TableReader:
             yield number, self._record(columns, cells, default_kind)
 
     def _record(self, columns: list[_Column], cells: Sequence[Any], default_kind: str | None) -> dict[str, Any]:
-        problems: dict[str | None, list[str]] = {}
+        problems: dict[str | None, list[Bilingual]] = {}
         kind = default_kind
         for column in columns:
             if column.common == "kind" and column.index < len(cells):

@@ -194,7 +194,7 @@ def stored_fingerprints(prints: Sequence[str]) -> set[str]:
     return found
 
 
-def _insert_returning_ids(model: type, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_returning_ids(model: type[ActivityRecord], rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` into ``model``'s table; their new ids, in the same order."""
     ids: list[int] = []
     for start in range(0, len(rows), 5000):
@@ -291,8 +291,8 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     now = utcnow()
 
     new: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
-    for outcome in result.outcomes:
-        new[outcome.activity.stored_id, outcome.plugin].append(_outcome_row(outcome, run.id, now))
+    for outcome in result.outcomes:  # (stored activities have ids; outcomes are stamped with their plugin)
+        new[outcome.activity.stored_id or 0, outcome.plugin or ""].append(_outcome_row(outcome, run.id, now))
 
     current_query = select(OutcomeRecord).where(OutcomeRecord.superseded_at.is_(None))
     if since is not None:

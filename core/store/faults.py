@@ -140,7 +140,7 @@ def classify(exc: BaseException) -> DatabaseFault | None:
     if code is not None:
         found = _SQLITE.get(code & 0xFF)
         return _fault(found) if found is not None else None
-    if type(orig).__module__.startswith("psycopg"):
+    if isinstance(exc, DBAPIError) and type(orig).__module__.startswith("psycopg"):
         return _postgres(exc, orig)
     return None
 

@@ -52,8 +52,8 @@ class StoredHistory:
                 .where(and_(*conditions))
                 .order_by(ActivityRecord.date, ActivityRecord.id)
             )
-            for key, activity_id, amount, rule, external_id, day in rows:
-                key = asked[key]
+            for stored_key, activity_id, amount, rule, external_id, day in rows:
+                key = asked[stored_key or ""]
                 if key not in found:  # the earliest payment is the one that counts
                     found[key] = PriorPayment(key, activity_id, external_id or f"#{activity_id}", day, amount, rule)
         return found

@@ -25,6 +25,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import text
@@ -100,7 +101,7 @@ def _acquire(connection: Connection, use_case: str, timeout: float) -> None:
             raise
         connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
     elif dialect == "sqlite":
-        raw = connection.connection.dbapi_connection
+        raw: Any = connection.connection.dbapi_connection  # sqlite3.Connection
         if raw.in_transaction:  # pragma: no cover - guarded by the rollback above
             raise RuntimeError(f"{use_case}: the SQLite connection is already in a transaction")
         previous = raw.execute("PRAGMA busy_timeout").fetchone()[0]

@@ -17,10 +17,12 @@ on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -101,7 +103,7 @@ def _insert_ignoring_existing(rows: list[dict[str, object]]) -> None:
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert: Callable[..., Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     for start in range(0, len(rows), 5000):
         statement = insert(Organisation).on_conflict_do_nothing(index_elements=["credit_code"])
         db.session.execute(statement, rows[start:start + 5000])
@@ -148,7 +150,7 @@ def ensure_organisations(
     for org_id, name in renamed:
         db.session.execute(update(Organisation).where(Organisation.id == org_id).values(name=name))
     if history:
-        db.session.execute(OrganisationName.__table__.insert(), history)
+        db.session.execute(sa_insert(OrganisationName), history)
     return {code: after[code][0] for code in codes}, _changes(incoming, before)
 
 

@@ -85,7 +85,7 @@ def latest_sequence(key: str) -> int:
     """The sequence number of the last recorded version of ``key`` (0: none)."""
     return db.session.scalar(
         select(func.coalesce(func.max(ParameterVersionRecord.sequence), 0)).where(ParameterVersionRecord.key == key)
-    )
+    ) or 0
 
 
 def load_defaults(registry: Registry, actor: str = "system") -> list[str]:
