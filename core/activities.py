@@ -209,6 +209,22 @@ class ValidationReport:
         return [item for item in self.items if isinstance(item, InvalidRecord)]
 
 
+class Reported:
+    """What a result that carries its input's ``ValidationReport`` (``report``) tells of it."""
+
+    report: ValidationReport
+
+    @property
+    def invalid(self) -> list[InvalidRecord]:
+        """The invalid records, in input order."""
+        return self.report.invalid
+
+    @property
+    def ok(self) -> bool:
+        """Every record was valid."""
+        return not self.report.invalid
+
+
 class ActivityValidator:
     """Validates records against the kinds the loaded plugins declared."""
 

@@ -7,6 +7,7 @@ admin: ``permit`` (a city administrator's decision, audited) comes first.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 from sqlalchemy import select
@@ -96,24 +97,6 @@ def _switch(plugin: str, department: str, enabled: bool) -> None:
         click.echo(f"{plugin} was already {state} for {dept.code}")
 
 
-@click.command("enable")
-@click.argument("plugin")
-@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-@with_database
-def enable_command(plugin: str, department: str) -> None:
-    """Switch PLUGIN on for a department (audited)."""
-    _switch(plugin, department, True)
-
-
-@click.command("disable")
-@click.argument("plugin")
-@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-@with_database
-def disable_command(plugin: str, department: str) -> None:
-    """Switch PLUGIN off for a department (audited)."""
-    _switch(plugin, department, False)
-
-
 def _permission(plugin: str, department: str, allowed: bool) -> None:
     _loaded(plugin)
     dept = resolve_department(department)
@@ -129,19 +112,22 @@ def _permission(plugin: str, department: str, allowed: bool) -> None:
                    + ("; it was switched off: run `stdpolicy reevaluate` to update stored outcomes" if was_on else ""))
 
 
-@click.command("permit")
-@click.argument("plugin")
-@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-@with_database
-def permit_command(plugin: str, department: str) -> None:
-    """Let a department switch PLUGIN on (a city administrator's decision; audited)."""
-    _permission(plugin, department, True)
+def _command(name: str, act: Callable[[str, str, bool], None], value: bool, doc: str) -> click.Command:
+    """``stdpolicy NAME PLUGIN --department D``: ``act(plugin, department, value)``."""
+
+    @click.command(name, help=doc)
+    @click.argument("plugin")
+    @click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
+    @with_database
+    def command(plugin: str, department: str) -> None:
+        act(plugin, department, value)
+
+    return command
 
 
-@click.command("forbid")
-@click.argument("plugin")
-@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-@with_database
-def forbid_command(plugin: str, department: str) -> None:
-    """Stop a department from switching PLUGIN on; switches it off for them (audited)."""
-    _permission(plugin, department, False)
+enable_command = _command("enable", _switch, True, "Switch PLUGIN on for a department (audited).")
+disable_command = _command("disable", _switch, False, "Switch PLUGIN off for a department (audited).")
+permit_command = _command("permit", _permission, True,
+                          "Let a department switch PLUGIN on (a city administrator's decision; audited).")
+forbid_command = _command("forbid", _permission, False,
+                          "Stop a department from switching PLUGIN on; switches it off for them (audited).")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..activities import Activity, InvalidRecord, ValidationReport
+from ..activities import Activity, InvalidRecord, Reported, ValidationReport
 from ..evaluation import EvaluationContext, EvaluationResult
 from ..interchange import results_document, write_results
 from ..models import Department
@@ -25,7 +25,7 @@ __all__ = ["Evaluation", "evaluate_records"]
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Reported):
     """What evaluating some records gave: every record's validation and the valid ones' outcomes."""
 
     report: ValidationReport
@@ -37,15 +37,6 @@ class Evaluation:
     def items(self) -> list[Activity | InvalidRecord]:
         """Every record, valid or not, in input order."""
         return self.report.items
-
-    @property
-    def invalid(self) -> list[InvalidRecord]:
-        return self.report.invalid
-
-    @property
-    def ok(self) -> bool:
-        """Every record was valid."""
-        return not self.report.invalid
 
     @property
     def total_amount(self) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..activities import Activity, InvalidRecord, ValidationReport
+from ..activities import Activity, InvalidRecord, Reported, ValidationReport
 from ..db import db
 from ..messages import Bilingual, FieldError
 from ..models import Department
@@ -36,7 +36,7 @@ __all__ = ["ImportPreview", "ImportResult", "foreign_kinds", "import_activities"
 
 
 @dataclass
-class ImportPreview:
+class ImportPreview(Reported):
     """What importing the records would do."""
 
     report: ValidationReport
@@ -53,13 +53,6 @@ class ImportPreview:
     def valid(self) -> int:
         return len(self.report.items) - len(self.report.invalid)
 
-    @property
-    def invalid(self) -> list[InvalidRecord]:
-        return self.report.invalid
-
-    @property
-    def ok(self) -> bool:
-        return not self.report.invalid
 
 
 def _kind_not_allowed(registry: Registry, kind: str) -> Bilingual:

@@ -67,17 +67,12 @@ def record_parameter(
     based_on: int | None = None,
     department: Department | None = None,
 ) -> ParameterVersion:
-    """Validate and store a new version of ``key`` with its audit entry (committed).
+    """Validate and store a new version of ``key`` with its audit entry, under the writer lock (committed).
 
-    :param data: ``value``, ``effective_from``, ``reason``, ``reference`` as
-        submitted (strings are fine), loaded through the parameter's schema.
-    :param based_on: the version number the submitter saw; another recorded
-        since is a ``ParameterConflict``.
-    :param department: the department the audit entry names (the acting
-        user's); ``None``: the plugin's owner. Who may record is checked by
-        the callers (``webadmin.access.may_manage``).
-    :raises UnknownParameter, marshmallow.ValidationError, ParameterConflict:
-        with nothing stored.
+    The arguments are ``core.store.record_version``'s; ``department``
+    ``None`` names the plugin's owner in the audit entry. Who may record is
+    checked by the callers (``webadmin.access.may_manage``). Raises what
+    ``record_version`` raises, with nothing stored.
     """
     with writing("record a parameter version"):
         if department is None and key in registry.parameter_plugin:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from ..activities import Activity, ValidationReport
+from ..activities import Activity, Reported, ValidationReport
 from ..db import db, utcnow
 from ..evaluation import EvaluationContext, EvaluationResult
 from ..models import ActivityRecord, Department, EvaluationRun, Organisation, OutcomeRecord
@@ -45,7 +45,7 @@ _CHUNK = 500
 
 
 @dataclass
-class ImportResult:
+class ImportResult(Reported):
     """What an import validated, stored and skipped."""
 
     report: ValidationReport
@@ -56,10 +56,6 @@ class ImportResult:
     result: EvaluationResult | None = None
     #: Known credit codes that arrived with another organisation name (now their current name).
     renamed: list[NameChange] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.report.invalid
 
 
 @dataclass

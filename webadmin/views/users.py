@@ -93,7 +93,9 @@ def create():
             user = services.create_user(form.username.data, role=form.role.data, department=department,
                                         password=form.password.data, actor=current_user.username)
         except services.UserProblem as exc:
-            field, message = _CREATE_PROBLEMS.get(exc.code, ("role", _l("Not a valid choice.")))
+            if exc.code not in _CREATE_PROBLEMS:  # a role outside the form's choices: refused by the form first
+                abort(400)
+            field, message = _CREATE_PROBLEMS[exc.code]
             form[field].errors.append(str(message))
         else:
             flash(_("User %(name)s created.", name=user.username), "success")
