@@ -160,13 +160,19 @@ def everything(app: Flask) -> dict[str, list[tuple]]:
 
 
 def lock_held(app: Flask) -> bool:
-    """Whether some connection holds the writer lock right now (looked at from a separate connection)."""
+    """Whether some connection holds the writer lock right now (looked at from a separate connection).
+
+    On PostgreSQL, in this test's database only: advisory locks are per
+    database, and pg_locks shows those of every database on the server
+    (other test runs on a shared server hold the same key).
+    """
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             return bool(connection.scalar(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                 "AND ((classid::bigint << 32) | objid::bigint) = :key"), {"key": LOCK_KEY}))
     path = make_url(str(engine.url)).database
     raw = sqlite3.connect(path, timeout=0, isolation_level=None)
