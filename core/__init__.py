@@ -25,6 +25,7 @@ from .declarations import (
     AdminPage,
     DashboardFigure,
     DefaultValue,
+    KindExtension,
     ParameterDeclaration,
     PluginDescription,
 )
@@ -38,10 +39,11 @@ from .evaluation import (
     in_recorded_order,
 )
 from .hooks import hookimpl, hookspec
+from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TC_SECRETARIAT
 from .messages import Bilingual, FieldError
 from .outcomes import Outcome, ParamValue
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
-from .registry import PluginFailure, PluginRecord, Registry, load_registry
+from .registry import PluginFailure, PluginRecord, PluginWarning, Registry, load_registry
 from .text import Text, format_yuan_en, format_yuan_zh
 from .version import HOOK_API_VERSION, __version__
 
@@ -59,9 +61,12 @@ __all__ = [
     "EvaluationResult",
     "FieldError",
     "HOOK_API_VERSION",
+    "INNOVATION_AWARD",
     "InvalidRecord",
+    "KindExtension",
     "Money",
     "Outcome",
+    "PILOT_PROJECT",
     "ParamValue",
     "ParameterDeclaration",
     "ParameterResolver",
@@ -70,8 +75,12 @@ __all__ = [
     "PluginDescription",
     "PluginFailure",
     "PluginRecord",
+    "PluginWarning",
     "PriorPayment",
     "Registry",
+    "SHARED_KINDS",
+    "STANDARD_DRAFTING",
+    "TC_SECRETARIAT",
     "Text",
     "ValidationReport",
     "format_yuan_en",

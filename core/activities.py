@@ -18,18 +18,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from . import clock
-from .declarations import ActivityKind
+from .declarations import ActivityKind, KindExtension, KindValidator
 from .gcpause import paused_gc
 from .messages import Bilingual, FieldError, flatten_errors
 from .parameters import ParameterResolver
 from .screening import key_ok, printable, screen
 from .text import Text
 from .uscc import InvalidCreditCode, validate_credit_code
+
+if TYPE_CHECKING:
+    from .registry import PluginFailure
 
 __all__ = [
     "Activity",
@@ -226,21 +229,46 @@ class Reported:
 
 
 class ActivityValidator:
-    """Validates records against the kinds the loaded plugins declared."""
+    """Validates records against the kinds the loaded plugins declared, with their extensions.
 
-    def __init__(self, kinds: Mapping[str, ActivityKind]) -> None:
+    ``extensions`` and ``failures`` are the registry's own (live) collections:
+    the extensions' fields join the kind's schema and their validators run on
+    what it loaded; a record of a kind no loaded plugin declares is told which
+    plugin that failed to load declares it.
+    """
+
+    def __init__(self, kinds: Mapping[str, ActivityKind],
+                 extensions: Mapping[str, Sequence[tuple[str, KindExtension]]] | None = None,
+                 failures: Sequence[PluginFailure] = ()) -> None:
         self.kinds = kinds
+        self.extensions = extensions if extensions is not None else {}
+        self.failures = failures
         self._schemas: dict[str, Schema] = {}
+        self._checks: dict[str, tuple[KindValidator, ...]] = {}
         self._multiline: dict[str, frozenset[str]] = {}
 
+    def reset(self) -> None:
+        """Forget the combined schemas (a plugin was added: kinds or extensions changed)."""
+        self._schemas.clear()
+        self._checks.clear()
+        self._multiline.clear()
+
     def schema_for(self, kind: str) -> Schema:
-        """The combined (common + kind) schema of ``kind``."""
+        """The combined (common + kind) schema of ``kind``; the kind's schema holds its extensions' fields
+        (``Registry.kinds``)."""
         schema = self._schemas.get(kind)
         if schema is None:
             declared = self.kinds[kind]
             combined = type(f"{declared.schema.__name__}WithEnvelope", (declared.schema, EnvelopeSchema), {})
             schema = self._schemas[kind] = combined()
         return schema
+
+    def checks_for(self, kind: str) -> tuple[KindValidator, ...]:
+        """The validators the extensions of ``kind`` add, in the order the plugins loaded."""
+        found = self._checks.get(kind)
+        if found is None:
+            found = self._checks[kind] = tuple(v for _, extension in self.extensions.get(kind, ()) for v in extension.validators)
+        return found
 
     def multiline_fields(self, kind: str) -> frozenset[str]:
         """The fields of ``kind`` that may hold tab and line breaks (``metadata={"multiline": True}``)."""
@@ -328,15 +356,8 @@ class ActivityValidator:
         ref = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and raw_id != "" else f"#{row}"
         kind = record.get("kind")
         if not isinstance(kind, str) or kind not in self.kinds:
-            if kind is None:
-                message = Bilingual("缺少必填字段。", "Missing data for required field.")
-            else:
-                known = sorted(self.kinds)
-                message = Bilingual(
-                    f"未知的活动类型 {printable(kind, 80)}(可用:{'、'.join(self.kinds[k].label.zh for k in known)})",
-                    f"unknown kind {_short_repr(kind)} "
-                    f"(known: {', '.join(known)})",
-                )
+            message = Bilingual("缺少必填字段。", "Missing data for required field.") if kind is None \
+                else self._unknown_kind(kind)
             return InvalidRecord(row, ref, None, [FieldError.make("kind", message)], record)
         try:
             data = self.schema_for(kind).load(record)
@@ -346,11 +367,49 @@ class ActivityValidator:
             # even while validate() has the cyclic GC paused.
             exc.__traceback__ = None
             return InvalidRecord(row, ref, kind, self._value_labels(kind, flatten_errors(exc.messages)), record)
+        checks = self._checks.get(kind)
+        if checks is None:
+            checks = self.checks_for(kind)
+        if checks:
+            errors: list[FieldError] = []
+            for check in checks:
+                try:
+                    check(data)
+                except ValidationError as exc:
+                    exc.__traceback__ = None
+                    errors.extend(flatten_errors(exc.normalized_messages()))
+            if errors:
+                return InvalidRecord(row, ref, kind, self._value_labels(kind, errors), record)
         own = {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS}
         return Activity(
             kind, data["date"], validate_credit_code(data["credit_code"]), own,
             ref=data["id"], organisation=data["organisation"], row=row,
         )
+
+    def _unknown_kind(self, kind: Any) -> Bilingual:
+        """What to say of a kind no loaded plugin declares: which plugin that failed to load declares it, if known."""
+        from .registry import LOAD_STAGES
+
+        failed = [f for f in self.failures if f.stage in LOAD_STAGES]
+        declarer = next((f for f in failed if isinstance(kind, str) and kind in f.kinds), None)
+        if declarer is not None:
+            where = f"({declarer.where})" if declarer.where else ""
+            return Bilingual(
+                f"声明该活动类型的插件 {declarer.name} 未能加载:{declarer.error}{where}",
+                f"the plugin {declarer.name} that declares this kind failed to load: {declarer.error}"
+                + (f" ({declarer.where})" if declarer.where else ""),
+            )
+        known = sorted(self.kinds)
+        zh = f"未知的活动类型 {printable(kind, 80)}(可用:{'、'.join(self.kinds[k].label.zh for k in known)})"
+        en = f"unknown kind {_short_repr(kind)} (known: {', '.join(known)})"
+        # A plugin that failed before saying what it declares may be the one.
+        unsure = sorted({f.name for f in failed if not f.kinds})
+        if unsure:
+            names = ", ".join(unsure)
+            zh += f";插件 {'、'.join(unsure)} 未能加载,可能声明了该类型(`stdpolicy plugins` 显示原因)"
+            en += f"; the plugin{'s' if len(unsure) > 1 else ''} {names} failed to load and may declare it " \
+                  "(`stdpolicy plugins` shows why)"
+        return Bilingual(zh, en)
 
     def _value_labels(self, kind: str, errors: list[FieldError]) -> list[FieldError]:
         """"Must be one of: national, provincial." names the values by their Chinese labels in Chinese."""

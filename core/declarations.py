@@ -9,11 +9,14 @@ whose declarations are wrong as failed instead of letting it half-load.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from marshmallow import Schema
+from marshmallow import fields as ma_fields
 
 from .text import Text
 
@@ -25,6 +28,7 @@ __all__ = [
     "AdminPage",
     "DashboardFigure",
     "DefaultValue",
+    "KindExtension",
     "ParameterDeclaration",
     "PARAMETER_TYPES",
     "PluginDescription",
@@ -48,6 +52,21 @@ class PluginDescription:
     #: What each rule id of its outcomes means, ``(("R1", Text(…)), …)``: the
     #: admin's legend of rule codes wherever outcomes are shown.
     rules: tuple[tuple[str, Text], ...] = ()
+    #: Kinds declared elsewhere that the plugin evaluates — core's shared
+    #: kinds (``core.kinds.SHARED_KINDS``) or another plugin's — besides its
+    #: own. A department that switches the plugin on sees the activities of
+    #: these kinds and of the plugin's own; a plugin that raises gets error
+    #: outcomes on them.
+    reads: tuple[str, ...] = ()
+    #: The hook API versions the plugin was written for, a PEP 440 range
+    #: such as ``">=1.0,<2"``, checked against ``core.HOOK_API_VERSION`` at
+    #: load time (a plugin outside it is not loaded; one without it gets a warning).
+    api: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.reads, str) or not all(isinstance(k, str) and _NAME.match(k) for k in self.reads):
+            raise ValueError(f"reads must be a tuple of kind names, got {self.reads!r}")
+        object.__setattr__(self, "reads", tuple(self.reads))
 
     def rule_label(self, rule: str) -> Text | None:
         """What rule ``rule`` means, if the plugin says."""
@@ -94,6 +113,50 @@ class ActivityKind:
             return None
         label = (field.metadata.get("values") or {}).get(value)
         return label if isinstance(label, Text) else None
+
+
+#: A kind extension's check: called with the loaded record (the common
+#: fields and the kind's own, as the kind's schema loaded them); raises
+#: ``marshmallow.ValidationError`` (``field_name=…``, or ``{field: message}``)
+#: for what is wrong. Messages are ``core.Bilingual``.
+KindValidator = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class KindExtension:
+    """What a plugin adds to a kind declared elsewhere (core's shared kinds, another plugin's).
+
+    ``fields`` are optional fields of the plugin's own on records of that
+    kind (marshmallow fields with ``metadata={"label": Text(…)}``), loaded
+    and validated with the rest of the record and kept in the activity's
+    fields; their names are unique across the kind and every extension of
+    it. ``validators`` check a loaded record as the plugin's policy reads it
+    (e.g. a granted amount against the plugin's cap): they run once the
+    record passed the kind's own checks, and each error is reported on its
+    field with the record's other errors. Extensions apply to every record
+    of the kind, whichever department evaluates (validation does not depend
+    on who asks).
+    """
+
+    kind: str
+    fields: Mapping[str, ma_fields.Field] = field(default_factory=dict)
+    validators: tuple[KindValidator, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.kind):
+            raise ValueError(f"kind extension {self.kind!r}: use the kind's lower_snake_case name")
+        for name, declared in self.fields.items():
+            if not _NAME.match(name):
+                raise ValueError(f"kind extension of {self.kind!r}: field {name!r}: use lower_snake_case")
+            if not isinstance(declared, ma_fields.Field):
+                raise ValueError(f"kind extension of {self.kind!r}: field {name!r} must be a marshmallow field")
+            if declared.required:
+                raise ValueError(f"kind extension of {self.kind!r}: field {name!r} must be optional "
+                                 "(records valid without the extension stay valid)")
+        if not all(callable(v) for v in self.validators):
+            raise ValueError(f"kind extension of {self.kind!r}: validators must be callables")
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+        object.__setattr__(self, "validators", tuple(self.validators))
 
 
 @dataclass(frozen=True)

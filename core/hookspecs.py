@@ -11,10 +11,17 @@ any of the hooks below with ``@hookimpl`` from ``core``::
     def stdpolicy_register_activity_kinds():
         return [ActivityKind(...)]
 
-The ``stdpolicy_register_*`` and ``stdpolicy_describe_plugin`` hooks are
-called once per plugin at start-up, one plugin at a time, so core knows who
-declared what: a plugin that raises there, or declares a name another plugin
-already declared, is reported as failed and skipped, and the others load.
+Core calls every hook through pluggy, so wrappers (``@hookimpl(wrapper=True)``
+or ``hookwrapper=True``) and pluggy's tracing (``pm.trace``,
+``add_hookcall_monitoring``) see every call. The ``stdpolicy_register_*``
+and ``stdpolicy_describe_plugin`` hooks are called once per plugin at
+start-up, one plugin at a time (a pluggy subset caller holding that plugin
+alone), so core knows who declared what: a plugin that raises there, or
+declares a name another plugin already declared, is reported as failed and
+skipped, and the others load. ``stdpolicy_evaluate`` is called once per
+enabled plugin, each call wrapped by the wrappers of the enabled plugins
+(see its docstring). A function named ``stdpolicy_*`` without ``@hookimpl``
+is not called; core warns about it at load time.
 
 None of the hooks stops at the first result (no ``firstresult``).
 """
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
         ActivityKind,
         AdminPage,
         DashboardFigure,
+        KindExtension,
         ParameterDeclaration,
         PluginDescription,
     )
@@ -45,6 +53,7 @@ __all__ = [
     "stdpolicy_register_admin_pages",
     "stdpolicy_register_commands",
     "stdpolicy_register_dashboard_figures",
+    "stdpolicy_register_kind_extensions",
     "stdpolicy_register_parameters",
 ]
 
@@ -69,6 +78,22 @@ def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
     ``date``, ``credit_code``, ``organisation``) and validates every incoming
     record with the combined schema before any plugin sees it. A kind name
     that another plugin already declared is a start-up error naming both.
+    """
+
+
+@hookspec
+def stdpolicy_register_kind_extensions() -> list[KindExtension]:
+    """Add optional fields and checks of this plugin to kinds declared elsewhere.
+
+    Called once at start-up, after the plugin's kinds. Returns a list of
+    ``KindExtension``: the kind (one of core's shared kinds, such as
+    ``standard_drafting``, or another plugin's), optional marshmallow fields
+    (with ``label`` metadata) loaded and validated with the rest of every
+    record of that kind and kept in its fields, and validators that check a
+    loaded record as this plugin's policy reads it. A field name the kind or
+    another plugin's extension already has is a start-up error naming both
+    plugins; the later plugin is not loaded. An extension of a kind no
+    loaded plugin declares is a warning.
     """
 
 
@@ -134,7 +159,18 @@ def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome
         and ``context.history`` (one-time rewards already paid in stored data).
     :returns: a list of ``Outcome``, any number per activity. Core stamps each
         outcome with the plugin's name and version. If the hook raises, core
-        gives every activity of the batch that the plugin declared a kind for
-        an error outcome naming the plugin and the error, and keeps the
-        outcomes of the other plugins.
+        finds the activities that make it raise (of the kinds the plugin
+        declares or reads) and gives each an error outcome naming the plugin
+        and the error; the others get the outcomes they would get without
+        them, and the other plugins' outcomes are kept.
+
+    Core calls each enabled plugin's implementation on its own (a pluggy
+    subset caller per plugin, cached per set of enabled plugins), so one
+    plugin raising cannot take the others' outcomes with it. A wrapper
+    (``@hookimpl(wrapper=True)``, or the old-style ``hookwrapper=True``) of
+    an enabled plugin wraps each of those calls: it receives, and returns,
+    the list of the wrapped implementation's results (``[outcomes]``), and
+    what it returns is stamped as the wrapped plugin's. A wrapper that
+    raises fails the call it wraps. A plugin either wraps evaluation or
+    evaluates, not both.
     """

@@ -4,26 +4,38 @@
 entry-point group (the built-in ones are registered there too), registers it
 with pluggy, validates its hook implementations, and collects its
 declarations. A plugin that fails at any step (import error, a hook that
-does not match its specification, bad or clashing declarations) is recorded
-in ``Registry.failures`` with the reason and left out; start-up goes on.
+does not match its specification, a hook API range that excludes core's,
+bad or clashing declarations) is recorded in ``Registry.failures`` with the
+reason, the file and line, and the traceback, and left out; start-up goes
+on. What loads but looks wrong (a ``stdpolicy_*`` function without
+``@hookimpl``, no declared API range, a kind read that nobody declares) is
+in ``Registry.warnings``.
+
+Every hook is called through pluggy (subset callers), so wrappers and
+pluggy's tracing see every call. Before any plugin, every registry holds
+core's base plugin, ``core`` (``core.kinds``): the activity kinds several
+policy areas read.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .activities import Activity, ActivityValidator, ValidationReport
+from .activities import ENVELOPE_FIELDS, Activity, ActivityValidator, ValidationReport
 from .declarations import (
     ActivityKind,
     AdminPage,
     DashboardFigure,
+    KindExtension,
     ParameterDeclaration,
     PluginDescription,
 )
@@ -34,11 +46,28 @@ from .outcomes import ERROR_RULE, Outcome
 from .parameters import ParameterResolver
 from .screening import safe_text
 from .text import Text
+from .version import HOOK_API_VERSION, __version__
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginFailure", "PluginRecord", "Registry", "load_registry"]
+__all__ = [
+    "BASE_PLUGIN",
+    "ENTRY_POINT_GROUP",
+    "LOAD_STAGES",
+    "PluginFailure",
+    "PluginRecord",
+    "PluginWarning",
+    "Registry",
+    "load_registry",
+]
 
 ENTRY_POINT_GROUP = "stdpolicy.plugins"
 _BUILTIN_DIST = "stdpolicy"
+
+#: The name core's base plugin (``core.kinds``, the shared activity kinds) is registered under.
+BASE_PLUGIN = "core"
+
+#: The stages at which a plugin can fail to load (a failure at "admin pages"
+#: or "commands" leaves the plugin loaded, without those pages or commands).
+LOAD_STAGES = ("import", "hooks", "api", "declarations")
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +82,64 @@ class PluginRecord:
     builtin: bool
     description: PluginDescription
     hooks: list[str] = field(default_factory=list)
+    #: The kinds the plugin declares.
     kinds: list[str] = field(default_factory=list)
     parameters: list[str] = field(default_factory=list)
     figures: list[DashboardFigure] = field(default_factory=list)
+    #: Kinds declared elsewhere that it evaluates (``PluginDescription.reads``).
+    reads: list[str] = field(default_factory=list)
+    extensions: list[KindExtension] = field(default_factory=list)
+
+    @property
+    def evaluates(self) -> list[str]:
+        """The kinds the plugin evaluates: those it declares, then those it reads.
+
+        What a department that switched the plugin on sees, and where a
+        plugin that raises gets its error outcomes.
+        """
+        return self.kinds + [k for k in self.reads if k not in self.kinds]
 
 
 @dataclass(frozen=True)
 class PluginFailure:
-    """A plugin that was found but not loaded, and why."""
+    """A plugin that was found but not loaded (or lost its pages or commands), and why."""
 
     name: str
     source: str
-    stage: str  # "import", "hooks", "declarations", "admin pages", "commands"
+    stage: str  # LOAD_STAGES, or "admin pages", "commands"
     error: str
+    #: Where the error was raised in the plugin's code (``path:line``), when known.
+    where: str | None = None
+    #: The whole traceback (``stdpolicy plugins --verbose``), when there was one.
+    traceback: str | None = None
+    #: The kinds the plugin declares, when core got that far: records of these
+    #: kinds are told this plugin failed to load, not that their kind is unknown.
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PluginWarning:
+    """Something about a loaded plugin its author should fix.
+
+    ``code`` says what (``unmarked_hook``: ``subject`` is the function;
+    ``no_api``: the plugin declares no hook API range; ``unknown_read`` /
+    ``unknown_extension``: ``subject`` is a kind no loaded plugin declares),
+    so the admin can say it in the user's language; ``message`` says it in English.
+    """
+
+    name: str
+    source: str
+    message: str
+    code: str = ""
+    subject: str = ""
+
+
+class _Refused(Exception):
+    """A plugin core refuses to load at ``stage`` (the message says why)."""
+
+    def __init__(self, stage: str, message: str, kinds: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.stage, self.kinds = stage, kinds
 
 
 class Registry:
@@ -84,19 +158,40 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginRecord] = {}
         self.failures: list[PluginFailure] = []
+        self.warnings: list[PluginWarning] = []
+        #: Every kind, as records are validated: its schema holds the fields extensions add.
         self.kinds: dict[str, ActivityKind] = {}
+        #: Every kind as its plugin declared it.
+        self.declared_kinds: dict[str, ActivityKind] = {}
         self.kind_plugin: dict[str, str] = {}
+        #: kind → the extensions of it, with the plugin that declared each.
+        self.extensions: dict[str, list[tuple[str, KindExtension]]] = {}
+        #: (kind, field) → the plugin whose extension declares that field.
+        self.extension_fields: dict[tuple[str, str], str] = {}
         self.parameters: dict[str, ParameterDeclaration] = {}
         self.parameter_plugin: dict[str, str] = {}
-        self.validator = ActivityValidator(self.kinds)
-        self._callers: dict[frozenset[str], pluggy.HookCaller] = {}
+        self.validator = ActivityValidator(self.kinds, extensions=self.extensions, failures=self.failures)
+        self._callers: dict[frozenset[str], list[tuple[str, pluggy.HookCaller]]] = {}
         self._admin_pages: dict[str, list[AdminPage]] | None = None
+        #: Core's base plugin (the shared kinds), loaded before any other.
+        self.base: PluginRecord | None = None
+        from . import kinds as base_module
+
+        if not self._add(BASE_PLUGIN, base_module, version=__version__, source="stdpolicy (core)", builtin=True):
+            raise RuntimeError(f"core's base plugin did not load: {self.failures[-1].error}")
 
     # -- loading -------------------------------------------------------------
 
     def add_plugin(self, name: str, plugin: object, *, version: str | None = None,
                    source: str = "registered in code", builtin: bool = False) -> bool:
         """Register one plugin object under ``name``; ``False`` if it failed."""
+        if name == BASE_PLUGIN:
+            self._fail(name, source, "hooks", f"the name {BASE_PLUGIN!r} is core's own")
+            return False
+        return self._add(name, plugin, version=version, source=source, builtin=builtin)
+
+    def _add(self, name: str, plugin: object, *, version: str | None, source: str, builtin: bool) -> bool:
+        self._warn_unmarked(name, source, plugin)
         try:
             self.pm.register(plugin, name=name)
         except Exception as exc:  # PluginValidationError, duplicate name …
@@ -104,41 +199,84 @@ class Registry:
             return False
         try:
             self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            # A hook implementation named stdpolicy_* with no such specification.
+            self._check_wrappers(name)
+        except (pluggy.PluginValidationError, _Refused) as exc:
+            # A hook implementation named stdpolicy_* with no such specification;
+            # a plugin that both wraps and implements evaluation.
             self.pm.unregister(name=name)
             self._fail(name, source, "hooks", exc)
             return False
         try:
             record = self._collect(name, plugin, version, source, builtin)
+        except _Refused as exc:
+            self.pm.unregister(name=name)
+            self._fail(name, source, exc.stage, str(exc), kinds=exc.kinds)
+            return False
         except Exception as exc:
             self.pm.unregister(name=name)
-            self._fail(name, source, "declarations", exc)
+            self._fail(name, source, "declarations", exc, kinds=tuple(self._attempted_kinds))
             return False
-        self.plugins[name] = record
+        if name == BASE_PLUGIN:
+            self.base = record
+        else:
+            self.plugins[name] = record
         self._callers.clear()
         self._admin_pages = None
+        self.validator.reset()
         return True
 
-    def _fail(self, name: str, source: str, stage: str, exc: BaseException | str) -> None:
+    def _fail(self, name: str, source: str, stage: str, exc: BaseException | str,
+              kinds: tuple[str, ...] = ()) -> None:
+        if stage in LOAD_STAGES:  # its failure says what matters; warnings are about plugins that loaded
+            self.warnings[:] = [w for w in self.warnings if w.name != name or name in self.plugins]
         error = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
-        log.error("stdpolicy plugin %r (%s) not loaded at %s: %s", name, source, stage, error)
-        self.failures.append(PluginFailure(name, source, stage, error))
+        where = trace = None
+        if isinstance(exc, BaseException) and not isinstance(exc, (_Refused, pluggy.PluginValidationError)):
+            where = _where(exc)
+            trace = "".join(traceback.format_exception(exc))
+        log.error("stdpolicy plugin %r (%s) not loaded at %s: %s%s", name, source, stage, error,
+                  f" ({where})" if where else "")
+        self.failures.append(PluginFailure(name, source, stage, error, where, trace, kinds))
+
+    def _warn(self, name: str, source: str, code: str, subject: str, message: str) -> None:
+        log.warning("stdpolicy plugin %r (%s): %s", name, source, message)
+        self.warnings.append(PluginWarning(name, source, message, code, subject))
+
+    def _warn_unmarked(self, name: str, source: str, plugin: object) -> None:
+        """Warn about ``stdpolicy_*`` functions that lack ``@hookimpl``: pluggy ignores them silently."""
+        marker = f"{PROJECT}_impl"
+        for attr in sorted(dir(plugin)):
+            if not attr.startswith(f"{PROJECT}_"):
+                continue
+            try:
+                value = getattr(plugin, attr)
+            except Exception:  # noqa: BLE001 - a property that raises is not a hook either
+                continue
+            if callable(value) and not hasattr(value, marker) and not hasattr(value, f"{PROJECT}_spec"):
+                self._warn(name, source, "unmarked_hook", attr,
+                           f"{attr} is not marked @hookimpl, so core never calls it (add `@hookimpl` from core above it)")
+
+    def _check_wrappers(self, name: str) -> None:
+        impls = self._impls("stdpolicy_evaluate", name)
+        if any(_wraps(impl) for impl in impls) and not all(_wraps(impl) for impl in impls):
+            raise _Refused("hooks", "stdpolicy_evaluate: a plugin either wraps evaluation (wrapper=True / "
+                                    "hookwrapper=True) or evaluates, not both; split it into two plugins")
 
     def _impls(self, hook_name: str, plugin_name: str) -> list[Any]:
         caller = getattr(self.pm.hook, hook_name)
         return [impl for impl in caller.get_hookimpls() if impl.plugin_name == plugin_name]
 
+    def _own_caller(self, hook_name: str, plugin_name: str) -> pluggy.HookCaller:
+        """A pluggy caller of ``hook_name`` that holds ``plugin_name``'s implementations alone."""
+        others = [plugin for other, plugin in self.pm.list_name_plugin() if other != plugin_name and plugin is not None]
+        return self.pm.subset_hook_caller(hook_name, others)
+
     def _call_own(self, hook_name: str, plugin_name: str, **kwargs: Any) -> list[Any]:
-        """Call one plugin's implementation(s) of a hook, results in a list."""
-        results = []
-        for impl in self._impls(hook_name, plugin_name):
-            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
-            if result is not None:
-                results.append(result)
-        return results
+        """Call one plugin's implementation(s) of a hook through pluggy; its results (not ``None``) in a list."""
+        return list(self._own_caller(hook_name, plugin_name)(**kwargs))
 
     def _collect(self, name: str, plugin: object, version: str | None, source: str, builtin: bool) -> PluginRecord:
+        self._attempted_kinds: list[str] = []
         described = self._call_own("stdpolicy_describe_plugin", name)
         if described:
             description = described[0]
@@ -146,8 +284,12 @@ class Registry:
                 raise TypeError(f"stdpolicy_describe_plugin must return a PluginDescription, got {description!r}")
         else:
             description = PluginDescription(Text(name, name), Text("", ""))
+        if name != BASE_PLUGIN:
+            self._check_api(name, source, description)
 
         kinds = self._declared("stdpolicy_register_activity_kinds", name, ActivityKind)
+        self._attempted_kinds = [k.name for k in kinds]
+        extensions = self._declared("stdpolicy_register_kind_extensions", name, KindExtension)
         params = self._declared("stdpolicy_register_parameters", name, ParameterDeclaration)
         figures = self._declared("stdpolicy_register_dashboard_figures", name, DashboardFigure)
 
@@ -158,6 +300,7 @@ class Registry:
             if owner:
                 raise ValueError(f"activity kind {kind.name!r} is declared by both {owner!r} and {name!r}")
             seen.add(kind.name)
+        self._check_extension_fields(name, kinds, extensions)
         seen.clear()
         for decl in params:
             if decl.plugin_prefix != name:
@@ -168,8 +311,14 @@ class Registry:
             seen.add(decl.key)
 
         for kind in kinds:
-            self.kinds[kind.name] = kind
+            self.declared_kinds[kind.name] = kind
             self.kind_plugin[kind.name] = name
+        for extension in extensions:
+            self.extensions.setdefault(extension.kind, []).append((name, extension))
+            for field_name in extension.fields:
+                self.extension_fields[(extension.kind, field_name)] = name
+        for kind_name in {k.name for k in kinds} | {e.kind for e in extensions}:
+            self._refresh_kind(kind_name)
         for decl in params:
             self.parameters[decl.key] = decl
             self.parameter_plugin[decl.key] = name
@@ -184,7 +333,92 @@ class Registry:
             kinds=[k.name for k in kinds],
             parameters=[p.key for p in params],
             figures=list(figures),
+            reads=list(description.reads),
+            extensions=list(extensions),
         )
+
+    def _refresh_kind(self, name: str) -> None:
+        """``kinds[name]``: the declared kind, its schema extended with the extensions' fields.
+
+        So every reader of a kind's fields — validation, labels, spreadsheet
+        columns, the admin's pages — sees the extension fields as the kind's.
+        """
+        declared = self.declared_kinds.get(name)
+        if declared is None:  # an extension of a kind not (yet) declared: applied when it is
+            return
+        added = {f: value for _, ext in self.extensions.get(name, ()) for f, value in ext.fields.items()}
+        if not added:
+            self.kinds[name] = declared
+            return
+        schema = type(declared.schema.__name__, (declared.schema,), {
+            **added, "__doc__": declared.schema.__doc__, "__module__": declared.schema.__module__,
+        })
+        self.kinds[name] = replace(declared, schema=schema)
+
+    def _check_api(self, name: str, source: str, description: PluginDescription) -> None:
+        """Refuse a plugin whose declared hook API range excludes core's; warn about one that declares none."""
+        if description.api is None:
+            self._warn(name, source, "no_api", HOOK_API_VERSION,
+                       f"declares no hook API range (PluginDescription(api=\">=1.0,<2\")); "
+                       f"core's hook API is {HOOK_API_VERSION}")
+            return
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import Version
+
+        try:
+            wanted = SpecifierSet(description.api)
+        except InvalidSpecifier:
+            raise _Refused("api", f"hook API range {description.api!r} is not a version range "
+                                  "(PEP 440, e.g. \">=1.0,<2\")") from None
+        if Version(HOOK_API_VERSION) not in wanted:
+            raise _Refused("api", f"written for hook API {description.api}, but stdpolicy {__version__} has hook API "
+                                  f"{HOOK_API_VERSION}: install a version of the plugin made for it",
+                           kinds=self._kinds_quietly(name))
+
+    def _kinds_quietly(self, name: str) -> tuple[str, ...]:
+        """The kind names a refused plugin declares, if it says without raising (for the records' messages)."""
+        try:
+            return tuple(k.name for k in self._declared("stdpolicy_register_activity_kinds", name, ActivityKind))
+        except Exception:  # noqa: BLE001 - only for a message
+            return ()
+
+    def _check_extension_fields(self, name: str, kinds: list[ActivityKind], extensions: list[KindExtension]) -> None:
+        """Each field of a kind is declared once: by the kind, or by one extension of it."""
+        declared = {k.name: k for k in kinds}
+
+        def owner_of(kind_name: str, field_name: str) -> str | None:
+            kind = declared.get(kind_name) or self.declared_kinds.get(kind_name)
+            if kind is not None and (field_name in kind.schema._declared_fields or field_name in ENVELOPE_FIELDS):
+                return name if kind_name in declared else self.kind_plugin[kind_name]
+            return self.extension_fields.get((kind_name, field_name))
+
+        new: dict[tuple[str, str], str] = {}
+        for extension in extensions:
+            for field_name in extension.fields:
+                key = (extension.kind, field_name)
+                owner = owner_of(*key) or new.get(key)
+                if owner:
+                    raise ValueError(f"field {field_name!r} of activity kind {extension.kind!r} is declared by both "
+                                     f"{owner!r} and {name!r}")
+                new[key] = name
+        for kind in kinds:  # a new kind against extensions declared before it
+            for field_name in kind.schema._declared_fields:
+                owner = self.extension_fields.get((kind.name, field_name))
+                if owner:
+                    raise ValueError(f"field {field_name!r} of activity kind {kind.name!r} is declared by both "
+                                     f"{owner!r} and {name!r}")
+
+    def check_references(self) -> None:
+        """Warn about kinds read or extended that no loaded plugin declares (after everything loaded)."""
+        for record in self.plugins.values():
+            for kind in record.reads:
+                if kind not in self.kinds:
+                    self._warn(record.name, record.source, "unknown_read", kind,
+                               f"reads activity kind {kind!r}, which no loaded plugin declares")
+            for extension in record.extensions:
+                if extension.kind not in self.kinds:
+                    self._warn(record.name, record.source, "unknown_extension", extension.kind,
+                               f"extends activity kind {extension.kind!r}, which no loaded plugin declares")
 
     def _declared(self, hook_name: str, plugin_name: str, cls: type) -> list[Any]:
         items: list[Any] = []
@@ -272,19 +506,32 @@ class Registry:
         """The shipped parameter values, for evaluation without a database."""
         return ParameterResolver.from_defaults(self.parameters)
 
-    def evaluate_caller(self, plugins: Collection[str] | None = None) -> pluggy.HookCaller:
-        """The ``stdpolicy_evaluate`` caller restricted to ``plugins`` (``None``: all).
+    def evaluate_callers(self, plugins: Collection[str] | None = None) -> list[tuple[str, pluggy.HookCaller]]:
+        """One ``stdpolicy_evaluate`` caller per plugin of ``plugins`` (``None``: all), in pluggy's call order.
 
-        Built with pluggy's ``subset_hook_caller`` and cached per set of
-        enabled plugins, so a department's enablement change takes effect on
-        the next evaluation.
+        Each is a pluggy ``subset_hook_caller`` holding that plugin's
+        implementation and the wrappers of the plugins in ``plugins``: the
+        plugins are called one at a time (one raising cannot take the
+        others' outcomes with it), wrappers wrap each call, and pluggy's
+        tracing sees every call. Cached per set of plugins, so a
+        department's enablement change takes effect on the next evaluation.
         """
         enabled = frozenset(self.plugins if plugins is None else (set(plugins) & set(self.plugins)))
-        caller = self._callers.get(enabled)
-        if caller is None:
-            removed = [self.pm.get_plugin(name) for name in self.plugins if name not in enabled]
-            caller = self._callers[enabled] = self.pm.subset_hook_caller("stdpolicy_evaluate", removed)
-        return caller
+        callers = self._callers.get(enabled)
+        if callers is None:
+            impls = self.pm.hook.stdpolicy_evaluate.get_hookimpls()
+            wrappers = {impl.plugin_name for impl in impls if _wraps(impl) and impl.plugin_name in enabled}
+            registered = self.pm.list_name_plugin()
+            callers = []
+            for impl in reversed(impls):  # pluggy's own call order
+                name = impl.plugin_name
+                if name not in enabled or _wraps(impl):
+                    continue
+                keep = wrappers | {name}
+                removed = [plugin for other, plugin in registered if other not in keep and plugin is not None]
+                callers.append((name, self.pm.subset_hook_caller("stdpolicy_evaluate", removed)))
+            self._callers[enabled] = callers
+        return callers
 
     def evaluate(
         self,
@@ -295,10 +542,10 @@ class Registry:
     ) -> EvaluationResult:
         """Evaluate validated activities with the enabled plugins.
 
-        Each plugin's implementation is called on its own: pluggy's multicall
-        stops at the first exception, and one failing plugin must not take
-        the others' outcomes with it. A plugin that raises gets an error
-        outcome on each activity of its kinds.
+        Each plugin is called on its own (``evaluate_callers``): pluggy's
+        multicall stops at the first exception, and one failing plugin must
+        not take the others' outcomes with it. A plugin that raises gets an
+        error outcome on each activity that makes it raise.
         """
         with paused_gc():  # core/gcpause.py: measured 40 % of the time for 100,000 activities
             return self._evaluate(activities, context, plugins)
@@ -309,23 +556,19 @@ class Registry:
         if context is None:
             context = EvaluationContext(parameters=self.default_parameters())
         result = EvaluationResult()
-        caller = self.evaluate_caller(plugins)
-        arguments: dict[str, Any] = {"batch": batch, "context": context}
-        for impl in reversed(caller.get_hookimpls()):  # pluggy's own call order
-            name = impl.plugin_name
+        for name, caller in self.evaluate_callers(plugins):
             record = self.plugins[name]
             context.plugin = name
             try:
-                outcomes = impl.function(*[arguments[arg] for arg in impl.argnames]) or []
-                stamped = _stamp(outcomes, name, record.version)
+                stamped = _stamp(_flatten(caller(batch=batch, context=context)), name, record.version)
             except Exception as exc:
                 log.exception("stdpolicy plugin %r failed during evaluation; finding the activities that make it fail", name)
-                stamped = self._isolate(impl, record, batch, context, exc, result)
+                stamped = self._isolate(caller, record, batch, context, exc, result)
             result.extend(stamped)
         context.plugin = None
         return result
 
-    def _isolate(self, impl: Any, record: PluginRecord, batch: Batch, context: EvaluationContext,
+    def _isolate(self, caller: pluggy.HookCaller, record: PluginRecord, batch: Batch, context: EvaluationContext,
                  exc: Exception, result: EvaluationResult) -> list[Outcome]:
         """The outcomes of a plugin that raised on ``batch``, with the failure kept to the activities that cause it.
 
@@ -339,10 +582,10 @@ class Registry:
         name, version = record.name, record.version
 
         def run(activities: list[Activity]) -> list[Outcome]:
-            arguments = {"batch": Batch(activities), "context": context}
-            return _stamp(impl.function(*[arguments[arg] for arg in impl.argnames]) or [], name, version)
+            return _stamp(_flatten(caller(batch=Batch(activities), context=context)), name, version)
 
-        affected = batch.of_kind(*record.kinds) if record.kinds else list(batch)
+        evaluated = record.evaluates
+        affected = batch.of_kind(*evaluated) if evaluated else list(batch)
         bisection = _Bisection(run, len(batch))
         failed: dict[int, tuple[Activity, str]] = {}
         remaining = list(batch)
@@ -449,6 +692,39 @@ class _Bisection:
 _UNDECIDED = "?"
 
 
+def _wraps(impl: Any) -> bool:
+    """Whether a pluggy hook implementation is a wrapper (new or old style)."""
+    return bool(impl.wrapper or impl.hookwrapper)
+
+
+def _flatten(results: list[Any]) -> Any:
+    """A plugin's outcomes from what its pluggy caller returned (one result per implementation called)."""
+    if len(results) == 1:
+        return results[0] or []
+    return [outcome for found in results if found for outcome in found]
+
+
+#: Files whose frames are core's or pluggy's own, not the plugin's: skipped to find where a plugin's error was raised.
+_NOT_THE_PLUGIN = (
+    str(Path(__file__).resolve().parent) + "/",
+    str(Path(pluggy.__file__).resolve().parent) + "/",
+)
+
+
+def _where(exc: BaseException) -> str | None:
+    """``path:line`` of the plugin's code that raised ``exc`` (the innermost frame that is not core's,
+    pluggy's or the import system's); a syntax error's own file and line."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        name = frame.filename
+        if name.startswith("<frozen ") or "/importlib/" in name or Path(name).resolve().as_posix().startswith(_NOT_THE_PLUGIN):
+            continue
+        found = f"{name}:{frame.lineno}"
+    return found
+
+
 def _error_text(exc: BaseException) -> str:
     return safe_text(f"{type(exc).__name__}: {exc}")[:500]
 
@@ -496,5 +772,6 @@ def load_registry(
         registry.load_entry_points(entry_points_group)
     for name, plugin in plugins:
         registry.add_plugin(name, plugin)
+    registry.check_references()
     return registry
 

@@ -14,7 +14,14 @@ import click
 import pytest
 
 from core import hookspecs, load_registry
-from core.declarations import ActivityKind, AdminPage, DashboardFigure, ParameterDeclaration, PluginDescription
+from core.declarations import (
+    ActivityKind,
+    AdminPage,
+    DashboardFigure,
+    KindExtension,
+    ParameterDeclaration,
+    PluginDescription,
+)
 from core.evaluation import Batch, EvaluationContext
 from core.hooks import PROJECT
 from core.outcomes import Outcome
@@ -41,6 +48,7 @@ _TYPES = {
     "ActivityKind": ActivityKind,
     "AdminPage": AdminPage,
     "DashboardFigure": DashboardFigure,
+    "KindExtension": KindExtension,
     "ParameterDeclaration": ParameterDeclaration,
     "PluginDescription": PluginDescription,
     "Batch": Batch,
@@ -58,6 +66,7 @@ def test_the_module_declares_the_expected_hooks() -> None:
         "stdpolicy_register_admin_pages",
         "stdpolicy_register_commands",
         "stdpolicy_register_dashboard_figures",
+        "stdpolicy_register_kind_extensions",
         "stdpolicy_register_parameters",
     ]
 
@@ -99,6 +108,7 @@ def test_hook_types_are_the_documented_ones() -> None:
     assert hints("stdpolicy_register_activity_kinds") == {"return": list[ActivityKind]}
     assert hints("stdpolicy_register_parameters") == {"return": list[ParameterDeclaration]}
     assert hints("stdpolicy_register_dashboard_figures") == {"return": list[DashboardFigure]}
+    assert hints("stdpolicy_register_kind_extensions") == {"return": list[KindExtension]}
     assert hints("stdpolicy_register_admin_pages") == {"return": list[AdminPage]}
     assert hints("stdpolicy_register_commands") == {"cli": click.Group, "return": type(None)}
     assert hints("stdpolicy_evaluate") == {"batch": Batch, "context": EvaluationContext, "return": list[Outcome]}
@@ -154,6 +164,8 @@ def test_every_hook_is_exercised(demo_plugin) -> None:
         answered.add("stdpolicy_register_parameters")
     if registry.figures():
         answered.add("stdpolicy_register_dashboard_figures")
+    if registry.extensions:
+        answered.add("stdpolicy_register_kind_extensions")
     if registry.admin_pages():
         answered.add("stdpolicy_register_admin_pages")
     group = click.Group("stdpolicy")

@@ -433,7 +433,7 @@ def test_declaration_hook_that_raises_fails_at_declarations() -> None:
     assert registry.failures[0].error == "OSError: parameters.yaml not found"
     assert "must return a PluginDescription" in registry.failures[1].error
     assert registry.plugins == {}
-    assert registry.pm.get_plugins() == set()
+    assert {registry.pm.get_name(p) for p in registry.pm.get_plugins()} == {"core"}  # core's base plugin only
 
 
 def test_duplicate_activity_kind_across_plugins_names_both_and_loads_nothing_of_the_second() -> None:
@@ -444,20 +444,27 @@ def test_duplicate_activity_kind_across_plugins_names_both_and_loads_nothing_of_
     [failure] = registry.failures
     assert (failure.name, failure.stage) == ("beta", "declarations")
     assert "'shared_kind'" in failure.error and "'alpha'" in failure.error and "'beta'" in failure.error
-    assert registry.kind_plugin == {"shared_kind": "alpha"}
+    assert {k: p for k, p in registry.kind_plugin.items() if p != "core"} == {"shared_kind": "alpha"}
     assert "beta_own" not in registry.kinds  # a plugin loads whole or not at all
     assert "beta.rate" not in registry.parameters
     assert list(registry.plugins) == ["alpha"]
     assert registry.pm.get_plugin("beta") is None
 
 
-def test_kind_clashing_with_a_built_in_plugin_names_the_built_in() -> None:
+def test_kind_clashing_with_a_shared_kind_names_core() -> None:
     registry = load_registry(plugins=[("copycat", Declares(kinds=("standard_drafting",)))])
 
     [failure] = registry.failures
     assert failure.name == "copycat" and failure.stage == "declarations"
-    assert failure.error == "ValueError: activity kind 'standard_drafting' is declared by both 'reward_tiers' and 'copycat'"
-    assert registry.kind_plugin["standard_drafting"] == "reward_tiers"
+    assert failure.error == "ValueError: activity kind 'standard_drafting' is declared by both 'core' and 'copycat'"
+    assert registry.kind_plugin["standard_drafting"] == "core"
+
+
+def test_kind_clashing_with_a_plugin_kind_names_the_plugin(demo_installed: dict) -> None:
+    registry = load_registry(plugins=[("copycat", Declares(kinds=("demo_training",)))])
+
+    [failure] = registry.failures
+    assert failure.error == "ValueError: activity kind 'demo_training' is declared by both 'demo' and 'copycat'"
 
 
 def test_duplicate_parameter_key_names_both_declarers() -> None:
@@ -596,26 +603,32 @@ def test_evaluate_with_plugins_runs_only_those() -> None:
     assert everything.total_amount == 30
 
 
-def test_subset_caller_is_cached_per_set_of_plugins() -> None:
+def _names(callers) -> list[str]:
+    return [name for name, _ in callers]
+
+
+def test_one_caller_per_plugin_cached_per_set_of_plugins() -> None:
     registry, _, _ = _two_flat_plugins()
 
-    only_a = registry.evaluate_caller(["a"])
-    assert registry.evaluate_caller({"a"}) is only_a
-    assert registry.evaluate_caller(("a", "not_installed")) is only_a
-    assert [impl.plugin_name for impl in only_a.get_hookimpls()] == ["a"]
+    only_a = registry.evaluate_callers(["a"])
+    assert registry.evaluate_callers({"a"}) is only_a
+    assert registry.evaluate_callers(("a", "not_installed")) is only_a
+    [(name, caller)] = only_a
+    assert name == "a" and [impl.plugin_name for impl in caller.get_hookimpls()] == ["a"]
 
-    both = registry.evaluate_caller(["a", "b"])
-    assert registry.evaluate_caller(["b", "a"]) is both
-    assert registry.evaluate_caller(None) is both
-    assert both is not only_a
-    assert registry.evaluate_caller([]) is not only_a
-    assert registry.evaluate_caller([]).get_hookimpls() == []
+    both = registry.evaluate_callers(["a", "b"])
+    assert registry.evaluate_callers(["b", "a"]) is both
+    assert registry.evaluate_callers(None) is both
+    assert _names(both) == ["b", "a"]  # pluggy's order: the last registered first
+    for name, caller in both:  # each caller holds its own plugin alone
+        assert [impl.plugin_name for impl in caller.get_hookimpls()] == [name]
+    assert registry.evaluate_callers([]) == []
 
     # A new plugin invalidates the cache: "all" now includes it.
     registry.add_plugin("c", Flat("c_thing", 30))
-    assert registry.evaluate_caller(["a"]) is not only_a
-    assert sorted(impl.plugin_name for impl in registry.evaluate_caller(None).get_hookimpls()) == ["a", "b", "c"]
-    assert [impl.plugin_name for impl in registry.evaluate_caller(["a"]).get_hookimpls()] == ["a"]
+    assert registry.evaluate_callers(["a"]) is not only_a
+    assert sorted(_names(registry.evaluate_callers(None))) == ["a", "b", "c"]
+    assert _names(registry.evaluate_callers(["a"])) == ["a"]
 
 
 def test_every_outcome_records_plugin_name_and_version(demo_installed: dict) -> None:

@@ -5,6 +5,10 @@ that asks nothing of the database, saying what happened in the class
 ``core.store.faults`` sorts it into: another import or re-evaluation is
 running, the database is busy, cannot be reached, or refused the write.
 Nothing was stored: every writing use case rolls back whole.
+
+An evaluation or import while an enabled plugin's parameters are not stored
+yet (installed after ``stdpolicy init``) is answered 503 naming the plugins
+and what to run, never computed as ¥0.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from core.db import db
+from core.store import ParametersNotStored
 from core.store.faults import DatabaseFault, WriterBusy, classify
 
 from .i18n import is_chinese
@@ -78,6 +83,18 @@ def init_app(app: Flask) -> None:
         body, status = _plain_page(503, _fault_name(fault), fault.message if fault is not None else None)
         headers = {"Retry-After": str(RETRY_AFTER)} if fault is not None and fault.fault != "refused" else {}
         return body, status, headers
+
+    @app.errorhandler(ParametersNotStored)
+    def parameters_not_stored(exc: ParametersNotStored):
+        app.logger.error("%s %s: %s", request.method, request.path, exc)
+        _rollback()
+        if _wants_json():
+            return {"error": "parameters_not_stored", "message": str(exc), "plugins": exc.missing}, 503
+        from core.app import get_registry
+
+        registry = get_registry()
+        labels = [registry.plugins[name].description.label if name in registry.plugins else name for name in exc.missing]
+        return render_template("errors/error.html", status=503, error="parameters_not_stored", plugins=labels), 503
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

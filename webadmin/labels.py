@@ -46,6 +46,8 @@ HOOKS = {
     # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
     "stdpolicy_register_activity_kinds": _l("declares activity kinds and checks their fields"),
     # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_kind_extensions": _l("adds fields and checks of its own to activity kinds declared elsewhere"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
     "stdpolicy_register_parameters": _l("declares dated policy parameters"),
     # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
     "stdpolicy_register_dashboard_figures": _l("adds figures to the dashboard"),

@@ -1,12 +1,16 @@
 """Helpers shared by the commands: the acting user, departments, tables, database faults.
 
 Exit status of every command: 0 done; 1 some records invalid (``evaluate``,
-``import``); 2 unreadable input, a bad argument, or a database not set up;
-3 the database cannot be reached or is busy (``EXIT_UNAVAILABLE``); 4 the
-database refused the write (``EXIT_REFUSED``). A database fault is reported
-in one line on standard error (what happened, what to do) and nothing is
-half-stored: the use case's transaction is rolled back. ``STDPOLICY_DEBUG=1``
-adds the traceback.
+``import``); 2 unreadable input, a bad argument, or a database not set up
+(not migrated, or an enabled plugin's parameters not stored yet: run
+``stdpolicy init``); 3 the database cannot be reached or is busy
+(``EXIT_UNAVAILABLE``); 4 the database refused the write (``EXIT_REFUSED``);
+5 a plugin raised during evaluation (``EXIT_PLUGIN_FAILED``: ``evaluate``,
+``import``, ``reevaluate``; its activities got error outcomes, a summary
+goes to standard error). A database fault is reported in one line on
+standard error (what happened, what to do) and nothing is half-stored: the
+use case's transaction is rolled back. ``STDPOLICY_DEBUG=1`` adds the
+traceback.
 """
 
 from __future__ import annotations
@@ -23,14 +27,18 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from ..evaluation import EvaluationResult
 from ..models import Department
-from ..store import UnknownDepartment, find_department
+from ..outcomes import ERROR_RULE
+from ..store import ParametersNotStored, UnknownDepartment, find_department
 from ..store.faults import DatabaseFault, classify
 
 __all__ = [
+    "EXIT_PLUGIN_FAILED",
     "actor",
     "database_faults",
     "department_option",
+    "plugin_failures",
     "print_table",
     "report_fault",
     "require_database",
@@ -38,6 +46,32 @@ __all__ = [
     "width",
     "with_database",
 ]
+
+
+#: A plugin raised during evaluation: its activities got error outcomes (distinct from 1–4).
+EXIT_PLUGIN_FAILED = 5
+
+
+def plugin_failures(result: EvaluationResult | None, consequence: str) -> bool:
+    """Print to standard error which plugins raised and on which activities; whether any did.
+
+    ``consequence`` says what it means for this command's output or stored data.
+    """
+    if result is None or not result.failures:
+        return False
+    failed: dict[str, list[str]] = {}
+    for outcome in result.outcomes:
+        if outcome.rule == ERROR_RULE and outcome.plugin in result.failures:
+            failed.setdefault(outcome.plugin, []).append(outcome.activity.ref)
+    count = len(result.failures)
+    click.echo(f"error: {count} plugin{'s' if count > 1 else ''} raised during evaluation; {consequence}", err=True)
+    for plugin, error in result.failures.items():
+        refs = failed.get(plugin, [])
+        shown = ", ".join(refs[:10]) + (f", … ({len(refs) - 10} more)" if len(refs) > 10 else "")
+        click.echo(f"    {plugin}: {len(refs)} activit{'y' if len(refs) == 1 else 'ies'} with an error outcome"
+                   f"{f' ({shown})' if refs else ''}: {error}", err=True)
+    click.echo("    the log has each traceback; fix the plugin (or disable it) and evaluate again", err=True)
+    return True
 
 
 def actor() -> str:
@@ -109,7 +143,10 @@ def _rollback_quietly() -> None:
 
 
 def database_faults(command: F) -> F:
-    """Turn a database fault raised by ``command`` into one line and its exit status (rolled back)."""
+    """Turn a database fault raised by ``command`` into one line and its exit status (rolled back).
+
+    So too a plugin's parameters not stored yet (``ParametersNotStored``): status 2, "run `stdpolicy init`".
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -118,6 +155,10 @@ def database_faults(command: F) -> F:
         except (SQLAlchemyError, DatabaseFault) as exc:
             _rollback_quietly()
             sys.exit(report_fault(exc))
+        except ParametersNotStored as exc:  # a plugin installed after `init`: not a ¥0 for everything
+            _rollback_quietly()
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 

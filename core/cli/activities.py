@@ -15,7 +15,7 @@ from ..interchange import InputError, field_label, read_records
 from ..screening import safe_text
 from ..services import Evaluation, evaluate_records, import_activities, reevaluate_outcomes
 from ..text import format_yuan_en
-from ._common import actor, department_option, resolve_department, with_database
+from ._common import EXIT_PLUGIN_FAILED, actor, department_option, plugin_failures, resolve_department, with_database
 
 __all__ = ["evaluate_command", "import_command", "reevaluate_command"]
 
@@ -49,8 +49,11 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     plugins that department enabled evaluate; without, every loaded plugin.
 
     Exit status: 0 all valid, 1 some activity invalid (the others are still
-    evaluated), 2 the file cannot be read, 3 the database cannot be reached
-    or is busy. Works on a read-only database.
+    evaluated), 2 the file cannot be read (or an enabled plugin's parameters
+    are not stored yet: run `stdpolicy init`), 3 the database cannot be
+    reached or is busy, 5 a plugin raised: the activities it raised on got
+    error outcomes (listed on standard error), the rest are complete. Works
+    on a read-only database.
     """
     clock = _Clock()
     registry = get_registry()
@@ -66,6 +69,8 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     clock.lap("write")
     if timings:
         click.echo(f"timings: {clock} ({len(evaluation.items)} records)", err=True)
+    if plugin_failures(evaluation.result, "the activities it raised on have error outcomes (amount 0); the others are complete"):
+        sys.exit(EXIT_PLUGIN_FAILED)
     sys.exit(0 if evaluation.ok else 1)
 
 
@@ -141,10 +146,13 @@ def import_command(file: str, department: str | None, source: str | None) -> Non
     that name becomes the organisation's current name, and the former one
     stays in its name history.
 
-    Exit status: 0 stored, 1 some record invalid, 2 the file cannot be read,
-    3 the database cannot be reached or is busy (another import or
-    re-evaluation running), 4 the database refused the write. Nothing is
-    stored unless the status is 0.
+    Exit status: 0 stored, 1 some record invalid, 2 the file cannot be read
+    (or an enabled plugin's parameters are not stored yet: run `stdpolicy
+    init`), 3 the database cannot be reached or is busy (another import or
+    re-evaluation running), 4 the database refused the write, 5 stored, but
+    a plugin raised: the activities it raised on were stored with error
+    outcomes (listed on standard error); fix the plugin and run `stdpolicy
+    reevaluate`. Nothing is stored unless the status is 0 or 5.
     """
     registry = get_registry()
     records = _read(file)
@@ -169,6 +177,9 @@ def import_command(file: str, department: str | None, source: str | None) -> Non
         f"{result.run.outcomes_added if result.run else 0} outcomes, total {format_yuan_en(total)}"
         + (f"; {len(result.renamed)} organisation name change(s)" if result.renamed else "")
     )
+    if plugin_failures(result.result, "the activities it raised on were stored with error outcomes (amount 0); "
+                                      "once the plugin is fixed, `stdpolicy reevaluate` replaces them"):
+        sys.exit(EXIT_PLUGIN_FAILED)
 
 
 @click.command("reevaluate")
@@ -180,7 +191,9 @@ def reevaluate_command(since: object) -> None:
     Outcomes that change are kept, marked superseded (when, and by which
     run); the new ones are added beside them. Waits for a running import or
     re-evaluation (up to STDPOLICY_LOCK_TIMEOUT seconds, default 30), then
-    gives up with exit status 3, storing nothing.
+    gives up with exit status 3, storing nothing. Exit status 5: a plugin
+    raised; the activities it raised on now have error outcomes (listed on
+    standard error).
     """
     day: date | None = since.date() if since is not None else None  # type: ignore[attr-defined]
     done = reevaluate_outcomes(get_registry(), actor=actor(), since=day)
@@ -188,3 +201,6 @@ def reevaluate_command(since: object) -> None:
         f"run {done.run.id}: {done.activities} activities evaluated, {done.changed} changed, {done.unchanged} unchanged; "
         f"{done.run.outcomes_superseded} outcomes superseded, {done.run.outcomes_added} added"
     )
+    if plugin_failures(done.result, "the activities it raised on now have error outcomes (amount 0); "
+                                    "once the plugin is fixed, run `stdpolicy reevaluate` again"):
+        sys.exit(EXIT_PLUGIN_FAILED)

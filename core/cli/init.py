@@ -47,7 +47,8 @@ def init_command(demo: bool) -> None:
     for step in current_app.extensions.get("stdpolicy.init_steps", []):
         step(current_app, click.echo)
     for failure in registry.failures:
-        click.echo(f"warning: plugin {failure.name} not loaded ({failure.stage}): {failure.error}", err=True)
+        click.echo(f"warning: plugin {failure.name} not loaded ({failure.stage}): {failure.error}"
+                   + (f" [{failure.where}]" if failure.where else ""), err=True)
 
 
 def _safe_url() -> str:

@@ -17,6 +17,7 @@ from ..db import db
 from ..models import Department, PluginEnablement
 from ..services import NotPermitted, permit_plugin, switch_plugin
 from ..store import permitted_plugins, plugin_owners
+from ..version import HOOK_API_VERSION
 from ._common import actor, resolve_department, with_database
 
 __all__ = ["disable_command", "enable_command", "forbid_command", "permit_command", "plugins_command"]
@@ -47,25 +48,53 @@ def enabling_departments() -> dict[str, list[str]]:
 
 
 @click.command("plugins")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the traceback of each plugin that failed.")
 @with_database
-def plugins_command() -> None:
-    """Every discovered plugin, where it came from, and any that failed to load."""
+def plugins_command(verbose: bool) -> None:
+    """Every discovered plugin, where it came from, what it evaluates, and any that failed to load.
+
+    A failure names the file and line that raised; --verbose adds the traceback.
+    Warnings (a stdpolicy_* function without @hookimpl, no hook API range
+    declared, a kind read that no plugin declares) follow.
+    """
     registry = get_registry()
     departments = enabling_departments()
     permitted = permitting_departments()
     owners = plugin_owners(registry.plugins)
+    if registry.base is not None:
+        base = registry.base
+        click.echo(f"{base.name} {base.version} — {base.description.label.zh} / {base.description.label.en} "
+                   f"(built into core, hook API {HOOK_API_VERSION})")
+        click.echo(f"    kinds:       {', '.join(base.kinds)}")
     for name, record in registry.plugins.items():
         owner = owners.get(name)
         click.echo(f"{name} {record.version} — {record.description.label.zh} / {record.description.label.en}")
         click.echo(f"    source:      {record.source}")
+        click.echo(f"    hook API:    {record.description.api or '— (not declared)'}")
         click.echo(f"    hooks:       {', '.join(record.hooks)}")
         click.echo(f"    kinds:       {', '.join(record.kinds) or '—'}")
+        if record.reads:
+            click.echo(f"    reads:       {', '.join(record.reads)}")
+        extended = sorted({e.kind for e in record.extensions})
+        if extended:
+            click.echo(f"    extends:     {', '.join(extended)}")
         click.echo(f"    parameters:  {len(record.parameters)}")
         click.echo(f"    owner:       {owner.code if owner else '— (city administrators only)'}")
         click.echo(f"    permitted:   {', '.join(permitted.get(name, [])) or '—'}")
         click.echo(f"    enabled by:  {', '.join(departments.get(name, [])) or '—'}")
     for failure in registry.failures:
         click.echo(f"FAILED {failure.name} ({failure.source}) at {failure.stage}: {failure.error}")
+        if failure.where:
+            click.echo(f"    at {failure.where}")
+        if failure.kinds:
+            click.echo(f"    declares:    {', '.join(failure.kinds)}")
+        if verbose and failure.traceback:
+            for line in failure.traceback.rstrip().splitlines():
+                click.echo(f"    | {line}")
+    for warning in registry.warnings:
+        click.echo(f"WARNING {warning.name} ({warning.source}): {warning.message}")
+    if registry.failures and not verbose and any(f.traceback for f in registry.failures):
+        click.echo("(`stdpolicy plugins --verbose` prints each failure's traceback)")
     if any(code.endswith("*") for codes in departments.values() for code in codes):
         click.echo("* switched on but not permitted: no effect until `stdpolicy permit PLUGIN --department D`")
     if not registry.plugins and not registry.failures:
@@ -81,9 +110,18 @@ def _loaded(plugin: str) -> None:
 
 
 def _switch(plugin: str, department: str, enabled: bool) -> None:
-    _loaded(plugin)
     dept = resolve_department(department)
     assert dept is not None
+    if not enabled and plugin not in get_registry().plugins:
+        # Uninstalled, or failing to load: its switch stays in the database and can still be turned off.
+        if plugin not in {e.plugin for e in dept.enablements}:
+            known = ", ".join(get_registry().plugins) or "none"
+            click.echo(f"error: no plugin {plugin!r} is loaded or was ever switched on for {dept.code} "
+                       f"(loaded: {known})", err=True)
+            sys.exit(2)
+        click.echo(f"note: {plugin} is not loaded (uninstalled, or it failed to load: `stdpolicy plugins`)", err=True)
+    else:
+        _loaded(plugin)
     try:
         changed = switch_plugin(dept, plugin, enabled, actor())
     except NotPermitted:
@@ -126,7 +164,9 @@ def _command(name: str, act: Callable[[str, str, bool], None], value: bool, doc:
 
 
 enable_command = _command("enable", _switch, True, "Switch PLUGIN on for a department (audited).")
-disable_command = _command("disable", _switch, False, "Switch PLUGIN off for a department (audited).")
+disable_command = _command("disable", _switch, False,
+                           "Switch PLUGIN off for a department (audited). Works for a plugin no longer installed, or "
+                           "failing to load, too: its switch is kept in the database until turned off.")
 permit_command = _command("permit", _permission, True,
                           "Let a department switch PLUGIN on (a city administrator's decision; audited).")
 forbid_command = _command("forbid", _permission, False,

@@ -27,9 +27,10 @@ from ..messages import Bilingual, FieldError
 from ..models import Department
 from ..registry import Registry
 from ..store.activities import ImportResult, fingerprint, import_records, stored_fingerprints
+from ..store.departments import active_plugins
 from ..store.locking import writing
 from ..store.organisations import NameChange, name_changes
-from ..store.parameters import resolver
+from ..store.parameters import require_parameters, resolver
 from .parameters import parameter_state
 
 __all__ = ["ImportPreview", "ImportResult", "foreign_kinds", "import_activities", "preview_import"]
@@ -75,7 +76,9 @@ def preview_import(registry: Registry, records: list[Any], *, kinds: Collection[
 
     :param kinds: the kinds the importer may store (a department's); a valid
         record of another kind is reported as an error on its ``kind`` field.
+    :raises ParametersNotStored: as ``import_records`` would.
     """
+    require_parameters(registry, active_plugins(registry))
     report = registry.validate(records, resolver(registry))
     if kinds is not None:
         items: list[Activity | InvalidRecord] = []
@@ -115,9 +118,13 @@ def import_activities(
     Invalid records: nothing stored, ``result.ok`` is false. Otherwise the
     activities, their outcomes, new organisations and name changes, and the
     audit entry are committed together.
+
+    :raises ParametersNotStored: a plugin some department enabled ships
+        parameters the database does not hold yet; nothing is stored.
     """
     if not isinstance(records, list):  # a list (``core.interchange.Records``) keeps where each record was
         records = list(records)
+    require_parameters(registry, active_plugins(registry))  # before the validation's cost (again under the lock)
     state = parameter_state()
     report = registry.validate(records, resolver(registry))
     if report.invalid:

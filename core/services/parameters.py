@@ -121,7 +121,7 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
     decl = declaration(registry, key)
     plugin = registry.parameter_plugin[key]
     loaded = value_field(decl).deserialize(value)
-    activities = stored_activities(kinds=registry.plugins[plugin].kinds, since=effective_from)
+    activities = stored_activities(kinds=registry.plugins[plugin].evaluates, since=effective_from)
 
     stored = resolver(registry)
     proposed = stored.with_versions([ParameterVersion(

@@ -37,12 +37,15 @@ from .locking import writing
 from .organisations import NameChange, name_changes, name_history
 from .parameters import (
     ParameterConflict,
+    ParametersNotStored,
     UnknownParameter,
     latest_sequence,
     load_defaults,
     record_version,
+    require_parameters,
     resolver,
     stored_versions,
+    unstored_parameters,
 )
 from .permissions import permission_matrix, plugin_owner, plugin_owners, set_owner, set_permitted
 
@@ -51,6 +54,7 @@ __all__ = [
     "ImportResult",
     "NameChange",
     "ParameterConflict",
+    "ParametersNotStored",
     "ReevaluationResult",
     "StoredHistory",
     "UnknownDepartment",
@@ -74,6 +78,7 @@ __all__ = [
     "plugin_owner",
     "plugin_owners",
     "record_version",
+    "require_parameters",
     "reevaluate",
     "resolver",
     "set_enabled",
@@ -83,5 +88,6 @@ __all__ = [
     "stored_versions",
     "switched_on",
     "to_activity",
+    "unstored_parameters",
     "writing",
 ]

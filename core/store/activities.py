@@ -27,7 +27,7 @@ from .audit import audit
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
 from .organisations import NameChange, ensure_organisations
-from .parameters import resolver
+from .parameters import require_parameters, resolver
 
 __all__ = [
     "ImportResult",
@@ -64,6 +64,8 @@ class ReevaluationResult:
     activities: int
     changed: int
     unchanged: int
+    #: The evaluation itself: its outcomes, and the plugins that raised (``result.failures``).
+    result: EvaluationResult | None = None
 
 
 def fingerprint(activity: Activity) -> str:
@@ -80,13 +82,17 @@ def evaluation_context(registry: Registry, department: Department | None = None)
     """The context and plugins for evaluating against the database.
 
     With a department, only the plugins it enabled; without, every loaded plugin.
+
+    :raises ParametersNotStored: one of those plugins ships parameters the
+        database does not hold yet (installed after ``stdpolicy init``).
     """
+    plugins = sorted(enabled_plugins(department)) if department is not None else None
+    require_parameters(registry, plugins)
     context = EvaluationContext(
         parameters=resolver(registry),
         history=StoredHistory(),
         department=department.code if department is not None else None,
     )
-    plugins = sorted(enabled_plugins(department)) if department is not None else None
     return context, plugins
 
 
@@ -113,7 +119,10 @@ def import_records(
 
     :param report: the records' validation against the parameters stored
         now, if the caller has it; else they are validated here.
+    :raises ParametersNotStored: a plugin some department enabled ships
+        parameters the database does not hold yet; nothing is added.
     """
+    require_parameters(registry, active_plugins(registry))
     parameters = resolver(registry)
     if report is None:
         report = registry.validate(records, parameters)
@@ -276,6 +285,7 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     plugin no department enables any more are superseded without a successor.
     """
     plugins = active_plugins(registry)
+    require_parameters(registry, plugins)
     run = _start_run("reevaluate", actor, plugins, since)
     # Kinds of an uninstalled plugin stay as they were.
     activities = stored_activities(kinds=list(registry.kinds), since=since)
@@ -328,7 +338,8 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     audit("outcomes.reevaluate", actor, f"since {since.isoformat()}" if since else "all activities",
           after={"run": run.id, "activities": len(activities), "changed": len(changed_activities),
                  "superseded": len(superseded_ids), "added": len(added), "plugins": plugins})
-    return ReevaluationResult(run, len(activities), len(changed_activities), len(activities) - len(changed_activities))
+    return ReevaluationResult(run, len(activities), len(changed_activities), len(activities) - len(changed_activities),
+                              result)
 
 
 def _signatures(rows: Iterable[OutcomeRecord | dict[str, Any]]) -> list[str]:

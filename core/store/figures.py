@@ -56,7 +56,7 @@ def dashboard(registry: Registry, plugins: Collection[str], recent: int = 8) -> 
 
 
 def _compute(registry: Registry, names: list[str]) -> Dashboard:
-    kinds = [k for p in names for k in registry.plugins[p].kinds]
+    kinds = list(dict.fromkeys(k for p in names for k in registry.plugins[p].evaluates))
     result = Dashboard(plugins=names)
     if kinds:
         result.activities_by_kind = dict(db.session.execute(

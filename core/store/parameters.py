@@ -8,7 +8,7 @@ unique (key, sequence) constraint refuses the same race at the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,13 +25,16 @@ from .permissions import plugin_owners
 
 __all__ = [
     "ParameterConflict",
+    "ParametersNotStored",
     "UnknownParameter",
     "declaration",
     "latest_sequence",
     "load_defaults",
     "record_version",
+    "require_parameters",
     "resolver",
     "stored_versions",
+    "unstored_parameters",
 ]
 
 
@@ -48,6 +51,43 @@ class ParameterConflict(RuntimeError):
             "reload, review it, and record yours again"
         )
         self.key, self.expected, self.found = key, expected, found
+
+
+class ParametersNotStored(RuntimeError):
+    """Plugins that would evaluate have shipped parameters the database does not hold yet.
+
+    A plugin installed after ``stdpolicy init`` ran: its evaluation would read
+    no value and pay ¥0 everywhere, silently. ``missing`` is plugin → keys.
+    """
+
+    def __init__(self, missing: Mapping[str, list[str]]) -> None:
+        self.missing = dict(missing)
+        listed = "; ".join(f"{plugin} ({', '.join(keys)})" for plugin, keys in self.missing.items())
+        super().__init__(f"the parameters of {listed} are not stored yet: run `stdpolicy init` "
+                         "(it stores the values the plugins ship and changes nothing else)")
+
+
+def unstored_parameters(registry: Registry, plugins: Collection[str] | None = None) -> dict[str, list[str]]:
+    """Plugin → its parameters that ship values but have no stored version (of ``plugins``; ``None``: all loaded)."""
+    wanted = [key for key, decl in registry.parameters.items()
+              if decl.defaults and (plugins is None or registry.parameter_plugin[key] in plugins)]
+    if not wanted:
+        return {}
+    stored = set(db.session.scalars(
+        select(ParameterVersionRecord.key).where(ParameterVersionRecord.key.in_(wanted)).distinct()
+    ))
+    missing: dict[str, list[str]] = {}
+    for key in wanted:
+        if key not in stored:
+            missing.setdefault(registry.parameter_plugin[key], []).append(key)
+    return missing
+
+
+def require_parameters(registry: Registry, plugins: Collection[str] | None = None) -> None:
+    """Raise ``ParametersNotStored`` unless every parameter ``plugins`` ship has a stored version."""
+    missing = unstored_parameters(registry, plugins)
+    if missing:
+        raise ParametersNotStored(missing)
 
 
 def declaration(registry: Registry, key: str) -> ParameterDeclaration:

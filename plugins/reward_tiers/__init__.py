@@ -1,18 +1,24 @@
 """Reward and subsidy tiers of 三(二) (加大政策扶持).
 
-Declares four activity kinds (standard drafting, TC/SC secretariats, the
-China Standard Innovation Contribution Award, standardisation pilots), the
-19 dated amounts of 三(二) as parameters, and evaluates rules R1–R13.
+Evaluates rules R1–R13 on four of core's shared activity kinds (standard
+drafting, TC/SC secretariats, the China Standard Innovation Contribution
+Award, standardisation pilots: ``core.kinds``), declares the 19 dated
+amounts of 三(二) as parameters, and extends two of the kinds with its own
+reading (an amendment is a revision; a pilot's granted amount within the cap).
 """
 
 from __future__ import annotations
 
 from core import (
-    ActivityKind,
     AdminPage,
     Batch,
     DashboardFigure,
+    INNOVATION_AWARD,
+    PILOT_PROJECT,
+    STANDARD_DRAFTING,
+    TC_SECRETARIAT,
     EvaluationContext,
+    KindExtension,
     Outcome,
     ParameterDeclaration,
     PluginDescription,
@@ -22,42 +28,13 @@ from core import (
 )
 
 from . import rules
-from .schemas import InnovationAwardSchema, PilotProjectSchema, StandardDraftingSchema, TcSecretariatSchema
+from .schemas import EXTENSIONS
 
-__all__ = ["__version__"]
+__all__ = ["READS", "__version__"]
 __version__ = "1.0.0"
 
-KINDS = [
-    ActivityKind(
-        "standard_drafting",
-        Text("标准制定", "Standard drafting"),
-        StandardDraftingSchema,
-        subject_field="standard_code",
-        description=Text("牵头或参与制定并完成(发布)的标准;日期为发布日期",
-                         "A completed (published) standard the organisation led or took part in drafting; dated on publication"),
-    ),
-    ActivityKind(
-        "tc_secretariat",
-        Text("技术委员会秘书处", "TC/SC secretariat"),
-        TcSecretariatSchema,
-        subject_field="committee_code",
-        description=Text("承担组建专业标准化技术委员会(分委会)秘书处", "Took on the secretariat of a technical committee or sub-committee"),
-    ),
-    ActivityKind(
-        "innovation_award",
-        Text("中国标准创新贡献奖", "Standard Innovation Contribution Award"),
-        InnovationAwardSchema,
-        subject_field="award",
-        description=Text("获得中国标准创新贡献奖", "Won the China Standard Innovation Contribution Award"),
-    ),
-    ActivityKind(
-        "pilot_project",
-        Text("标准化试点项目", "Standardisation pilot"),
-        PilotProjectSchema,
-        subject_field="pilot_level",
-        description=Text("国家级、省级标准化试点示范项目", "National or provincial standardisation pilot or demonstration project"),
-    ),
-]
+#: The shared kinds 三(二) rewards.
+READS = (STANDARD_DRAFTING, TC_SECRETARIAT, INNOVATION_AWARD, PILOT_PROJECT)
 
 
 @hookimpl
@@ -71,12 +48,14 @@ def stdpolicy_describe_plugin() -> PluginDescription:
         ),
         clauses=(rules.CLAUSE,),
         rules=rules.rule_legend(),
+        reads=READS,
+        api=">=1.0,<2",
     )
 
 
 @hookimpl
-def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
-    return KINDS
+def stdpolicy_register_kind_extensions() -> list[KindExtension]:
+    return EXTENSIONS
 
 
 @hookimpl

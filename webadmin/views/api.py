@@ -183,14 +183,15 @@ def plugins():
                 "description": p.description.description.to_json(),
                 "clauses": list(p.description.clauses),
                 "source": p.source,
-                "kinds": list(p.kinds),
+                "kinds": list(p.evaluates),
+                "reads": list(p.reads),
                 "parameters": list(p.parameters),
                 "enabled": p.name in enabled,
             }
             for p in registry.plugins.values()
         ],
         failures=[
-            {"name": f.name, "source": f.source, "stage": f.stage, "error": f.error}
+            {"name": f.name, "source": f.source, "stage": f.stage, "error": f.error, "where": f.where}
             for f in registry.failures
         ],
     )

@@ -54,12 +54,26 @@ STAGES = {
     "import": _l("import"),
     # TRANSLATORS: the stage at which a plugin failed to load: registering its hook functions.
     "hooks": _l("hooks"),
+    # TRANSLATORS: the stage at which a plugin failed to load: checking the plugin-interface versions it was written for.
+    "api": _l("plugin interface version"),
     # TRANSLATORS: the stage at which a plugin failed to load: reading its kinds, parameters and rules.
     "declarations": _l("declarations"),
     # TRANSLATORS: the stage at which a plugin failed to load: mounting its admin pages.
     "admin pages": _l("admin pages"),
     # TRANSLATORS: the stage at which a plugin failed to load: adding its commands.
     "commands": _l("commands"),
+}
+
+#: What a plugin warning (``PluginWarning.code``) says, in the UI language; ``subject`` fills it in.
+WARNINGS = {
+    # TRANSLATORS: a warning about a plugin on the Plugins page; %(subject)s is a Python function name.
+    "unmarked_hook": _l("the function %(subject)s is not marked @hookimpl, so it is never called"),
+    # TRANSLATORS: a warning about a plugin on the Plugins page; %(subject)s is a version number such as 1.0.
+    "no_api": _l("it does not declare which plugin interface versions it was written for; this system's is %(subject)s"),
+    # TRANSLATORS: a warning about a plugin on the Plugins page; %(subject)s is an activity kind.
+    "unknown_read": _l("it reads the activity kind %(subject)s, which no loaded plugin declares"),
+    # TRANSLATORS: a warning about a plugin on the Plugins page; %(subject)s is an activity kind.
+    "unknown_extension": _l("it extends the activity kind %(subject)s, which no loaded plugin declares"),
 }
 
 #: Session key: a switch was made and stored outcomes have not been re-evaluated from this page since.
@@ -99,6 +113,8 @@ def index():
         registry=registry,
         plugins=list(registry.plugins.values()),
         failures=registry.failures,
+        warnings=registry.warnings,
+        warning_texts=WARNINGS,
         stages=STAGES,
         hooks=HOOKS,
         source=plugin_source,
@@ -137,11 +153,14 @@ def switch(department: str, plugin: str):
     """
     dept = _department_or_404(department)
     require_editor_of(dept)
-    label = _loaded_or_404(plugin)
     wanted = request.form.get("enabled")
     if wanted not in ("0", "1"):
         abort(400)
     enabled = wanted == "1"
+    if not enabled and plugin not in get_registry().plugins and plugin in switched_on(dept):
+        label = plugin  # no longer installed (or failing to load): its switch can still be turned off
+    else:
+        label = _loaded_or_404(plugin)
     try:
         changed = switch_plugin(dept, plugin, enabled, current_user.username)
     except NotPermitted:

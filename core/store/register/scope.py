@@ -46,8 +46,9 @@ class Scope:
 
 
 def visible_kinds(registry: Registry, plugins: Collection[str]) -> list[str]:
-    """The activity kinds declared by ``plugins`` (those loaded), in declaration order."""
-    return [k for name, record in registry.plugins.items() if name in plugins for k in record.kinds]
+    """The activity kinds ``plugins`` (those loaded) evaluate: each plugin's own kinds and the
+    shared kinds it reads (``PluginRecord.evaluates``), once each, in the plugins' order."""
+    return list(dict.fromkeys(k for name, record in registry.plugins.items() if name in plugins for k in record.evaluates))
 
 
 def scope_of(registry: Registry, plugins: Collection[str], filt: RegisterFilter) -> Scope:
