@@ -387,8 +387,10 @@ class Registry:
         declared = {k.name: k for k in kinds}
 
         def owner_of(kind_name: str, field_name: str) -> str | None:
+            if field_name in ENVELOPE_FIELDS:  # every record's own fields
+                return BASE_PLUGIN
             kind = declared.get(kind_name) or self.declared_kinds.get(kind_name)
-            if kind is not None and (field_name in kind.schema._declared_fields or field_name in ENVELOPE_FIELDS):
+            if kind is not None and field_name in kind.schema._declared_fields:
                 return name if kind_name in declared else self.kind_plugin[kind_name]
             return self.extension_fields.get((kind_name, field_name))
 
