@@ -416,3 +416,30 @@ def test_the_plugins_page_shows_failures_where_they_were_raised_and_warnings_in_
     assert "出错位置:" in page and "Traceback" not in page  # the traceback is for city administrators
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_admin_says_when_a_plugin_raised_during_an_import_or_a_reevaluation(boom_app: Flask) -> None:
+    import re
+
+    from core.store import find_department
+    from webadmin.models import User
+
+    with boom_app.app_context():
+        user = User(username="city", role="city_admin", department_id=find_department("market_regulation").id,
+                    created_by="tests")
+        user.set_password("correct-horse-battery-1")
+        db.session.add(user)
+        db.session.commit()
+    client = boom_app.test_client()
+    client.post("/login", data={"username": "city", "password": "correct-horse-battery-1"})
+    records = json.dumps([LEAD, boom("B1"), boom("B2", "boom")]).encode()
+    checked = client.post("/import?lang=en", data={"file": (io.BytesIO(records), "mixed.json")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    token = re.search(r'<input id="token" name="token" type="hidden" value="([^"]+)"', checked).group(1)
+
+    page = client.post("/import/confirm?lang=en", data={"token": token}).get_data(as_text=True)
+
+    assert "Boom failed on 1 activities: they have an error outcome (amount 0) until the plugin is fixed and the " \
+           "outcomes are re-evaluated. The error: ValueError: kaput" in page
+    zh = client.post("/plugins/reevaluate?lang=zh_CN", follow_redirects=True).get_data(as_text=True)
+    assert "政策插件爆在 1 条活动上出错:在插件修复并重新评估之前,这些活动的结果为错误(金额0元)。错误信息:ValueError: kaput" in zh

@@ -30,6 +30,7 @@ __all__ = [
     "code",
     "detail",
     "explained",
+    "flash_plugin_failures",
     "import_source",
     "name",
     "plugin_label",
@@ -117,6 +118,21 @@ def import_source(source: str | None) -> Markup:
     if source.startswith("demo data"):
         return Markup(escape(_("demo data (stdpolicy init --demo)")))
     return name(source)
+
+
+def flash_plugin_failures(result: object) -> None:
+    """Flash, for each plugin that raised during an evaluation (``EvaluationResult.failures``), what it means.
+
+    The activities it raised on were stored with an error outcome (amount 0); the rest are complete.
+    """
+    from flask import flash
+
+    failures = getattr(result, "failures", None) or {}
+    for plugin, error in failures.items():
+        count = sum(1 for o in getattr(result, "outcomes", ()) if o.plugin == plugin and o.rule == ERROR_RULE)
+        flash(_("%(plugin)s failed on %(count)s activities: they have an error outcome (amount 0) until the plugin "
+                "is fixed and the outcomes are re-evaluated. The error: %(error)s",
+                plugin=plugin_label(plugin), count=count, error=error), "error")
 
 
 def plugin_label(plugin: str) -> str:

@@ -42,6 +42,7 @@ from core.store.register import visible_kinds
 
 from ..access import current_department, department_plugins, require_admin
 from ..i18n import is_chinese, pick
+from ..labels import flash_plugin_failures
 from ..nav import NavItem
 
 __all__ = ["ConfirmForm", "NAV", "UploadForm", "bp"]
@@ -250,6 +251,7 @@ def confirm():
                        "amount": sum(o.amount for o in outcomes), "rules": [o.rule for o in outcomes]})
     outcomes = [o for o in result.result.outcomes if o.plugin in plugins] if result.result else []
     already = sum(1 for _a, why in result.skipped if why == "already stored")
+    flash_plugin_failures(result.result)
     return render_template(
         "imports/result.html", result=result, filename=filename, stored=stored, registry=registry,
         outcome_count=len(outcomes), total=sum(o.amount for o in outcomes),

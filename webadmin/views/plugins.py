@@ -40,7 +40,7 @@ from ..access import (
     visible_departments,
 )
 from ..i18n import pick
-from ..labels import HOOKS, plugin_source
+from ..labels import HOOKS, flash_plugin_failures, plugin_source
 from ..nav import NavItem
 
 __all__ = ["NAV", "bp"]
@@ -195,6 +195,7 @@ def reevaluate_now():
             "%(superseded)s outcomes superseded, %(added)s added.",
             run=done.run.id, activities=done.activities, changed=done.changed,
             superseded=done.run.outcomes_superseded, added=done.run.outcomes_added), "success")
+    flash_plugin_failures(done.result)
     return redirect(url_for("plugins.index"))
 
 
