@@ -296,7 +296,8 @@ class Pilots:
 
 @pytest.fixture
 def pilots_app(database_url: str, tmp_path, monkeypatch) -> Flask:
-    from core.store import ensure_departments, load_defaults, permit_plugin, switch_plugin, find_department
+    from core.services import permit_plugin, switch_plugin
+    from core.store import ensure_departments, find_department, load_defaults
     from webadmin import create_app
 
     monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
@@ -317,7 +318,8 @@ def pilots_app(database_url: str, tmp_path, monkeypatch) -> Flask:
 
 def test_a_department_sees_the_shared_kinds_its_plugins_read(pilots_app: Flask) -> None:
     from core.app import get_registry
-    from core.store import enabled_plugins, find_department, import_activities
+    from core.services import import_activities
+    from core.store import enabled_plugins, find_department
     from core.store.register import visible_kinds
 
     with pilots_app.app_context():
