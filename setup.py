@@ -17,13 +17,18 @@ setup(
     python_requires=">=3.11",
     packages=PACKAGES,
     # Data files: YAML declarations, templates, static files, translations and
-    # Alembic scripts, wherever a package keeps them (plugins included).
+    # Alembic scripts, wherever a package keeps them (plugins included). Revision
+    # scripts are data to Alembic (versions/ folders are not packages): core's,
+    # the admin's (webadmin/migrations), each plugin's (<plugin>/migrations/versions),
+    # and the environment they share (core/alembic_env).
     package_data={
-        "core": ["data/*.yaml", "data/*.json", "py.typed"],
+        "core": ["data/*.yaml", "data/*.json", "py.typed", "alembic_env/*.py", "alembic_env/*.mako",
+                 "alembic_env/README"],
         "plugins": ["*/*.yaml", "*/templates/**/*", "*/static/**/*", "*/migrations/*.ini",
-                    "*/migrations/*.mako", "*/data/**/*"],
+                    "*/migrations/*.mako", "*/migrations/versions/*.py", "*/data/**/*"],
         "migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
-        "webadmin": ["babel.cfg", "templates/**/*", "static/**/*", "translations/**/*"],
+        "webadmin": ["babel.cfg", "templates/**/*", "static/**/*", "translations/**/*", "migrations/README",
+                     "migrations/versions/*.py"],
     },
     install_requires=[
         "flask>=3.1",  # a cap on one request's body (request.max_content_length)

@@ -44,6 +44,7 @@ from .messages import Bilingual, FieldError
 from .outcomes import Outcome, ParamValue
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
 from .registry import PluginFailure, PluginRecord, PluginWarning, Registry, load_registry
+from .storage import PluginStorage, check_plugin_migrations, core_table, database_session, plugin_model_base
 from .text import Text, format_yuan_en, format_yuan_zh
 from .version import HOOK_API_VERSION, __version__
 
@@ -75,6 +76,7 @@ __all__ = [
     "PluginDescription",
     "PluginFailure",
     "PluginRecord",
+    "PluginStorage",
     "PluginWarning",
     "PriorPayment",
     "Registry",
@@ -83,6 +85,9 @@ __all__ = [
     "TC_SECRETARIAT",
     "Text",
     "ValidationReport",
+    "check_plugin_migrations",
+    "core_table",
+    "database_session",
     "format_yuan_en",
     "format_yuan_zh",
     "hookimpl",
@@ -90,6 +95,7 @@ __all__ = [
     "in_recorded_order",
     "load_parameter_file",
     "load_registry",
+    "plugin_model_base",
     "validation_parameters",
     "__version__",
 ]

@@ -32,15 +32,9 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "Model", "db", "utcnow"]
+from .storage import NAMING_CONVENTION
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+__all__ = ["NAMING_CONVENTION", "Base", "Model", "db", "utcnow"]
 
 
 class Base(DeclarativeBase):

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     )
     from .evaluation import Batch, EvaluationContext
     from .outcomes import Outcome
+    from .storage import PluginStorage
 
 __all__ = [
     "stdpolicy_describe_plugin",
@@ -55,6 +56,7 @@ __all__ = [
     "stdpolicy_register_dashboard_figures",
     "stdpolicy_register_kind_extensions",
     "stdpolicy_register_parameters",
+    "stdpolicy_register_storage",
 ]
 
 
@@ -129,6 +131,24 @@ def stdpolicy_register_admin_pages() -> list[AdminPage]:
     gets a menu entry. The pages are shown and reachable only to users of a
     department that has enabled the plugin (404 for the others). Keep rules
     out of these views: they call the plugin's library code.
+    """
+
+
+@hookspec
+def stdpolicy_register_storage() -> PluginStorage:
+    """Declare the plugin's own tables and the migrations that create and change them.
+
+    Called once at start-up. Returns one ``PluginStorage``: the ``MetaData``
+    of the plugin's models (built on ``core.plugin_model_base(plugin)``, so
+    they have their own metadata and core's naming convention; every table
+    is named ``<plugin>_…``) and the dotted name of the package whose
+    ``versions/`` folder holds the plugin's Alembic revision scripts. Core
+    checks both at start-up (a plugin whose tables are misnamed, or that
+    names a table another plugin declared, is reported and not loaded), and
+    ``stdpolicy init`` / ``stdpolicy db upgrade`` run the scripts after core's
+    and the admin's, with the plugin's own version table
+    ``alembic_version_<plugin>``. Disabling or uninstalling the plugin
+    leaves its tables alone. A plugin without tables does not implement it.
     """
 
 

@@ -45,6 +45,7 @@ from .hooks import PROJECT
 from .outcomes import ERROR_RULE, Outcome
 from .parameters import ParameterResolver
 from .screening import safe_text
+from .storage import PluginStorage, check_storage
 from .text import Text
 from .version import HOOK_API_VERSION, __version__
 
@@ -89,6 +90,8 @@ class PluginRecord:
     #: Kinds declared elsewhere that it evaluates (``PluginDescription.reads``).
     reads: list[str] = field(default_factory=list)
     extensions: list[KindExtension] = field(default_factory=list)
+    #: Its tables and migrations (``stdpolicy_register_storage``), if it keeps any.
+    storage: PluginStorage | None = None
 
     @property
     def evaluates(self) -> list[str]:
@@ -292,6 +295,7 @@ class Registry:
         extensions = self._declared("stdpolicy_register_kind_extensions", name, KindExtension)
         params = self._declared("stdpolicy_register_parameters", name, ParameterDeclaration)
         figures = self._declared("stdpolicy_register_dashboard_figures", name, DashboardFigure)
+        storage = self._declared_storage(name)
 
         # Check everything before adding anything: a plugin loads whole or not at all.
         seen: set[str] = set()
@@ -335,6 +339,7 @@ class Registry:
             figures=list(figures),
             reads=list(description.reads),
             extensions=list(extensions),
+            storage=storage,
         )
 
     def _refresh_kind(self, name: str) -> None:
@@ -422,6 +427,17 @@ class Registry:
                     self._warn(record.name, record.source, "unknown_extension", extension.kind,
                                f"extends activity kind {extension.kind!r}, which no loaded plugin declares")
 
+    def _declared_storage(self, name: str) -> PluginStorage | None:
+        """The plugin's storage, checked (core/storage.py): its tables named ``<plugin>_…``, its scripts there."""
+        declared = self._call_own("stdpolicy_register_storage", name)
+        if not declared:
+            return None
+        taken = {table: owner for owner, storage in self.storage().items() for table in storage.metadata.tables}
+        problems = check_storage(name, declared[0], taken)
+        if problems:
+            raise ValueError("storage: " + "; ".join(problems))
+        return declared[0]
+
     def _declared(self, hook_name: str, plugin_name: str, cls: type) -> list[Any]:
         items: list[Any] = []
         for result in self._call_own(hook_name, plugin_name):
@@ -482,6 +498,10 @@ class Registry:
                 self._call_own("stdpolicy_register_commands", name, cli=cli)
             except Exception as exc:
                 self._fail(name, self.plugins[name].source, "commands", exc)
+
+    def storage(self) -> dict[str, PluginStorage]:
+        """The loaded plugins that keep tables of their own: name → storage, in loading order."""
+        return {name: record.storage for name, record in self.plugins.items() if record.storage is not None}
 
     def figures(self, plugins: Collection[str] | None = None) -> list[tuple[str, DashboardFigure]]:
         return [

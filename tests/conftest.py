@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
-from core.app import MIGRATIONS_DIR
 from core.db import db
+from core.environments import upgrade_all
 
 BASE_URL = os.environ.get("STDPOLICY_DATABASE_URL")
 IS_POSTGRES = bool(BASE_URL) and make_url(BASE_URL).get_backend_name() == "postgresql"
@@ -89,7 +88,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, o
         url = pg.create(pg.template)
         app = _make_app(url, instance)
         with app.app_context():
-            upgrade(directory=MIGRATIONS_DIR)
+            assert upgrade_all() == []  # core's migrations, the admin's, the installed plugins'
             db.engine.dispose()
         yield pg.template, pg
         pg.drop(pg.template)
@@ -97,7 +96,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, o
         path = tmp_path_factory.mktemp("db") / "template.sqlite"
         app = _make_app(f"sqlite:///{path}", instance)
         with app.app_context():
-            upgrade(directory=MIGRATIONS_DIR)
+            assert upgrade_all() == []  # core's migrations, the admin's, the installed plugins'
             db.engine.dispose()
         yield str(path), None
 

@@ -1,42 +1,53 @@
-"""Migrations (migrations/versions) against the models (core/models.py), on SQLite or PostgreSQL.
+"""Migrations against the models, in every migration environment, on SQLite or PostgreSQL.
 
-The ``bare_app`` fixture's database was migrated to head from the
-migrations, so comparing it with the models is comparing migrations and
-models. Run the file with ``STDPOLICY_DATABASE_URL`` set to check PostgreSQL.
+Core's (migrations/versions against core/models.py, version table
+``alembic_version``) and the admin's (webadmin/migrations against
+webadmin/models.py, ``alembic_version_webadmin``); plugins' environments
+are tested in tests/test_storage.py. The ``bare_app`` fixture's database
+was migrated to head from the migrations, so comparing it with the models
+is comparing migrations and models. Run the file with
+``STDPOLICY_DATABASE_URL`` set to check PostgreSQL.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text, update
+from sqlalchemy import create_engine, inspect, text, update
 from sqlalchemy.exc import DBAPIError
 
 from core.app import MIGRATIONS_DIR
+from core.cli.dbguard import downgrade_plan
 from core.db import db
+from core.environments import downgrade, environment, environments, model_differences, states, upgrade, upgrade_all
 from core.models import ParameterVersionRecord
 
-#: Core's tables; the admin adds its own (users, tokens …) in later revisions.
+#: Core's tables.
 CORE_TABLES = {
-    "activities", "audit_log", "departments", "evaluation_runs", "organisations", "outcomes",
-    "parameter_versions", "plugin_enablements",
+    "activities", "audit_log", "departments", "evaluation_runs", "organisation_names", "organisations", "outcomes",
+    "parameter_versions", "plugin_enablements", "plugin_owners", "plugin_permissions",
 }
+#: The admin's tables (created by core's 0002 and 0004, owned by the admin's environment since 0008).
+ADMIN_TABLES = {"users", "api_tokens", "user_sessions", "rate_limits"}
+VERSION_TABLES = {"alembic_version", "alembic_version_webadmin"}
 
 
 def _model_tables() -> set[str]:
-    return set(db.metadata.tables)
+    return {table for env in environments() for table in env.metadata.tables}
 
 
-def _differences() -> list:
+def _differences() -> dict[str, list]:
+    """Autogenerate's differences in each environment (only the non-empty ones)."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
-        return compare_metadata(context, db.metadata)
+        found = {env.name: model_differences(env, connection) for env in environments()}
+    return {name: diffs for name, diffs in found.items() if diffs}
 
 
 def _tables() -> set[str]:
@@ -65,6 +76,17 @@ def _revision() -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def _all_up_to_date() -> bool:
+    with db.engine.connect() as connection:
+        return all(s.up_to_date for s in states(connection))
+
+
+def _down_to_base() -> None:
+    """What `stdpolicy db downgrade base` does, confirmed: the admin's environment, then core's."""
+    for env, target in downgrade_plan("core", "base"):
+        downgrade(env, target)
+
+
 EXPECTED_TRIGGERS = {
     "sqlite": {"audit_log_no_update", "audit_log_no_delete", "parameter_versions_no_update",
                "parameter_versions_no_delete", "outcomes_no_delete", "outcomes_supersede_only",
@@ -78,22 +100,30 @@ EXPECTED_TRIGGERS = {
 }
 
 
-def test_one_linear_history() -> None:
-    script = ScriptDirectory(MIGRATIONS_DIR)
+@pytest.mark.parametrize("name, base", [("core", "0001"), ("webadmin", "0001_admin_tables")])
+def test_one_linear_history(bare_app: Flask, name: str, base: str) -> None:
+    with bare_app.app_context():
+        script = environment(name).script()
     assert len(script.get_heads()) == 1
-    assert script.get_bases() == ["0001"]
+    assert script.get_bases() == [base]
     revisions = list(script.walk_revisions())  # head first
-    assert revisions[-1].revision == "0001" and revisions[-1].down_revision is None
+    assert revisions[-1].revision == base and revisions[-1].down_revision is None
     for newer, older in zip(revisions, revisions[1:]):
         assert newer.down_revision == older.revision  # no branches, no merges
+    for revision in revisions:
+        assert hasattr(revision.module, "DROPS_HISTORY"), revision.revision  # migrations/README
+        assert len(revision.revision) <= 32  # the version table's column
 
 
 def test_models_and_migrations_agree(bare_app: Flask) -> None:
     with bare_app.app_context():
         assert _revision() == ScriptDirectory(MIGRATIONS_DIR).get_current_head()
-        assert CORE_TABLES <= _model_tables()
-        assert _tables() == _model_tables() | {"alembic_version"}
-        assert _differences() == []
+        assert [env.name for env in environments()][:2] == ["core", "webadmin"]
+        assert _all_up_to_date()
+        assert set(environment("core").metadata.tables) == CORE_TABLES
+        assert set(environment("webadmin").metadata.tables) == ADMIN_TABLES
+        assert _tables() == _model_tables() | VERSION_TABLES
+        assert _differences() == {}
 
 
 def test_autogenerate_would_notice_a_difference(bare_app: Flask) -> None:
@@ -108,7 +138,33 @@ def test_autogenerate_would_notice_a_difference(bare_app: Flask) -> None:
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection)
             differences = compare_metadata(context, metadata)
-    assert [(d[0], d[2], d[3].name) for d in differences] == [("add_column", "departments", "motto")]
+    assert [(d[0], d[2], d[3].name) for d in differences if d[0] == "add_column"] == [
+        ("add_column", "departments", "motto")]
+
+
+def test_each_environment_compares_its_own_tables_only(bare_app: Flask) -> None:
+    """Core's autogenerate leaves the admin's tables and a plugin's (installed or not) alone; a stray table is core's."""
+    with bare_app.app_context():
+        with db.engine.begin() as connection:
+            # What an uninstalled plugin "gone" leaves: its table and its version table.
+            connection.execute(text("CREATE TABLE gone_things (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+            connection.execute(text("CREATE TABLE alembic_version_gone (version_num VARCHAR(32) PRIMARY KEY)"))
+            connection.execute(text("INSERT INTO alembic_version_gone VALUES ('0003_things')"))
+        assert _differences() == {}
+        runner = bare_app.test_cli_runner()
+        checked = runner.invoke(args=["db", "check"])
+        assert checked.exit_code == 0, checked.output
+        assert "core: no differences" in checked.output and "webadmin: no differences" in checked.output
+        assert "gone" not in checked.output
+
+        # Without its version table nobody claims it: core reports the stray table.
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE alembic_version_gone"))
+        differences = _differences()
+        assert list(differences) == ["core"]
+        assert [(d[0], d[1].name) for d in differences["core"]] == [("remove_table", "gone_things")]
+        checked = runner.invoke(args=["db", "check"])
+        assert checked.exit_code == 1 and "gone_things" in checked.output
 
 
 def test_migration_creates_the_append_only_triggers(bare_app: Flask) -> None:
@@ -120,17 +176,20 @@ def test_migration_creates_the_append_only_triggers(bare_app: Flask) -> None:
 
 def test_downgrade_to_base_and_upgrade_again(bare_app: Flask) -> None:
     with bare_app.app_context():
-        downgrade(directory=MIGRATIONS_DIR, revision="base")
-        assert _tables() == {"alembic_version"}
+        assert [(env.name, target) for env, target in downgrade_plan("core", "base")] == [
+            ("webadmin", "base"), ("core", "base")]
+        _down_to_base()
+        assert _tables() == VERSION_TABLES
         assert _revision() is None
         assert _triggers() == set()
         assert _functions() == set()
 
-        upgrade(directory=MIGRATIONS_DIR)
+        upgrade_all()
         assert _revision() == ScriptDirectory(MIGRATIONS_DIR).get_current_head()
-        assert _tables() == _model_tables() | {"alembic_version"}
+        assert _all_up_to_date()
+        assert _tables() == _model_tables() | VERSION_TABLES
         assert EXPECTED_TRIGGERS[db.engine.dialect.name] <= _triggers()
-        assert _differences() == []
+        assert _differences() == {}
 
         # The re-created triggers work.
         db.session.add(ParameterVersionRecord(
@@ -143,17 +202,27 @@ def test_downgrade_to_base_and_upgrade_again(bare_app: Flask) -> None:
         db.session.rollback()
 
         # And once more down and up: the downgrade does not depend on a fresh database.
-        downgrade(directory=MIGRATIONS_DIR, revision="base")
-        upgrade(directory=MIGRATIONS_DIR)
-        assert _differences() == []
+        _down_to_base()
+        upgrade_all()
+        assert _differences() == {}
+
+
+def test_a_core_downgrade_above_the_environments_leaves_the_others_alone(bare_app: Flask) -> None:
+    with bare_app.app_context():
+        assert [(env.name, target) for env, target in downgrade_plan("core", "0008_environments")] == [
+            ("core", "0008_environments")]
+        # Below 0008 the admin's tables go back to core's history: the admin's environment to base first.
+        assert [(env.name, target) for env, target in downgrade_plan("core", "0007_plugin_permissions")] == [
+            ("webadmin", "base"), ("core", "0007_plugin_permissions")]
 
 
 def test_upgrade_is_a_no_op_at_head(bare_app: Flask) -> None:
     with bare_app.app_context():
         before = _revision()
-        upgrade(directory=MIGRATIONS_DIR)
+        assert upgrade_all() == []
         assert _revision() == before
-        assert _differences() == []
+        assert _all_up_to_date()
+        assert _differences() == {}
 
 
 # -- a database holding data from every earlier migration, upgraded step by step ------------------
@@ -338,8 +407,10 @@ def _advance_sequences(connection) -> None:
                                {"s": sequence})
 
 
-DATA_AT = {"0001": _data_at_0001, "0002": _data_at_0002, "0003": _data_at_0003,
-           "0004_sessions": _data_at_0004_sessions, "0007_plugin_permissions": _data_at_0007_plugin_permissions}
+#: (environment, revision) → what a database at that revision holds.
+DATA_AT = {("core", "0001"): _data_at_0001, ("core", "0002"): _data_at_0002, ("core", "0003"): _data_at_0003,
+           ("core", "0004_sessions"): _data_at_0004_sessions,
+           ("core", "0007_plugin_permissions"): _data_at_0007_plugin_permissions}
 OLD_PASSWORD = "an-old-password-1"
 
 
@@ -350,35 +421,93 @@ def _rows(connection) -> dict[str, list[dict]]:
     metadata.reflect(connection)
     found = {}
     for name, table in metadata.tables.items():
-        if name == "alembic_version":
+        if name.startswith("alembic_version"):
             continue
         key = list(table.primary_key.columns)
         found[name] = [dict(row) for row in connection.execute(table.select().order_by(*key)).mappings()]
     return found
 
 
-def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Flask, tmp_path) -> None:
-    """Rows stored at each revision survive every later migration, and the application works on the result."""
-    script = ScriptDirectory(MIGRATIONS_DIR)
-    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]  # base first
+def _schema(connection) -> dict:
+    """Everything about the tables but their rows: columns, keys, indexes, constraints, triggers, versions."""
+    inspector = inspect(connection)
+    found: dict = {}
+    for table in sorted(inspector.get_table_names()):
+        found[table] = {
+            "columns": [(c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in
+                        inspector.get_columns(table)],
+            "primary key": inspector.get_pk_constraint(table),
+            "foreign keys": sorted((fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"],
+                                    tuple(fk["referred_columns"])) for fk in inspector.get_foreign_keys(table)),
+            "indexes": sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"]),
+                               sorted((k, str(v)) for k, v in ix.get("dialect_options", {}).items()))
+                              for ix in inspector.get_indexes(table)),
+            "unique": sorted((uq["name"] or "", tuple(uq["column_names"])) for uq in
+                             inspector.get_unique_constraints(table)),
+        }
+        if table.startswith("alembic_version"):
+            found[table]["rows"] = sorted(connection.scalars(text(f"SELECT version_num FROM {table}")))
+    if connection.dialect.name == "sqlite":
+        found["triggers"] = sorted(connection.execute(text(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+    else:
+        found["triggers"] = sorted(connection.execute(text(
+            "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
+            "WHERE NOT tgisinternal")).all())
+        found["functions"] = sorted(connection.execute(text(
+            "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n "
+            "ON n.oid = p.pronamespace WHERE n.nspname = 'public'")).all())
+    return found
+
+
+@pytest.fixture
+def fresh_schema(_template) -> dict:
+    """The schema of a new database migrated from nothing (the session's template, copied)."""
+    template, pg = _template
+    if pg is not None:
+        name = pg.next_name()
+        url = pg.create(name, template)
+    else:
+        copy = Path(template).with_name(f"fresh-{Path(template).name}")
+        shutil.copy(template, copy)
+        url = f"sqlite:///{copy}"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return _schema(connection)
+    finally:
+        engine.dispose()
+        if pg is not None:
+            pg.drop(name)
+
+
+def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Flask, tmp_path, fresh_schema) -> None:
+    """Rows stored at each revision survive every later migration, the result is a new database's, and works."""
     with bare_app.app_context():
-        downgrade(directory=MIGRATIONS_DIR, revision="base")
+        _down_to_base()
         kept: dict[str, list[dict]] = {}
-        for revision in revisions:
-            upgrade(directory=MIGRATIONS_DIR, revision=revision)
-            with db.engine.connect() as connection:
-                now = _rows(connection)
-                for name, rows in kept.items():  # everything stored before this revision is still there
-                    for row in rows:
-                        assert any(all(r[k] == v for k, v in row.items()) for r in now[name]), (revision, name, row)
-                if revision in DATA_AT:
-                    DATA_AT[revision](connection)
-                    _advance_sequences(connection)
-                    connection.commit()
-                kept = _rows(connection)
-        assert _revision() == script.get_current_head()
-        assert _differences() == []
+        for env in environments():  # core's revisions, then the admin's
+            revisions = [r.revision for r in reversed(list(env.script().walk_revisions()))]  # base first
+            for revision in revisions:
+                upgrade(env, revision)
+                with db.engine.connect() as connection:
+                    now = _rows(connection)
+                    for name, rows in kept.items():  # everything stored before this revision is still there
+                        for row in rows:
+                            assert any(all(r[k] == v for k, v in row.items()) for r in now[name]), (revision, name, row)
+                    if (env.name, revision) in DATA_AT:
+                        DATA_AT[env.name, revision](connection)
+                        _advance_sequences(connection)
+                        connection.commit()
+                    kept = _rows(connection)
+        assert _revision() == ScriptDirectory(MIGRATIONS_DIR).get_current_head()
+        assert _all_up_to_date()
+        assert _differences() == {}
         assert EXPECTED_TRIGGERS[db.engine.dialect.name] <= _triggers()
+        # The same schema as a database created today from nothing, version tables included.
+        with db.engine.connect() as connection:
+            upgraded = _schema(connection)
+        assert upgraded == fresh_schema
         # The name history starts with the names stored before it (0006).
         from core.store.organisations import name_history
 

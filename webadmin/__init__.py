@@ -62,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None, registry: Registry | None =
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     init_core(app, registry)
+    _add_migrations(app)
     csrf.init_app(app)
     i18n.init_app(app)
     throttle.init_app(app)
@@ -77,6 +78,15 @@ def create_app(config: dict[str, Any] | None = None, registry: Registry | None =
     on_init(app, first_run)
     _add_admin_commands(app)
     return app
+
+
+def _add_migrations(app: Flask) -> None:
+    """The admin's tables are its own migration environment, run after core's and before the plugins'."""
+    from core.environments import add_environment
+
+    from .models import MIGRATIONS, AdminBase
+
+    add_environment(app, "webadmin", AdminBase.metadata, MIGRATIONS)
 
 
 def _whole_number(variable: str, default: int, *, minimum: int) -> int:

@@ -2,7 +2,10 @@
 
 The tables live in the same database as core's, so every gunicorn worker
 sees the same sessions and counters: ending a session or throttling an
-address in one worker holds in all of them.
+address in one worker holds in all of them. They belong to the admin's own
+migration environment (``webadmin/migrations``, version table
+``alembic_version_webadmin``; core/environments.py), so their models have
+a ``MetaData`` of their own (``AdminBase``), not core's.
 """
 
 from __future__ import annotations
@@ -10,16 +13,25 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from pathlib import Path
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.db import db, utcnow
+from core.db import utcnow
 from core.models import Department
+from core.storage import model_base
 
-__all__ = ["ROLES", "ApiToken", "RateLimitCounter", "User", "UserSession", "check_login_password"]
+__all__ = ["MIGRATIONS", "ROLES", "AdminBase", "ApiToken", "RateLimitCounter", "User", "UserSession",
+           "check_login_password"]
+
+#: The admin's own revision scripts.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+
+#: The declarative base of the admin's models: the ``webadmin`` migration environment.
+AdminBase = model_base("webadmin")
 
 #: city_admin: every department and plugin, user management.
 #: dept_admin: own department's plugins and their parameters.
@@ -27,14 +39,14 @@ __all__ = ["ROLES", "ApiToken", "RateLimitCounter", "User", "UserSession", "chec
 ROLES = ("city_admin", "dept_admin", "dept_viewer")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, AdminBase):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey(Department.id))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: The UI language the user last chose (zh_CN or en).
     language: Mapped[str | None] = mapped_column(String(10))
@@ -44,7 +56,7 @@ class User(UserMixin, db.Model):
     #: chooses a new password they can reach nothing but that form.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship(Department)
 
     #: The key of the server-side session this object was loaded for (set by
     #: ``webadmin.sessions``; not a column). Flask-Login keeps it in the cookie.
@@ -104,13 +116,13 @@ def check_login_password(user: User | None, password: str) -> bool:
     return False
 
 
-class ApiToken(db.Model):
+class ApiToken(AdminBase):
     """A department's API token. Only its SHA-256 is stored; revoked, never deleted."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey(Department.id))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The first characters, to tell tokens apart in lists.
@@ -120,10 +132,10 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    department: Mapped[Department] = relationship()
+    department: Mapped[Department] = relationship(Department)
 
 
-class UserSession(db.Model):
+class UserSession(AdminBase):
     """A login: the cookie carries only its random key, the server decides whether it still holds.
 
     Only the key's SHA-256 is stored. A session ends on logout, after an idle
@@ -151,7 +163,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RateLimitCounter(db.Model):
+class RateLimitCounter(AdminBase):
     """One fixed-window counter of Flask-Limiter (``webadmin.ratelimit_storage``).
 
     ``expires_at`` is seconds since the epoch, as the ``limits`` library counts.
