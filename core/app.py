@@ -71,10 +71,11 @@ def init_app(app: Flask, registry: Registry | None = None) -> None:
 
     from . import models  # noqa: F401  (the tables must be known to migrations)
     from .cli import register_commands
-    from .cli.dbguard import guarded_db_group
+    from .cli.database import database_group
 
-    # Flask-Migrate's `db` group, with `db downgrade` guarded against dropping history.
-    app.cli.add_command(guarded_db_group(cast(click.Group, app.cli.commands[migrate.command])), migrate.command)
+    # Flask-Migrate's `db` group over every migration environment (core's, the admin's, the plugins'),
+    # `db downgrade` guarded against dropping history.
+    app.cli.add_command(database_group(cast(click.Group, app.cli.commands[migrate.command])), migrate.command)
     register_commands(app.cli)
     registry.register_commands(app.cli)
 

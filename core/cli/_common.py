@@ -86,23 +86,46 @@ def actor() -> str:
 
 
 def require_database() -> None:
-    """Exit with a clear message (status 2) unless the database is migrated to the head revision."""
-    from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    """Exit with a clear message (status 2) unless the database is migrated to the head revision.
+
+    Core's tables, the admin's (in the admin's application), and the tables
+    of every plugin some department has switched on: each environment at
+    its head (core/environments.py). A plugin switched on nowhere is not
+    asked; uninstalled plugins' tables are not looked at.
+    """
     from flask import current_app
+    from sqlalchemy import select
 
-    from ..app import MIGRATIONS_DIR
     from ..db import db
+    from ..environments import environments, state
+    from ..models import PluginEnablement
 
+    known = environments()
     with db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    head = ScriptDirectory(MIGRATIONS_DIR).get_current_head()
-    if current != head:
-        where = db.engine.url.render_as_string(hide_password=True)
-        state = "is not set up" if current is None else f"is at revision {current}, this version needs {head}"
-        click.echo(f"error: the database ({where}) {state}: run `stdpolicy init`", err=True)
-        current_app.logger.debug("database revision %s, head %s", current, head)
-        raise SystemExit(2)
+        core = state(known[0], connection)
+        if core.up_to_date:
+            enabled = set(connection.scalars(select(PluginEnablement.plugin).where(PluginEnablement.enabled.is_(True))))
+            behind = [found for env in known[1:] if env.kind != "plugin" or env.name in enabled
+                      if not (found := state(env, connection)).up_to_date]
+        else:
+            behind = [core]
+    if not behind:
+        return
+    found = behind[0]
+    where = db.engine.url.render_as_string(hide_password=True)
+    if found.kind == "core":
+        whose = f"the database ({where})"
+    elif found.kind == "application":
+        whose = f"the admin's tables in the database ({where})"
+    else:
+        whose = f"the tables of plugin {found.name} in the database ({where})"
+    current, heads = ", ".join(found.current), ", ".join(found.heads)
+    problem = "is not set up" if found.kind == "core" and not found.current else (
+        "are not set up" if not found.current else
+        f"{'is' if found.kind == 'core' else 'are'} at revision {current}, this version needs {heads}")
+    click.echo(f"error: {whose} {problem}: run `stdpolicy init`", err=True)
+    current_app.logger.debug("database revisions behind: %s", behind)
+    raise SystemExit(2)
 
 
 def _where() -> str:

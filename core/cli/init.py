@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib import resources
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
-from ..app import MIGRATIONS_DIR, get_registry
+from ..app import get_registry
 from ..db import db
+from ..environments import MigrationFailed, upgrade_all
 from ..services import import_activities, seed
 from ..store import find_department
+from ..store.faults import EXIT_REFUSED
 from ._common import actor, database_faults
 
 __all__ = ["init_command"]
@@ -26,15 +28,22 @@ __all__ = ["init_command"]
 def init_command(demo: bool) -> None:
     """Create or upgrade the database, load parameter defaults, create departments.
 
-    Safe to run again: it applies new migrations, adds parameter values and
-    departments that are missing, and changes nothing a user has changed.
-    Exit status 3: the database cannot be reached or is busy; 4: it refused
-    the write.
+    Safe to run again: it applies new migrations (core's, the admin's, then
+    every installed plugin's), adds parameter values and departments that
+    are missing, and changes nothing a user has changed. Exit status 3: the
+    database cannot be reached or is busy; 4: it refused the write, or a
+    migration failed (a plugin's failing migration leaves that plugin's
+    tables as they were; the rest is still done).
     """
     registry = get_registry()
     who = actor()
-    upgrade(directory=MIGRATIONS_DIR)
-    click.echo(f"database at revision head ({_safe_url()})")
+    try:
+        failed = upgrade_all(click.echo)
+    except MigrationFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    if not failed:
+        click.echo(f"database at revision head ({_safe_url()})")
     for line in seed(registry, who):
         click.echo(line)
     if demo:
@@ -49,6 +58,10 @@ def init_command(demo: bool) -> None:
     for failure in registry.failures:
         click.echo(f"warning: plugin {failure.name} not loaded ({failure.stage}): {failure.error}"
                    + (f" [{failure.where}]" if failure.where else ""), err=True)
+    if failed:
+        for migration in failed:
+            click.echo(f"error: {migration}", err=True)
+        sys.exit(EXIT_REFUSED)
 
 
 def _safe_url() -> str:
