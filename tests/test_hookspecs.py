@@ -26,6 +26,7 @@ from core.evaluation import Batch, EvaluationContext
 from core.hooks import PROJECT
 from core.outcomes import Outcome
 from core.registry import Registry
+from core.storage import PluginStorage
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTERNAL_SRC = Path(__file__).resolve().parent / "external_plugin" / "src"
@@ -54,6 +55,7 @@ _TYPES = {
     "Batch": Batch,
     "EvaluationContext": EvaluationContext,
     "Outcome": Outcome,
+    "PluginStorage": PluginStorage,
 }
 
 
@@ -68,6 +70,7 @@ def test_the_module_declares_the_expected_hooks() -> None:
         "stdpolicy_register_dashboard_figures",
         "stdpolicy_register_kind_extensions",
         "stdpolicy_register_parameters",
+        "stdpolicy_register_storage",
     ]
 
 
@@ -111,6 +114,7 @@ def test_hook_types_are_the_documented_ones() -> None:
     assert hints("stdpolicy_register_kind_extensions") == {"return": list[KindExtension]}
     assert hints("stdpolicy_register_admin_pages") == {"return": list[AdminPage]}
     assert hints("stdpolicy_register_commands") == {"cli": click.Group, "return": type(None)}
+    assert hints("stdpolicy_register_storage") == {"return": PluginStorage}
     assert hints("stdpolicy_evaluate") == {"batch": Batch, "context": EvaluationContext, "return": list[Outcome]}
 
 
@@ -166,6 +170,8 @@ def test_every_hook_is_exercised(demo_plugin) -> None:
         answered.add("stdpolicy_register_dashboard_figures")
     if registry.extensions:
         answered.add("stdpolicy_register_kind_extensions")
+    if registry.storage():
+        answered.add("stdpolicy_register_storage")
     if registry.admin_pages():
         answered.add("stdpolicy_register_admin_pages")
     group = click.Group("stdpolicy")

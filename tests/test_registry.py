@@ -185,6 +185,7 @@ def test_external_plugin_is_discovered_with_its_distribution_version_and_source(
         "stdpolicy_register_admin_pages",
         "stdpolicy_register_commands",
         "stdpolicy_register_parameters",
+        "stdpolicy_register_storage",
     ]
     assert registry.kind_plugin["demo_training"] == "demo"
     # Built-ins load first, then the others by name.

@@ -2,9 +2,10 @@
 
 It declares one activity kind, ``demo_training`` (a standards training event
 an organisation held), one dated parameter read from its own YAML file, and
-pays that flat amount per event. It also contributes one admin page and one
-command, so that between them the built-in plugins and this one implement
-every ``stdpolicy_*`` hook.
+pays that flat amount per event. It keeps a table of its own, the training
+venues (``models.py``, two migrations in ``migrations/versions``). It also
+contributes one admin page and two commands, so that between them the
+built-in plugins and this one implement every ``stdpolicy_*`` hook.
 
 Deliberately no ``__version__``: the version core reports must come from the
 installed distribution's metadata.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import click
 from flask import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
 from core import (
     ActivityKind,
@@ -24,10 +26,14 @@ from core import (
     Outcome,
     ParameterDeclaration,
     PluginDescription,
+    PluginStorage,
     Text,
+    database_session,
     hookimpl,
     load_parameter_file,
 )
+
+from .models import Base, Venue
 
 KIND = "demo_training"
 PARAMETER = "demo.training.per_event"
@@ -69,6 +75,11 @@ def stdpolicy_register_parameters() -> list[ParameterDeclaration]:
 
 
 @hookimpl
+def stdpolicy_register_storage() -> PluginStorage:
+    return PluginStorage(metadata=Base.metadata, migrations=f"{__name__}.migrations")
+
+
+@hookimpl
 def stdpolicy_register_admin_pages() -> list[AdminPage]:
     return [AdminPage(pages, Text("培训", "Training"))]
 
@@ -79,6 +90,12 @@ def stdpolicy_register_commands(cli: click.Group) -> None:
     def hello() -> None:
         """Say hello from the demo plugin."""
         click.echo("hello from the demo plugin")
+
+    @cli.command("demo-venues")
+    def venues() -> None:
+        """The training venues, with their capacity."""
+        for venue in database_session().scalars(select(Venue).order_by(Venue.name)):
+            click.echo(f"{venue.name}: {'?' if venue.capacity is None else venue.capacity} seats")
 
 
 @hookimpl
