@@ -467,3 +467,39 @@ def test_importing_core_loads_no_database_library() -> None:
     code = "import sys, core; core.PluginStorage; print(sorted(m for m in ('sqlalchemy', 'flask', 'alembic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_plugin_author_writes_the_next_migration_with_autogenerate(
+        installer: Installer, database_url: str, tmp_path: Path) -> None:
+    install_demo(installer)
+    models = installer.site / DEMO / "models.py"
+    models.write_text(models.read_text(encoding="utf-8").replace(
+        "    created_at: Mapped[datetime]",
+        "    address: Mapped[str | None] = mapped_column(String(200))\n    created_at: Mapped[datetime]"),
+        encoding="utf-8")
+    app = app_on(database_url, tmp_path)
+    assert _run(app, "init").exit_code == 0
+    checked = _run(app, "db", "check", "--env", "demo")
+    assert checked.exit_code == 1 and "add_column" in checked.output and "address" in checked.output
+
+    written = _run(app, "db", "revision", "--env", "demo", "-m", "Venue address", "--autogenerate")
+    assert written.exit_code == 0, written.output
+    script = installer.site / DEMO / "migrations" / "versions" / "0003_venue_address.py"
+    assert written.output == f"demo: wrote {script}\n"
+    source = script.read_text(encoding="utf-8")
+    assert "revision = '0003_venue_address'" in source and "down_revision = '0002_venue_capacity'" in source
+    assert "batch_op.add_column(sa.Column('address', sa.String(length=200), nullable=True))" in source
+    assert "DROPS_HISTORY = " in source
+
+    upgraded = _run(app, "db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "demo: 0002_venue_capacity → 0003_venue_address (head)" in upgraded.output
+    checked = _run(app, "db", "check")
+    assert checked.exit_code == 0, checked.output
+    nothing = _run(app, "db", "migrate", "--env", "demo", "-m", "nothing")
+    assert nothing.exit_code == 0 and nothing.output == "demo: no changes in the models; nothing written\n"
+    assert sorted(p.name for p in script.parent.glob("*.py")) == [
+        "0001_venues.py", "0002_venue_capacity.py", "0003_venue_address.py"]
+    unknown = _run(app, "db", "upgrade", "--env", "carbon")
+    assert unknown.exit_code == 2 and "no migration environment 'carbon': the environments are core, webadmin, demo" \
+        in unknown.output

@@ -189,7 +189,7 @@ def _revision_in(env: Environment, message: str | None, autogenerate: bool, rev_
     from alembic import command
 
     config = env.config()
-    config.cmd_opts = argparse.Namespace(autogenerate=autogenerate)
+    config.cmd_opts = argparse.Namespace(autogenerate=autogenerate, quiet=True)  # our own line says it
     scripts = command.revision(config, message=message, autogenerate=autogenerate,
                                rev_id=rev_id or next_revision_id(env, message))
     written = scripts if isinstance(scripts, list) else [scripts]
