@@ -40,6 +40,10 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
         if (ROOT / name).is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, target)
+    # A plugin with migrations of its own, as carbon's will be: its scripts must ship too.
+    for name in PROBE:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text('"""probe"""\n', encoding="utf-8")
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
@@ -48,6 +52,17 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     (wheel,) = out.glob("stdpolicy-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         return set(archive.namelist())
+
+
+#: Files of a would-be plugin with its own tables, added to the copy the wheel is built from.
+PROBE = ("plugins/probe/__init__.py", "plugins/probe/migrations/__init__.py",
+         "plugins/probe/migrations/versions/0001_probe_things.py")
+
+
+def test_migration_scripts_of_every_environment_are_in_the_wheel(wheel_names: set[str]) -> None:
+    assert set(PROBE) <= wheel_names  # a plugin's versions/ folder is not a package: package data
+    assert {"migrations/versions/0008_environments.py", "webadmin/migrations/versions/0001_admin_tables.py",
+            "core/alembic_env/env.py", "core/alembic_env/script.py.mako"} <= wheel_names
 
 
 def test_every_tracked_module_and_data_file_is_in_the_wheel(wheel_names: set[str]) -> None:
