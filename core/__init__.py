@@ -44,7 +44,14 @@ from .messages import Bilingual, FieldError
 from .outcomes import Outcome, ParamValue
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
 from .registry import PluginFailure, PluginRecord, PluginWarning, Registry, load_registry
-from .storage import PluginStorage, check_plugin_migrations, core_table, database_session, plugin_model_base
+from .storage import (
+    PluginStorage,
+    check_plugin_migrations,
+    core_table,
+    database_session,
+    plugin_metadata,
+    plugin_model_base,
+)
 from .text import Text, format_yuan_en, format_yuan_zh
 from .version import HOOK_API_VERSION, __version__
 
@@ -95,6 +102,7 @@ __all__ = [
     "in_recorded_order",
     "load_parameter_file",
     "load_registry",
+    "plugin_metadata",
     "plugin_model_base",
     "validation_parameters",
     "__version__",

@@ -29,7 +29,6 @@ installed (its version table still names it).
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -416,7 +415,8 @@ def describe_step(env: Environment, before: tuple[str, ...], after: tuple[str, .
 # -- checking models against migrations ----------------------------------------------------
 
 
-def model_differences(env: Environment, connection: Connection, known: Sequence[Environment] | None = None) -> list[Any]:
+def model_differences(env: Environment, connection: Connection,
+                      known: Sequence[Environment] | None = None) -> list[Any]:
     """What Alembic's autogenerate finds between ``env``'s models and its tables (``[]``: none)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -521,7 +521,3 @@ def _describe(diff: Any) -> str:
     kind, *rest = diff
     names = [getattr(item, "name", None) or str(item) for item in rest if item is not None][:3]
     return f"{kind} {' '.join(str(n) for n in names)}".strip()
-
-
-#: Revision ids of the form ``NNNN_topic``.
-REVISION_ID = re.compile(r"^(\d{4})_[a-z0-9_]+$")

@@ -139,7 +139,7 @@ def stdpolicy_register_storage() -> PluginStorage:
     """Declare the plugin's own tables and the migrations that create and change them.
 
     Called once at start-up. Returns one ``PluginStorage``: the ``MetaData``
-    of the plugin's models (built on ``core.plugin_model_base(plugin)``, so
+    of the plugin's models (built on ``core.plugin_metadata(plugin)``, so
     they have their own metadata and core's naming convention; every table
     is named ``<plugin>_…``) and the dotted name of the package whose
     ``versions/`` folder holds the plugin's Alembic revision scripts. Core

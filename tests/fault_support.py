@@ -149,7 +149,10 @@ def inject(app: Flask, starts_with: str, error: Callable[[str], Exception] = io_
 
 
 def everything(app: Flask) -> dict[str, list[tuple]]:
-    """Every row of every table (core's, the admin's, the plugins'), by primary key: equal before and after means nothing changed."""
+    """Every row of every table (core's, the admin's, the plugins'), by primary key.
+
+    Equal before and after means nothing changed.
+    """
     from core.environments import environments
 
     with app.app_context():

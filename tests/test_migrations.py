@@ -143,7 +143,7 @@ def test_autogenerate_would_notice_a_difference(bare_app: Flask) -> None:
 
 
 def test_each_environment_compares_its_own_tables_only(bare_app: Flask) -> None:
-    """Core's autogenerate leaves the admin's tables and a plugin's (installed or not) alone; a stray table is core's."""
+    """Core's autogenerate leaves the admin's and a plugin's tables (installed or not) alone; a stray one is core's."""
     with bare_app.app_context():
         with db.engine.begin() as connection:
             # What an uninstalled plugin "gone" leaves: its table and its version table.
@@ -548,3 +548,11 @@ def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Fla
     assert names.index("嘉兴市某某制造有限公司") < names.index("嘉兴市某某制造股份有限公司")
     assert "old-1.json" in names and "renamed.json" in names
     assert client.get("/parameters/reward_tiers.lead.national").status_code == 200
+
+
+def test_upgrade_sql_prints_every_environment(bare_app: Flask) -> None:
+    """`stdpolicy db upgrade --sql`: the SQL of core's migrations, then the admin's; nothing is run."""
+    result = bare_app.test_cli_runner().invoke(args=["db", "upgrade", "--sql"])
+    assert result.exit_code == 0, result.output
+    assert result.output.index("INSERT INTO alembic_version (version_num) VALUES ('0001')") \
+        < result.output.index("INSERT INTO alembic_version_webadmin (version_num) VALUES ('0001_admin_tables')")

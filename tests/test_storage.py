@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 
-from core import PluginStorage, check_plugin_migrations, load_registry, plugin_model_base
+from core import PluginStorage, check_plugin_migrations, load_registry, plugin_metadata, plugin_model_base
 from core.db import db
-from core.environments import environments, table_owner, upgrade_all
+from core.environments import environments, table_owner
 from core.storage import APPLICATION_TABLES, check_storage
 
 from conftest import _make_app
@@ -173,8 +173,20 @@ def test_demo_plugin_tables_through_install_upgrade_uninstall_and_reinstall(
     assert ("the tables of plugin demo in the database" in stopped.output
             and "are at revision 0001_venues, this version needs 0002_venue_capacity: run `stdpolicy init`"
             in stopped.output)
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples" / "activities.json"
+    evaluated = _run(app, "evaluate", str(examples))
+    assert evaluated.exit_code == 2 and "are at revision 0001_venues" in evaluated.output
     status = _run(app, "db", "status")
     assert status.exit_code == 2 and "behind: run `stdpolicy init`" in status.output
+    # Commands that run no plugin code keep working: the plugin can still be switched off.
+    for args in (["plugins"], ["tokens", "list"], ["forbid", "demo", "--department", "health"]):
+        result = _run(app, *args)
+        assert result.exit_code == 0, (args, result.output)
+    # Switched off again: nothing is asked of its tables, and nothing of them is dropped.
+    assert _run(app, "disable", "demo", "--department", "market_regulation").exit_code == 0
+    assert _run(app, "params", "list").exit_code == 0
+    assert _scalar(app, "SELECT name FROM demo_venues") == [("Hall A",)]
+    assert _run(app, "enable", "demo", "--department", "market_regulation").exit_code == 0
 
     # From its first migration to its second, the venue kept.
     again = _run(app, "init")
@@ -357,8 +369,9 @@ def test_check_plugin_migrations_reports_what_is_wrong(installer: Installer) -> 
     ("webadmin", "", None, "a plugin named 'webadmin' cannot keep tables"),
     ("nometa", "", "PluginStorage(metadata=None, migrations='x')",
      "PluginStorage.metadata must be a SQLAlchemy MetaData, got None"),
-    ("convention", "", "PluginStorage(metadata=__import__('sqlalchemy').MetaData(), migrations=f'{__name__}.migrations')",
-     "the models' MetaData lacks core's naming convention: build the models on core.plugin_model_base('convention')"),
+    ("convention", "",
+     "PluginStorage(metadata=__import__('sqlalchemy').MetaData(), migrations=f'{__name__}.migrations')",
+     "the models' MetaData lacks core's naming convention: build the models on core.plugin_metadata('convention')"),
     ("nowhere", "", "PluginStorage(metadata=Base.metadata, migrations='stdpolicy_no_such_package.migrations')",
      "migrations package 'stdpolicy_no_such_package.migrations' cannot be imported"),
     ("wrongtype", "", "[Base.metadata]", "stdpolicy_register_storage must return a PluginStorage"),
@@ -457,14 +470,18 @@ def test_plugin_model_base_gives_each_plugin_its_own_metadata() -> None:
     first, second = plugin_model_base("carbon"), plugin_model_base("carbon")
     assert first.metadata is not second.metadata
     assert first.metadata.naming_convention["pk"] == "pk_%(table_name)s"
-    with pytest.raises(ValueError, match="lower-case letters"):
-        plugin_model_base("Carbon Plugin")
+    assert plugin_metadata("carbon").naming_convention == first.metadata.naming_convention
+    for make in (plugin_model_base, plugin_metadata):
+        with pytest.raises(ValueError, match="lower-case letters"):
+            make("Carbon Plugin")
+    core_versions = Path(importlib.import_module("core").__file__).parent / "versions"
     assert check_storage("carbon", PluginStorage(first.metadata, "core")) == [
-        f"no versions/ folder of revision scripts in 'core' ({Path(importlib.import_module('core').__file__).parent / 'versions'})"]
+        f"no versions/ folder of revision scripts in 'core' ({core_versions})"]
 
 
 def test_importing_core_loads_no_database_library() -> None:
-    code = "import sys, core; core.PluginStorage; print(sorted(m for m in ('sqlalchemy', 'flask', 'alembic') if m in sys.modules))"
+    code = ("import sys, core; core.PluginStorage; "
+            "print(sorted(m for m in ('sqlalchemy', 'flask', 'alembic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -18,7 +18,7 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.cli._common import actor, print_table, report_fault, resolve_department, with_database
+from core.cli._common import actor, print_table, report_fault, resolve_department, with_core_database
 from core.db import db
 from core.store.faults import EXIT_REFUSED, DatabaseFault
 
@@ -95,7 +95,7 @@ def _user(name: str) -> User:
               help="Department code or name (required for department administrators and viewers).")
 @click.option("--role", "-r", type=click.Choice(ROLES), required=True)
 @click.option("--password-env", metavar="VAR", help="Read the password from this environment variable.")
-@with_database
+@with_core_database
 def create_user(name: str, department: str | None, role: str, password_env: str | None) -> None:
     """Create user NAME. The password comes from --password-env, a prompt on a
     terminal, or is generated and printed once."""
@@ -121,7 +121,7 @@ def create_user(name: str, department: str | None, role: str, password_env: str 
 
 @users_group.command("reset-password")
 @click.argument("name")
-@with_database
+@with_core_database
 def reset_password(name: str) -> None:
     """Give user NAME a one-time password (printed once) and end their sessions.
 
@@ -135,7 +135,7 @@ def reset_password(name: str) -> None:
 
 @users_group.command("deactivate")
 @click.argument("name")
-@with_database
+@with_core_database
 def deactivate_user(name: str) -> None:
     """Deactivate user NAME: they can no longer log in, and their sessions end (kept in the audit log)."""
     user = _user(name)
@@ -148,7 +148,7 @@ def deactivate_user(name: str) -> None:
 
 @users_group.command("activate")
 @click.argument("name")
-@with_database
+@with_core_database
 def activate_user(name: str) -> None:
     """Let user NAME log in again."""
     user = _user(name)
@@ -158,7 +158,7 @@ def activate_user(name: str) -> None:
 
 @users_group.command("end-sessions")
 @click.argument("name")
-@with_database
+@with_core_database
 def end_user_sessions(name: str) -> None:
     """End every session of user NAME: they must log in again."""
     ended = services.end_sessions(_user(name), actor=actor())
@@ -166,7 +166,7 @@ def end_user_sessions(name: str) -> None:
 
 
 @users_group.command("list")
-@with_database
+@with_core_database
 def list_users() -> None:
     """Every user, their role and department."""
     rows = [[u.username, u.role, u.department.code if u.department else "", "yes" if u.active else "no"]
@@ -182,7 +182,7 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
 @click.option("--name", default="api", show_default=True, help="What the token is for.")
-@with_database
+@with_core_database
 def create_token(department: str, name: str) -> None:
     """Issue a token for a department; it is printed once and stored hashed."""
     dept = resolve_department(department)
@@ -196,7 +196,7 @@ def create_token(department: str, name: str) -> None:
 
 
 @tokens_group.command("list")
-@with_database
+@with_core_database
 def list_tokens() -> None:
     """Every department's tokens, oldest first (revoked ones too)."""
     rows = [[f"#{t.id}", t.department.code, t.name, t.prefix + "…", t.created_at.strftime("%Y-%m-%d"),
@@ -207,7 +207,7 @@ def list_tokens() -> None:
 
 @tokens_group.command("revoke")
 @click.argument("token_id", type=int)
-@with_database
+@with_core_database
 def revoke_token(token_id: int) -> None:
     """Revoke token TOKEN_ID (kept, no longer accepted)."""
     row = db.session.get(ApiToken, token_id)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import utcnow
 from core.models import Department
-from core.storage import model_base
+from core.storage import model_metadata
 
 __all__ = ["MIGRATIONS", "ROLES", "AdminBase", "ApiToken", "RateLimitCounter", "User", "UserSession",
            "check_login_password"]
@@ -30,8 +30,11 @@ __all__ = ["MIGRATIONS", "ROLES", "AdminBase", "ApiToken", "RateLimitCounter", "
 #: The admin's own revision scripts.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
-#: The declarative base of the admin's models: the ``webadmin`` migration environment.
-AdminBase = model_base("webadmin")
+
+class AdminBase(DeclarativeBase):
+    """The declarative base of the admin's models: the ``webadmin`` migration environment."""
+
+    metadata = model_metadata("webadmin")
 
 #: city_admin: every department and plugin, user management.
 #: dept_admin: own department's plugins and their parameters.

@@ -44,6 +44,7 @@ __all__ = [
     "require_database",
     "resolve_department",
     "width",
+    "with_core_database",
     "with_database",
 ]
 
@@ -85,13 +86,17 @@ def actor() -> str:
         return "cli"
 
 
-def require_database() -> None:
+def require_database(plugin_tables: bool = True) -> None:
     """Exit with a clear message (status 2) unless the database is migrated to the head revision.
 
     Core's tables, the admin's (in the admin's application), and the tables
     of every plugin some department has switched on: each environment at
     its head (core/environments.py). A plugin switched on nowhere is not
     asked; uninstalled plugins' tables are not looked at.
+
+    :param plugin_tables: ``False`` for the commands that run no plugin code
+        (switching plugins, users and tokens): they keep working while a
+        plugin's tables are behind, so a plugin can still be switched off.
     """
     from flask import current_app
     from sqlalchemy import select
@@ -105,6 +110,8 @@ def require_database() -> None:
         core = state(known[0], connection)
         if core.up_to_date:
             enabled = set(connection.scalars(select(PluginEnablement.plugin).where(PluginEnablement.enabled.is_(True))))
+            if not plugin_tables:
+                enabled.clear()
             behind = [found for env in known[1:] if env.kind != "plugin" or env.name in enabled
                       if not (found := state(env, connection)).up_to_date]
         else:
@@ -195,6 +202,21 @@ def with_database(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         require_database()
+        return command(*args, **kwargs)
+
+    return with_appcontext(database_faults(wrapper))  # type: ignore[return-value]
+
+
+def with_core_database(command: F) -> F:
+    """``with_database`` for a command that runs no plugin code: a plugin's tables may be behind.
+
+    Switching plugins on and off, permissions, users and tokens keep working
+    then, so the plugin whose tables are behind can still be switched off.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_database(plugin_tables=False)
         return command(*args, **kwargs)
 
     return with_appcontext(database_faults(wrapper))  # type: ignore[return-value]

@@ -18,7 +18,7 @@ from ..models import Department, PluginEnablement
 from ..services import NotPermitted, permit_plugin, switch_plugin
 from ..store import permitted_plugins, plugin_owners
 from ..version import HOOK_API_VERSION
-from ._common import actor, resolve_department, with_database
+from ._common import actor, resolve_department, with_core_database
 
 __all__ = ["disable_command", "enable_command", "forbid_command", "permit_command", "plugins_command"]
 
@@ -49,7 +49,7 @@ def enabling_departments() -> dict[str, list[str]]:
 
 @click.command("plugins")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the traceback of each plugin that failed.")
-@with_database
+@with_core_database
 def plugins_command(verbose: bool) -> None:
     """Every discovered plugin, where it came from, what it evaluates, and any that failed to load.
 
@@ -156,7 +156,7 @@ def _command(name: str, act: Callable[[str, str, bool], None], value: bool, doc:
     @click.command(name, help=doc)
     @click.argument("plugin")
     @click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-    @with_database
+    @with_core_database
     def command(plugin: str, department: str) -> None:
         act(plugin, department, value)
 

@@ -17,7 +17,7 @@ Revises:
 Create Date: 2026-12-02 10:00:00
 
 """
-from alembic import op
+from alembic import context, op
 import sqlalchemy as sa
 
 
@@ -35,6 +35,8 @@ TABLES = ("users", "api_tokens", "user_sessions", "rate_limits")
 
 
 def upgrade():
+    if context.is_offline_mode():  # `db upgrade --sql`: nothing to print
+        return
     present = set(sa.inspect(op.get_bind()).get_table_names())
     missing = [table for table in TABLES if table not in present]
     if missing:

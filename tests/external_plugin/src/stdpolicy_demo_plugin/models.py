@@ -1,6 +1,6 @@
 """The demo plugin's own table: the training venues a department registered.
 
-Built on ``core.plugin_model_base("demo")`` (its own ``MetaData``, core's
+Built on ``core.plugin_metadata("demo")`` (its own ``MetaData``, core's
 naming convention); the table is named ``demo_…`` and refers to core's
 ``departments``. Its migrations are in ``migrations/versions``.
 """
@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core import core_table, plugin_model_base
+from core import core_table, plugin_metadata
 
-Base = plugin_model_base("demo")
+
+class Base(DeclarativeBase):
+    metadata = plugin_metadata("demo")
 
 
 def _now() -> datetime:

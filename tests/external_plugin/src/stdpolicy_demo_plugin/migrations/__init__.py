@@ -1,1 +1,1 @@
-"""The demo plugin's Alembic revision scripts (``versions/``), run by core with version table ``alembic_version_demo``."""
+"""The demo plugin's Alembic revision scripts (``versions/``), run by core (version table ``alembic_version_demo``)."""

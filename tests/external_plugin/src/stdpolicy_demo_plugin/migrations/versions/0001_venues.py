@@ -25,7 +25,8 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_demo_venues_department_id_departments')),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'],
+                            name=op.f('fk_demo_venues_department_id_departments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_venues')),
     sa.UniqueConstraint('name', name=op.f('uq_demo_venues_name'))
     )
