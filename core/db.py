@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     #: What mypy sees of ``db.Model``: the declarative base it is built on (an attribute is no base class to mypy).
     Model = Base
 else:
-    #: The base class of every table of core (and of webadmin and plugins): Flask-SQLAlchemy's ``db.Model``.
+    #: The base class of core's tables: Flask-SQLAlchemy's ``db.Model``. The admin's and the plugins'
+    #: models have bases of their own (core/storage.py), outside core's migrations.
     Model = db.Model
 
 

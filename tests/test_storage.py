@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import re
 import subprocess
 import sys
 import textwrap
@@ -477,6 +478,23 @@ def test_plugin_model_base_gives_each_plugin_its_own_metadata() -> None:
     core_versions = Path(importlib.import_module("core").__file__).parent / "versions"
     assert check_storage("carbon", PluginStorage(first.metadata, "core")) == [
         f"no versions/ folder of revision scripts in 'core' ({core_versions})"]
+
+
+#: What a plugin needs for its tables: exported from ``core`` itself (platform.md §1, §4).
+STORAGE_API = ("PluginStorage", "check_plugin_migrations", "core_table", "database_session", "plugin_metadata",
+               "plugin_model_base")
+
+
+def test_the_storage_api_is_exported_from_core_and_documented() -> None:
+    import core
+    import core.storage
+
+    assert set(STORAGE_API) <= set(core.__all__)
+    assert all(getattr(core, name) is getattr(core.storage, name) for name in STORAGE_API)
+    hooks_doc = (Path(__file__).resolve().parents[1] / "docs" / "hooks.md").read_text(encoding="utf-8")
+    storage_doc = (Path(__file__).resolve().parents[1] / "docs" / "plugins" / "storage.md").read_text(encoding="utf-8")
+    assert "stdpolicy_register_storage" in hooks_doc
+    assert [name for name in STORAGE_API if not re.search(rf"\b{name}\b", storage_doc)] == []
 
 
 def test_importing_core_loads_no_database_library() -> None:
