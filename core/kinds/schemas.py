@@ -68,7 +68,11 @@ def _label(zh: str, en: str, values: dict[str, Text] | None = None) -> dict[str,
 class _StandardCode(fields.String):
     """A standard number, loaded as a parsed ``StandardNumber``."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> StandardNumber:
+    # The loaded value is a StandardNumber, not the str that fields.String promises: the rules
+    # read the parsed number, and dumping is never asked of this field.
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> StandardNumber:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return parse(text)
