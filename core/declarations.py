@@ -23,6 +23,8 @@ from .text import Text
 if TYPE_CHECKING:  # Flask is only needed by the admin, never by core at run time.
     from flask import Blueprint
 
+    from .paramtypes import ParameterType
+
 __all__ = [
     "ActivityKind",
     "AdminPage",
@@ -37,8 +39,10 @@ __all__ = [
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
-#: The value types a parameter may have. ``money`` is integer yuan.
-PARAMETER_TYPES = ("money", "integer", "decimal", "boolean", "string", "string_list")
+#: The value types core ships (``core.paramtypes``); plugins add their own
+#: through ``stdpolicy_register_parameter_types``. ``money`` is integer yuan.
+PARAMETER_TYPES = ("money", "integer", "count", "decimal", "percentage", "quantity", "date", "choice", "boolean",
+                   "string", "string_list")
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,9 @@ class ParameterDeclaration:
 
     Values recorded later (CLI, admin) are stored in the database as new
     versions; the shipped ``defaults`` are loaded there by ``stdpolicy init``.
+    ``type`` names a parameter type (``core.paramtypes``: core's, or one a
+    plugin registers); ``value_type`` is that type, resolved when the
+    declaration is made. ``choices`` are the codes and labels of a ``choice``.
     """
 
     key: str
@@ -189,14 +196,27 @@ class ParameterDeclaration:
     clause: str
     defaults: tuple[DefaultValue, ...] = ()
     description: Text | None = None
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: Any = None
+    maximum: Any = None
+    choices: tuple[tuple[str, Text], ...] = ()
+    value_type: ParameterType = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        from .paramtypes import parameter_type
+
         if not _KEY.match(self.key):
             raise ValueError(f"parameter {self.key!r}: keys are dotted lower_snake_case, e.g. plugin.group.name")
-        if self.type not in PARAMETER_TYPES:
-            raise ValueError(f"parameter {self.key!r}: type must be one of {', '.join(PARAMETER_TYPES)}")
+        if self.value_type is None:
+            try:
+                object.__setattr__(self, "value_type", parameter_type(self.type))
+            except ValueError as exc:
+                raise ValueError(f"parameter {self.key!r}: {exc}") from None
+        elif self.value_type.name != self.type:
+            raise ValueError(f"parameter {self.key!r}: value_type {self.value_type.name!r} is not its type {self.type!r}")
+        try:
+            self.value_type.check(self)
+        except ValueError as exc:
+            raise ValueError(f"parameter {self.key!r}: {exc}") from None
         if not self.clause:
             raise ValueError(f"parameter {self.key!r}: the policy clause is required")
         for value in self.defaults:
@@ -206,6 +226,10 @@ class ParameterDeclaration:
     @property
     def plugin_prefix(self) -> str:
         return self.key.split(".", 1)[0]
+
+    def format(self, value: Any, language: str = "zh") -> str:
+        """``value`` as a reader of ``language`` reads it (its type's formatting)."""
+        return self.value_type.format(self, value, language)
 
 
 @dataclass(frozen=True)

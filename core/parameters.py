@@ -16,7 +16,6 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +27,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from . import clock
 from .declarations import DefaultValue, ParameterDeclaration
 from .outcomes import ParamValue
+from .paramtypes import Money, ParameterType, parameter_type
 from .text import Text, as_text
 
 __all__ = [
@@ -37,11 +37,12 @@ __all__ = [
     "decode_value",
     "encode_value",
     "load_parameter_file",
+    "value_field",
     "version_schema",
 ]
 
 _UNITS = {"yuan": Text("元", "yuan")}
-_PARAMETER_KEYS = {"key", "label", "unit", "type", "clause", "values", "description", "minimum", "maximum"}
+_PARAMETER_KEYS = {"key", "label", "unit", "type", "clause", "values", "description", "minimum", "maximum", "choices"}
 _VALUE_KEYS = {"from", "value", "clause", "document"}
 
 
@@ -101,6 +102,13 @@ def load_parameter_file(source: str | Path, package: str | None = None) -> list[
                 raise ValueError(f"unknown entries {sorted(unknown)}")
             unit = item.get("unit", "")
             unit_text = _UNITS[unit] if isinstance(unit, str) and unit in _UNITS else as_text(unit, where=f"{ctx}: unit")
+            choices = _choices(item.get("choices"), ctx)
+            value_type = parameter_type(item["type"])
+            # The declaration without its values: what the type's field reads the bounds, unit and choices from.
+            probe = ParameterDeclaration(
+                key=item["key"], label=Text("-", "-"), unit=unit_text, type=item["type"], clause=item.get("clause") or "-",
+                minimum=item.get("minimum"), maximum=item.get("maximum"), choices=choices, value_type=value_type,
+            )
             defaults = []
             for value in item.get("values") or []:
                 if set(value) - _VALUE_KEYS:
@@ -108,8 +116,7 @@ def load_parameter_file(source: str | Path, package: str | None = None) -> list[
                 effective_from = value["from"]
                 if not isinstance(effective_from, date):
                     raise ValueError(f"'from' must be a date (YYYY-MM-DD), got {effective_from!r}")
-                decl_type = item["type"]
-                checked = _check_value(decl_type, value["value"], item)
+                checked = value_type.parse(probe, value["value"])
                 defaults.append(DefaultValue(
                     effective_from=effective_from,
                     value=checked,
@@ -126,6 +133,8 @@ def load_parameter_file(source: str | Path, package: str | None = None) -> list[
                 description=as_text(item["description"], where=f"{ctx}: description") if item.get("description") else None,
                 minimum=item.get("minimum"),
                 maximum=item.get("maximum"),
+                choices=choices,
+                value_type=value_type,
             ))
         except (KeyError, ValueError, ValidationError) as exc:
             detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -133,105 +142,32 @@ def load_parameter_file(source: str | Path, package: str | None = None) -> list[
     return declarations
 
 
-def _check_value(decl_type: str, value: Any, item: Mapping[str, Any]) -> Any:
-    field = _value_field(decl_type, item.get("minimum"), item.get("maximum"))
-    return field.deserialize(value)
+def _choices(given: Any, ctx: str) -> tuple[tuple[str, Text], ...]:
+    """``choices: {code: {zh: …, en: …}, …}`` as ``((code, Text), …)``."""
+    if given is None:
+        return ()
+    if not isinstance(given, dict) or not given:
+        raise ValueError("choices: expected a mapping of codes to {zh: …, en: …}")
+    return tuple((str(code), as_text(label, where=f"{ctx}: choice {code}")) for code, label in given.items())
 
 
 # --------------------------------------------------------------------------
-# Typed values
+# Typed values (core.paramtypes: one registry of types)
 # --------------------------------------------------------------------------
 
-class Money(fields.Field):
-    """Integer yuan. Accepts an int or a string of digits (``"300000"``,
-    ``"300,000"``); refuses floats, fractions, booleans, negative amounts and
-    amounts above ``MAX_YUAN`` (which no policy pays, and which would not fit
-    the databases' 64-bit integers once summed).
-    """
-
-    MAX_YUAN = 10**12
-
-    default_error_messages = {
-        "invalid": "Not a whole number of yuan.",
-        "negative": "Must not be negative.",
-        "too_large": "Number too large.",
-    }
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool) or isinstance(value, float):
-            raise self.make_error("invalid")
-        if isinstance(value, int):
-            amount = value
-        elif isinstance(value, str) and value.strip().replace(",", "").isdecimal():
-            digits = value.strip().replace(",", "")
-            if len(digits.lstrip("0")) > len(str(self.MAX_YUAN)):  # int() refuses more than 4,300 digits
-                raise self.make_error("too_large")
-            amount = int(digits)
-        elif isinstance(value, Decimal) and value == value.to_integral_value():
-            amount = int(value)
-        elif isinstance(value, str) and value.strip().startswith("-") and value.strip()[1:].replace(",", "").isdecimal():
-            raise self.make_error("negative")
-        else:
-            raise self.make_error("invalid")
-        if amount < 0:
-            raise self.make_error("negative")
-        if amount > self.MAX_YUAN:
-            raise self.make_error("too_large")
-        return amount
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        return value
-
-
-class _StrictInteger(fields.Integer):
-    """An integer; a string of digits is accepted (the CLI passes strings)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, str) and value.strip().lstrip("-").isdecimal() and len(value) <= 100:
-            value = int(value.strip())
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class _StringList(fields.List):
-    """A list of strings; the CLI may pass ``"ZZB,ZNZ"``."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(fields.String(validate=validate.Length(min=1)), **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any | None]:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-def _value_field(decl_type: str, minimum: Any = None, maximum: Any = None) -> fields.Field:
-    validators = []
-    if minimum is not None or maximum is not None:
-        validators.append(validate.Range(min=minimum, max=maximum))
-    if decl_type == "money":
-        return Money(required=True, validate=validators)
-    if decl_type == "integer":
-        return _StrictInteger(required=True, validate=validators)
-    if decl_type == "decimal":
-        return fields.Decimal(required=True, validate=validators, allow_nan=False)
-    if decl_type == "boolean":
-        return fields.Boolean(required=True)
-    if decl_type == "string":
-        return fields.String(required=True, validate=validate.Length(min=1))
-    if decl_type == "string_list":
-        return _StringList(required=True)
-    raise ValueError(f"unknown parameter type {decl_type!r}")
+def _type_of(decl_or_type: ParameterDeclaration | ParameterType | str) -> ParameterType:
+    if isinstance(decl_or_type, ParameterDeclaration):
+        return decl_or_type.value_type
+    if isinstance(decl_or_type, ParameterType):
+        return decl_or_type
+    return parameter_type(decl_or_type)
 
 
 def value_field(decl: ParameterDeclaration) -> fields.Field:
-    """The marshmallow field that validates a value of ``decl``."""
-    return _value_field(decl.type, decl.minimum, decl.maximum)
+    """The marshmallow field that validates a value of ``decl`` (its type's, bounded by the declaration)."""
+    return decl.value_type.field(decl)
 
 
-@lru_cache(maxsize=None)
 def version_schema(decl: ParameterDeclaration) -> Schema:
     """The schema a new version of ``decl`` must pass before it is stored.
 
@@ -239,10 +175,16 @@ def version_schema(decl: ParameterDeclaration) -> Schema:
     ``effective_from`` (a date), ``reason`` and ``reference`` (non-blank).
     The CLI and the admin both load submissions through it.
     """
+    return _version_schema(decl, decl.value_type)
+
+
+@lru_cache(maxsize=None)
+def _version_schema(decl: ParameterDeclaration, value_type: ParameterType) -> Schema:
+    # Keyed on the type too: two registries may resolve one name to two types (tests).
     not_blank = validate.Regexp(r"\s*\S", error="Must not be blank.")  # match() anchors at the start
     schema_cls = Schema.from_dict(
         {
-            "value": value_field(decl),
+            "value": value_type.field(decl),
             "effective_from": fields.Date(required=True),
             "reason": fields.String(required=True, validate=not_blank),
             "reference": fields.String(required=True, validate=not_blank),
@@ -252,22 +194,16 @@ def version_schema(decl: ParameterDeclaration) -> Schema:
     return schema_cls()
 
 
-def encode_value(decl_type: str, value: Any) -> str:
-    """Canonical text of a value for storage (exact: Decimal as a string)."""
-    if decl_type == "decimal":
-        return json.dumps(str(value))
-    return json.dumps(value, ensure_ascii=False)
+def encode_value(decl_or_type: ParameterDeclaration | ParameterType | str, value: Any) -> str:
+    """Canonical text of a value for storage (exact: Decimal as a string), by its declaration or type."""
+    decl = decl_or_type if isinstance(decl_or_type, ParameterDeclaration) else None
+    return _type_of(decl_or_type).encode(decl, value)
 
 
-def decode_value(decl_type: str, text: str) -> Any:
+def decode_value(decl_or_type: ParameterDeclaration | ParameterType | str, text: str) -> Any:
     """Inverse of ``encode_value``."""
-    value = json.loads(text)
-    if decl_type == "decimal":
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            raise ValueError(f"stored decimal {text!r} is not a number") from None
-    return value
+    decl = decl_or_type if isinstance(decl_or_type, ParameterDeclaration) else None
+    return _type_of(decl_or_type).decode(decl, text)
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app, request, session
 from babel import Locale, support
-from flask_babel import Babel, Domain, format_datetime, get_locale, gettext
+from flask_babel import Babel, Domain, format_datetime, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import cached_property
@@ -77,18 +77,9 @@ def money(amount: int | Decimal | None) -> str:
 
 
 def show_value(decl: ParameterDeclaration, value: Any) -> str:
-    """A parameter value as shown to users: money as money, yes/no, lists joined."""
-    if value is None:
-        return "—"
-    if decl.type == "money":
-        return money(value)
-    if decl.type == "integer":
-        return f"{value:,}"
-    if decl.type == "boolean":
-        return gettext("Yes") if value else gettext("No")
-    if decl.type == "string_list":
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    """A parameter value as shown to users, in the UI language: as its type formats it
+    (``core.paramtypes``: money as money, yes/no, a choice by its label, lists joined …)."""
+    return decl.format(value, "zh" if is_chinese() else "en")
 
 
 def parameter_value(key: str, value: Any, *, stored: bool = False) -> str:
@@ -96,7 +87,7 @@ def parameter_value(key: str, value: Any, *, stored: bool = False) -> str:
     decl = current_app.extensions["stdpolicy"].parameters.get(key)
     if decl is None:  # a plugin no longer installed
         return str(value)
-    return show_value(decl, decode_value(decl.type, value) if stored else value)
+    return show_value(decl, decode_value(decl, value) if stored else value)
 
 
 def when(value: datetime | date | None) -> str:

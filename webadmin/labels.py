@@ -23,7 +23,6 @@ from .i18n import is_chinese, pick
 
 __all__ = [
     "HOOKS",
-    "PARAMETER_TYPES",
     "SHIPPED_REASON",
     "LegendEntry",
     "actor",
@@ -58,16 +57,6 @@ HOOKS = {
     "stdpolicy_register_commands": _l("adds commands to the stdpolicy command line"),
     # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
     "stdpolicy_evaluate": _l("evaluates activities: rules, amounts and explanations"),
-}
-
-#: Parameter value types (``ParameterDeclaration.type``), as the Parameters page names them.
-PARAMETER_TYPES = {
-    "money": _l("amount in yuan"),
-    "integer": _l("whole number"),
-    "decimal": _l("decimal number"),
-    "boolean": _l("yes or no"),
-    "string": _l("text"),
-    "string_list": _l("list of texts"),
 }
 
 #: The reason ``core.store.load_defaults`` stores with a shipped value (both languages in one).

@@ -1,9 +1,11 @@
 """The "record a new version" form, generated from a parameter's declaration.
 
-The value field follows the declared type and bounds (money and integer →
-whole numbers with the declared minimum, money never below 0; decimal →
-a decimal number; boolean → a checkbox; string → text; string_list → text,
-comma-separated). WTForms checks what it can, with its own messages, which
+The value field is the widget the parameter's type gives (``core.paramtypes``:
+money and integers → whole numbers with the declared bounds, money never
+below 0; decimals, percentages and quantities → a decimal number; a date →
+a date picker; a choice → a list of its labels; boolean → a checkbox;
+string and string_list → text, the list comma-separated; a plugin's own
+type → its own widget). WTForms checks what it can, with its own messages, which
 its catalogue translates into the UI language. The view then loads every
 submission through the parameter's marshmallow schema (``version_schema``)
 before anything is stored, and ``schema_errors_to_form`` puts that schema's
@@ -19,9 +21,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
-from wtforms.widgets import NumberInput
+from wtforms import DateField, HiddenField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from core.declarations import ParameterDeclaration
 from core.messages import flatten_errors
@@ -75,40 +76,14 @@ class ParameterVersionForm(FlaskForm):
             return None
 
 
-class _Range(NumberRange):
-    """The declared bounds; silent when the value did not parse (that error is shown already)."""
-
-    def __call__(self, form: Any, field: Any) -> None:
-        if field.data is None:
-            return
-        super().__call__(form, field)
-
-
-def _minimum(decl: ParameterDeclaration) -> Any:
-    if decl.type == "money":  # never negative, whatever the declaration says
-        return max(decl.minimum, 0) if decl.minimum is not None else 0
-    return decl.minimum
-
-
 def _value_field(decl: ParameterDeclaration) -> Any:
-    label = _l("Value")
-    minimum, maximum = _minimum(decl), decl.maximum
-    ranges = [_Range(min=minimum, max=maximum)] if minimum is not None or maximum is not None else []
-    if decl.type in ("money", "integer"):
-        return IntegerField(label, validators=[InputRequired(), *ranges], widget=NumberInput(step=1))
-    if decl.type == "decimal":
-        return DecimalField(label, validators=[InputRequired(), *ranges], places=None, widget=NumberInput(step="any"))
-    if decl.type == "boolean":
-        return BooleanField(label)
-    if decl.type == "string":
-        return StringField(label, validators=[DataRequired()])
-    if decl.type == "string_list":
-        return StringField(label, validators=[DataRequired()], description=_l("Several values separated by commas."))
-    raise ValueError(f"unknown parameter type {decl.type!r}")
+    """The value's widget: what the parameter's type gives (``core.paramtypes``)."""
+    return decl.value_type.widget(decl, _l("Value"), lambda text: pick(text))
 
 
 @lru_cache(maxsize=None)
-def _form_class(decl: ParameterDeclaration) -> type[ParameterVersionForm]:
+def _form_class(decl: ParameterDeclaration, value_type: Any) -> type[ParameterVersionForm]:
+    # Keyed on the type too: two registries may give one name two types (tests).
     return type(f"ParameterVersionForm_{decl.key.replace('.', '_')}", (ParameterVersionForm,), {"value": _value_field(decl)})
 
 
@@ -118,21 +93,17 @@ def parameter_form(decl: ParameterDeclaration, **kwargs: Any) -> ParameterVersio
     Keyword arguments are initial data (``value``, ``reference``,
     ``based_on`` …); pass them only when nothing was submitted.
     """
-    return _form_class(decl)(**kwargs)
+    return _form_class(decl, decl.value_type)(**kwargs)
 
 
 def form_value(decl: ParameterDeclaration, value: Any) -> Any:
     """A stored value as the form field's initial data."""
-    if decl.type == "string_list" and isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return value
+    return decl.value_type.to_form(decl, value)
 
 
 def submitted_data(decl: ParameterDeclaration, form: ParameterVersionForm) -> dict[str, Any]:
     """What the form submitted, for ``version_schema`` (which checks it again)."""
-    value: Any = form.value.data
-    if decl.type in ("string", "string_list"):
-        value = value or ""  # a string_list as typed: the schema splits it at the commas
+    value: Any = decl.value_type.from_form(decl, form.value.data)
     effective_from = form.effective_from.data
     return {
         "value": value,

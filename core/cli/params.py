@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from .. import clock
 from ..app import get_registry
 from ..messages import flatten_errors
+from ..declarations import ParameterDeclaration
 from ..parameters import ParameterVersion
 from ..services import default_reference, record_parameter
 from ..store import ParameterConflict, UnknownParameter, resolver
@@ -50,7 +51,7 @@ def list_command(plugin: str | None, on: datetime | None, believed_at: datetime 
         current = params.current(key, day)
         rows.append([
             key,
-            "—" if current is None else _show(current.value),
+            "—" if current is None else _show(decl, current.value),
             decl.unit.en,
             "not in force" if current is None else current.effective_from.isoformat(),
             "" if current is None else _version(current),
@@ -74,10 +75,10 @@ def history_command(key: str) -> None:
         raise click.BadParameter(f"unknown parameter {key!r}; `stdpolicy params list` shows the keys", param_hint="KEY") from None
     today = params.current(key)
     decl = registry.parameters[key]
-    click.echo(f"{key} — {decl.label.zh} / {decl.label.en} ({decl.unit.en}, {decl.clause})")
+    click.echo(f"{key} — {decl.label.zh} / {decl.label.en} ({decl.value_type.label.en}, {decl.unit.en}, {decl.clause})")
     print_table(
         ["version", "in force from", "value", f"recorded at ({clock.zone_name()})", "by", "source", "reason", "reference", ""],
-        [[_version(v), v.effective_from.isoformat(), _show(v.value),
+        [[_version(v), v.effective_from.isoformat(), _show(decl, v.value),
           clock.local(v.recorded_at).strftime("%Y-%m-%d %H:%M:%S") if v.recorded_at else "", v.recorded_by, v.source,
           v.reason, v.reference, "← in force today" if today is not None and v.id == today.id else ""]
          for v in history],
@@ -100,13 +101,15 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
     under the department that owns the parameter's plugin.
     """
     registry = get_registry()
+    decl = registry.parameters.get(key)
+    given = decl.value_type.cli_value(decl, value) if decl is not None else value
     try:
         if reference is None:
             reference = default_reference(registry, key)
             click.echo(f"no --reference given: using {reference!r}", err=True)
         version = record_parameter(
             registry, key,
-            {"value": value, "effective_from": effective_from, "reason": reason, "reference": reference},
+            {"value": given, "effective_from": effective_from, "reason": reason, "reference": reference},
             actor=actor(), source="cli",
         )
     except UnknownParameter as exc:
@@ -115,12 +118,15 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
     except ValidationError as exc:
         for error in flatten_errors(exc.messages):
             click.echo(f"error: {error.field}: {error.message}", err=True)
+        if decl is not None and decl.value_type.describe(decl, "en"):
+            click.echo(f"value: {decl.value_type.describe(decl, 'en')}", err=True)
         click.echo("nothing stored", err=True)
         sys.exit(2)
     except ParameterConflict as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    click.echo(f"recorded {key} version {version.sequence}: {_show(version.value)} from {version.effective_from}")
+    click.echo(f"recorded {key} version {version.sequence}: {_show(registry.parameters[key], version.value)} "
+               f"from {version.effective_from}")
 
 
 def _version(version: ParameterVersion) -> str:
@@ -128,11 +134,6 @@ def _version(version: ParameterVersion) -> str:
     return str(version.sequence) if version.id is not None else "shipped"
 
 
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
+def _show(decl: ParameterDeclaration, value: object) -> str:
+    """A value as its type prints it on the command line (``ParameterType.cli_text``: 300,000, true, a choice's code …)."""
+    return decl.value_type.cli_text(decl, value)

@@ -109,7 +109,7 @@ def stored_versions(registry: Registry, keys: Iterable[str] | None = None) -> li
         if decl is None:  # a plugin that is no longer installed: kept, not used
             continue
         versions.append(ParameterVersion(
-            key=row["key"], value=decode_value(decl.type, row["value"]), effective_from=row["effective_from"],
+            key=row["key"], value=decode_value(decl, row["value"]), effective_from=row["effective_from"],
             reference=row["reference"], reason=row["reason"], recorded_by=row["recorded_by"],
             recorded_at=row["recorded_at"], source=row["source"], id=row["id"], sequence=row["sequence"],
         ))
@@ -144,7 +144,7 @@ def load_defaults(registry: Registry, actor: str = "system") -> list[str]:
     for key, decl in registry.parameters.items():
         sequence = None
         for default in decl.defaults:
-            text = encode_value(decl.type, default.value)
+            text = encode_value(decl, default.value)
             if (key, default.effective_from, text) in existing:
                 continue
             sequence = (latest_sequence(key) if sequence is None else sequence) + 1
@@ -187,7 +187,7 @@ def record_version(
     if based_on is not None and based_on != current:
         raise ParameterConflict(key, based_on, current)
     previous = _latest(key)
-    text = encode_value(decl.type, loaded["value"])
+    text = encode_value(decl, loaded["value"])
     record = ParameterVersionRecord(
         key=key, sequence=current + 1, value=text, effective_from=loaded["effective_from"],
         reason=loaded["reason"].strip(), reference=loaded["reference"].strip(),

@@ -41,8 +41,8 @@ from core.services import default_reference, preview_parameter, record_parameter
 from core.store import ParameterConflict, latest_sequence, plugin_owner, resolver
 
 from ..access import acting_department, current_department, department_plugins, may_manage
-from ..i18n import show_value
-from ..labels import PARAMETER_TYPES, version_label
+from ..i18n import is_chinese, show_value
+from ..labels import version_label
 from ..nav import NavItem
 from ..parameter_forms import form_value, parameter_form, schema_errors_to_form, submitted_data
 
@@ -203,5 +203,5 @@ def detail(key: str):
         show=show_value,
         sources=SOURCES,
         owner=plugin_owner(plugin),
-        types=PARAMETER_TYPES,
+        type_help=decl.value_type.describe(decl, "zh" if is_chinese() else "en"),
     ), status
