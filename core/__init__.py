@@ -19,7 +19,14 @@ modules, never from here.
 
 from __future__ import annotations
 
-from .activities import Activity, EnvelopeSchema, InvalidRecord, ValidationReport, validation_parameters
+from .activities import (
+    Activity,
+    EnvelopeSchema,
+    InvalidRecord,
+    ValidationReport,
+    validation_parameters,
+    validation_reference,
+)
 from .declarations import (
     ActivityKind,
     AdminPage,
@@ -43,6 +50,20 @@ from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFT
 from .messages import Bilingual, FieldError
 from .outcomes import Outcome, ParamValue
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
+from .paramtypes import ParameterType
+from .refdata import (
+    ReferenceRead,
+    ReferenceResolver,
+    ReferenceSnapshot,
+    ReferenceTable,
+    ReferenceVersion,
+    RowsInvalid,
+    ShippedVersion,
+    UnknownReferenceTable,
+    VersionDiff,
+    diff_rows,
+    load_reference_versions,
+)
 from .registry import PluginFailure, PluginRecord, PluginWarning, Registry, load_registry
 from .storage import (
     PluginStorage,
@@ -78,6 +99,7 @@ __all__ = [
     "ParamValue",
     "ParameterDeclaration",
     "ParameterResolver",
+    "ParameterType",
     "ParameterVersion",
     "PaymentHistory",
     "PluginDescription",
@@ -86,24 +108,36 @@ __all__ = [
     "PluginStorage",
     "PluginWarning",
     "PriorPayment",
+    "ReferenceRead",
+    "ReferenceResolver",
+    "ReferenceSnapshot",
+    "ReferenceTable",
+    "ReferenceVersion",
     "Registry",
+    "RowsInvalid",
     "SHARED_KINDS",
     "STANDARD_DRAFTING",
+    "ShippedVersion",
     "TC_SECRETARIAT",
     "Text",
+    "UnknownReferenceTable",
     "ValidationReport",
+    "VersionDiff",
     "check_plugin_migrations",
     "core_table",
     "database_session",
+    "diff_rows",
     "format_yuan_en",
     "format_yuan_zh",
     "hookimpl",
     "hookspec",
     "in_recorded_order",
     "load_parameter_file",
+    "load_reference_versions",
     "load_registry",
     "plugin_metadata",
     "plugin_model_base",
     "validation_parameters",
+    "validation_reference",
     "__version__",
 ]

@@ -33,6 +33,7 @@ from .uscc import InvalidCreditCode, validate_credit_code
 
 if TYPE_CHECKING:
     from .registry import PluginFailure
+    from .refdata import ReferenceResolver, ReferenceSnapshot
 
 __all__ = [
     "Activity",
@@ -42,6 +43,7 @@ __all__ = [
     "Location",
     "ValidationReport",
     "validation_parameters",
+    "validation_reference",
 ]
 
 ENVELOPE_FIELDS = ("id", "kind", "date", "credit_code", "organisation")
@@ -50,11 +52,27 @@ ENVELOPE_FIELDS = ("id", "kind", "date", "credit_code", "organisation")
 # parameters in force to the schemas that check a value against one (a
 # pilot's granted amount against its cap).
 _parameters: ContextVar[ParameterResolver | None] = ContextVar("stdpolicy_validation_parameters", default=None)
+_references: ContextVar[ReferenceResolver | None] = ContextVar("stdpolicy_validation_references", default=None)
 
 
 def validation_parameters() -> ParameterResolver | None:
     """The parameters in force for the validation under way (in a schema hook)."""
     return _parameters.get()
+
+
+def validation_reference(key: str, on: date) -> ReferenceSnapshot | None:
+    """The rows of reference table ``key`` in force on ``on``, for the validation under way (in a schema hook).
+
+    ``None`` when no version is in force on that day, or when no validation
+    is under way (the schema is used on its own). Raises
+    ``UnknownReferenceTable`` for a key no loaded plugin declares. As for
+    ``validation_parameters``: the versions are those of the database when
+    the records are validated for an import or an evaluation against it.
+    """
+    references = _references.get()
+    if references is None:
+        return None
+    return references.snapshot(key, on)
 
 
 class Activity:
@@ -280,7 +298,7 @@ class ActivityValidator:
         return found
 
     def validate(self, records: Iterable[Any], parameters: ParameterResolver | None = None, *,
-                 workers: int = 1) -> ValidationReport:
+                 references: ReferenceResolver | None = None, workers: int = 1) -> ValidationReport:
         """Validate every record; ids repeated within the input are errors too.
 
         ``parameters`` are the values schemas may check against (a cap).
@@ -291,6 +309,7 @@ class ActivityValidator:
         each was; an invalid one keeps that as ``InvalidRecord.where``.
         """
         token = _parameters.set(parameters)
+        reference_token = _references.set(references)
         locate = getattr(records, "location", None)
         try:
             # Each record leaves a loaded dict and an Activity behind; without
@@ -301,11 +320,14 @@ class ActivityValidator:
                     from . import parallel
 
                     if len(records) >= parallel.MIN_RECORDS and parallel.can_fork():
+                        if references is not None:
+                            references.prefetch()  # forked workers must not query the database
                         return self._report(zip(records, parallel.validate_items(self, records, workers)), locate)
                 return self._report(((record, self.validate_one(record, row)) for row, record in enumerate(records, start=1)),
                                     locate)
         finally:
             _parameters.reset(token)
+            _references.reset(reference_token)
 
     @staticmethod
     def _report(validated: Iterable[tuple[Any, Activity | InvalidRecord]],

@@ -18,6 +18,7 @@ from . import clock
 from .activities import Activity
 from .outcomes import Outcome
 from .parameters import ParameterResolver
+from .refdata import ReferenceResolver, ReferenceSnapshot
 
 __all__ = [
     "Batch",
@@ -123,6 +124,8 @@ class EvaluationContext:
     :param department: the code of the evaluating department, or ``None``
         when every loaded plugin evaluates.
     :param evaluated_on: the day of the evaluation.
+    :param references: the versions of the reference tables;
+        ``reference(key, on)`` reads one.
     """
 
     parameters: ParameterResolver
@@ -131,6 +134,17 @@ class EvaluationContext:
     evaluated_on: date = field(default_factory=clock.today)
     #: Set by core before each plugin's call: the plugin being called.
     plugin: str | None = None
+    references: ReferenceResolver = field(default_factory=lambda: ReferenceResolver({}, ()))
+
+    def reference(self, key: str, on: date) -> ReferenceSnapshot | None:
+        """The rows of table ``key`` in the version in force on ``on`` (``None``: no version is).
+
+        The read is recorded (``references.reads``); pass ``references=(snapshot,)``
+        to the outcomes computed with it, so the register shows which version
+        (第N版) they used and whether it is sample data. Raises
+        ``UnknownReferenceTable`` for a key no loaded plugin declares.
+        """
+        return self.references.snapshot(key, on)
 
 
 class EvaluationResult:

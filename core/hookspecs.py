@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     )
     from .evaluation import Batch, EvaluationContext
     from .outcomes import Outcome
+    from .paramtypes import ParameterType
+    from .refdata import ReferenceTable
     from .storage import PluginStorage
 
 __all__ = [
@@ -55,7 +57,9 @@ __all__ = [
     "stdpolicy_register_commands",
     "stdpolicy_register_dashboard_figures",
     "stdpolicy_register_kind_extensions",
+    "stdpolicy_register_parameter_types",
     "stdpolicy_register_parameters",
+    "stdpolicy_register_reference_tables",
     "stdpolicy_register_storage",
 ]
 
@@ -109,6 +113,38 @@ def stdpolicy_register_parameters() -> list[ParameterDeclaration]:
     (``reward_tiers.lead.national``) and are unique; each shipped value cites
     its policy document and clause. ``stdpolicy init`` stores the shipped
     values as the first versions; later versions come from the CLI or admin.
+    """
+
+
+@hookspec
+def stdpolicy_register_parameter_types() -> list[ParameterType]:
+    """Declare parameter value types beyond core's.
+
+    Called once at start-up, before the plugin's other declaration hooks.
+    Returns a list of ``ParameterType`` (``core.ParameterType``: a name, a
+    bilingual label, the marshmallow field that parses and bounds a value,
+    its formatting in Chinese and English, the admin's form widget, its
+    stored JSON). The plugin's parameters, and those of plugins loaded after
+    it, may then name the type. A name core or another plugin already
+    declared is a start-up error naming both.
+    """
+
+
+@hookspec
+def stdpolicy_register_reference_tables() -> list[ReferenceTable]:
+    """Declare the plugin's versioned reference tables and the versions it ships.
+
+    Called once at start-up. Returns a list of ``ReferenceTable``: a key
+    starting with the plugin's name (``carbon.quota_standards``), bilingual
+    label and description, the policy clause, a marshmallow row schema whose
+    fields carry labels (the CSV and XLSX column headers), the key fields
+    that identify a row, and the shipped versions (usually read with
+    ``core.load_reference_versions`` from a YAML file in the plugin package),
+    each citing its document and clause; sample versions are marked
+    ``demo``. ``stdpolicy init`` stores the shipped versions (``--demo``
+    the samples too); later versions come from the CLI and the admin.
+    Evaluation reads a table with ``context.reference(key, on)``, a schema
+    with ``core.validation_reference(key, on)``.
     """
 
 
@@ -175,8 +211,10 @@ def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome
         gives those of one kind. A plugin evaluates the kinds it knows and
         ignores the rest.
     :param context: parameters in force (``context.parameters.value(key, on)``
-        records which version was read), the department, the evaluation date,
-        and ``context.history`` (one-time rewards already paid in stored data).
+        records which version was read), reference tables
+        (``context.reference(key, on)``: the version in force on that day,
+        also recorded), the department, the evaluation date, and
+        ``context.history`` (one-time rewards already paid in stored data).
     :returns: a list of ``Outcome``, any number per activity. Core stamps each
         outcome with the plugin's name and version. If the hook raises, core
         finds the activities that make it raise (of the kinds the plugin

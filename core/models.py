@@ -1,10 +1,11 @@
 """The database tables of core (SQLAlchemy 2, through Flask-SQLAlchemy).
 
-Append-only by design: parameter versions, outcomes, organisation names and
-the audit log are never updated or deleted, except that an outcome replaced
-by a re-evaluation gets its ``superseded_at``. The migrations add database
-triggers that refuse any other change to those tables: UPDATE and DELETE
-(0001), SQLite's INSERT OR REPLACE and PostgreSQL's TRUNCATE (0005).
+Append-only by design: parameter versions, reference data versions and
+their rows, outcomes, organisation names and the audit log are never
+updated or deleted, except that an outcome replaced by a re-evaluation gets
+its ``superseded_at``. The migrations add database triggers that refuse any
+other change to those tables: UPDATE and DELETE (0001, 0006, 0009),
+SQLite's INSERT OR REPLACE and PostgreSQL's TRUNCATE (0005, 0006, 0009).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ __all__ = [
     "PluginEnablement",
     "PluginOwner",
     "PluginPermission",
+    "ReferenceRowRecord",
+    "ReferenceVersionRecord",
 ]
 
 
@@ -171,6 +174,8 @@ class OutcomeRecord(Model):
     status: Mapped[str] = mapped_column(String(10), default="ok")
     dedup_key: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The reference data versions read: ``[{key, sequence, version_id, effective_from, source}]``; empty: none.
+    reference_data: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
     superseded_by_run_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_runs.id"))
@@ -201,6 +206,48 @@ class ParameterVersionRecord(Model):
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: ``default`` (shipped with the plugin), ``cli`` or ``admin``.
     source: Mapped[str] = mapped_column(String(20))
+
+
+class ReferenceVersionRecord(Model):
+    """One version of a reference table: the whole table as in force from a date. Immutable.
+
+    Its rows are ``ReferenceRowRecord``s (``core.store.refdata``).
+    """
+
+    __tablename__ = "reference_versions"
+    __table_args__ = (UniqueConstraint("table_key", "sequence", name="uq_reference_versions_table_key_sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The table's key (``carbon.quota_standards``).
+    table_key: Mapped[str] = mapped_column(String(200), index=True)
+    #: 1, 2, 3 … per table (第N版). Two saves based on the same version collide here.
+    sequence: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: ``shipped``, ``demo`` (sample data), ``cli``, ``admin`` (rows edited in the browser) or ``import`` (a file).
+    source: Mapped[str] = mapped_column(String(20))
+    row_count: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the rows' canonical JSON: the same rows shipped twice are stored once.
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+class ReferenceRowRecord(Model):
+    """One row of a reference data version, as canonical JSON. Immutable."""
+
+    __tablename__ = "reference_rows"
+    __table_args__ = (UniqueConstraint("version_id", "position", name="uq_reference_rows_version_id_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("reference_versions.id"))
+    #: 1, 2, 3 … within the version: the order of the rows as recorded.
+    position: Mapped[int] = mapped_column(Integer)
+    #: The key fields' values as a JSON array: finds a row across versions.
+    row_key: Mapped[str] = mapped_column(Text)
+    #: The row as its schema dumps it (decimals and dates as text).
+    data: Mapped[str] = mapped_column(Text)
 
 
 class PluginEnablement(Model):

@@ -16,6 +16,7 @@ from .text import Text
 
 if TYPE_CHECKING:
     from .activities import Activity
+    from .refdata import ReferenceRead
 
 __all__ = ["ERROR_RULE", "MAX_DEDUP_KEY", "Outcome", "ParamValue", "storable_key"]
 
@@ -97,6 +98,7 @@ class Outcome:
         "details",
         "plugin",
         "plugin_version",
+        "references",
     )
 
     def __init__(
@@ -111,6 +113,7 @@ class Outcome:
         details: dict[str, Any] | None = None,
         subject: tuple[str, str] = ("", ""),
         status: str = "ok",
+        references: tuple[Any, ...] = (),
     ) -> None:
         if type(amount) is not int:  # bool and float are refused: money is integer yuan
             raise TypeError(f"outcome amount must be int yuan, got {type(amount).__name__}")
@@ -128,6 +131,10 @@ class Outcome:
         self.details = details
         self.plugin: str | None = None
         self.plugin_version: str | None = None
+        # A snapshot (or version) stands for its read: (key, version, effective date, source).
+        self.references: tuple[ReferenceRead, ...] = (
+            tuple(getattr(r, "read", r) for r in references) if references else ()
+        )
 
     @property
     def explanation_zh(self) -> str:
@@ -153,6 +160,8 @@ class Outcome:
             "explanation": {"zh": self.explanation_zh, "en": self.explanation_en},
             "parameters": [p.to_json() for p in self.parameters],
         }
+        if self.references:
+            data["references"] = [r.to_json() for r in self.references]
         if self.status != "ok":
             data["status"] = self.status
         if self.details:

@@ -44,6 +44,8 @@ from .gcpause import paused_gc
 from .hooks import PROJECT
 from .outcomes import ERROR_RULE, Outcome
 from .parameters import ParameterResolver
+from .paramtypes import BUILTIN_PARAMETER_TYPES, ParameterType, types_in_use
+from .refdata import ReferenceResolver, ReferenceTable
 from .screening import safe_text
 from .storage import PluginStorage, check_storage
 from .text import Text
@@ -92,6 +94,10 @@ class PluginRecord:
     extensions: list[KindExtension] = field(default_factory=list)
     #: Its tables and migrations (``stdpolicy_register_storage``), if it keeps any.
     storage: PluginStorage | None = None
+    #: Keys of the reference tables it declares.
+    reference_tables: list[str] = field(default_factory=list)
+    #: Names of the parameter types it declares.
+    parameter_types: list[str] = field(default_factory=list)
 
     @property
     def evaluates(self) -> list[str]:
@@ -173,6 +179,12 @@ class Registry:
         self.extension_fields: dict[tuple[str, str], str] = {}
         self.parameters: dict[str, ParameterDeclaration] = {}
         self.parameter_plugin: dict[str, str] = {}
+        #: Parameter types: core's and those plugins declared (``stdpolicy_register_parameter_types``).
+        self.parameter_types: dict[str, ParameterType] = dict(BUILTIN_PARAMETER_TYPES)
+        self.parameter_type_plugin: dict[str, str] = {}
+        #: Versioned reference tables by key, and the plugin that declared each.
+        self.reference_tables: dict[str, ReferenceTable] = {}
+        self.reference_plugin: dict[str, str] = {}
         self.validator = ActivityValidator(self.kinds, extensions=self.extensions, failures=self.failures)
         self._callers: dict[frozenset[str], list[tuple[str, pluggy.HookCaller]]] = {}
         self._admin_pages: dict[str, list[AdminPage]] | None = None
@@ -290,12 +302,22 @@ class Registry:
         if name != BASE_PLUGIN:
             self._check_api(name, source, description)
 
-        kinds = self._declared("stdpolicy_register_activity_kinds", name, ActivityKind)
-        self._attempted_kinds = [k.name for k in kinds]
-        extensions = self._declared("stdpolicy_register_kind_extensions", name, KindExtension)
-        params = self._declared("stdpolicy_register_parameters", name, ParameterDeclaration)
-        figures = self._declared("stdpolicy_register_dashboard_figures", name, DashboardFigure)
-        storage = self._declared_storage(name)
+        types = self._declared("stdpolicy_register_parameter_types", name, ParameterType)
+        known = dict(self.parameter_types)
+        for declared in types:
+            if declared.name in known:
+                owner = self.parameter_type_plugin.get(declared.name) or ("core" if declared.name in BUILTIN_PARAMETER_TYPES else name)
+                raise ValueError(f"parameter type {declared.name!r} is declared by both {owner!r} and {name!r}")
+            known[declared.name] = declared
+        # The plugin's declarations may name core's types, those of the plugins loaded before, and its own.
+        with types_in_use(known):
+            kinds = self._declared("stdpolicy_register_activity_kinds", name, ActivityKind)
+            self._attempted_kinds = [k.name for k in kinds]
+            extensions = self._declared("stdpolicy_register_kind_extensions", name, KindExtension)
+            params = self._declared("stdpolicy_register_parameters", name, ParameterDeclaration)
+            figures = self._declared("stdpolicy_register_dashboard_figures", name, DashboardFigure)
+            tables = self._declared("stdpolicy_register_reference_tables", name, ReferenceTable)
+            storage = self._declared_storage(name)
 
         # Check everything before adding anything: a plugin loads whole or not at all.
         seen: set[str] = set()
@@ -312,7 +334,17 @@ class Registry:
             owner = self.parameter_plugin.get(decl.key) or (name if decl.key in seen else None)
             if owner:
                 raise ValueError(f"parameter {decl.key!r} is declared by both {owner!r} and {name!r}")
+            if decl.type not in known:
+                raise ValueError(f"parameter {decl.key!r}: unknown parameter type {decl.type!r}")
             seen.add(decl.key)
+        seen.clear()
+        for table in tables:
+            if table.plugin_prefix != name:
+                raise ValueError(f"reference table {table.key!r} must start with the plugin name: {name}.…")
+            owner = self.reference_plugin.get(table.key) or (name if table.key in seen else None)
+            if owner:
+                raise ValueError(f"reference table {table.key!r} is declared by both {owner!r} and {name!r}")
+            seen.add(table.key)
 
         for kind in kinds:
             self.declared_kinds[kind.name] = kind
@@ -326,6 +358,12 @@ class Registry:
         for decl in params:
             self.parameters[decl.key] = decl
             self.parameter_plugin[decl.key] = name
+        for declared in types:
+            self.parameter_types[declared.name] = declared
+            self.parameter_type_plugin[declared.name] = name
+        for table in tables:
+            self.reference_tables[table.key] = table
+            self.reference_plugin[table.key] = name
         hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
         return PluginRecord(
             name=name,
@@ -340,6 +378,8 @@ class Registry:
             reads=list(description.reads),
             extensions=list(extensions),
             storage=storage,
+            reference_tables=[t.key for t in tables],
+            parameter_types=[t.name for t in types],
         )
 
     def _refresh_kind(self, name: str) -> None:
@@ -514,19 +554,26 @@ class Registry:
     # -- validation and evaluation ---------------------------------------------
 
     def validate(self, records: Iterable[Any], parameters: ParameterResolver | None = None, *,
-                 workers: int = 1) -> ValidationReport:
+                 references: ReferenceResolver | None = None, workers: int = 1) -> ValidationReport:
         """Validate interchange records against the declared kinds.
 
         ``parameters`` (default: the shipped values) are what schemas check
-        values against, such as a pilot's granted amount against its cap.
+        values against, such as a pilot's granted amount against its cap;
+        ``references`` (default: the shipped versions) the reference tables
+        they look values up in (``core.validation_reference``).
         ``workers`` > 1 validates a large list in that many forked processes
         (core/parallel.py; `stdpolicy evaluate --workers N` may, a web server must not).
         """
-        return self.validator.validate(records, parameters or self.default_parameters(), workers=workers)
+        return self.validator.validate(records, parameters or self.default_parameters(),
+                                       references=references or self.default_references(), workers=workers)
 
     def default_parameters(self) -> ParameterResolver:
         """The shipped parameter values, for evaluation without a database."""
         return ParameterResolver.from_defaults(self.parameters)
+
+    def default_references(self, *, demo: bool = False) -> ReferenceResolver:
+        """The shipped versions of the reference tables (and the samples, with ``demo``), without a database."""
+        return ReferenceResolver.from_shipped(self.reference_tables, demo=demo)
 
     def evaluate_callers(self, plugins: Collection[str] | None = None) -> list[tuple[str, pluggy.HookCaller]]:
         """One ``stdpolicy_evaluate`` caller per plugin of ``plugins`` (``None``: all), in pluggy's call order.
@@ -576,7 +623,7 @@ class Registry:
                   plugins: Collection[str] | None) -> EvaluationResult:
         batch = activities if isinstance(activities, Batch) else Batch(activities)
         if context is None:
-            context = EvaluationContext(parameters=self.default_parameters())
+            context = EvaluationContext(parameters=self.default_parameters(), references=self.default_references())
         result = EvaluationResult()
         for name, caller in self.evaluate_callers(plugins):
             record = self.plugins[name]

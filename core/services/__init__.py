@@ -15,9 +15,10 @@ module                  use cases
 ``evaluate``            ``evaluate_records`` → ``Evaluation`` (stores nothing)
 ``imports``             ``preview_import``, ``import_activities``
 ``parameters``          ``record_parameter``, ``preview_parameter``, ``default_reference``
+``refdata``             ``record_reference``
 ``plugins``             ``switch_plugin``, ``permit_plugin``, ``change_owner``
 ``outcomes``            ``reevaluate_outcomes``
-``setup``               ``seed`` (``stdpolicy init``)
+``setup``               ``seed`` (``stdpolicy init``), ``seed_samples`` (``--demo``)
 ======================  ==================================================
 
 The admin's own use cases (users, sessions, API tokens) are in
@@ -31,7 +32,8 @@ from .imports import ImportPreview, ImportResult, foreign_kinds, import_activiti
 from .outcomes import ReevaluationResult, reevaluate_outcomes
 from .parameters import Preview, default_reference, parameter_state, preview_parameter, record_parameter
 from .plugins import NotPermitted, change_owner, permit_plugin, switch_plugin
-from .setup import seed
+from .refdata import record_reference
+from .setup import seed, seed_samples
 
 __all__ = [
     "Evaluation",
@@ -50,7 +52,9 @@ __all__ = [
     "preview_import",
     "preview_parameter",
     "record_parameter",
+    "record_reference",
     "reevaluate_outcomes",
     "seed",
+    "seed_samples",
     "switch_plugin",
 ]

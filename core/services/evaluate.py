@@ -87,8 +87,9 @@ def evaluate_records(
     """
     context, plugins = evaluation_context(registry, department)
     if parameters is not None:
-        context = EvaluationContext(parameters=parameters, history=context.history, department=context.department)
-    report = registry.validate(records, context.parameters, workers=workers)
+        context = EvaluationContext(parameters=parameters, history=context.history, department=context.department,
+                                    references=context.references)
+    report = registry.validate(records, context.parameters, references=context.references, workers=workers)
     if lap is not None:
         lap("validate")
     result = registry.evaluate(report.valid, context, plugins=plugins)

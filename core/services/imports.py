@@ -31,6 +31,7 @@ from ..store.departments import active_plugins
 from ..store.locking import writing
 from ..store.organisations import NameChange, name_changes
 from ..store.parameters import require_parameters, resolver
+from ..store.refdata import reference_resolver
 from .parameters import parameter_state
 
 __all__ = ["ImportPreview", "ImportResult", "foreign_kinds", "import_activities", "preview_import"]
@@ -79,7 +80,7 @@ def preview_import(registry: Registry, records: list[Any], *, kinds: Collection[
     :raises ParametersNotStored: as ``import_records`` would.
     """
     require_parameters(registry, active_plugins(registry))
-    report = registry.validate(records, resolver(registry))
+    report = registry.validate(records, resolver(registry), references=reference_resolver(registry))
     if kinds is not None:
         items: list[Activity | InvalidRecord] = []
         locate = getattr(records, "location", None)  # a file's rows (core.interchange.Records)
@@ -126,7 +127,7 @@ def import_activities(
         records = list(records)
     require_parameters(registry, active_plugins(registry))  # before the validation's cost (again under the lock)
     state = parameter_state()
-    report = registry.validate(records, resolver(registry))
+    report = registry.validate(records, resolver(registry), references=reference_resolver(registry))
     if report.invalid:
         db.session.rollback()
         return ImportResult(report)

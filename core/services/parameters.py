@@ -35,16 +35,18 @@ from ..store.history import StoredHistory
 from ..store.locking import writing
 from ..store.parameters import declaration, record_version, resolver
 from ..store.permissions import plugin_owner
+from ..store.refdata import reference_resolver, reference_state
 
 __all__ = ["Preview", "default_reference", "parameter_state", "preview_parameter", "record_parameter"]
 
 
-def parameter_state() -> tuple[int, int]:
-    """(count, highest id) of the parameter versions: changes whenever one is recorded (they are append-only)."""
+def parameter_state() -> tuple[int, ...]:
+    """(count, highest id) of the parameter versions and of the reference data versions: changes whenever
+    either is recorded (they are append-only)."""
     count, highest = db.session.execute(
         select(func.count(), func.coalesce(func.max(ParameterVersionRecord.id), 0))
     ).one()
-    return int(count), int(highest)
+    return (int(count), int(highest), *reference_state())
 
 
 def default_reference(registry: Registry, key: str, params: ParameterResolver | None = None) -> str:
@@ -129,8 +131,11 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
         reference="what-if", reason="preview", recorded_by="preview", source="preview",
     )])
     history = StoredHistory(before=effective_from)
-    before = registry.evaluate(activities, EvaluationContext(parameters=stored, history=history), plugins=[plugin])
-    after = registry.evaluate(activities, EvaluationContext(parameters=proposed, history=history), plugins=[plugin])
+    references = reference_resolver(registry)
+    before = registry.evaluate(activities, EvaluationContext(parameters=stored, history=history, references=references),
+                               plugins=[plugin])
+    after = registry.evaluate(activities, EvaluationContext(parameters=proposed, history=history, references=references),
+                              plugins=[plugin])
 
     changed = sum(1 for activity in activities if before.amount(activity) != after.amount(activity))
     return Preview(

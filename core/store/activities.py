@@ -28,6 +28,7 @@ from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
 from .organisations import NameChange, ensure_organisations
 from .parameters import require_parameters, resolver
+from .refdata import reference_resolver
 
 __all__ = [
     "ImportResult",
@@ -92,6 +93,7 @@ def evaluation_context(registry: Registry, department: Department | None = None)
         parameters=resolver(registry),
         history=StoredHistory(),
         department=department.code if department is not None else None,
+        references=reference_resolver(registry),
     )
     return context, plugins
 
@@ -124,8 +126,9 @@ def import_records(
     """
     require_parameters(registry, active_plugins(registry))
     parameters = resolver(registry)
+    references = reference_resolver(registry)
     if report is None:
-        report = registry.validate(records, parameters)
+        report = registry.validate(records, parameters, references=references)
     result = ImportResult(report)
     if report.invalid:
         return result
@@ -173,7 +176,8 @@ def import_records(
         result.stored = [a for _, a in new]
 
         context = EvaluationContext(parameters=parameters, history=StoredHistory(),
-                                    department=department.code if department is not None else None)
+                                    department=department.code if department is not None else None,
+                                    references=references)
         result.result = registry.evaluate(result.stored, context, plugins=plugins)
         run.activities = len(result.stored)
         run.outcomes_added = _store_outcomes(run, result.result.outcomes)
@@ -232,6 +236,8 @@ def _outcome_row(outcome: Outcome, run_id: int, now: Any) -> dict[str, Any]:
         "status": outcome.status,
         "dedup_key": outcome.dedup_key,
         "details": outcome.details,
+        # None when nothing was read: outcomes stored before reference data existed compare equal.
+        "reference_data": [r.to_json() for r in outcome.references] if outcome.references else None,
         "computed_at": now,
     }
 
@@ -272,13 +278,13 @@ def to_activity(record: ActivityRecord, credit_code: str | None = None, organisa
 
 
 _SIGNATURE_FIELDS = ("plugin_version", "rule", "amount", "clause", "explanation_zh", "explanation_en",
-                     "parameters", "status", "dedup_key", "details")
+                     "parameters", "status", "dedup_key", "details", "reference_data")
 
 
 def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> ReevaluationResult:
     """Recompute the stored outcomes of activities dated on or after ``since`` (all if ``None``).
 
-    Uses the parameters and enablements as they are now. Where an activity's
+    Uses the parameters, reference data and enablements as they are now. Where an activity's
     outcomes from a plugin differ from the current ones, the current ones are
     marked superseded (when, and by which run) and the new ones added;
     outcomes that come out the same are left as they are. Outcomes of a
@@ -292,6 +298,7 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     context = EvaluationContext(
         parameters=resolver(registry),
         history=StoredHistory(before=since, everything_reevaluated=since is None),
+        references=reference_resolver(registry),
     )
     result = registry.evaluate(activities, context, plugins=plugins)
     now = utcnow()
