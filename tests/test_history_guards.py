@@ -104,7 +104,12 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
     assert "0001: drops the audit log" in refused.output
     assert everything(filled) == before
 
-    # Undoing 0008 (nothing) and 0007: the city's plugin permissions and owners.
+    # Undoing 0009: the reference data versions.
+    one_step = runner.invoke(args=["db", "downgrade", "0008_environments"])
+    assert one_step.exit_code == 2 and "core 0009_reference_data: drops every version of the reference data " \
+                                       "tables" in one_step.output
+    assert "plugin permissions" not in one_step.output
+    # Undoing 0009, 0008 (nothing) and 0007: the city's plugin permissions and owners.
     two_steps = runner.invoke(args=["db", "downgrade", "0006_organisation_names"])
     assert two_steps.exit_code == 2 and "core 0007_plugin_permissions: drops the city administrators' plugin " \
                                         "permissions and owners" in two_steps.output
@@ -121,34 +126,36 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
     confirmed = runner.invoke(args=["db", "downgrade", "base", "--drop-history"], input="drop history\n")
     assert confirmed.exit_code == 0, confirmed.output
     # The admin's environment first (it is built on core's tables), then core's.
-    assert confirmed.stdout.splitlines() == ["webadmin: 0001_admin_tables → base", "core: 0008_environments → base"]
+    assert confirmed.stdout.splitlines() == ["webadmin: 0001_admin_tables → base", "core: 0009_reference_data → base"]
     with filled.app_context():
         assert set(inspect(db.engine).get_table_names()) == {"alembic_version", "alembic_version_webadmin"}
 
 
-def test_one_step_back_from_head_takes_the_admin_environment_down_first(filled: Flask, runner) -> None:
-    """0008 changes no table; below it the admin's tables are core's history again, so its environment goes to base."""
+def test_going_below_0008_takes_the_admin_environment_down_first(filled: Flask, runner) -> None:
+    """0008 changes no table; below it the admin's tables are core's history again, so its environment goes to base.
+
+    (0009 above it drops the reference data versions, which this database has none of: confirmed here.)
+    """
     before = everything(filled)
-    back = runner.invoke(args=["db", "downgrade"])  # -1: undoing 0008_environments, which drops nothing
+    back = runner.invoke(args=["db", "downgrade", "0007_plugin_permissions", "--drop-history"], input="drop history\n")
     assert back.exit_code == 0, back.output
-    assert back.stdout.splitlines() == ["webadmin: 0001_admin_tables → base",
-                                        "core: 0008_environments → 0007_plugin_permissions"]
-    assert everything(filled) == before  # no row lost, the admin's included
+    assert back.stdout.splitlines()[-2:] == ["webadmin: 0001_admin_tables → base",
+                                             "core: 0009_reference_data → 0007_plugin_permissions"]
 
     status = runner.invoke(args=["db", "status"])
     assert status.exit_code == 2, status.output
     assert "not set up: run `stdpolicy init`" in status.output
     stopped = runner.invoke(args=["params", "list"])
     assert stopped.exit_code == 2
-    assert "is at revision 0007_plugin_permissions, this version needs 0008_environments: run `stdpolicy init`" \
+    assert "is at revision 0007_plugin_permissions, this version needs 0009_reference_data: run `stdpolicy init`" \
         in stopped.output
 
     again = runner.invoke(args=["db", "upgrade"])
     assert again.exit_code == 0, again.output
-    assert "core: 0007_plugin_permissions → 0008_environments (head)" in again.output
+    assert "core: 0007_plugin_permissions → 0009_reference_data (head)" in again.output
     assert "webadmin: base → 0001_admin_tables (head)" in again.output
     assert runner.invoke(args=["db", "status"]).exit_code == 0
-    assert everything(filled) == before
+    assert everything(filled) == before  # no row lost, the admin's included
 
 
 def test_downgrade_that_drops_nothing_needs_no_confirmation(filled: Flask, runner) -> None:

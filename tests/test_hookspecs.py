@@ -8,6 +8,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import click
@@ -25,6 +26,8 @@ from core.declarations import (
 from core.evaluation import Batch, EvaluationContext
 from core.hooks import PROJECT
 from core.outcomes import Outcome
+from core.paramtypes import ParameterType
+from core.refdata import ReferenceTable
 from core.registry import Registry
 from core.storage import PluginStorage
 
@@ -56,6 +59,8 @@ _TYPES = {
     "EvaluationContext": EvaluationContext,
     "Outcome": Outcome,
     "PluginStorage": PluginStorage,
+    "ParameterType": ParameterType,
+    "ReferenceTable": ReferenceTable,
 }
 
 
@@ -69,8 +74,10 @@ def test_the_module_declares_the_expected_hooks() -> None:
         "stdpolicy_register_commands",
         "stdpolicy_register_dashboard_figures",
         "stdpolicy_register_kind_extensions",
+        "stdpolicy_register_parameter_types",
         "stdpolicy_register_parameters",
         "stdpolicy_register_storage",
+        "stdpolicy_register_reference_tables",
     ]
 
 
@@ -115,6 +122,8 @@ def test_hook_types_are_the_documented_ones() -> None:
     assert hints("stdpolicy_register_admin_pages") == {"return": list[AdminPage]}
     assert hints("stdpolicy_register_commands") == {"cli": click.Group, "return": type(None)}
     assert hints("stdpolicy_register_storage") == {"return": PluginStorage}
+    assert hints("stdpolicy_register_parameter_types") == {"return": list[ParameterType]}
+    assert hints("stdpolicy_register_reference_tables") == {"return": list[ReferenceTable]}
     assert hints("stdpolicy_evaluate") == {"batch": Batch, "context": EvaluationContext, "return": list[Outcome]}
 
 
@@ -172,6 +181,11 @@ def test_every_hook_is_exercised(demo_plugin) -> None:
         answered.add("stdpolicy_register_kind_extensions")
     if registry.storage():
         answered.add("stdpolicy_register_storage")
+    if set(registry.parameter_types) - {"money", "integer", "count", "decimal", "percentage", "quantity", "date",
+                                         "choice", "boolean", "string", "string_list"}:
+        answered.add("stdpolicy_register_parameter_types")
+    if registry.reference_tables and registry.default_references().snapshot("demo.venues", date(2024, 1, 1)):
+        answered.add("stdpolicy_register_reference_tables")
     if registry.admin_pages():
         answered.add("stdpolicy_register_admin_pages")
     group = click.Group("stdpolicy")

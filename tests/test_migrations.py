@@ -92,11 +92,17 @@ EXPECTED_TRIGGERS = {
                "parameter_versions_no_delete", "outcomes_no_delete", "outcomes_supersede_only",
                # 0005, 0006: no INSERT OR REPLACE; the name history append-only
                "audit_log_no_replace", "parameter_versions_no_replace", "outcomes_no_replace",
-               "organisation_names_no_update", "organisation_names_no_delete", "organisation_names_no_replace"},
+               "organisation_names_no_update", "organisation_names_no_delete", "organisation_names_no_replace",
+               # 0009: reference data versions and rows
+               "reference_versions_no_update", "reference_versions_no_delete", "reference_versions_no_replace",
+               "reference_rows_no_update", "reference_rows_no_delete", "reference_rows_no_replace"},
     "postgresql": {"audit_log_append_only", "parameter_versions_append_only", "outcomes_supersede_only",
                    # 0005, 0006: no TRUNCATE; the name history append-only
                    "audit_log_no_truncate", "parameter_versions_no_truncate", "outcomes_no_truncate",
-                   "organisation_names_append_only", "organisation_names_no_truncate"},
+                   "organisation_names_append_only", "organisation_names_no_truncate",
+                   # 0009
+                   "reference_versions_append_only", "reference_versions_no_truncate",
+                   "reference_rows_append_only", "reference_rows_no_truncate"},
 }
 
 
@@ -391,6 +397,37 @@ def _data_at_0007_plugin_permissions(connection) -> None:
     ])
 
 
+def _data_at_0009_reference_data(connection) -> None:
+    """A version of a plugin's reference table (the plugin is not installed in these tests), and an outcome that read it."""
+    import sqlalchemy as sa
+
+    when = datetime(2024, 8, 9, 10, 11, 12)
+    connection.execute(_t("reference_versions", ("id", sa.Integer), ("table_key", sa.String), ("sequence", sa.Integer),
+                          ("effective_from", sa.Date), ("reason", sa.Text), ("reference", sa.Text),
+                          ("recorded_by", sa.String), ("recorded_at", sa.DateTime), ("source", sa.String),
+                          ("row_count", sa.Integer), ("digest", sa.String)).insert(), [
+        {"id": 1, "table_key": "carbon.quota_standards", "sequence": 1, "effective_from": date(2013, 10, 1),
+         "reason": "shipped", "reference": "GB 21256-2013 4.1", "recorded_by": "system", "recorded_at": when,
+         "source": "shipped", "row_count": 1, "digest": "0" * 64},
+    ])
+    connection.execute(_t("reference_rows", ("id", sa.Integer), ("version_id", sa.Integer), ("position", sa.Integer),
+                          ("row_key", sa.Text), ("data", sa.Text)).insert(), [
+        {"id": 1, "version_id": 1, "position": 1, "row_key": '["GB 21256-2013"]', "data": '{"standard":"GB 21256-2013"}'},
+    ])
+    outcome = _t("outcomes", ("id", sa.Integer), ("activity_id", sa.Integer), ("run_id", sa.Integer),
+                 ("plugin", sa.String), ("plugin_version", sa.String), ("rule", sa.String), ("amount", sa.BigInteger),
+                 ("clause", sa.String), ("explanation_zh", sa.Text), ("explanation_en", sa.Text),
+                 ("parameters", sa.JSON), ("status", sa.String), ("dedup_key", sa.String), ("details", sa.JSON),
+                 ("reference_data", sa.JSON), ("computed_at", sa.DateTime))
+    connection.execute(outcome.insert(), [
+        {"id": 3, "activity_id": 2, "run_id": 1, "plugin": "carbon", "plugin_version": "0.1", "rule": "C1", "amount": 0,
+         "clause": "二(五)1", "explanation_zh": "达到1级", "explanation_en": "grade 1", "parameters": [], "status": "ok",
+         "dedup_key": None, "details": None, "computed_at": when,
+         "reference_data": [{"key": "carbon.quota_standards", "sequence": 1, "version_id": 1,
+                             "effective_from": "2013-10-01", "source": "shipped"}]},
+    ])
+
+
 def _advance_sequences(connection) -> None:
     """PostgreSQL: the ids given explicitly above are taken; the sequences continue after them."""
     if connection.dialect.name != "postgresql":
@@ -410,7 +447,8 @@ def _advance_sequences(connection) -> None:
 #: (environment, revision) → what a database at that revision holds.
 DATA_AT = {("core", "0001"): _data_at_0001, ("core", "0002"): _data_at_0002, ("core", "0003"): _data_at_0003,
            ("core", "0004_sessions"): _data_at_0004_sessions,
-           ("core", "0007_plugin_permissions"): _data_at_0007_plugin_permissions}
+           ("core", "0007_plugin_permissions"): _data_at_0007_plugin_permissions,
+           ("core", "0009_reference_data"): _data_at_0009_reference_data}
 OLD_PASSWORD = "an-old-password-1"
 
 
@@ -527,6 +565,9 @@ def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Fla
     assert "permitted:   health, market_regulation" in plugins.output
     history = runner.invoke(args=["params", "history", "reward_tiers.lead.national"])
     assert history.exit_code == 0 and "350,000" in history.output and "shipped" in history.output
+    # The version of an uninstalled plugin's table is kept, and in nobody's way.
+    listed = runner.invoke(args=["refdata", "list"])
+    assert listed.exit_code == 0 and "carbon.quota_standards" not in listed.output
     reevaluated = runner.invoke(args=["reevaluate"])
     assert reevaluated.exit_code == 0, reevaluated.output
     renamed = tmp_path / "renamed.json"

@@ -184,9 +184,12 @@ def test_external_plugin_is_discovered_with_its_distribution_version_and_source(
         "stdpolicy_register_activity_kinds",
         "stdpolicy_register_admin_pages",
         "stdpolicy_register_commands",
+        "stdpolicy_register_parameter_types",
         "stdpolicy_register_parameters",
         "stdpolicy_register_storage",
+        "stdpolicy_register_reference_tables",
     ]
+    assert demo.reference_tables == ["demo.venues"] and demo.parameter_types == ["demo_headcount"]
     assert registry.kind_plugin["demo_training"] == "demo"
     # Built-ins load first, then the others by name.
     assert list(registry.plugins).index("reward_tiers") < list(registry.plugins).index("demo")

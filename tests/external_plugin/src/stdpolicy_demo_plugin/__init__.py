@@ -4,8 +4,9 @@ It declares one activity kind, ``demo_training`` (a standards training event
 an organisation held), one dated parameter read from its own YAML file, and
 pays that flat amount per event. It keeps a table of its own, the training
 venues (``models.py``, two migrations in ``migrations/versions``). It also
-contributes one admin page and two commands, so that between them the
-built-in plugins and this one implement every ``stdpolicy_*`` hook.
+contributes one admin page, two commands, a reference table of training
+venues' seats (one shipped version) and a parameter type, so that between
+them the built-in plugins and this one implement every ``stdpolicy_*`` hook.
 
 Deliberately no ``__version__``: the version core reports must come from the
 installed distribution's metadata.
@@ -14,6 +15,8 @@ installed distribution's metadata.
 from __future__ import annotations
 
 import click
+from datetime import date
+
 from flask import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -25,8 +28,11 @@ from core import (
     EvaluationContext,
     Outcome,
     ParameterDeclaration,
+    ParameterType,
     PluginDescription,
     PluginStorage,
+    ReferenceTable,
+    ShippedVersion,
     Text,
     database_session,
     hookimpl,
@@ -45,6 +51,14 @@ class TrainingSchema(Schema):
 
     topic = fields.String(required=True, validate=validate.Length(min=1, max=200))
     participants = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class VenueSchema(Schema):
+    """A row of ``demo.venues``: a training venue and how many it seats."""
+
+    venue = fields.String(required=True, metadata={"label": Text("场地", "Venue")})
+    seats = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
+                           metadata={"label": Text("座位数", "Seats")})
 
 
 pages = Blueprint("demo_pages", __name__)
@@ -77,6 +91,21 @@ def stdpolicy_register_parameters() -> list[ParameterDeclaration]:
 @hookimpl
 def stdpolicy_register_storage() -> PluginStorage:
     return PluginStorage(metadata=Base.metadata, migrations=f"{__name__}.migrations")
+
+
+@hookimpl
+def stdpolicy_register_parameter_types() -> list[ParameterType]:
+    return [ParameterType("demo_headcount", Text("人数", "headcount"),
+                          lambda decl, bounds: fields.Integer(required=True, strict=True, validate=bounds))]
+
+
+@hookimpl
+def stdpolicy_register_reference_tables() -> list[ReferenceTable]:
+    return [ReferenceTable(
+        key="demo.venues", label=Text("培训场地", "Training venues"), schema=VenueSchema, key_fields=("venue",),
+        clause=CLAUSE, versions=(ShippedVersion(date(2022, 8, 1), ({"venue": "市民中心", "seats": 200},),
+                                                document="《演示文件》", clause=CLAUSE),),
+    )]
 
 
 @hookimpl
