@@ -13,6 +13,7 @@ from .activities import evaluate_command, import_command, reevaluate_command
 from .init import init_command
 from .params import params_group
 from .plugins import disable_command, enable_command, forbid_command, permit_command, plugins_command
+from .refdata import refdata_group
 
 __all__ = ["register_commands"]
 
@@ -25,6 +26,7 @@ def register_commands(cli: click.Group) -> None:
         import_command,
         reevaluate_command,
         params_group,
+        refdata_group,
         plugins_command,
         enable_command,
         disable_command,

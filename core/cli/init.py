@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from ..app import get_registry
 from ..db import db
 from ..environments import MigrationFailed, upgrade_all
-from ..services import import_activities, seed
+from ..services import import_activities, seed, seed_samples
 from ..store import find_department
 from ..store.faults import EXIT_REFUSED
 from ._common import actor, database_faults
@@ -22,18 +22,20 @@ __all__ = ["init_command"]
 
 
 @click.command("init")
-@click.option("--demo", is_flag=True, help="Also add sample organisations and activities from Jiaxing's counties.")
+@click.option("--demo", is_flag=True, help="Also add sample organisations and activities from Jiaxing's counties, "
+                                          "and the plugins' sample reference data (marked as samples).")
 @with_appcontext
 @database_faults
 def init_command(demo: bool) -> None:
-    """Create or upgrade the database, load parameter defaults, create departments.
+    """Create or upgrade the database, load parameter defaults and shipped reference data, create departments.
 
     Safe to run again: it applies new migrations (core's, the admin's, then
-    every installed plugin's), adds parameter values and departments that
-    are missing, and changes nothing a user has changed. Exit status 3: the
-    database cannot be reached or is busy; 4: it refused the write, or a
-    migration failed (a plugin's failing migration leaves that plugin's
-    tables as they were; the rest is still done).
+    every installed plugin's), adds parameter values, reference data versions
+    and departments that are missing, and changes nothing a user has changed.
+    Exit status 2: a plugin ships reference data that does not fit its own
+    row schema; 3: the database cannot be reached or is busy; 4: it refused
+    the write, or a migration failed (a plugin's failing migration leaves
+    that plugin's tables as they were; the rest is still done).
     """
     registry = get_registry()
     who = actor()
@@ -44,8 +46,15 @@ def init_command(demo: bool) -> None:
         sys.exit(EXIT_REFUSED)
     if not failed:
         click.echo(f"database at revision head ({_safe_url()})")
-    for line in seed(registry, who):
-        click.echo(line)
+    try:
+        for line in seed(registry, who):
+            click.echo(line)
+        if demo:
+            for line in seed_samples(registry, who):
+                click.echo(line)
+    except ValueError as exc:  # a plugin ships reference data that does not fit its own row schema
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
     if demo:
         records = json.loads(resources.files("core").joinpath("data/demo_activities.json").read_text(encoding="utf-8"))
         result = import_activities(registry, records, source="demo data (stdpolicy init --demo)", actor=who,
