@@ -37,6 +37,9 @@ ACTIONS = {
     "plugin.owner": _l("Plugin owner changed"),
     "parameter.default": _l("Shipped parameter value stored"),
     "parameter.version": _l("Parameter version recorded"),
+    "refdata.shipped": _l("Shipped reference data stored"),
+    "refdata.demo": _l("Sample reference data stored"),
+    "refdata.version": _l("Reference data version recorded"),
     "activities.import": _l("Activities imported"),
     "outcomes.reevaluate": _l("Outcomes re-evaluated"),
     "user.create": _l("User created"),
@@ -70,6 +73,11 @@ FIELDS = {
     "skipped": _l("Activities skipped"),
     "run": _l("Evaluation run"),
     "renamed": _l("Organisations renamed"),
+    "rows": _l("Rows"),
+    "rows_added": _l("Rows added"),
+    "rows_removed": _l("Rows removed"),
+    "rows_changed": _l("Rows changed"),
+    "source": _l("Source"),
     "activities": _l("Activities evaluated"),
     "changed": _l("Activities changed"),
     "superseded": _l("Outcomes superseded"),
@@ -114,6 +122,13 @@ def _parameter(key: str, registry: Registry) -> Markup:
     return Markup("{} {}").format(pick(decl.label), detail(key))
 
 
+def _reference_table(key: str, registry: Registry) -> Markup:
+    table = registry.reference_tables.get(key)
+    if table is None:
+        return detail(key)
+    return Markup("{} {}").format(pick(table.label), detail(key))
+
+
 def _sentence(message: str, **parts: Any) -> Markup:
     """``message`` (already translated, with ``%(name)s`` placeholders) filled with escaped or marked-up parts."""
     return Markup(escape(message)) % parts if parts else Markup(escape(message))
@@ -144,6 +159,15 @@ def describe(entry: AuditEntry, registry: Registry, departments: Mapping[str, De
         "parameter.version": lambda: _sentence(_("Recorded %(version)s of %(parameter)s"),
                                                version=version_label(after.get("sequence")),
                                                parameter=_parameter(target, registry)),
+        "refdata.shipped": lambda: _sentence(_("Stored %(version)s of %(table)s, shipped with the plugin"),
+                                             version=version_label(after.get("sequence")),
+                                             table=_reference_table(target, registry)),
+        "refdata.demo": lambda: _sentence(_("Stored sample data as %(version)s of %(table)s"),
+                                          version=version_label(after.get("sequence")),
+                                          table=_reference_table(target, registry)),
+        "refdata.version": lambda: _sentence(_("Recorded %(version)s of %(table)s"),
+                                             version=version_label(after.get("sequence")),
+                                             table=_reference_table(target, registry)),
         "activities.import": lambda: _sentence(_("Imported activities from %(source)s"), source=import_source(target)),
         "outcomes.reevaluate": lambda: (
             _sentence(_("Re-evaluated the stored activities dated on or after %(date)s"), date=target[6:])
@@ -210,6 +234,10 @@ def _shown(field: str, value: Any, entry: AuditEntry, registry: Registry, depart
         return Markup("; ").join(
             Markup("{} → {} ({})").format(r.get("before") or "—", r.get("after") or "—", r.get("credit_code") or "")
             if isinstance(r, dict) else _plain(r) for r in value)
+    if field == "source" and entry.action.startswith("refdata.") and isinstance(value, str):
+        from .views.refdata import SOURCES
+
+        return Markup(escape(str(SOURCES.get(value, value))))
     if field == "password":
         return Markup(escape(_("reset") if value == "reset" else _("changed")))
     return _plain(value)

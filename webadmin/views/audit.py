@@ -7,10 +7,10 @@ Who sees what:
 
 - a city administrator sees every entry;
 - department administrators and viewers see the entries of their own
-  department (``department_id``), plus the ``parameter.*`` entries whose key
-  belongs to a plugin their department has enabled now (parameter values are
-  city-wide; a key starts with its plugin's name), whichever department
-  recorded them. Logins, user changes of other departments and the like
+  department (``department_id``), plus the ``parameter.*`` and ``refdata.*``
+  entries whose key belongs to a plugin their department has enabled now
+  (parameter values and reference data are city-wide; a key starts with its
+  plugin's name), whichever department recorded them. Logins, user changes of other departments and the like
   stay hidden.
 
 Every entry names the department of the change (``department_id``): the
@@ -83,7 +83,8 @@ def visible_entries(query: Select[Any]) -> Select[Any]:
     plugins = sorted(enabled_plugins(department))
     if plugins:
         conditions.append(and_(
-            AuditEntry.action.startswith("parameter.", autoescape=True),
+            or_(AuditEntry.action.startswith("parameter.", autoescape=True),
+                AuditEntry.action.startswith("refdata.", autoescape=True)),
             or_(*[AuditEntry.target.startswith(f"{plugin}.", autoescape=True) for plugin in plugins]),
         ))
     return query.where(or_(*conditions))

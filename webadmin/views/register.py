@@ -129,6 +129,16 @@ def parameter_url(key: str) -> str | None:
         return None
 
 
+def reference_url(key: str, sequence: int | None = None) -> str | None:
+    """The reference data page of table ``key`` (at version ``sequence``), if the admin has one."""
+    if "refdata.table" not in current_app.view_functions:
+        return None
+    try:
+        return url_for("refdata.table", key=key, version=sequence) + ("#rows-card" if sequence else "")
+    except BuildError:
+        return None
+
+
 @bp.route("/activities/<int:activity_id>")
 @login_required
 def detail(activity_id: int):
@@ -139,6 +149,7 @@ def detail(activity_id: int):
     kind = registry.kinds.get(found.record.kind)
     legend = rule_legend(registry, department_plugins(), {o.rule for o in (*found.current, *found.superseded)})
     return render_template("register/detail.html", a=found, kind=kind, registry=registry, parameter_url=parameter_url,
+                           reference_url=reference_url,
                            names=name_history(found.organisation.id), legend=legend,
                            meanings={e.rule: e.meaning for e in legend})
 
