@@ -277,3 +277,37 @@ def test_english_pages(quota_client, quota_login) -> None:
     page = quota_client.get(f"{URL}?lang=en").get_data(as_text=True)
     assert "Energy quota standards" in page and "Record a new version" in page and "lower is better" in page
     assert "Version 1" in page
+
+
+def test_stored_rows_that_no_longer_fit_are_said_so_never_a_500(quota_app, quota_client, quota_login, monkeypatch) -> None:
+    """A plugin update made its row schema stricter than version 1's stored rows (grades 3 < the new minimum 4)."""
+    from marshmallow import validate
+
+    table = quota_app.extensions["stdpolicy"].reference_tables[TABLE]
+    monkeypatch.setattr(table.row_schema.fields["grades"], "validators", [validate.Range(min=4, max=5)])
+    quota_login("mr_admin")
+    page = quota_client.get(URL)
+    assert page.status_code == 200
+    assert 'id="rows-unreadable"' in page.get_data(as_text=True) and "第1版" in page.get_data(as_text=True)
+    for url in (f"{URL}/diff?a=1&b=1", f"{URL}/export.xlsx?version=1", f"{URL}/export.csv", f"{URL}/edit"):
+        response = quota_client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].endswith(f"{URL}?version=1#rows-card"), url
+    fitting = _upload(quota_client, CSV_V2.replace(",3,", ",4,").replace(",2,", ",4,"))
+    assert fitting.status_code == 302  # a new version that fits can still be recorded
+    assert quota_client.post(f"{URL}/confirm", data={"token": _token(fitting)}).status_code == 302
+    assert _versions(quota_app) == [(1, "shipped", 2), (2, "import", 2)]
+
+
+def test_more_editor_lines_than_handled_are_refused_never_cut(quota_app, quota_client, quota_login) -> None:
+    from webadmin.refdata_forms import MAX_EDITOR_ROWS
+
+    quota_login("mr_admin")
+    count = MAX_EDITOR_ROWS + 101
+    data = {"rows": str(count), **DETAILS, "preview": "1",
+            f"r{count}-standard": "GB 21256-2013", f"r{count}-product": "球团", f"r{count}-grades": "2",
+            f"r{count}-indicators": '[{"name": "n", "unit": "t", "direction": "lower", "limits": [1]}]'}
+    response = quota_client.post(f"{URL}/edit", data=data)
+    assert response.status_code == 302 and response.headers["Location"].endswith(URL)
+    assert "该表行数超出浏览器编辑的上限" in quota_client.get(URL).get_data(as_text=True)
+    assert _versions(quota_app) == [(1, "shipped", 2)]

@@ -47,6 +47,7 @@ __all__ = [
     "Draft",
     "EditForm",
     "EditorRow",
+    "TooManyRows",
     "UploadForm",
     "discard_draft",
     "editor_rows",
@@ -163,12 +164,21 @@ def editor_rows(table: ReferenceTable, rows: Sequence[Mapping[str, Any]], blanks
     return lines
 
 
+class TooManyRows(ValueError):
+    """More lines than the browser editor handles: the table is changed by file instead."""
+
+
 def posted_rows(table: ReferenceTable, form: MultiDict[str, str]) -> list[EditorRow]:
-    """The editor's lines as posted (``r<i>-<field>``, ``r<i>-remove``), in their order."""
+    """The editor's lines as posted (``r<i>-<field>``, ``r<i>-remove``), in their order.
+
+    ``TooManyRows`` beyond ``MAX_EDITOR_ROWS`` (and its blank lines): never a line silently left out.
+    """
     try:
-        count = min(int(form.get("rows", "0")), MAX_EDITOR_ROWS + 50)
+        count = max(0, int(form.get("rows", "0")))
     except ValueError:
         count = 0
+    if count > MAX_EDITOR_ROWS + 100:
+        raise TooManyRows(count)
     lines = []
     for i in range(1, count + 1):
         cells = {name: form.get(f"r{i}-{name}", "") for name in table.columns}

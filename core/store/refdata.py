@@ -37,6 +37,7 @@ from ..refdata import (
 )
 from ..refdata.rows import key_json
 from ..refdata.tables import shipped_rows
+from ..refdata.versions import StoredRowsInvalid
 from ..registry import Registry
 from .audit import audit
 from .permissions import plugin_owners
@@ -226,7 +227,10 @@ def record_reference_version(
     previous = _latest(key)
     before_rows = None
     if previous is not None:
-        before_rows = ReferenceResolver(registry.reference_tables, [previous], load=_load_rows).open(previous).rows
+        try:
+            before_rows = ReferenceResolver(registry.reference_tables, [previous], load=_load_rows).open(previous).rows
+        except StoredRowsInvalid:  # a plugin update made the stored rows unreadable: this version is the way out
+            before_rows = None
     diff = diff_rows(table, before_rows, loaded)
     try:
         with db.session.begin_nested():  # a failed insert rolls back only the savepoint

@@ -36,7 +36,16 @@ from core import clock
 from core.app import get_registry
 from core.interchange import InputError
 from core.messages import flatten_errors
-from core.refdata import ReferenceResolver, ReferenceTable, ReferenceVersion, RowsInvalid, diff_rows, dump_row, load_rows
+from core.refdata import (
+    ReferenceResolver,
+    ReferenceSnapshot,
+    ReferenceTable,
+    ReferenceVersion,
+    RowsInvalid,
+    diff_rows,
+    dump_row,
+    load_rows,
+)
 from core.refdata.tabular import cell_text, read_rows, version_details, write_csv, write_xlsx
 from core.refdata.versions import StoredRowsInvalid
 from core.screening import safe_text
@@ -54,6 +63,7 @@ from ..refdata_forms import (
     ConfirmForm,
     EditForm,
     EditorRow,
+    TooManyRows,
     UploadForm,
     discard_draft,
     editor_rows,
@@ -112,11 +122,17 @@ def _managed_or_403(key: str) -> tuple[ReferenceTable, str]:
     return table, plugin
 
 
-def _open(resolver: ReferenceResolver, version: ReferenceVersion) -> Any:
+def _open(resolver: ReferenceResolver, version: ReferenceVersion) -> ReferenceSnapshot | None:
+    """The version's rows; ``None`` when the stored rows no longer fit the table's row schema (the plugin changed it)."""
     try:
         return resolver.open(version)
     except StoredRowsInvalid:
-        abort(500)
+        return None
+
+
+def _unreadable(key: str, version: ReferenceVersion):
+    """To the table's page of ``version``, which says its stored rows no longer fit (never a 500)."""
+    return redirect(url_for(".table", key=key, version=version.sequence, _anchor="rows-card"))
 
 
 def _statuses(history: list[ReferenceVersion], current: ReferenceVersion | None, today: date) -> dict[int, tuple[str, str]]:
@@ -200,7 +216,10 @@ def diff(key: str):
     b = resolver.version(key, request.args.get("b", type=int) or history[-1].sequence)
     if a is None or b is None:
         abort(404)
-    changes = diff_rows(table, _open(resolver, a).rows, _open(resolver, b).rows)
+    first, second = _open(resolver, a), _open(resolver, b)
+    if first is None or second is None:
+        return _unreadable(key, a if first is None else b)
+    changes = diff_rows(table, first.rows, second.rows)
     return render_template("refdata/diff.html", table=table, plugin=get_registry().plugins[plugin], a=a, b=b,
                            diff=changes, history=list(reversed(history)), show=_shown, sources=SOURCES)
 
@@ -281,14 +300,22 @@ def edit(key: str):
     if request.method == "GET":
         form = EditForm(formdata=None, based_on=str(latest_reference_sequence(key)),
                         reference=latest.reference if latest else "")
-        rows = _open(resolver, latest).rows if latest is not None else []
+        snapshot = _open(resolver, latest) if latest is not None else None
+        if latest is not None and snapshot is None:
+            return _unreadable(key, latest)
+        rows = snapshot.rows if snapshot is not None else []
         if len(rows) > MAX_EDITOR_ROWS:
             flash(_("This table has more rows than the browser editor handles: export it, change the file and upload it."),
                   "warning")
             return redirect(url_for(".table", key=key))
         return _editor(table, form, editor_rows(table, rows), latest)
     form = EditForm()
-    lines = posted_rows(table, request.form)
+    try:
+        lines = posted_rows(table, request.form)
+    except TooManyRows:
+        flash(_("This table has more rows than the browser editor handles: export it, change the file and upload it."),
+              "error")
+        return redirect(url_for(".table", key=key))
     if form.more.data:  # more blank lines, keeping what was typed
         start = len(lines)
         lines.extend(EditorRow(start + i + 1, {n: "" for n in table.columns}) for i in range(BLANK_ROWS))
@@ -336,7 +363,8 @@ def _preview(table: ReferenceTable, draft: Any, conflict: list[ReferenceVersion]
     except RowsInvalid:  # the plugin's schema changed since the check: start again
         discard_draft()
         abort(409)
-    changes = diff_rows(table, _open(resolver, latest).rows if latest is not None else None, rows)
+    previous = _open(resolver, latest) if latest is not None else None
+    changes = diff_rows(table, previous.rows if previous is not None else None, rows)
     effective = date.fromisoformat(draft.details["effective_from"]) if draft.details.get("effective_from") else None
     return render_template(
         "refdata/preview.html", table=table, draft=draft, diff=changes, latest=latest, rows=rows,
@@ -399,7 +427,10 @@ def export(key: str, fmt: str):
     version = resolver.version(key, number) if number is not None else resolver.current(key)
     if version is None:
         abort(404)
-    rows = _open(resolver, version).rows
+    snapshot = _open(resolver, version)
+    if snapshot is None:
+        return _unreadable(key, version)
+    rows = snapshot.rows
     name = f"{key}-v{version.sequence}-{clock.today().isoformat()}.{fmt}"
     language = _language()
     if fmt == "csv":
