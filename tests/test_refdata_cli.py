@@ -12,7 +12,7 @@ from core.db import db
 from core.models import AuditEntry, ReferenceVersionRecord
 
 from fault_support import everything
-from refdata_support import quota_app, quota_runner  # noqa: F401  (fixtures)
+from refdata_support import quota_app, quota_client, quota_login, quota_runner  # noqa: F401  (fixtures)
 
 TABLE = "quota.limits"
 CSV_V2 = (
@@ -126,3 +126,14 @@ def test_init_stores_the_shipped_versions_and_demo_the_samples(quota_app: Flask,
     assert "2 (sample)" in history.output and "demo" in history.output
     shown = quota_runner.invoke(args=["refdata", "show", TABLE, "--on", "2024-06-01"])
     assert "SAMPLE DATA" in shown.output
+
+
+def test_plugins_lists_a_plugins_reference_tables_and_parameter_types(quota_app: Flask, quota_runner, quota_client,
+                                                                     quota_login) -> None:
+    listed = quota_runner.invoke(args=["plugins"])
+    assert listed.exit_code == 0, listed.output
+    section = listed.output[listed.output.index("quota"):]
+    assert "reference:   quota.limits, quota.sectors" in section and "types:       ratio" in section
+    quota_login("city")
+    page = quota_client.get("/plugins").get_data(as_text=True)
+    assert "声明版本化参考数据表" in page and "声明参数值的类型" in page

@@ -50,6 +50,10 @@ HOOKS = {
     # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
     "stdpolicy_register_parameters": _l("declares dated policy parameters"),
     # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_parameter_types": _l("declares types of parameter values"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
+    "stdpolicy_register_reference_tables": _l("declares versioned reference data tables"),
+    # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
     "stdpolicy_register_dashboard_figures": _l("adds figures to the dashboard"),
     # TRANSLATORS: what a plugin's hook does, shown on the Plugins page.
     "stdpolicy_register_admin_pages": _l("adds pages to this admin"),

@@ -79,6 +79,10 @@ def plugins_command(verbose: bool) -> None:
         if extended:
             click.echo(f"    extends:     {', '.join(extended)}")
         click.echo(f"    parameters:  {len(record.parameters)}")
+        if record.reference_tables:
+            click.echo(f"    reference:   {', '.join(record.reference_tables)}")
+        if record.parameter_types:
+            click.echo(f"    types:       {', '.join(record.parameter_types)}")
         click.echo(f"    owner:       {owner.code if owner else '— (city administrators only)'}")
         click.echo(f"    permitted:   {', '.join(permitted.get(name, [])) or '—'}")
         click.echo(f"    enabled by:  {', '.join(departments.get(name, [])) or '—'}")
