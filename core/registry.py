@@ -306,8 +306,9 @@ class Registry:
         known = dict(self.parameter_types)
         for declared in types:
             if declared.name in known:
-                owner = self.parameter_type_plugin.get(declared.name) or ("core" if declared.name in BUILTIN_PARAMETER_TYPES else name)
-                raise ValueError(f"parameter type {declared.name!r} is declared by both {owner!r} and {name!r}")
+                first = self.parameter_type_plugin.get(declared.name) or (
+                    "core" if declared.name in BUILTIN_PARAMETER_TYPES else name)
+                raise ValueError(f"parameter type {declared.name!r} is declared by both {first!r} and {name!r}")
             known[declared.name] = declared
         # The plugin's declarations may name core's types, those of the plugins loaded before, and its own.
         with types_in_use(known):

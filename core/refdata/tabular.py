@@ -50,6 +50,7 @@ from ..interchange import MAX_XLSX_UNCOMPRESSED, InputError
 from ..interchange import _decode_table as decode_table
 from ..interchange.columns import normalise
 from ..interchange.tabular import _boolean, _date, _integer, _unprotect
+from ..messages import Bilingual
 from ..paramtypes import to_json
 from ..screening import RawRecord, safe_text
 from ..text import Text
@@ -208,7 +209,7 @@ def _table(table: ReferenceTable, rows: Iterator[Sequence[Any]] | Any,
 
 def _row(table: ReferenceTable, names: Mapping[str, str], header: Sequence[str], cells: Sequence[Any]) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    problems: dict[str | None, list[str]] = {}
+    problems: dict[str | None, list[Bilingual]] = {}
     for index, cell in enumerate(cells):
         if _empty(cell):
             continue

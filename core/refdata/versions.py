@@ -23,7 +23,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from marshmallow import ValidationError
 
@@ -172,7 +172,13 @@ class ReferenceSnapshot(Sequence[dict[str, Any]]):
             raise KeyError(f"{self.table.key}: no field {', '.join(sorted(unknown))}")
         return [row for row in self.rows if all(row.get(k) == v for k, v in values.items())]
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[dict[str, Any], ...]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | tuple[dict[str, Any], ...]:
         return self.rows[index]
 
     def __len__(self) -> int:
