@@ -410,3 +410,25 @@ def test_an_unreadable_file_is_an_input_error(table, name, data, message) -> Non
     with pytest.raises(InputError) as caught:
         read_rows(table, data, name)
     assert message in str(caught.value)
+
+
+def test_what_a_plugin_needs_for_reference_data_and_parameter_types_is_exported_and_documented() -> None:
+    """The list in docs/reference-data.md ("What a plugin imports") is core's public API: every name is in ``core.__all__``."""
+    import re
+
+    import core
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "reference-data.md").read_text(encoding="utf-8")
+    section = docs.split("## What a plugin imports", 1)[1].split("\n## ", 1)[0]
+    listed = {name for cell in re.findall(r"^\| (.+?) \|", section, re.M) for name in re.findall(r"`(\w+)`", cell)}
+    needed = {"ReferenceTable", "ShippedVersion", "load_reference_versions", "ReferenceSnapshot", "ReferenceVersion",
+              "ReferenceRead", "ReferenceResolver", "VersionDiff", "RowChange", "FieldChange", "diff_rows",
+              "RowsInvalid", "RowError", "StoredRowsInvalid", "UnknownReferenceTable", "validation_reference",
+              "ParameterType", "ParameterDeclaration"}
+    assert needed <= listed, needed - listed
+    assert not listed - set(core.__all__), listed - set(core.__all__)
+    from core.refdata import RowError, StoredRowsInvalid
+    from core.refdata.diff import FieldChange, RowChange
+
+    assert (core.RowError, core.StoredRowsInvalid, core.RowChange, core.FieldChange) == (
+        RowError, StoredRowsInvalid, RowChange, FieldChange)
