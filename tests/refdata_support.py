@@ -21,7 +21,7 @@ from conftest import PASSWORD, TEST_USERS
 
 import quota_plugin
 
-__all__ = ["SINTER", "quota_app", "quota_client", "quota_login", "quota_registry", "quota_runner", "report"]
+__all__ = ["SINTER", "quota_app", "quota_app_before_init", "quota_client", "quota_login", "quota_registry", "quota_runner", "report"]
 
 TABLE = "quota.limits"
 SINTER = ("GB 21256-2013", "烧结")
@@ -43,6 +43,16 @@ def report(value: str, *, day: str = "2024-05-01", product: str = "烧结", ref:
 
 @pytest.fixture
 def quota_app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    yield from _quota_app(database_url, tmp_path, monkeypatch, references=True)
+
+
+@pytest.fixture
+def quota_app_before_init(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """As ``quota_app``, but the shipped reference data not stored yet (quota installed after ``stdpolicy init``)."""
+    yield from _quota_app(database_url, tmp_path, monkeypatch, references=False)
+
+
+def _quota_app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, references: bool) -> Iterator[Flask]:
     from core.store import (
         ensure_departments,
         load_defaults,
@@ -61,7 +71,8 @@ def quota_app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         registry = app.extensions["stdpolicy"]
         ensure_departments(registry)
         load_defaults(registry)
-        load_shipped_references(registry)
+        if references:
+            load_shipped_references(registry)
         market = find_department("market_regulation")
         set_owner("quota", market, "tests")
         set_permitted(market, "quota", True, "tests")

@@ -12,7 +12,7 @@ from core.db import db
 from core.models import AuditEntry, ReferenceVersionRecord
 
 from fault_support import everything
-from refdata_support import quota_app, quota_client, quota_login, quota_runner  # noqa: F401  (fixtures)
+from refdata_support import quota_app, quota_app_before_init, quota_client, quota_login, quota_runner, report  # noqa: F401
 
 TABLE = "quota.limits"
 CSV_V2 = (
@@ -137,3 +137,21 @@ def test_plugins_lists_a_plugins_reference_tables_and_parameter_types(quota_app:
     quota_login("city")
     page = quota_client.get("/plugins").get_data(as_text=True)
     assert "声明版本化参考数据表" in page and "声明参数值的类型" in page
+
+
+def test_evaluating_before_the_shipped_reference_data_is_stored_says_run_init(quota_app_before_init: Flask,
+                                                                           tmp_path: Path) -> None:
+    """Never a silent result computed without the table: the plugin's reference data must be stored first."""
+    runner = quota_app_before_init.test_cli_runner()
+    path = tmp_path / "reports.json"
+    path.write_text(json.dumps([report("46", ref="R1")], ensure_ascii=False), encoding="utf-8")
+    for args in (["evaluate", str(path), "-d", "market_regulation"], ["import", str(path)]):
+        done = runner.invoke(args=args)
+        assert done.exit_code == 2, (args, done.output)
+        assert done.stderr == ("error: the parameters and reference data of quota (quota.limits, quota.sectors) are not "
+                               "stored yet: run `stdpolicy init` (it stores the values the plugins ship and changes "
+                               "nothing else)\n"), args
+    init = runner.invoke(args=["init"])
+    assert init.exit_code == 0 and "reference data shipped: quota.limits" in init.output, init.output
+    done = runner.invoke(args=["evaluate", str(path), "-d", "market_regulation"])
+    assert done.exit_code == 0, done.output

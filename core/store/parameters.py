@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import db, utcnow
 from ..declarations import ParameterDeclaration
-from ..models import Department, ParameterVersionRecord
+from ..models import Department, ParameterVersionRecord, ReferenceVersionRecord
 from ..parameters import ParameterResolver, ParameterVersion, decode_value, encode_value, version_schema
 from ..registry import Registry
 from .audit import audit
@@ -54,40 +54,52 @@ class ParameterConflict(RuntimeError):
 
 
 class ParametersNotStored(RuntimeError):
-    """Plugins that would evaluate have shipped parameters the database does not hold yet.
+    """Plugins that would evaluate have shipped parameters (or reference data) the database does not hold yet.
 
     A plugin installed after ``stdpolicy init`` ran: its evaluation would read
-    no value and pay ¥0 everywhere, silently. ``missing`` is plugin → keys.
+    no value and pay ¥0 everywhere, silently. ``missing`` is plugin → keys
+    (parameter keys, then reference table keys).
     """
 
-    def __init__(self, missing: Mapping[str, list[str]]) -> None:
+    def __init__(self, missing: Mapping[str, list[str]], *, tables: Collection[str] = ()) -> None:
         self.missing = dict(missing)
         listed = "; ".join(f"{plugin} ({', '.join(keys)})" for plugin, keys in self.missing.items())
-        super().__init__(f"the parameters of {listed} are not stored yet: run `stdpolicy init` "
+        what = "parameters and reference data" if tables else "parameters"
+        super().__init__(f"the {what} of {listed} are not stored yet: run `stdpolicy init` "
                          "(it stores the values the plugins ship and changes nothing else)")
 
 
 def unstored_parameters(registry: Registry, plugins: Collection[str] | None = None) -> dict[str, list[str]]:
-    """Plugin → its parameters that ship values but have no stored version (of ``plugins``; ``None``: all loaded)."""
+    """Plugin → its parameters that ship values but have no stored version, then its reference tables that
+    ship versions but have none stored (of ``plugins``; ``None``: all loaded)."""
     wanted = [key for key, decl in registry.parameters.items()
               if decl.defaults and (plugins is None or registry.parameter_plugin[key] in plugins)]
-    if not wanted:
-        return {}
-    stored = set(db.session.scalars(
-        select(ParameterVersionRecord.key).where(ParameterVersionRecord.key.in_(wanted)).distinct()
-    ))
+    tables = [key for key, table in registry.reference_tables.items()
+              if table.shipped and (plugins is None or registry.reference_plugin[key] in plugins)]
     missing: dict[str, list[str]] = {}
-    for key in wanted:
-        if key not in stored:
-            missing.setdefault(registry.parameter_plugin[key], []).append(key)
+    if wanted:
+        stored = set(db.session.scalars(
+            select(ParameterVersionRecord.key).where(ParameterVersionRecord.key.in_(wanted)).distinct()
+        ))
+        for key in wanted:
+            if key not in stored:
+                missing.setdefault(registry.parameter_plugin[key], []).append(key)
+    if tables:
+        stored = set(db.session.scalars(
+            select(ReferenceVersionRecord.table_key).where(ReferenceVersionRecord.table_key.in_(tables)).distinct()
+        ))
+        for key in tables:
+            if key not in stored:
+                missing.setdefault(registry.reference_plugin[key], []).append(key)
     return missing
 
 
 def require_parameters(registry: Registry, plugins: Collection[str] | None = None) -> None:
-    """Raise ``ParametersNotStored`` unless every parameter ``plugins`` ship has a stored version."""
+    """Raise ``ParametersNotStored`` unless every parameter and reference table ``plugins`` ship has a stored version."""
     missing = unstored_parameters(registry, plugins)
     if missing:
-        raise ParametersNotStored(missing)
+        tables = {key for keys in missing.values() for key in keys if key in registry.reference_tables}
+        raise ParametersNotStored(missing, tables=tables)
 
 
 def declaration(registry: Registry, key: str) -> ParameterDeclaration:
