@@ -76,8 +76,8 @@ def test_the_module_declares_the_expected_hooks() -> None:
         "stdpolicy_register_kind_extensions",
         "stdpolicy_register_parameter_types",
         "stdpolicy_register_parameters",
-        "stdpolicy_register_storage",
         "stdpolicy_register_reference_tables",
+        "stdpolicy_register_storage",
     ]
 
 

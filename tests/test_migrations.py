@@ -32,7 +32,8 @@ from core.models import ParameterVersionRecord
 #: Core's tables.
 CORE_TABLES = {
     "activities", "audit_log", "departments", "evaluation_runs", "organisation_names", "organisations", "outcomes",
-    "parameter_versions", "plugin_enablements", "plugin_owners", "plugin_permissions",
+    "parameter_versions", "plugin_enablements", "plugin_owners", "plugin_permissions", "reference_rows",
+    "reference_versions",
 }
 #: The admin's tables (created by core's 0002 and 0004, owned by the admin's environment since 0008).
 ADMIN_TABLES = {"users", "api_tokens", "user_sessions", "rate_limits"}

@@ -186,8 +186,8 @@ def test_external_plugin_is_discovered_with_its_distribution_version_and_source(
         "stdpolicy_register_commands",
         "stdpolicy_register_parameter_types",
         "stdpolicy_register_parameters",
-        "stdpolicy_register_storage",
         "stdpolicy_register_reference_tables",
+        "stdpolicy_register_storage",
     ]
     assert demo.reference_tables == ["demo.venues"] and demo.parameter_types == ["demo_headcount"]
     assert registry.kind_plugin["demo_training"] == "demo"
