@@ -6,7 +6,9 @@ from setuptools import find_packages, setup
 # packages under those four only, so nothing else in the checkout (tests,
 # benchmarks, a stray folder) is swept into the wheel.
 TOP_LEVEL = ("core", "plugins", "webadmin", "migrations")
-PACKAGES = find_packages(include=[name for top in TOP_LEVEL for name in (top, f"{top}.*")])
+# A built-in plugin's tests (plugins/<name>/tests/) stay in the checkout.
+PACKAGES = find_packages(include=[name for top in TOP_LEVEL for name in (top, f"{top}.*")],
+                         exclude=["plugins.*.tests", "plugins.*.tests.*"])
 
 setup(
     name="stdpolicy",
@@ -74,6 +76,10 @@ setup(
         "console_scripts": ["stdpolicy = webadmin.cli:main"],
         "stdpolicy.plugins": [
             "reward_tiers = plugins.reward_tiers",
+        ],
+        # The test kit (core/testing): fixtures and policy cases for plugins' tests.
+        "pytest11": [
+            "stdpolicy = core.testing.plugin",
         ],
     },
 )

@@ -490,10 +490,10 @@ class Registry:
                 items.append(item)
         return items
 
-    def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:
-        """Load every plugin of the entry-point group: built-ins first, then by name."""
+    def load_entry_points(self, group: str = ENTRY_POINT_GROUP, only: Collection[str] | None = None) -> None:
+        """Load every plugin of the entry-point group (or those named in ``only``): built-ins first, then by name."""
         found = sorted(
-            entry_points(group=group),
+            (ep for ep in entry_points(group=group) if only is None or ep.name in only),
             key=lambda ep: (_dist_name(ep) != _BUILTIN_DIST, ep.name),
         )
         seen: set[str] = set()
@@ -830,16 +830,19 @@ def load_registry(
     *,
     entry_points_group: str | None = ENTRY_POINT_GROUP,
     plugins: Iterable[tuple[str, object]] = (),
+    only: Collection[str] | None = None,
 ) -> Registry:
     """Discover and load plugins.
 
     :param entry_points_group: the group to discover (``None``: none).
     :param plugins: extra ``(name, plugin)`` pairs registered in code, after
         the discovered ones (tests, embedding applications).
+    :param only: load only the discovered plugins of these names (the test
+        kit's chosen plugins); ``None``: every one.
     """
     registry = Registry()
     if entry_points_group:
-        registry.load_entry_points(entry_points_group)
+        registry.load_entry_points(entry_points_group, only)
     for name, plugin in plugins:
         registry.add_plugin(name, plugin)
     registry.check_references()
