@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from marshmallow import ValidationError
+
 from .text import Text
 
-__all__ = ["Bilingual", "FieldError", "flatten_errors", "to_zh"]
+__all__ = ["Bilingual", "FieldError", "field_error", "flatten_errors", "to_zh"]
 
 
 class Bilingual(str):
@@ -31,6 +33,24 @@ class Bilingual(str):
     @classmethod
     def of(cls, text: Text) -> Bilingual:
         return cls(text.zh, text.en)
+
+
+def field_error(zh: str, en: str, *, field: str | None = None) -> ValidationError:
+    """A marshmallow ``ValidationError`` whose message is in both languages; raise it.
+
+    In a field's ``_deserialize`` or a ``@validates`` method, leave ``field``
+    out (marshmallow knows the field); in a ``@post_load`` or
+    ``@validates_schema`` hook, name it (``field="granted_amount"``), or
+    leave it out for a problem of the record as a whole::
+
+        raise field_error("核定金额超过上限", "the granted amount exceeds the cap", field="granted_amount")
+
+    The CLI, the API and the admin show the Chinese or the English half.
+    """
+    message = Bilingual(zh, en)
+    if field is None:
+        return ValidationError(message)
+    return ValidationError(message, field_name=field)
 
 
 _EXACT = {

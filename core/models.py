@@ -171,7 +171,8 @@ class OutcomeRecord(Model):
     explanation_en: Mapped[str] = mapped_column(Text)
     #: The parameter versions read: ``[{key, value, effective_from, version_id}]``.
     parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), default="ok")
+    #: ``core.OutcomeStatus``: ok, not_covered, error, tracking, compliant, non_compliant, held.
+    status: Mapped[str] = mapped_column(String(20), default="ok")
     dedup_key: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The reference data versions read: ``[{key, sequence, version_id, effective_from, source}]``; empty: none.

@@ -9,7 +9,9 @@ plugin name and version.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .text import Text
@@ -18,13 +20,56 @@ if TYPE_CHECKING:
     from .activities import Activity
     from .refdata import ReferenceRead
 
-__all__ = ["ERROR_RULE", "MAX_DEDUP_KEY", "Outcome", "ParamValue", "storable_key"]
+__all__ = ["ERROR_RULE", "MAX_DEDUP_KEY", "STATUS_LABELS", "Outcome", "OutcomeStatus", "ParamValue", "status_label",
+           "storable_key"]
 
 #: The rule id of an outcome core makes when a plugin raised.
 ERROR_RULE = "ERROR"
 
 #: The longest ``dedup_key`` the database stores (``outcomes.dedup_key``).
 MAX_DEDUP_KEY = 300
+
+
+class OutcomeStatus(StrEnum):
+    """What kind of decision an outcome is; stored with it (``outcomes.status``).
+
+    A ``str``, so ``outcome.status == "tracking"`` and the stored text agree.
+    Only ``OK`` outcomes are money decisions in the usual sense; the others
+    carry amount 0 unless a plugin says otherwise, and the register shows
+    their label beside the rule.
+    """
+
+    #: Decided: the amount is due (or 0, and the explanation says why).
+    OK = "ok"
+    #: No rule of the plugin covers the activity (amount 0, the reason in the explanation).
+    NOT_COVERED = "not_covered"
+    #: The plugin raised on this activity; core made the outcome (rule ``ERROR``).
+    ERROR = "error"
+    #: Recorded for follow-up, no money (a carbon figure, a listed service).
+    TRACKING = "tracking"
+    #: Checked against a requirement and met it.
+    COMPLIANT = "compliant"
+    #: Checked against a requirement and missed it.
+    NON_COMPLIANT = "non_compliant"
+    #: Held for review: nothing is due until a reviewer decides.
+    HELD = "held"
+
+
+#: Each status's label, Chinese and English, wherever outcomes are shown.
+STATUS_LABELS: dict[str, Text] = {
+    OutcomeStatus.OK: Text("已认定", "decided"),
+    OutcomeStatus.NOT_COVERED: Text("不在政策范围内", "not covered"),
+    OutcomeStatus.ERROR: Text("评估出错", "error"),
+    OutcomeStatus.TRACKING: Text("跟踪登记", "tracking"),
+    OutcomeStatus.COMPLIANT: Text("达标", "compliant"),
+    OutcomeStatus.NON_COMPLIANT: Text("未达标", "non-compliant"),
+    OutcomeStatus.HELD: Text("暂缓,待审核", "held for review"),
+}
+
+
+def status_label(status: str) -> Text:
+    """The label of ``status``; an unknown one (from an old plugin) as itself in both languages."""
+    return STATUS_LABELS.get(status) or Text(status, status)
 
 
 def storable_key(key: str) -> str:
@@ -135,6 +180,46 @@ class Outcome:
         self.references: tuple[ReferenceRead, ...] = (
             tuple(getattr(r, "read", r) for r in references) if references else ()
         )
+
+    @classmethod
+    def make(
+        cls,
+        activity: Activity,
+        *,
+        rule: str,
+        clause: str,
+        explanation: Text,
+        amount: int = 0,
+        status: str = OutcomeStatus.OK,
+        parameters: Iterable[ParamValue] = (),
+        subject: Text | None = None,
+        dedup_key: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """An outcome by keyword, checked: the readable way to make one.
+
+        ``Outcome.make(activity, rule="C1", clause="三(六)", explanation=Text(…), status="tracking")``.
+        ``status`` must be one of ``OutcomeStatus`` (a ``ValueError`` names
+        the known ones); ``explanation`` (and ``subject``, the words that
+        say what the activity is and come first) must be a ``Text`` with
+        both languages. Rules loops over 100,000 activities may prefer the
+        positional constructor, which checks less and is faster.
+        """
+        try:
+            status = OutcomeStatus(status)
+        except ValueError:
+            known = ", ".join(s.value for s in OutcomeStatus)
+            raise ValueError(f"outcome status {status!r} is not one of: {known}") from None
+        if not isinstance(explanation, Text) or not explanation.zh or not explanation.en:
+            raise TypeError(f"outcome explanation must be a Text with Chinese and English, got {explanation!r}")
+        if subject is not None and not isinstance(subject, Text):
+            raise TypeError(f"outcome subject must be a Text, got {subject!r}")
+        values = tuple(parameters)
+        for value in values:
+            if not isinstance(value, ParamValue):
+                raise TypeError(f"outcome parameters must be the ParamValue read from context.parameters, got {value!r}")
+        return cls(activity, rule, amount, clause, explanation, values, dedup_key, details,
+                   tuple(subject) if subject is not None else ("", ""), status.value)
 
     @property
     def explanation_zh(self) -> str:

@@ -104,12 +104,12 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
     assert "0001: drops the audit log" in refused.output
     assert everything(filled) == before
 
-    # Undoing 0009: the reference data versions.
+    # Undoing 0010 (nothing recorded) and 0009: the reference data versions.
     one_step = runner.invoke(args=["db", "downgrade", "0008_environments"])
     assert one_step.exit_code == 2 and "core 0009_reference_data: drops every version of the reference data " \
                                        "tables" in one_step.output
     assert "plugin permissions" not in one_step.output
-    # Undoing 0009, 0008 (nothing) and 0007: the city's plugin permissions and owners.
+    # Undoing 0010, 0009, 0008 (nothing) and 0007: the city's plugin permissions and owners.
     two_steps = runner.invoke(args=["db", "downgrade", "0006_organisation_names"])
     assert two_steps.exit_code == 2 and "core 0007_plugin_permissions: drops the city administrators' plugin " \
                                         "permissions and owners" in two_steps.output

@@ -1,0 +1,89 @@
+"""Marshmallow fields and field metadata for plugins' activity schemas.
+
+Core reads three metadata entries of a schema field: ``label`` (the column
+header in files and the admin, ``Text``), ``values`` (the label of each coded
+value, ``{"national": Text(…)}``) and ``multiline`` (the field may hold line
+breaks and tabs). ``field_metadata`` writes them without typos::
+
+    rank = fields.Integer(required=True, metadata=field_metadata(Text("起草单位排名", "Rank")))
+
+The fields below parse what several policy areas read — standard numbers
+and unified social credit codes — and fail with messages in both languages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import fields
+
+from .messages import field_error
+from .standards import InvalidStandardNumber, StandardNumber, parse
+from .text import Text
+from .uscc import InvalidCreditCode, validate_credit_code
+
+__all__ = ["CreditCodeField", "StandardNumberField", "field_metadata"]
+
+
+def field_metadata(label: Text, values: Mapping[str, Text] | None = None, *, multiline: bool = False) -> dict[str, Any]:
+    """The ``metadata`` of a schema field: its label, its coded values' labels, whether it is multi-line.
+
+    :param label: the field's name for users, Chinese and English; file
+        headers may use either (``起草单位排名`` or ``Rank among the drafting units``).
+    :param values: for a field holding codes (``validate.OneOf``), each code's
+        label: files may give the label instead of the code (``省级`` → ``provincial``),
+        and pages show the label.
+    :param multiline: allow line feeds, carriage returns and tabs (refused in
+        every other field, see the README's "What is refused").
+    """
+    if not isinstance(label, Text):
+        raise TypeError(f"field label must be a Text (Chinese, English), got {label!r}")
+    for code, text in (values or {}).items():
+        if not isinstance(text, Text):
+            raise TypeError(f"label of value {code!r} must be a Text, got {text!r}")
+    metadata: dict[str, Any] = {"label": label, "values": dict(values or {})}
+    if multiline:
+        metadata["multiline"] = True
+    return metadata
+
+
+class StandardNumberField(fields.String):
+    """A standard number (标准编号), loaded in canonical form (``GB/T 1.1-2020``).
+
+    Any common spelling is accepted (full-width letters, ``—`` for ``-``, a
+    missing space); anything else is refused in both languages. With
+    ``parsed=True`` the field loads the parsed ``StandardNumber`` instead
+    (``.code``, ``.level`` the number shows — ``national``, ``local``,
+    ``zhejiang_made`` … —, ``.year``, ``.amendment``), for a ``@post_load``
+    hook that checks the record against it; that hook must put ``.code``
+    back in the field, since activities are stored as JSON.
+    """
+
+    def __init__(self, *, parsed: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.parsed = parsed
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> StandardNumber | str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            number = parse(text)
+        except InvalidStandardNumber as exc:
+            raise field_error(exc.text.zh, exc.text.en) from None
+        return number if self.parsed else number.code
+
+
+class CreditCodeField(fields.String):
+    """A unified social credit code (统一社会信用代码, GB 32100), checked and loaded in canonical form.
+
+    Both check characters are verified (python-stdnum and the GB 11714
+    organisation-code check). The envelope's ``credit_code`` is checked this
+    way already; use this field for another organisation a record names.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return validate_credit_code(text)
+        except InvalidCreditCode as exc:
+            raise field_error(exc.text.zh, exc.text.en) from None
