@@ -8,13 +8,20 @@ Plain Python, no web framework::
     report = registry.validate(records)             # interchange records → activities
     result = registry.evaluate(report.valid)        # outcomes with shipped parameters
 
-Plugins import their marker and declaration types from here::
+**The plugin API** is what this package exports (``__all__``); plugins import
+it from here and from nowhere else in ``core`` or ``webadmin``::
 
     from core import hookimpl, ActivityKind, Outcome, Text
 
-The database layer (``core.db``, ``core.models``, ``core.store``) and the
-command line (``core.cli``) need Flask-SQLAlchemy and are imported from their
-modules, never from here.
+The test kit is ``core.testing`` (a pytest plugin, see docs/plugins/testing.md).
+Every other module of ``core`` and all of ``webadmin`` are private: they may
+change in any release. tests/test_public_api.py fails when a built-in plugin
+reaches past this list.
+
+``import core`` stays light (no Flask, no database engine, no openpyxl, no
+Babel): ``stdpolicy evaluate`` starts with it. The helpers of plugins' admin
+pages need Flask and are imported on first use (PEP 562 ``__getattr__``),
+listed in ``__all__`` and typed like the rest.
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ from .activities import (
     validation_parameters,
     validation_reference,
 )
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .activities import Activity, EnvelopeSchema, InvalidRecord, ValidationReport, validation_parameters
+from .clock import today
 from .declarations import (
     ActivityKind,
     AdminPage,
@@ -45,10 +57,11 @@ from .evaluation import (
     PriorPayment,
     in_recorded_order,
 )
+from .fields import CreditCodeField, StandardNumberField, field_metadata
 from .hooks import hookimpl, hookspec
 from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TC_SECRETARIAT
-from .messages import Bilingual, FieldError
-from .outcomes import Outcome, ParamValue
+from .messages import Bilingual, FieldError, field_error
+from .outcomes import STATUS_LABELS, Outcome, OutcomeStatus, ParamValue, status_label
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
 from .paramtypes import ParameterType
 from .refdata import (
@@ -77,15 +90,66 @@ from .storage import (
     plugin_metadata,
     plugin_model_base,
 )
+from .standards import LEVEL_NAMES as STANDARD_LEVEL_NAMES
+from .standards import LEVELS as STANDARD_LEVELS
+from .standards import InvalidStandardNumber, StandardCodes, StandardNumber, standard_codes
+from .standards import parse as parse_standard_number
 from .text import Text, format_yuan_en, format_yuan_zh
+from .uscc import InvalidCreditCode, validate_credit_code
 from .version import HOOK_API_VERSION, __version__
+
+if TYPE_CHECKING:  # imported on first use: they need Flask (see __getattr__)
+    from .pages import (
+        BASE_TEMPLATE,
+        Column,
+        PageDepartment,
+        current_department,
+        current_plugin,
+        current_registry,
+        export_csv,
+        export_xlsx,
+        format_date,
+        may_manage,
+        money,
+        parameter_url,
+        pick,
+        render_page,
+        require_manager,
+        stored_parameters,
+    )
+
+#: Names exported on first use, and the module of ``core`` that holds them.
+_LAZY = {
+    name: "pages"
+    for name in (
+        "BASE_TEMPLATE",
+        "Column",
+        "PageDepartment",
+        "current_department",
+        "current_plugin",
+        "current_registry",
+        "export_csv",
+        "export_xlsx",
+        "format_date",
+        "may_manage",
+        "money",
+        "parameter_url",
+        "pick",
+        "render_page",
+        "require_manager",
+        "stored_parameters",
+    )
+}
 
 __all__ = [
     "Activity",
     "ActivityKind",
     "AdminPage",
+    "BASE_TEMPLATE",
     "Batch",
     "Bilingual",
+    "Column",
+    "CreditCodeField",
     "DashboardFigure",
     "DefaultValue",
     "EmptyHistory",
@@ -96,11 +160,15 @@ __all__ = [
     "FieldError",
     "HOOK_API_VERSION",
     "INNOVATION_AWARD",
+    "InvalidCreditCode",
     "InvalidRecord",
+    "InvalidStandardNumber",
     "KindExtension",
     "Money",
     "Outcome",
+    "OutcomeStatus",
     "PILOT_PROJECT",
+    "PageDepartment",
     "ParamValue",
     "ParameterDeclaration",
     "ParameterResolver",
@@ -124,7 +192,13 @@ __all__ = [
     "RowsInvalid",
     "SHARED_KINDS",
     "STANDARD_DRAFTING",
+    "STANDARD_LEVELS",
+    "STANDARD_LEVEL_NAMES",
+    "STATUS_LABELS",
     "ShippedVersion",
+    "StandardCodes",
+    "StandardNumber",
+    "StandardNumberField",
     "StoredRowsInvalid",
     "TC_SECRETARIAT",
     "Text",
@@ -133,8 +207,16 @@ __all__ = [
     "VersionDiff",
     "check_plugin_migrations",
     "core_table",
+    "current_department",
+    "current_plugin",
+    "current_registry",
     "database_session",
     "diff_rows",
+    "export_csv",
+    "export_xlsx",
+    "field_error",
+    "field_metadata",
+    "format_date",
     "format_yuan_en",
     "format_yuan_zh",
     "hookimpl",
@@ -143,9 +225,35 @@ __all__ = [
     "load_parameter_file",
     "load_reference_versions",
     "load_registry",
+    "may_manage",
+    "money",
+    "parameter_url",
+    "parse_standard_number",
+    "pick",
     "plugin_metadata",
     "plugin_model_base",
+    "render_page",
+    "require_manager",
+    "standard_codes",
+    "status_label",
+    "stored_parameters",
+    "today",
+    "validate_credit_code",
     "validation_parameters",
     "validation_reference",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: the admin-page helpers, imported (with Flask) on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

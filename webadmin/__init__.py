@@ -100,6 +100,9 @@ def _whole_number(variable: str, default: int, *, minimum: int) -> int:
 
 
 def _template_context(app: Flask) -> None:
+    from core.outcomes import status_label
+    from core.pages import format_date, may_manage, parameter_url
+
     from .access import current_department, visible_departments
     from .labels import actor, code, detail, explained, import_source, name, plugin_label, reason_text, version_label
     from .nav import nav_items
@@ -120,6 +123,11 @@ def _template_context(app: Flask) -> None:
         next_steps=next_steps,
         version_label=version_label,
         reason_text=reason_text,
+        status_label=status_label,
+        # For plugins' templates (docs/plugins/admin-pages.md), the same as core's helpers.
+        parameter_url=parameter_url,
+        may_manage=may_manage,
+        format_date=format_date,
     )
     app.jinja_env.filters["actor"] = actor
 

@@ -35,6 +35,8 @@ def init_app(app: Flask) -> None:
             owners[name] = plugin
             entries.append(MenuEntry(plugin, page.label, f"{name}.{page.endpoint}"))
     app.extensions["stdpolicy.admin_menu"] = entries
+    # Blueprint name → plugin: core.current_plugin() reads it (core/pages.py).
+    app.extensions["stdpolicy.page_owners"] = owners
 
     @app.before_request
     def _plugin_pages_need_enablement():
