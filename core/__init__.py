@@ -60,6 +60,7 @@ from .evaluation import (
 from .fields import CreditCodeField, StandardNumberField, field_metadata
 from .hooks import hookimpl, hookspec
 from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TC_SECRETARIAT
+from .kinds.schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES, committee_level_of
 from .messages import Bilingual, FieldError, field_error
 from .outcomes import STATUS_LABELS, Outcome, OutcomeStatus, ParamValue, status_label
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
@@ -142,12 +143,14 @@ _LAZY = {
 }
 
 __all__ = [
+    "AWARD_NAMES",
     "Activity",
     "ActivityKind",
     "AdminPage",
     "BASE_TEMPLATE",
     "Batch",
     "Bilingual",
+    "COMMITTEE_LEVEL_NAMES",
     "Column",
     "CreditCodeField",
     "DashboardFigure",
@@ -167,6 +170,7 @@ __all__ = [
     "Money",
     "Outcome",
     "OutcomeStatus",
+    "PILOT_LEVEL_NAMES",
     "PILOT_PROJECT",
     "PageDepartment",
     "ParamValue",
@@ -206,6 +210,7 @@ __all__ = [
     "ValidationReport",
     "VersionDiff",
     "check_plugin_migrations",
+    "committee_level_of",
     "core_table",
     "current_department",
     "current_plugin",

@@ -4,6 +4,9 @@ Imported only by the ``stdpolicy_register_admin_pages`` hook, so the plugin
 (and core) work without Flask. The admin mounts the blueprint under
 ``/admin/p/reward_tiers/`` and shows it only to departments that enabled the
 plugin. The page reads; parameters are changed on the admin's Parameters page.
+Like any plugin's page it uses the plugin API only: ``core.render_page`` and
+the base template ``stdpolicy/plugin_page.html``, ``core.stored_parameters``,
+``core.parameter_url`` (docs/plugins/admin-pages.md).
 
 Its own words come in both languages (``Text``), like every other label of
 the plugin: the admin's message catalogue is not the plugin's.
@@ -14,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, url_for
-from werkzeug.routing import BuildError
+from flask import Blueprint
 
-from core import AdminPage, Text, clock
+from core import AdminPage, Text, current_registry, parameter_url, render_page, stored_parameters, today
 
 from . import rules
 
@@ -81,6 +83,8 @@ WORDS = {
     "source": Text("出处", "Source"),
     "today": Text("金额截至 {day}", "Amounts as of {day}"),
 }
+#: The page's title in the menu, the heading and the breadcrumbs.
+TITLE = WORDS["title"]
 
 
 @dataclass(frozen=True)
@@ -98,23 +102,14 @@ class RuleRow:
     link: str | None
 
 
-def _link(key: str) -> str | None:
-    try:
-        return url_for("parameters.detail", key=key)
-    except BuildError:  # an admin without a Parameters page
-        return None
-
-
 @bp.route("/")
-def index():
-    from core.store import resolver
-
-    registry = current_app.extensions["stdpolicy"]
-    params = resolver(registry)
-    today = clock.today()
+def index() -> str:
+    registry = current_registry()
+    params = stored_parameters()
+    day = today()
     by_rule: dict[str, list[RuleRow]] = {}
     for rule, key, rewards in rules.rule_table():
-        current = params.current(key, today)
+        current = params.current(key, day)
         decl = registry.parameters[key]
         by_rule.setdefault(rule, []).append(RuleRow(
             rule=rule, key=key, rewards=rewards,
@@ -123,14 +118,14 @@ def index():
             version_id=current.id if current is not None else None,
             sequence=current.sequence if current is not None and current.id is not None else None,
             original=decl.defaults[0].value if decl.defaults else None,
-            link=_link(key),
+            link=parameter_url(key),
         ))
     sections = [(segment, [row for rule in segment.rules for row in by_rule.get(rule, [])]) for segment in CLAUSE_SEGMENTS]
-    return render_template(
-        "reward_tiers/table.html",
-        sections=sections, words=WORDS, document=DOCUMENT, today=today, clause=rules.CLAUSE,
+    return render_page(
+        "reward_tiers/table.html", title=TITLE,
+        sections=sections, words=WORDS, document=DOCUMENT, today=day, clause=rules.CLAUSE,
     )
 
 
 def admin_pages() -> list[AdminPage]:
-    return [AdminPage(bp, WORDS["title"], "index")]
+    return [AdminPage(bp, TITLE, "index")]

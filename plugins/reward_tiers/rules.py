@@ -31,7 +31,7 @@ from core import (
     format_yuan_zh,
     in_recorded_order,
 )
-from core.standards import LEVEL_NAMES
+from core import STANDARD_LEVEL_NAMES as LEVEL_NAMES
 
 from .schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES
 

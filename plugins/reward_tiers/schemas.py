@@ -16,11 +16,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError
-
-from core import PILOT_PROJECT, STANDARD_DRAFTING, Bilingual, KindExtension, validation_parameters
-from core.kinds.schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES, committee_level_of
-from core.standards import parse
+from core import (
+    AWARD_NAMES,
+    COMMITTEE_LEVEL_NAMES,
+    PILOT_LEVEL_NAMES,
+    PILOT_PROJECT,
+    STANDARD_DRAFTING,
+    KindExtension,
+    committee_level_of,
+    field_error,
+    parse_standard_number,
+    validation_parameters,
+)
 
 __all__ = [
     "AWARD_NAMES",
@@ -36,11 +43,12 @@ __all__ = [
 def amendment_is_revision(data: dict[str, Any]) -> None:
     """An amendment of an existing standard must be recorded as a revision (revision: true)."""
     code = data["standard_code"]
-    if "/Amd" in code and not data.get("revision") and parse(code).amendment:
-        raise ValidationError(Bilingual(
+    if "/Amd" in code and not data.get("revision") and parse_standard_number(code).amendment:
+        raise field_error(
             f"{code} 是对已有标准的修改单,应按修订登记(是否修订:是)",
             f"{code} amends an existing standard: record it as a revision (revision: true)",
-        ), field_name="revision")
+            field="revision",
+        )
 
 
 def granted_within_cap(data: dict[str, Any]) -> None:
@@ -51,10 +59,11 @@ def granted_within_cap(data: dict[str, Any]) -> None:
         return
     cap = parameters.value(f"reward_tiers.pilot_cap.{data['pilot_level']}", data["date"])
     if cap is not None and granted > cap.value:
-        raise ValidationError(Bilingual(
+        raise field_error(
             f"核定金额 {granted:,} 元超过该日有效的上限 {cap.value:,} 元",
             f"the granted amount ¥{granted:,} exceeds the cap ¥{cap.value:,} in force on that date",
-        ), field_name="granted_amount")
+            field="granted_amount",
+        )
 
 
 EXTENSIONS = [
