@@ -1,7 +1,10 @@
 """Rules R1–R13 of 三(二) (plugins/reward_tiers), through the public API.
 
 Every test goes the way a caller does: ``registry.validate(records)``, then
-``registry.evaluate(report.valid)`` and ``result.for_activity(activity)``.
+``registry.evaluate(report.valid)`` and ``result.for_activity(activity)``;
+``registry`` is the test kit's registry of the built-in plugins (the plugin's
+tests run on ``core`` and ``core.testing`` only, like a third party's). The
+readable one-case-per-rule form is in ``*.policy.yaml`` beside this file.
 Amounts are those of the policy text (shared/policy/README.md):
 
     对牵头制定(排名第一位,不含修订)并完成国际标准、国家标准、行业(或地方、军用)标准、
@@ -24,7 +27,6 @@ from typing import Any
 
 import pytest
 
-from core import clock
 from core import (
     Activity,
     EvaluationContext,
@@ -33,13 +35,21 @@ from core import (
     ParameterVersion,
     ParamValue,
     PriorPayment,
+    format_yuan_en,
+    format_yuan_zh,
+    standard_codes,
+    today,
 )
-from core.standards import standard_codes
-from core.text import format_yuan_en, format_yuan_zh
 from plugins.reward_tiers.schemas import committee_level_of
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def registry(stdpolicy_registry):
+    """The kit's registry of the built-in plugins (no database)."""
+    return stdpolicy_registry
 
 CLAUSE = "三(二)"
 IN_FORCE = date(2022, 8, 1)
@@ -721,7 +731,7 @@ UNDATED = [
     ("ITU with an old year", "ITU-T Y.3172 (06/2019)", 2019, DAY),
     ("adopted: not the adopted standard's year", "GB/T 24067-2024 (ISO 14067:2018, MOD)", 2024, "2018-05-10"),
     ("two-digit year", "GB 3100-93", 1993, DAY),
-    ("two-digit year, today", "GB 3100-93", 1993, clock.today().isoformat()),
+    ("two-digit year, today", "GB 3100-93", 1993, today().isoformat()),
     ("military", "GJB 9001C-2017", 2017, DAY),
     ("Zhejiang Made", "T/ZZB 2109-2021", 2021, DAY),
 ]
@@ -1036,7 +1046,7 @@ def test_every_outcome_is_complete(registry):
 GOOD = drafting("GB/T 32151.31-2023", id="good-before")
 GOOD_AFTER = secretariat("SAC/TC 548", "national", id="good-after")
 
-FUTURE = (clock.today() + timedelta(days=1)).isoformat()
+FUTURE = (today() + timedelta(days=1)).isoformat()
 
 BAD = [
     # (id, record, field, English message (fragment), Chinese message (fragment))
