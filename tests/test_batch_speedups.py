@@ -16,6 +16,7 @@ import pytest
 from marshmallow import ValidationError
 
 from core import load_registry
+from core.testing import builtin_plugins
 from core.gcpause import paused_gc
 from core.interchange import write_results
 from core.standards import InvalidStandardNumber, StandardCodes, parse
@@ -26,7 +27,7 @@ RECORD = {"id": "S-1", "kind": "standard_drafting", "date": "2023-05-23",
 
 @pytest.fixture(scope="module")
 def registry():
-    return load_registry()
+    return load_registry(only=builtin_plugins())
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from core import Outcome, Text, hookimpl, load_registry
+from core.testing import builtin_plugins
 from core.app import get_registry
 from core.db import db
 from core.interchange import read_records
@@ -394,7 +395,7 @@ def two_plugins(database_url: str, tmp_path, monkeypatch) -> Iterator[Flask]:
     from webadmin import create_app
     from webadmin.models import User
 
-    registry = load_registry(plugins=[("bench", Bench())])
+    registry = load_registry(only=builtin_plugins(), plugins=[("bench", Bench())])
     monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False}, registry=registry)

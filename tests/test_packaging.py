@@ -17,7 +17,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP_LEVEL = ("core", "plugins", "webadmin", "migrations")
-SHIPPED_SUFFIXES = {".py", ".html", ".yaml", ".css", ".po", ".mo", ".ini", ".mako", ".json", ".typed", ".cfg"}
+SHIPPED_SUFFIXES = {".py", ".html", ".yaml", ".css", ".po", ".mo", ".ini", ".mako", ".json", ".typed", ".cfg", ".tmpl"}
+
+
+def _plugin_tests(name: str) -> bool:
+    """A built-in plugin's own tests (``plugins/<name>/tests/``) stay in the checkout."""
+    parts = Path(name).parts
+    return len(parts) > 3 and parts[0] == "plugins" and parts[2] == "tests"
 
 
 def _tracked_files() -> list[str]:
@@ -26,7 +32,7 @@ def _tracked_files() -> list[str]:
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     return [line for line in out.stdout.splitlines()
-            if Path(line).suffix in SHIPPED_SUFFIXES or Path(line).name == "README"]
+            if (Path(line).suffix in SHIPPED_SUFFIXES or Path(line).name == "README") and not _plugin_tests(line)]
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +74,11 @@ def test_migration_scripts_of_every_environment_are_in_the_wheel(wheel_names: se
 def test_every_tracked_module_and_data_file_is_in_the_wheel(wheel_names: set[str]) -> None:
     missing = [name for name in _tracked_files() if name not in wheel_names]
     assert not missing, f"left out of the wheel: {missing}"
+
+
+def test_plugins_tests_are_not_in_the_wheel(wheel_names: set[str]) -> None:
+    assert [name for name in wheel_names if _plugin_tests(name)] == []
+    assert "plugins/reward_tiers/rules.py" in wheel_names
 
 
 def test_nothing_outside_the_four_packages_is_in_the_wheel(wheel_names: set[str]) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from core import Activity, InvalidRecord, load_registry
+from core.testing import builtin_plugins
 from core import parallel
 from core.activities import ActivityValidator
 
@@ -50,7 +51,7 @@ def summary(report) -> list:
 
 @pytest.fixture(scope="module")
 def registry():
-    return load_registry()
+    return load_registry(only=builtin_plugins())
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ The external plugin under ``tests/external_plugin/`` is a separately packaged
 distribution (``stdpolicy-demo-plugin``). ``demo_installed`` makes it
 discoverable the way an installed distribution is: a ``.dist-info``
 directory with ``METADATA`` and ``entry_points.txt`` on ``sys.path``, next to
-the package's source directory. Nothing in core knows about it.
+the package's source directory (or uses the real one when CI installed it,
+.ci/run). Nothing in core knows about it. Discovery is tested with
+``load_registry(only=…)``: whatever else is installed stays out of the way.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from core import (
     load_registry,
 )
 from core.db import db
+from core.testing import builtin_plugins
 from core.outcomes import ERROR_RULE
 
 EXTERNAL = Path(__file__).resolve().parent / "external_plugin"
@@ -75,11 +78,26 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def _really_installed(name: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        distribution(name)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+#: The plugins these tests discover; any other installed plugin is left out.
+KNOWN = ("reward_tiers", "demo", "broken", "ghost")
+
+
 @pytest.fixture
 def demo_installed(site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
     """The external demo plugin, discoverable through its real entry point."""
     project = _pyproject()["project"]
-    write_dist_info(site, project["name"], project["version"], project["entry-points"]["stdpolicy.plugins"])
+    if not _really_installed(project["name"]):  # CI installs it (pip install tests/external_plugin)
+        write_dist_info(site, project["name"], project["version"], project["entry-points"]["stdpolicy.plugins"])
     monkeypatch.syspath_prepend(str(EXTERNAL / "src"))
     _forget_modules(DEMO_MODULE)
     yield project
@@ -165,7 +183,7 @@ DEMO_TRAINING = record("D1", "demo_training", "2024-05-06", topic="GB/T 1.1 起�
 
 
 def test_external_plugin_is_discovered_with_its_distribution_version_and_source(demo_installed: dict) -> None:
-    registry = load_registry()
+    registry = load_registry(only=KNOWN)
 
     assert registry.failures == []
     assert {"demo", "reward_tiers"} <= set(registry.plugins)
@@ -196,7 +214,7 @@ def test_external_plugin_is_discovered_with_its_distribution_version_and_source(
 
 
 def test_external_plugin_parameter_comes_from_its_yaml_with_its_clause(demo_installed: dict) -> None:
-    registry = load_registry()
+    registry = load_registry(only=KNOWN)
 
     decl = registry.parameters["demo.training.per_event"]
     assert registry.parameter_plugin["demo.training.per_event"] == "demo"
@@ -212,7 +230,7 @@ def test_external_plugin_parameter_comes_from_its_yaml_with_its_clause(demo_inst
 
 
 def test_external_plugin_kind_is_validated_by_core(demo_installed: dict) -> None:
-    registry = load_registry()
+    registry = load_registry(only=KNOWN)
 
     report = registry.validate([
         DEMO_TRAINING,
@@ -227,7 +245,7 @@ def test_external_plugin_kind_is_validated_by_core(demo_installed: dict) -> None
 
 
 def test_external_plugin_evaluates_alongside_reward_tiers(demo_installed: dict) -> None:
-    registry = load_registry()
+    registry = load_registry(only=KNOWN)
     report = registry.validate([LEAD_NATIONAL, DEMO_TRAINING, TC_NATIONAL])
     assert report.invalid == []
 
@@ -247,7 +265,7 @@ def test_external_plugin_evaluates_alongside_reward_tiers(demo_installed: dict) 
 
 
 def test_external_plugin_admin_pages_and_commands_are_collected(demo_installed: dict) -> None:
-    registry = load_registry()
+    registry = load_registry(only=KNOWN)
 
     pages = registry.admin_pages()
     [page] = pages["demo"]
@@ -269,7 +287,8 @@ def demo_app(demo_installed: dict, database_url: str, tmp_path: Path) -> Iterato
     from webadmin import create_app
 
     os.environ["STDPOLICY_INSTANCE_PATH"] = str(tmp_path / "instance")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url},
+                     registry=load_registry(only=("reward_tiers", "demo")))
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -337,7 +356,7 @@ def test_plugin_whose_import_raises_is_reported_and_the_others_load(demo_install
     (site / "stdpolicy_broken_plugin.py").write_text('raise RuntimeError("cannot start: missing licence file")\n')
     write_dist_info(site, "stdpolicy-broken-plugin", "0.1.0", {"broken": "stdpolicy_broken_plugin"})
     try:
-        registry = load_registry()
+        registry = load_registry(only=KNOWN)
     finally:
         _forget_modules("stdpolicy_broken_plugin")
 
@@ -353,7 +372,7 @@ def test_plugin_whose_import_raises_is_reported_and_the_others_load(demo_install
 def test_entry_point_to_a_missing_module_is_an_import_failure(site: Path) -> None:
     write_dist_info(site, "stdpolicy-ghost", "1.0", {"ghost": "stdpolicy_no_such_module"})
 
-    registry = load_registry()
+    registry = load_registry(only=KNOWN)
 
     [failure] = registry.failures
     assert (failure.name, failure.stage) == ("ghost", "import")
@@ -371,7 +390,7 @@ def test_third_party_plugin_cannot_take_a_built_in_plugin_name(site: Path) -> No
     """))
     write_dist_info(site, "stdpolicy-impostor", "6.6.6", {"reward_tiers": "stdpolicy_impostor"})
     try:
-        registry = load_registry()
+        registry = load_registry(only=KNOWN)
     finally:
         _forget_modules("stdpolicy_impostor")
 
@@ -389,7 +408,7 @@ def test_hook_with_a_wrong_argument_name_fails_at_hooks() -> None:
         def stdpolicy_evaluate(self, batch, ctx):  # the specification says `context`
             return []
 
-    registry = load_registry(plugins=[("wrong", WrongArgument())])
+    registry = load_registry(only=builtin_plugins(), plugins=[("wrong", WrongArgument())])
 
     [failure] = registry.failures
     assert (failure.name, failure.stage, failure.source) == ("wrong", "hooks", "registered in code")
@@ -456,7 +475,7 @@ def test_duplicate_activity_kind_across_plugins_names_both_and_loads_nothing_of_
 
 
 def test_kind_clashing_with_a_shared_kind_names_core() -> None:
-    registry = load_registry(plugins=[("copycat", Declares(kinds=("standard_drafting",)))])
+    registry = load_registry(only=builtin_plugins(), plugins=[("copycat", Declares(kinds=("standard_drafting",)))])
 
     [failure] = registry.failures
     assert failure.name == "copycat" and failure.stage == "declarations"
@@ -496,7 +515,7 @@ def test_parameter_key_of_another_plugin_is_refused() -> None:
 
 
 def test_parameter_key_not_prefixed_with_the_plugin_name_is_refused() -> None:
-    registry = load_registry(plugins=[("gamma", Declares(params=("rewards.rate",)))])
+    registry = load_registry(only=builtin_plugins(), plugins=[("gamma", Declares(params=("rewards.rate",)))])
 
     [failure] = registry.failures
     assert (failure.name, failure.stage) == ("gamma", "declarations")
@@ -511,7 +530,7 @@ def test_parameter_key_not_prefixed_with_the_plugin_name_is_refused() -> None:
 
 
 def test_plugin_raising_in_evaluate_gives_error_outcomes_and_keeps_the_others() -> None:
-    registry = load_registry(plugins=[("boom", Boom())])
+    registry = load_registry(only=builtin_plugins(), plugins=[("boom", Boom())])
     report = registry.validate([LEAD_NATIONAL, record("B1", "boom_thing"), TC_NATIONAL, record("B2", "boom_thing")])
     assert report.invalid == []
 
@@ -636,7 +655,7 @@ def test_one_caller_per_plugin_cached_per_set_of_plugins() -> None:
 
 
 def test_every_outcome_records_plugin_name_and_version(demo_installed: dict) -> None:
-    registry = load_registry(plugins=[("flat", Flat("flat_thing", 1, version="3.1.4")), ("boom", Boom())])
+    registry = load_registry(only=KNOWN, plugins=[("flat", Flat("flat_thing", 1, version="3.1.4")), ("boom", Boom())])
     records = [
         LEAD_NATIONAL, TC_NATIONAL, DEMO_TRAINING, record("F1", "flat_thing"), record("B1", "boom_thing"),
         record("S2", "standard_drafting", "2025-06-20", CODE_B, standard_code="Q/JX 001-2025", rank=1),

@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from core import hookimpl, load_registry
+from core.testing import builtin_plugins
 from core.db import db, utcnow
 from core.store import find_department
 
@@ -83,7 +84,7 @@ def broken_app(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, fas
     from webadmin import create_app
     from webadmin.models import User
 
-    registry = load_registry(plugins=[("bad_description", BadDescription()), ("bad_hook", BadHook())])
+    registry = load_registry(only=builtin_plugins(), plugins=[("bad_description", BadDescription()), ("bad_hook", BadHook())])
     assert {f.name for f in registry.failures} == {"bad_description", "bad_hook"}
     monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
