@@ -48,7 +48,7 @@ def field_metadata(label: Text, values: Mapping[str, Text] | None = None, *, mul
     return metadata
 
 
-class StandardNumberField(fields.String):
+class StandardNumberField(fields.Field):
     """A standard number (标准编号), loaded in canonical form (``GB/T 1.1-2020``).
 
     Any common spelling is accepted (full-width letters, ``—`` for ``-``, a
@@ -64,8 +64,12 @@ class StandardNumberField(fields.String):
         super().__init__(**kwargs)
         self.parsed = parsed
 
+    default_error_messages = {"invalid": "Not a valid string."}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> StandardNumber | str:
-        text = super()._deserialize(value, attr, data, **kwargs)
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        text = value
         try:
             number = parse(text)
         except InvalidStandardNumber as exc:

@@ -219,7 +219,7 @@ class Outcome:
             if not isinstance(value, ParamValue):
                 raise TypeError(f"outcome parameters must be the ParamValue read from context.parameters, got {value!r}")
         return cls(activity, rule, amount, clause, explanation, values, dedup_key, details,
-                   tuple(subject) if subject is not None else ("", ""), status.value)
+                   (subject.zh, subject.en) if subject is not None else ("", ""), status.value)
 
     @property
     def explanation_zh(self) -> str:

@@ -32,9 +32,14 @@ collected as tests wherever pytest looks for tests.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .api_check import PrivateUse, private_uses
 from .evaluation import Evaluation, evaluate, parameters_with
 from .policy_cases import PolicyCase, PolicyCaseError, PolicyFile, check_case, load_policy_file
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 __all__ = [
     "PASSWORD",
@@ -78,7 +83,7 @@ def builtin_plugins() -> tuple[str, ...]:
                         if ep.dist is not None and ep.dist.name == "stdpolicy"))
 
 
-def select_registry(plugins: tuple[str, ...] | list[str], extra: list[tuple[str, object]] | None = None):  # noqa: ANN201
+def select_registry(plugins: tuple[str, ...] | list[str], extra: list[tuple[str, object]] | None = None) -> Registry:
     """A ``Registry`` of the installed plugins named in ``plugins`` (and ``extra`` ``(name, object)`` pairs).
 
     A named plugin that is not installed is an error naming the installed ones.

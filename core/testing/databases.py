@@ -38,7 +38,7 @@ def is_postgres(url: str | None = None) -> bool:
     from sqlalchemy.engine import make_url
 
     url = url if url is not None else base_url()
-    return bool(url) and make_url(url).get_backend_name() == "postgresql"
+    return url is not None and make_url(url).get_backend_name() == "postgresql"
 
 
 def make_app(database_url: str, instance: Path, registry: Registry | None = None, **config: Any) -> Flask:

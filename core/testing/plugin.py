@@ -104,7 +104,7 @@ class PolicyCaseItem(pytest.Item):
         if problems:
             raise PolicyCaseFailed(describe(self.case, evaluation, problems))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PolicyCaseFailed):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))

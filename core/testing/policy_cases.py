@@ -238,6 +238,6 @@ def describe(case: PolicyCase, evaluation: Evaluation, problems: Sequence[str]) 
             if hasattr(item, "errors"):
                 lines.append(f"    {item.ref}: invalid {[e.to_json() for e in item.errors]}")
                 continue
-            for o in evaluation.result.for_activity(item):  # type: ignore[arg-type]
+            for o in evaluation.result.for_activity(item):
                 lines.append(f"    {item.ref}: {o.plugin}:{o.rule} {o.amount:,} [{o.status}] {o.explanation_zh}")
     return "\n".join(lines)
