@@ -185,7 +185,7 @@ def test_new_statuses_are_stored_and_shown_with_their_labels(stdpolicy_app, stdp
     from core.db import db
     from core.models import OutcomeRecord
     from core.store import find_department
-    from core.store.usecases import import_activities
+    from core.services.imports import import_activities
 
     stdpolicy_enable("checks", "market_regulation")
     with stdpolicy_app.app_context():
@@ -211,7 +211,7 @@ def test_the_status_migration_refuses_to_narrow_the_column_over_a_long_status(st
     from core.app import MIGRATIONS_DIR
     from core.db import db
     from core.store import find_department
-    from core.store.usecases import import_activities
+    from core.services.imports import import_activities
 
     stdpolicy_enable("checks", "market_regulation")
     with stdpolicy_app.app_context():

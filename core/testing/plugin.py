@@ -215,14 +215,10 @@ def stdpolicy_bare_app(stdpolicy_database_url: str, stdpolicy_registry: Registry
 def stdpolicy_app(stdpolicy_bare_app: Flask) -> Flask:
     """The admin after what ``stdpolicy init`` seeds: departments (and their default plugins), parameter values."""
     from ..app import get_registry
-    from ..db import db
-    from ..store import ensure_departments, load_defaults
+    from ..services.setup import seed
 
     with stdpolicy_bare_app.app_context():
-        registry = get_registry()
-        ensure_departments(registry)
-        load_defaults(registry)
-        db.session.commit()
+        seed(get_registry(), "system")
     return stdpolicy_bare_app
 
 
@@ -309,8 +305,8 @@ def stdpolicy_enable(stdpolicy_app: Flask) -> Callable[..., None]:
     """``stdpolicy_enable(plugin, department="market_regulation", owner=False)``: permit the plugin to the
     department and switch it on (as a city administrator would); ``owner=True`` also makes the
     department its owner (its administrators manage it: ``core.may_manage``)."""
-    from ..db import db
-    from ..store import find_department, set_enabled, set_owner, set_permitted
+    from ..services.plugins import change_owner, permit_plugin, switch_plugin
+    from ..store import find_department
 
     def enable(plugin: str, department: str = "market_regulation", *, owner: bool = False) -> None:
         registry = stdpolicy_app.extensions["stdpolicy"]
@@ -319,10 +315,9 @@ def stdpolicy_enable(stdpolicy_app: Flask) -> Callable[..., None]:
                               f"choose it with @pytest.mark.stdpolicy_plugins({plugin!r}, …)")
         with stdpolicy_app.app_context():
             dept = find_department(department)
-            set_permitted(dept, plugin, True, "tests")
-            set_enabled(dept, plugin, True, "tests")
+            permit_plugin(dept, plugin, True, "tests")
+            switch_plugin(dept, plugin, True, "tests")
             if owner:
-                set_owner(plugin, dept, "tests")
-            db.session.commit()
+                change_owner(plugin, dept, "tests")
 
     return enable
