@@ -100,7 +100,7 @@ def test_a_mark_chooses_the_plugins(stdpolicy_registry) -> None:
 def test_the_database_is_migrated_and_seeded_for_the_chosen_plugins(stdpolicy_app, stdpolicy_runner) -> None:
     listed = stdpolicy_runner.invoke(args=["plugins"])
     assert listed.exit_code == 0, listed.output
-    assert listed.output.startswith("reward_tiers 1.0.0") and "extra 0 — 额外 / Extra" in listed.output
+    assert "\nreward_tiers 1.0.0" in listed.output and "\nextra 0 — 额外 / Extra" in listed.output
     history = stdpolicy_runner.invoke(args=["params", "history", "reward_tiers.lead.national"])
     assert "300,000" in history.output  # seeded as `stdpolicy init` seeds
 

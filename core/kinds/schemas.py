@@ -22,9 +22,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from ..fields import StandardNumberField
 from ..messages import Bilingual
 from ..parameters import Money
-from ..standards import LEVELS, LEVEL_NAMES, InvalidStandardNumber, StandardNumber, parse, standard_codes
+from ..standards import LEVELS, LEVEL_NAMES, StandardNumber, standard_codes
 from ..text import Text
 
 __all__ = [
@@ -65,21 +66,6 @@ def _label(zh: str, en: str, values: dict[str, Text] | None = None) -> dict[str,
     return {"label": Text(zh, en), "values": values or {}}
 
 
-class _StandardCode(fields.String):
-    """A standard number, loaded as a parsed ``StandardNumber``."""
-
-    # The loaded value is a StandardNumber, not the str that fields.String promises: the rules
-    # read the parsed number, and dumping is never asked of this field.
-    def _deserialize(  # type: ignore[override]
-        self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> StandardNumber:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return parse(text)
-        except InvalidStandardNumber as exc:
-            raise ValidationError(Bilingual.of(exc.text)) from None
-
-
 class StandardDraftingSchema(Schema):
     """``standard_drafting``: an organisation drafted a standard that was published.
 
@@ -88,7 +74,7 @@ class StandardDraftingSchema(Schema):
     ``revision`` is true when the standard revises an earlier edition.
     """
 
-    standard_code = _StandardCode(required=True, metadata=_label("标准编号", "Standard number"))
+    standard_code = StandardNumberField(parsed=True, required=True, metadata=_label("标准编号", "Standard number"))
     level = fields.String(load_default=None, validate=validate.OneOf(LEVELS),
                           metadata=_label("标准级别", "Level", LEVEL_NAMES))
     rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
