@@ -94,7 +94,12 @@ def _environment(url: str, instance: Path, env: dict[str, str] | None) -> dict[s
     return environment
 
 
-_MAIN = "import sys; from webadmin.cli import main; main(prog_name='stdpolicy')"
+# The real console script, with the plugins that ship with stdpolicy only (as the
+# in-process tests): a third-party plugin installed beside it must not change
+# what these tests see (its parameters would not be stored in their databases).
+_MAIN = ("import core.app, core.registry; from core.testing import builtin_plugins; "
+         "core.app.load_registry = lambda **kw: core.registry.load_registry(only=builtin_plugins(), **kw); "
+         "from webadmin.cli import main; main(prog_name='stdpolicy')")
 
 
 def start_stdpolicy(url: str, instance: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
