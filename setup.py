@@ -25,7 +25,7 @@ setup(
     # and the environment they share (core/alembic_env).
     package_data={
         "core": ["data/*.yaml", "data/*.json", "py.typed", "alembic_env/*.py", "alembic_env/*.mako",
-                 "alembic_env/README"],
+                 "alembic_env/README", "scaffold/template/**/*"],
         "plugins": ["*/*.yaml", "*/templates/**/*", "*/static/**/*", "*/migrations/*.ini",
                     "*/migrations/*.mako", "*/migrations/versions/*.py", "*/data/**/*"],
         "migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
@@ -64,6 +64,8 @@ setup(
             "playwright>=1.45",
             "gunicorn>=22",
             "build>=1.2",
+            # tests/test_scaffold.py builds the generated plugin's wheel without build isolation (no network).
+            "wheel>=0.40",
             "time-machine>=2.14",
             "hypothesis>=6.100",
             # Type checks of core's public modules (mypy.ini; .ci/run).

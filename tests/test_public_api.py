@@ -20,7 +20,8 @@ from core.testing import private_uses
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN_PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists())
-EXTERNAL_PLUGIN = ROOT / "tests" / "external_plugin" / "src" / "stdpolicy_demo_plugin"
+#: The external test plugin as distributed: its package and its own tests.
+EXTERNAL_PLUGIN = ROOT / "tests" / "external_plugin"
 
 
 def test_every_exported_name_exists() -> None:
@@ -36,6 +37,16 @@ def test_plugins_use_the_public_api_only(plugin: Path) -> None:
 
 def test_builtin_plugins_are_checked() -> None:
     assert "reward_tiers" in [p.name for p in BUILTIN_PLUGINS]
+    assert (EXTERNAL_PLUGIN / "src" / "stdpolicy_demo_plugin" / "__init__.py").exists()
+
+
+def test_the_scaffolds_plugin_uses_the_public_api_only(tmp_path: Path) -> None:
+    from core.scaffold import new_plugin
+
+    package = new_plugin("training", tmp_path)
+    checked = [p.relative_to(package).as_posix() for p in package.rglob("*") if p.suffix in (".py", ".html")]
+    assert "src/stdpolicy_training/admin.py" in checked and "src/stdpolicy_training/templates/training/index.html" in checked
+    assert [str(use) for use in private_uses(package)] == []
 
 
 def _write(path: Path, text: str) -> None:

@@ -14,6 +14,7 @@ from .init import init_command
 from .params import params_group
 from .plugins import disable_command, enable_command, forbid_command, permit_command, plugins_command
 from .refdata import refdata_group
+from .scaffold import plugin_group
 
 __all__ = ["register_commands"]
 
@@ -32,5 +33,6 @@ def register_commands(cli: click.Group) -> None:
         disable_command,
         permit_command,
         forbid_command,
+        plugin_group,
     ):
         cli.add_command(command)
