@@ -4,9 +4,10 @@ It declares one activity kind, ``demo_training`` (a standards training event
 an organisation held), one dated parameter read from its own YAML file, and
 pays that flat amount per event. It keeps a table of its own, the training
 venues (``models.py``, two migrations in ``migrations/versions``). It also
-contributes one admin page, two commands, a reference table of training
-venues' seats (one shipped version) and a parameter type, so that between
-them the built-in plugins and this one implement every ``stdpolicy_*`` hook.
+contributes one admin page (``admin.py``, on ``stdpolicy/plugin_page.html``),
+two commands, a reference table of training venues' seats (one shipped
+version) and a parameter type, so that between them the built-in plugins and
+this one implement every ``stdpolicy_*`` hook.
 
 Deliberately no ``__version__``: the version core reports must come from the
 installed distribution's metadata.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import click
 from datetime import date
 
-from flask import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -61,20 +61,14 @@ class VenueSchema(Schema):
                            metadata={"label": Text("座位数", "Seats")})
 
 
-pages = Blueprint("demo_pages", __name__)
-
-
-@pages.route("/")
-def index() -> str:
-    return "demo plugin page"
-
-
 @hookimpl
 def stdpolicy_describe_plugin() -> PluginDescription:
     return PluginDescription(
         label=Text("演示插件", "Demo plugin"),
         description=Text("每场标准化培训给予固定补助(测试用)。", "A flat grant per standards training event (tests only)."),
         clauses=(CLAUSE,),
+        rules=(("D1", Text("培训补助", "training grant")), ("D0", Text("无施行参数", "no parameter in force"))),
+        api=">=1.0,<2",
     )
 
 
@@ -110,7 +104,9 @@ def stdpolicy_register_reference_tables() -> list[ReferenceTable]:
 
 @hookimpl
 def stdpolicy_register_admin_pages() -> list[AdminPage]:
-    return [AdminPage(pages, Text("培训", "Training"))]
+    from .admin import admin_pages  # Flask only when the admin is built
+
+    return admin_pages()
 
 
 @hookimpl
