@@ -500,24 +500,14 @@ def _schema(connection) -> dict:
 
 
 @pytest.fixture
-def fresh_schema(_template) -> dict:
-    """The schema of a new database migrated from nothing (the session's template, copied)."""
-    template, pg = _template
-    if pg is not None:
-        name = pg.next_name()
-        url = pg.create(name, template)
-    else:
-        copy = Path(template).with_name(f"fresh-{Path(template).name}")
-        shutil.copy(template, copy)
-        url = f"sqlite:///{copy}"
-    engine = create_engine(url)
+def fresh_schema(stdpolicy_database_url: str) -> dict:
+    """The schema of a new database migrated from nothing (the test kit's migrated template, copied)."""
+    engine = create_engine(stdpolicy_database_url)
     try:
         with engine.connect() as connection:
             return _schema(connection)
     finally:
         engine.dispose()
-        if pg is not None:
-            pg.drop(name)
 
 
 def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Flask, tmp_path, fresh_schema) -> None:

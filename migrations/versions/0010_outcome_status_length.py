@@ -17,7 +17,7 @@ Create Date: 2026-12-02 10:00:00
 """
 import re
 
-from alembic import op
+from alembic import context, op
 import sqlalchemy as sa
 
 
@@ -50,8 +50,20 @@ def _sqlite_status_length(length):
         op.execute(sql)
 
 
+def _offline_sqlite():
+    """``db upgrade --sql`` on SQLite: the rebuild reads the table's stored definition, which a script cannot.
+
+    SQLite does not enforce a VARCHAR's length, so a database upgraded from
+    such a script stores every status; only the declared type stays 10.
+    """
+    op.execute("-- outcomes.status VARCHAR(10) -> VARCHAR(20): SQLite ignores the length; "
+               "run `stdpolicy db upgrade` (not --sql) to rebuild the table with the new declaration")
+
+
 def upgrade():
-    if op.get_bind().dialect.name == "sqlite":
+    if context.is_offline_mode() and op.get_context().dialect.name == "sqlite":
+        _offline_sqlite()
+    elif op.get_bind().dialect.name == "sqlite":
         _sqlite_status_length(20)
     else:
         with op.batch_alter_table('outcomes', schema=None) as batch_op:
@@ -60,11 +72,13 @@ def upgrade():
 
 
 def downgrade():
+    if context.is_offline_mode():
+        raise RuntimeError("0010_outcome_status_length is undone on a live database only: it checks the stored statuses")
     connection = op.get_bind()
     longest = connection.scalar(sa.text("SELECT max(length(status)) FROM outcomes")) or 0
     if longest > 10:
         raise RuntimeError(f"outcomes hold a status of {longest} characters; 0007's column holds 10: "
-                           "stay at 0008 (outcomes are history and are never changed)")
+                           "stay at 0010 (outcomes are history and are never changed)")
     if connection.dialect.name == "sqlite":
         _sqlite_status_length(10)
     else:
