@@ -61,7 +61,7 @@ from .fields import CreditCodeField, StandardNumberField, field_metadata
 from .hooks import hookimpl, hookspec
 from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TC_SECRETARIAT
 from .kinds.schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES, committee_level_of
-from .messages import Bilingual, FieldError, field_error
+from .messages import Bilingual, FieldError, field_error, flatten_errors
 from .outcomes import STATUS_LABELS, Outcome, OutcomeStatus, ParamValue, status_label
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
 from .paramtypes import ParameterType
@@ -221,6 +221,7 @@ __all__ = [
     "export_xlsx",
     "field_error",
     "field_metadata",
+    "flatten_errors",
     "format_date",
     "format_yuan_en",
     "format_yuan_zh",

@@ -31,6 +31,8 @@ def test_the_command_writes_a_complete_package(tmp_path: Path) -> None:
     assert {"pyproject.toml", "README.md", "src/stdpolicy_training/__init__.py", "src/stdpolicy_training/rules.py",
             "src/stdpolicy_training/schemas.py", "src/stdpolicy_training/parameters.yaml",
             "src/stdpolicy_training/admin.py", "src/stdpolicy_training/templates/training/index.html",
+            "src/stdpolicy_training/models.py", "src/stdpolicy_training/migrations/__init__.py",
+            "src/stdpolicy_training/migrations/versions/0001_bases.py", "tests/test_storage.py", ".gitignore",
             "tests/training.policy.yaml", "tests/test_rules.py", "tests/test_admin.py"} <= files
     assert not any(name.endswith(".tmpl") or "$" in name for name in files)
     pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")

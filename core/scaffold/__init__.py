@@ -9,10 +9,12 @@ taken off, ``dot-x`` written as ``.x``. What it holds, each piece on the plugin 
 - ``pyproject.toml``: the ``stdpolicy.plugins`` entry point, the hook-API
   range, the test extra, pytest set to the plugin;
 - the plugin: an activity kind, dated parameters citing their clause, rules
-  with bilingual explanations and statuses, an admin page on
-  ``stdpolicy/plugin_page.html`` with an XLSX export;
-- tests on the kit: policy cases, the rules, the admin page per department,
-  the plugin API check.
+  with bilingual explanations and statuses, a table of its own (training
+  bases) with its migration, an admin page on ``stdpolicy/plugin_page.html``
+  that lists the table, lets the plugin's managers add to it and exports
+  to XLSX;
+- tests on the kit: policy cases, the rules, the admin page per role and
+  department, the models against the migrations, the plugin API check.
 
 Its tests pass as generated (CI generates one, installs it and runs them).
 Nothing is overwritten: the target folder must not exist or be empty.
