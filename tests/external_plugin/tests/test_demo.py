@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core import check_plugin_migrations, core_table, database_session
 from core.testing import private_uses
 
 import stdpolicy_demo_plugin
@@ -34,6 +35,28 @@ def test_the_page_shows_the_grant_to_departments_that_switched_it_on(stdpolicy_e
     html = page.get_data(as_text=True)
     assert "演示插件" in html and "每场补助" in html and "¥5,000" in html
     assert stdpolicy_login("dept_viewer", "health").get("/admin/p/demo/").status_code == 404
+
+
+def test_its_table_is_migrated_and_shown(stdpolicy_app, stdpolicy_enable, stdpolicy_login) -> None:
+    from sqlalchemy import select
+
+    from stdpolicy_demo_plugin.models import Venue
+
+    stdpolicy_enable("demo", "market_regulation")
+    viewer = stdpolicy_login("dept_viewer", "market_regulation")
+    assert "尚未登记培训场地" in viewer.get("/admin/p/demo/").get_data(as_text=True)
+    with stdpolicy_app.app_context():
+        departments = core_table("departments")
+        department = database_session().scalar(select(departments.c.id).where(departments.c.code == "market_regulation"))
+        database_session().add(Venue(name="市民中心", department_id=department, capacity=200))
+        database_session().commit()
+    html = viewer.get("/admin/p/demo/").get_data(as_text=True)
+    assert "市民中心" in html and "200" in html
+    assert stdpolicy_app.test_cli_runner().invoke(args=["demo-venues"]).output == "市民中心: 200 seats\n"
+
+
+def test_models_match_migrations(stdpolicy_registry) -> None:
+    assert check_plugin_migrations("demo", registry=stdpolicy_registry) == []
 
 
 def test_the_command_runs_on_the_tests_database(stdpolicy_runner) -> None:
