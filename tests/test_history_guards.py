@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples" / "activities.json"
 HISTORY = ("audit_log", "parameter_versions", "outcomes", "organisation_names")
 
+#: Core's newest revision.
+CORE_HEAD = "0010_outcome_status_length"
+
 
 @pytest.fixture
 def filled(app: Flask, runner, tmp_path: Path) -> Flask:
@@ -126,7 +129,7 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
     confirmed = runner.invoke(args=["db", "downgrade", "base", "--drop-history"], input="drop history\n")
     assert confirmed.exit_code == 0, confirmed.output
     # The admin's environment first (it is built on core's tables), then core's.
-    assert confirmed.stdout.splitlines() == ["webadmin: 0001_admin_tables → base", "core: 0009_reference_data → base"]
+    assert confirmed.stdout.splitlines() == ["webadmin: 0001_admin_tables → base", f"core: {CORE_HEAD} → base"]
     with filled.app_context():
         assert set(inspect(db.engine).get_table_names()) == {"alembic_version", "alembic_version_webadmin"}
 
@@ -134,25 +137,26 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
 def test_going_below_0008_takes_the_admin_environment_down_first(filled: Flask, runner) -> None:
     """0008 changes no table; below it the admin's tables are core's history again, so its environment goes to base.
 
-    (0009 above it drops the reference data versions, which this database has none of: confirmed here.)
+    (0009 above it drops the reference data versions, which this database has none of: confirmed here;
+    0010 widens a column back, no status longer than 10 being stored.)
     """
     before = everything(filled)
     back = runner.invoke(args=["db", "downgrade", "0007_plugin_permissions", "--drop-history"], input="drop history\n")
     assert back.exit_code == 0, back.output
     assert back.stdout.splitlines()[-2:] == ["webadmin: 0001_admin_tables → base",
-                                             "core: 0009_reference_data → 0007_plugin_permissions"]
+                                             f"core: {CORE_HEAD} → 0007_plugin_permissions"]
 
     status = runner.invoke(args=["db", "status"])
     assert status.exit_code == 2, status.output
     assert "not set up: run `stdpolicy init`" in status.output
     stopped = runner.invoke(args=["params", "list"])
     assert stopped.exit_code == 2
-    assert "is at revision 0007_plugin_permissions, this version needs 0009_reference_data: run `stdpolicy init`" \
+    assert f"is at revision 0007_plugin_permissions, this version needs {CORE_HEAD}: run `stdpolicy init`" \
         in stopped.output
 
     again = runner.invoke(args=["db", "upgrade"])
     assert again.exit_code == 0, again.output
-    assert "core: 0007_plugin_permissions → 0009_reference_data (head)" in again.output
+    assert f"core: 0007_plugin_permissions → {CORE_HEAD} (head)" in again.output
     assert "webadmin: base → 0001_admin_tables (head)" in again.output
     assert runner.invoke(args=["db", "status"]).exit_code == 0
     assert everything(filled) == before  # no row lost, the admin's included

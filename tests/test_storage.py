@@ -29,7 +29,7 @@ from core.db import db
 from core.environments import environments, table_owner
 from core.storage import APPLICATION_TABLES, check_storage
 
-from conftest import _make_app
+from core.testing import builtin_plugins, select_registry
 
 EXTERNAL = Path(__file__).resolve().parent / "external_plugin"
 DEMO = "stdpolicy_demo_plugin"
@@ -69,13 +69,33 @@ class Installer:
         importlib.invalidate_caches()
 
 
+#: The site folder of the running test's installer: the plugins installed there are the test's.
+_SITE: list[Path] = []
+
+
 @pytest.fixture
 def installer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Installer]:
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
+    _SITE.append(site)
     yield Installer(site)
+    _SITE.remove(site)
     Installer._forget([DEMO, "stdpolicy_tmp"])
+
+
+def installed_here() -> tuple[str, ...]:
+    """The built-in plugins and those the test's installer installed right now.
+
+    Not every installed plugin: a third-party plugin installed beside the
+    project (CI installs the demo plugin for real) is not the test's.
+    """
+    from importlib.metadata import entry_points
+
+    sites = {site.resolve() for site in _SITE}
+    here = {ep.name for ep in entry_points(group="stdpolicy.plugins")
+            if ep.dist is not None and Path(str(ep.dist.locate_file(""))).resolve() in sites}
+    return tuple(sorted(set(builtin_plugins()) | here))
 
 
 def _demo_project() -> dict:
@@ -93,8 +113,10 @@ def uninstall_demo(installer: Installer) -> None:
 
 
 def app_on(database_url: str, tmp_path: Path) -> Flask:
-    """The admin application with the plugins installed right now."""
-    return _make_app(database_url, tmp_path / "instance")
+    """The admin application with the plugins installed right now (by the test)."""
+    from core.testing.databases import make_app
+
+    return make_app(database_url, tmp_path / "instance", select_registry(installed_here()))
 
 
 def _tables(app: Flask) -> set[str]:
@@ -137,13 +159,13 @@ def test_demo_plugin_tables_through_install_upgrade_uninstall_and_reinstall(
     init = _run(app, "init")
     assert init.exit_code == 0, init.output
     lines = init.output.splitlines()
-    assert lines[:3] == ["core: at 0009_reference_data (head)", "webadmin: at 0001_admin_tables (head)",
+    assert lines[:3] == ["core: at 0010_outcome_status_length (head)", "webadmin: at 0001_admin_tables (head)",
                          "demo: base → 0002_venue_capacity (head)"]
     assert {"demo_venues", "alembic_version_demo"} <= _tables(app)
     status = _run(app, "db", "status")
     assert status.exit_code == 0, status.output
     assert _status(status.output) == {
-        "core": "core alembic_version 0009_reference_data 0009_reference_data up to date",
+        "core": "core alembic_version 0010_outcome_status_length 0010_outcome_status_length up to date",
         "webadmin": "webadmin alembic_version_webadmin 0001_admin_tables 0001_admin_tables up to date",
         "demo": "demo alembic_version_demo 0002_venue_capacity 0002_venue_capacity up to date",
     }
@@ -252,7 +274,7 @@ def test_downgrading_core_below_the_environments_takes_the_plugins_down_first(
     done = _run(app, "db", "downgrade", "base", "--drop-history", input="drop history\n")
     assert done.exit_code == 0, done.output
     assert done.stdout.splitlines() == ["demo: 0002_venue_capacity → base", "webadmin: 0001_admin_tables → base",
-                                        "core: 0009_reference_data → base"]
+                                        "core: 0010_outcome_status_length → base"]
     assert _tables(app) == {"alembic_version", "alembic_version_webadmin", "alembic_version_demo"}
     assert _run(app, "init").exit_code == 0
     assert "demo_venues" in _tables(app)
@@ -325,14 +347,14 @@ def _load(installer: Installer, name: str, **kwargs) -> object:
 def test_check_plugin_migrations_reports_what_is_wrong(installer: Installer) -> None:
     fine = _load(installer, "fine", models=THINGS_MODEL.format(name="fine"),
                  versions={"0001_things": THINGS_0001.format(name="fine", more="")})
-    registry = load_registry(plugins=[("fine", fine)])
+    registry = load_registry(only=builtin_plugins(), plugins=[("fine", fine)])
     assert registry.failures == []
     assert check_plugin_migrations("fine", registry=registry) == []
 
     # The model has a column the migrations never add.
     wider = _load(installer, "wider", models=THINGS_MODEL.format(name="wider") + "    weight = Column(Integer)\n",
                   versions={"0001_things": THINGS_0001.format(name="wider", more="")})
-    problems = check_plugin_migrations("wider", registry=load_registry(plugins=[("wider", wider)]))
+    problems = check_plugin_migrations("wider", registry=load_registry(only=builtin_plugins(), plugins=[("wider", wider)]))
     assert problems == [
         "after upgrading to head, the models and the migrated tables differ: add_column wider_things weight",
         "after downgrading to base and upgrading again, the models and the migrated tables differ: "
@@ -343,7 +365,7 @@ def test_check_plugin_migrations_reports_what_is_wrong(installer: Installer) -> 
     sloppy = _load(installer, "sloppy", models=THINGS_MODEL.format(name="sloppy"), versions={
         "0001_things": THINGS_0001.format(name="sloppy", more='op.create_table("sloppy_log", sa.Column("id", '
                                                               'sa.Integer(), primary_key=True))')})
-    problems = check_plugin_migrations("sloppy", registry=load_registry(plugins=[("sloppy", sloppy)]))
+    problems = check_plugin_migrations("sloppy", registry=load_registry(only=builtin_plugins(), plugins=[("sloppy", sloppy)]))
     assert problems[:2] == [
         "after upgrading to head, the models and the migrated tables differ: remove_table sloppy_log",
         "the downgrade to base leaves tables behind: sloppy_log"]
@@ -354,7 +376,7 @@ def test_check_plugin_migrations_reports_what_is_wrong(installer: Installer) -> 
     wordy = _load(installer, "wordy", models=THINGS_MODEL.format(name="wordy"), versions={
         "0001": THINGS_0001.format(name="wordy", more="")
         .replace('revision = "0001_things"', 'revision = "0001_things_with_a_name_too_long_to_keep"')})
-    problems = check_plugin_migrations("wordy", registry=load_registry(plugins=[("wordy", wordy)]))
+    problems = check_plugin_migrations("wordy", registry=load_registry(only=builtin_plugins(), plugins=[("wordy", wordy)]))
     assert problems[0] == ("revision id '0001_things_with_a_name_too_long_to_keep' is longer than 32 characters "
                            "(the version table's column)")
 
@@ -381,7 +403,7 @@ def test_storage_is_checked_at_start_up(installer: Installer, name: str, models:
                                         error: str) -> None:
     kwargs = {"storage": storage} if storage else {}
     plugin = _load(installer, name, models=models, versions={}, **kwargs)
-    registry = load_registry(plugins=[(name, plugin)])
+    registry = load_registry(only=builtin_plugins(), plugins=[(name, plugin)])
     [failure] = registry.failures
     assert (failure.name, failure.stage) == (name, "declarations")
     assert error in failure.error
@@ -394,7 +416,7 @@ def test_two_plugins_cannot_declare_the_same_table(installer: Installer) -> None
                                         '    id = Column(Integer, primary_key=True)\n', versions={})
     second = _load(installer, "a_b", models='class T(Base):\n    __tablename__ = "a_b_things"\n'
                                             '    id = Column(Integer, primary_key=True)\n', versions={})
-    registry = load_registry(plugins=[("a", first), ("a_b", second)])
+    registry = load_registry(only=builtin_plugins(), plugins=[("a", first), ("a_b", second)])
     assert list(registry.storage()) == ["a"]
     [failure] = registry.failures
     assert failure.name == "a_b" and "table 'a_b_things' is declared by both 'a' and 'a_b'" in failure.error
@@ -403,7 +425,7 @@ def test_two_plugins_cannot_declare_the_same_table(installer: Installer) -> None
 def test_no_versions_folder_is_refused(installer: Installer) -> None:
     plugin = _load(installer, "empty", models="", versions={})
     shutil.rmtree(installer.site / "stdpolicy_tmp_empty" / "migrations" / "versions")
-    registry = load_registry(plugins=[("empty", plugin)])
+    registry = load_registry(only=builtin_plugins(), plugins=[("empty", plugin)])
     [failure] = registry.failures
     assert "no versions/ folder of revision scripts in 'stdpolicy_tmp_empty.migrations'" in failure.error
 
