@@ -195,6 +195,7 @@ class Outcome:
         subject: Text | None = None,
         dedup_key: str | None = None,
         details: dict[str, Any] | None = None,
+        references: Iterable[Any] = (),
     ) -> Outcome:
         """An outcome by keyword, checked: the readable way to make one.
 
@@ -202,7 +203,9 @@ class Outcome:
         ``status`` must be one of ``OutcomeStatus`` (a ``ValueError`` names
         the known ones); ``explanation`` (and ``subject``, the words that
         say what the activity is and come first) must be a ``Text`` with
-        both languages. Rules loops over 100,000 activities may prefer the
+        both languages. ``references`` are the reference-data snapshots the
+        decision read (``context.reference(key, on)``): the outcome records
+        their versions. Rules loops over 100,000 activities may prefer the
         positional constructor, which checks less and is faster.
         """
         try:
@@ -218,8 +221,12 @@ class Outcome:
         for value in values:
             if not isinstance(value, ParamValue):
                 raise TypeError(f"outcome parameters must be the ParamValue read from context.parameters, got {value!r}")
+        read = tuple(references)
+        for reference in read:
+            if not hasattr(reference, "read") and not hasattr(reference, "to_json"):
+                raise TypeError(f"outcome references must be the snapshots read from context.reference, got {reference!r}")
         return cls(activity, rule, amount, clause, explanation, values, dedup_key, details,
-                   (subject.zh, subject.en) if subject is not None else ("", ""), status.value)
+                   (subject.zh, subject.en) if subject is not None else ("", ""), status.value, read)
 
     @property
     def explanation_zh(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from marshmallow import Schema, fields
 
+from core.testing import builtin_plugins
 from core import (
     ReferenceResolver,
     ReferenceTable,
@@ -36,7 +37,7 @@ TABLE = "quota.limits"
 
 @pytest.fixture(scope="module")
 def registry():
-    registry = load_registry(plugins=[("quota", quota_plugin)])
+    registry = load_registry(only=builtin_plugins(), plugins=[("quota", quota_plugin)])
     assert not [f for f in registry.failures if f.name == "quota"]
     return registry
 
@@ -109,7 +110,7 @@ class _Unprefixed:
 
 
 def test_table_keys_carry_the_plugin_name_and_are_unique() -> None:
-    registry = load_registry(plugins=[("quota", quota_plugin), ("other", _Other()), ("mine", _Unprefixed())])
+    registry = load_registry(only=builtin_plugins(), plugins=[("quota", quota_plugin), ("other", _Other()), ("mine", _Unprefixed())])
     failures = {f.name: f.error for f in registry.failures}
     assert "reference table 'quota.limits' must start with the plugin name: other." in failures["other"]
     assert "reference table 'carbon.quota' must start with the plugin name: mine." in failures["mine"]

@@ -126,14 +126,18 @@ def evaluate(registry: Registry, records: Iterable[Mapping[str, Any]], *,
              plugins: Iterable[str] | None = None) -> Evaluation:
     """Validate ``records`` (interchange format) and evaluate the valid ones, without a database.
 
+    Reference tables read (``context.reference``) hold their shipped versions.
+
     :param parameters: overrides of the shipped values (``parameters_with``);
         schemas validate against them too (a cap, say).
     :param plugins: the plugins that evaluate (default: every loaded one).
     :param history: one-time rewards already paid (default: none).
     """
     resolver = parameters_with(registry, parameters)
-    report = registry.validate([dict(r) for r in records], resolver)
-    context = EvaluationContext(parameters=resolver, history=history or EmptyHistory(), department=department)
+    references = registry.default_references()  # the shipped versions of the reference tables
+    report = registry.validate([dict(r) for r in records], resolver, references=references)
+    context = EvaluationContext(parameters=resolver, history=history or EmptyHistory(), department=department,
+                                references=references)
     if evaluated_on is not None:
         context.evaluated_on = evaluated_on
     result = registry.evaluate(report.valid, context, plugins=list(plugins) if plugins is not None else None)
