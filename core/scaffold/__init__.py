@@ -8,7 +8,8 @@ taken off, ``dot-x`` written as ``.x``. What it holds, each piece on the plugin 
 
 - ``pyproject.toml``: the ``stdpolicy.plugins`` entry point, the hook-API
   range, the test extra, pytest set to the plugin;
-- the plugin: an activity kind, dated parameters citing their clause, rules
+- the plugin: an activity kind, dated parameters citing their clause,
+  versioned reference data (a course catalogue) read by the rules, rules
   with bilingual explanations and statuses, a table of its own (training
   bases) with its migration, an admin page on ``stdpolicy/plugin_page.html``
   that lists the table, lets the plugin's managers add to it and exports

@@ -62,3 +62,11 @@ def test_models_match_migrations(stdpolicy_registry) -> None:
 def test_the_command_runs_on_the_tests_database(stdpolicy_runner) -> None:
     hello = stdpolicy_runner.invoke(args=["demo-hello"])
     assert hello.exit_code == 0 and hello.output == "hello from the demo plugin\n"
+
+
+def test_its_reference_data_is_stored_by_init_and_shown(stdpolicy_runner) -> None:
+    shown = stdpolicy_runner.invoke(args=["refdata", "show", "demo.venues"])
+    assert shown.exit_code == 0, shown.output
+    assert "市民中心" in shown.output and "200" in shown.output
+    history = stdpolicy_runner.invoke(args=["refdata", "history", "demo.venues"])
+    assert history.exit_code == 0 and "2022-08-01" in history.output
