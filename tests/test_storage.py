@@ -45,7 +45,9 @@ class Installer:
         self.site = site
 
     def install(self, source: Path, name: str, version: str, entry_points: dict[str, str]) -> None:
-        for package in (p for p in source.iterdir() if p.is_dir()):
+        # Packages only: building the source tree for real (CI's `pip install ./tests/external_plugin`)
+        # leaves a *.egg-info beside them, which would be a second, never-uninstalled distribution here.
+        for package in (p for p in source.iterdir() if (p / "__init__.py").is_file()):
             shutil.copytree(package, self.site / package.name, dirs_exist_ok=True)
         info = self.site / f"{name.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
