@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .text import Text
 
-__all__ = ["JIAXING_COUNTIES", "PROVINCES", "region_name"]
+__all__ = ["JIAXING_COUNTIES", "PROVINCES", "region_name", "region_of"]
 
 #: Jiaxing city and its county-level divisions (domain-facts.md, ✔).
 JIAXING_COUNTIES: dict[str, Text] = {
@@ -50,3 +50,9 @@ def region_name(region_code: str) -> Text:
     if province is None:
         return Text(f"地区 {region_code}", f"region {region_code}")
     return province
+
+
+def region_of(credit_code: str) -> tuple[str, Text]:
+    """The region code (positions 3–8 of a unified social credit code) and its name (county or province)."""
+    code = credit_code[2:8]
+    return code, region_name(code)
