@@ -82,6 +82,7 @@ from .refdata import (
     diff_rows,
     load_reference_versions,
 )
+from .regions import region_of
 from .registry import PluginFailure, PluginRecord, PluginWarning, Registry, load_registry
 from .storage import (
     PluginStorage,
@@ -116,6 +117,8 @@ if TYPE_CHECKING:  # imported on first use: they need Flask (see __getattr__)
         pick,
         render_page,
         require_manager,
+        reference_url,
+        stored_outcomes,
         stored_parameters,
     )
 
@@ -137,7 +140,9 @@ _LAZY = {
         "parameter_url",
         "pick",
         "render_page",
+        "reference_url",
         "require_manager",
+        "stored_outcomes",
         "stored_parameters",
     )
 }
@@ -242,6 +247,9 @@ __all__ = [
     "require_manager",
     "standard_codes",
     "status_label",
+    "reference_url",
+    "region_of",
+    "stored_outcomes",
     "stored_parameters",
     "today",
     "validate_credit_code",

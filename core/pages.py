@@ -21,7 +21,7 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,6 +33,7 @@ from werkzeug.routing import BuildError
 from .text import Text
 
 if TYPE_CHECKING:
+    from .store.plugin_reads import StoredOutcome
     from .parameters import ParameterResolver
     from .registry import Registry
 
@@ -51,7 +52,9 @@ __all__ = [
     "parameter_url",
     "pick",
     "render_page",
+    "reference_url",
     "require_manager",
+    "stored_outcomes",
     "stored_parameters",
 ]
 
@@ -284,3 +287,36 @@ def export_xlsx(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text]
     out.seek(0)
     return send_file(out, as_attachment=True, download_name=filename,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def stored_outcomes(plugin: str | None = None, *, kinds: Collection[str] | None = None,
+                    statuses: Collection[str] | None = None) -> list[StoredOutcome]:
+    """The current stored outcomes of ``plugin`` (default: the page's own), with their activities.
+
+    What a plugin's page lists and counts (a rectification list, certificates
+    about to expire): ``.activity`` (the ``Activity``, with its organisation
+    and credit code), ``.rule``, ``.status``, ``.amount``, ``.details``,
+    ``.explanation`` (``Text``), ``.references`` and ``.url`` (the admin's
+    page of the activity). Oldest activity first; filter further in Python.
+    """
+    from dataclasses import replace
+
+    from .store.plugin_reads import current_outcomes
+
+    plugin = plugin or current_plugin()
+    if plugin is None:
+        return []
+    found = current_outcomes(plugin, kinds, statuses)
+    if "register.detail" not in current_app.view_functions:
+        return found
+    return [replace(o, url=url_for("register.detail", activity_id=o.activity.stored_id)) for o in found]
+
+
+def reference_url(key: str) -> str | None:
+    """The admin's page of reference table ``key`` (its versions, rows, differences and exports), if there is one."""
+    if "refdata.table" not in current_app.view_functions:
+        return None
+    try:
+        return url_for("refdata.table", key=key)
+    except BuildError:
+        return None
