@@ -289,9 +289,9 @@ def export_xlsx(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text]
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def stored_outcomes(plugin: str | None = None, *, kinds: Collection[str] | None = None,
+def stored_outcomes(*, kinds: Collection[str], plugin: str | None = None,
                     statuses: Collection[str] | None = None) -> list[StoredOutcome]:
-    """The current stored outcomes of ``plugin`` (default: the page's own), with their activities.
+    """The current stored outcomes of ``plugin`` (default: the page's own) on the stored activities of ``kinds``.
 
     What a plugin's page lists and counts (a rectification list, certificates
     about to expire): ``.activity`` (the ``Activity``, with its organisation

@@ -28,6 +28,7 @@ class StoredOutcome:
     """A current stored outcome of a plugin and the activity it decides (read-only)."""
 
     activity: Activity
+    plugin: str
     rule: str
     status: str
     amount: int
@@ -56,7 +57,7 @@ def current_outcomes(plugin: str, kinds: Collection[str] | None = None,
         query = query.where(OutcomeRecord.status.in_(list(statuses)))
     return [
         StoredOutcome(
-            activity=to_activity(record, code, name), rule=outcome.rule, status=outcome.status,
+            activity=to_activity(record, code, name), plugin=outcome.plugin, rule=outcome.rule, status=outcome.status,
             amount=outcome.amount, clause=outcome.clause,
             explanation=Text(outcome.explanation_zh, outcome.explanation_en),
             details=dict(outcome.details) if outcome.details else None,
