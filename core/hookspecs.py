@@ -28,7 +28,7 @@ None of the hooks stops at the first result (no ``firstresult``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .hooks import hookspec
 
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .storage import PluginStorage
 
 __all__ = [
+    "stdpolicy_demo_records",
     "stdpolicy_describe_plugin",
     "stdpolicy_evaluate",
     "stdpolicy_register_activity_kinds",
@@ -145,6 +146,21 @@ def stdpolicy_register_reference_tables() -> list[ReferenceTable]:
     the samples too); later versions come from the CLI and the admin.
     Evaluation reads a table with ``context.reference(key, on)``, a schema
     with ``core.validation_reference(key, on)``.
+    """
+
+
+@hookspec
+def stdpolicy_demo_records() -> list[dict[str, Any]]:
+    """Sample records of the plugin's kinds, stored by ``stdpolicy init --demo``.
+
+    Called by ``init --demo`` only, after core's own sample activities.
+    Returns records in the interchange format (the ``stdpolicy import`` JSON
+    records); they are validated and imported like any import, on behalf of
+    the department that owns the plugin (or the market regulation
+    administration when none does), and imported again adds nothing. Use
+    sample organisations and numbers that read as samples (``示例``): the
+    register does not mark demo activities otherwise. A plugin usually loads
+    them from a JSON file in its package.
     """
 
 

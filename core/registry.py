@@ -479,6 +479,19 @@ class Registry:
             raise ValueError("storage: " + "; ".join(problems))
         return declared[0]
 
+    def demo_records(self) -> dict[str, list[dict[str, Any]]]:
+        """Each loaded plugin's sample records for ``stdpolicy init --demo`` (``stdpolicy_demo_records``), by plugin."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name in self.plugins:
+            records: list[dict[str, Any]] = []
+            for result in self._call_own("stdpolicy_demo_records", name):
+                if not isinstance(result, (list, tuple)) or not all(isinstance(r, dict) for r in result):
+                    raise TypeError(f"plugin {name}: stdpolicy_demo_records must return a list of records (dicts)")
+                records.extend(result)
+            if records:
+                found[name] = records
+        return found
+
     def _declared(self, hook_name: str, plugin_name: str, cls: type) -> list[Any]:
         items: list[Any] = []
         for result in self._call_own(hook_name, plugin_name):

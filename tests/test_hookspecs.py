@@ -7,6 +7,7 @@ import inspect
 import re
 import sys
 import typing
+from typing import Any
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -68,6 +69,7 @@ _TYPES = {
 def test_the_module_declares_the_expected_hooks() -> None:
     assert HOOKS == sorted(hookspecs.__all__)
     assert HOOKS == [
+        "stdpolicy_demo_records",
         "stdpolicy_describe_plugin",
         "stdpolicy_evaluate",
         "stdpolicy_register_activity_kinds",
@@ -116,6 +118,7 @@ def test_hook_types_are_the_documented_ones() -> None:
         return typing.get_type_hints(SPECS[name], globalns={**vars(hookspecs), **_TYPES})
 
     assert hints("stdpolicy_describe_plugin") == {"return": PluginDescription}
+    assert hints("stdpolicy_demo_records") == {"return": list[dict[str, Any]]}
     assert hints("stdpolicy_register_activity_kinds") == {"return": list[ActivityKind]}
     assert hints("stdpolicy_register_parameters") == {"return": list[ParameterDeclaration]}
     assert hints("stdpolicy_register_dashboard_figures") == {"return": list[DashboardFigure]}
@@ -189,6 +192,8 @@ def test_every_hook_is_exercised(demo_plugin) -> None:
         answered.add("stdpolicy_register_reference_tables")
     if registry.admin_pages():
         answered.add("stdpolicy_register_admin_pages")
+    if registry.demo_records().get("demo"):
+        answered.add("stdpolicy_demo_records")
     group = click.Group("stdpolicy")
     registry.register_commands(group)
     if group.commands:

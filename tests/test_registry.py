@@ -197,6 +197,7 @@ def test_external_plugin_is_discovered_with_its_distribution_version_and_source(
     assert demo.kinds == ["demo_training"]
     assert demo.parameters == ["demo.training.per_event"]
     assert demo.hooks == [
+        "stdpolicy_demo_records",
         "stdpolicy_describe_plugin",
         "stdpolicy_evaluate",
         "stdpolicy_register_activity_kinds",

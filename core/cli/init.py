@@ -15,6 +15,7 @@ from ..db import db
 from ..environments import MigrationFailed, upgrade_all
 from ..services import import_activities, seed, seed_samples
 from ..store import find_department
+from ..store.permissions import plugin_owner
 from ..store.faults import EXIT_REFUSED
 from ._common import actor, database_faults
 
@@ -62,6 +63,12 @@ def init_command(demo: bool) -> None:
         if not result.ok:  # the shipped data is valid; this guards against a broken install
             raise click.ClickException(f"demo data invalid: {result.report.invalid[0].errors}")
         click.echo(f"demo: stored {len(result.stored)} activities, {len(result.skipped)} already there")
+        for plugin, records in registry.demo_records().items():
+            result = import_activities(registry, records, source=f"demo data of {plugin} (stdpolicy init --demo)",
+                                       actor=who, department=plugin_owner(plugin) or find_department("market_regulation"))
+            if not result.ok:
+                raise click.ClickException(f"demo data of plugin {plugin} invalid: {result.report.invalid[0].errors}")
+            click.echo(f"demo ({plugin}): stored {len(result.stored)} activities, {len(result.skipped)} already there")
     for step in current_app.extensions.get("stdpolicy.init_steps", []):
         step(current_app, click.echo)
     for failure in registry.failures:

@@ -124,6 +124,13 @@ def stdpolicy_register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
+def stdpolicy_demo_records() -> list[dict]:
+    """One sample training, stored by `stdpolicy init --demo`."""
+    return [{"id": "DEMO-T1", "kind": "demo_training", "date": "2024-05-06", "credit_code": "913304007429141869",
+             "organisation": "示例培训机构", "topic": "标准化示例培训", "participants": 12}]
+
+
+@hookimpl
 def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome]:
     out = []
     for activity in batch.of_kind(KIND):
