@@ -27,7 +27,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, has_request_context, render_template, request, send_file, url_for
 from werkzeug.routing import BuildError
 
 from .text import Text
@@ -303,12 +303,12 @@ def stored_outcomes(*, kinds: Collection[str], plugin: str | None = None,
 
     from .store.plugin_reads import current_outcomes
 
-    plugin = plugin or current_plugin()
+    plugin = plugin or (current_plugin() if has_request_context() else None)
     if plugin is None:
-        return []
+        raise RuntimeError("stored_outcomes: name the plugin outside its own pages")
     found = current_outcomes(plugin, kinds, statuses)
-    if "register.detail" not in current_app.view_functions:
-        return found
+    if not has_request_context() or "register.detail" not in current_app.view_functions:
+        return found  # a command (no request to build links in), or an application without the register
     return [replace(o, url=url_for("register.detail", activity_id=o.activity.stored_id)) for o in found]
 
 
