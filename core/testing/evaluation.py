@@ -17,9 +17,10 @@ from ..evaluation import EmptyHistory, EvaluationContext, EvaluationResult, Paym
 from ..messages import FieldError
 from ..outcomes import Outcome
 from ..parameters import ParameterResolver, ParameterVersion, value_field
+from ..refdata import ReferenceResolver
 from ..registry import Registry
 
-__all__ = ["Evaluation", "evaluate", "parameters_with"]
+__all__ = ["Evaluation", "evaluate", "parameters_with", "references_with"]
 
 #: The date an override takes effect when its parameter has no shipped value to start from.
 _EARLIEST = date(1900, 1, 1)
@@ -120,24 +121,52 @@ class Evaluation:
         return self.result.total_amount
 
 
+def references_with(registry: Registry, versions: Mapping[str, Any] | None = None, *,
+                    demo: bool = False) -> ReferenceResolver:
+    """The shipped reference versions (and the samples, with ``demo``), plus ``versions`` of chosen tables.
+
+    ``versions`` maps a table's key to a list of versions, each ``{"from": date, "rows": [...]}``
+    (rows as a file would give them): they are added as if recorded, in order,
+    each in force from its date. A table given here keeps its shipped versions
+    too; a later version wins from its date.
+    """
+    resolver = registry.default_references(demo=demo)
+    for key, given in (versions or {}).items():
+        if key not in registry.reference_tables:
+            raise KeyError(f"unknown reference table {key!r}")
+        if not isinstance(given, Sequence) or isinstance(given, (str, bytes)):
+            raise ValueError(f"reference table {key}: give a list of versions, each {{from: date, rows: [...]}}")
+        for version in given:
+            if not isinstance(version, Mapping) or set(version) != {"from", "rows"}:
+                raise ValueError(f"reference table {key}: each version is {{from: date, rows: [...]}}")
+            day = version["from"]
+            day = day if isinstance(day, date) else date.fromisoformat(str(day))
+            resolver = resolver.with_version(key, list(version["rows"]), day)
+    return resolver
+
+
 def evaluate(registry: Registry, records: Iterable[Mapping[str, Any]], *,
              parameters: Mapping[str, Any] | None = None, evaluated_on: date | None = None,
              department: str | None = None, history: PaymentHistory | None = None,
-             plugins: Iterable[str] | None = None) -> Evaluation:
+             plugins: Iterable[str] | None = None, references: Mapping[str, Any] | None = None,
+             demo: bool = False) -> Evaluation:
     """Validate ``records`` (interchange format) and evaluate the valid ones, without a database.
 
-    Reference tables read (``context.reference``) hold their shipped versions.
+    Reference tables read (``context.reference``) hold their shipped versions (and ``references``).
 
     :param parameters: overrides of the shipped values (``parameters_with``);
         schemas validate against them too (a cap, say).
+    :param references: versions of reference tables added to the shipped ones
+        (``references_with``); validation and evaluation read them alike.
+    :param demo: read the sample versions of reference tables too (``stdpolicy init --demo``'s).
     :param plugins: the plugins that evaluate (default: every loaded one).
     :param history: one-time rewards already paid (default: none).
     """
     resolver = parameters_with(registry, parameters)
-    references = registry.default_references()  # the shipped versions of the reference tables
-    report = registry.validate([dict(r) for r in records], resolver, references=references)
+    tables = references_with(registry, references, demo=demo)
+    report = registry.validate([dict(r) for r in records], resolver, references=tables)
     context = EvaluationContext(parameters=resolver, history=history or EmptyHistory(), department=department,
-                                references=references)
+                                references=tables)
     if evaluated_on is not None:
         context.evaluated_on = evaluated_on
     result = registry.evaluate(report.valid, context, plugins=list(plugins) if plugins is not None else None)

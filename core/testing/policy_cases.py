@@ -32,8 +32,19 @@ What a record's expectation may say (each is optional):
 ``explains``     words its one outcome's explanation contains, ``{zh: …, en: …}`` or a string in either
 ``errors``       the record is invalid, with errors on exactly these fields (a list; ``null`` names the record as a whole)
 
-A case may also give ``parameters`` of its own (on top of the file's) and
-``total`` (the sum over all its records).
+A case may also give ``parameters`` of its own (on top of the file's),
+``total`` (the sum over all its records) and ``evaluated_on`` (the day of
+the evaluation, for rules that depend on it, such as an expiry).
+
+``references`` (in the file, or a case's own on top of them) adds versions
+of reference tables to the shipped ones, each in force from its date, rows
+as a file gives them; validation and evaluation read them alike::
+
+    references:
+      carbon.quota_standards:
+        - from: 2022-11-01
+          rows:
+            - {standard: GB 16780-2021, product: 水泥熟料, industry: 建材, indicators: [...]}
 """
 
 from __future__ import annotations
@@ -51,8 +62,9 @@ from .evaluation import Evaluation, evaluate
 
 __all__ = ["PolicyCase", "PolicyCaseError", "PolicyFile", "check_case", "load_policy_file"]
 
-_FILE_KEYS = {"plugins", "parameters", "defaults", "cases", "description"}
-_CASE_KEYS = {"name", "clause", "description", "records", "expect", "parameters", "total"}
+_FILE_KEYS = {"plugins", "parameters", "references", "defaults", "cases", "description"}
+_CASE_KEYS = {"name", "clause", "description", "records", "expect", "parameters", "references", "evaluated_on",
+              "total"}
 _EXPECT_KEYS = {"amount", "rule", "status", "plugin", "reason", "outcomes", "explains", "errors"}
 
 
@@ -68,6 +80,10 @@ class PolicyCase:
     records: list[dict[str, Any]]
     expect: dict[str, dict[str, Any]]
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: Versions of reference tables added to the shipped ones: ``{key: [{from, rows}]}``.
+    references: dict[str, Any] = field(default_factory=dict)
+    #: The day of the evaluation (default: today), for rules that depend on it (an expiry).
+    evaluated_on: date | None = None
     total: int | None = None
     clause: str | None = None
     #: ``file.policy.yaml`` and the case's place in it, for messages.
@@ -112,6 +128,7 @@ def load_policy_file(path: str | Path) -> PolicyFile:
     if plugins is not None and not (isinstance(plugins, list) and all(isinstance(p, str) for p in plugins)):
         raise PolicyCaseError(f"{path.name}: 'plugins' must be a list of plugin names")
     shared = dict(data.get("parameters") or {})
+    shared_references = _references(data.get("references"), path.name)
     defaults = _plain(dict(data.get("defaults") or {}))
     cases_data = data.get("cases")
     if not isinstance(cases_data, list) or not cases_data:
@@ -151,12 +168,31 @@ def load_policy_file(path: str | Path) -> PolicyFile:
             expect[ref] = dict(spec)
         if not expect and item.get("total") is None:
             raise PolicyCaseError(f"{where}: nothing is expected (give 'expect' or 'total')")
+        evaluated_on = item.get("evaluated_on")
+        if evaluated_on is not None and not isinstance(evaluated_on, date):
+            raise PolicyCaseError(f"{where}: 'evaluated_on' must be a date (YYYY-MM-DD)")
         cases.append(PolicyCase(
             name=name, records=records, expect=expect,
             parameters={**shared, **dict(item.get("parameters") or {})},
+            references={**shared_references, **_references(item.get("references"), where)},
+            evaluated_on=evaluated_on.date() if isinstance(evaluated_on, datetime) else evaluated_on,
             total=item.get("total"), clause=item.get("clause"), where=where,
         ))
     return PolicyFile(path, cases, tuple(plugins) if plugins is not None else None)
+
+
+def _references(data: Any, where: str) -> dict[str, Any]:
+    """``references``: each table's key with a list of versions ``{from: date, rows: [...]}``."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise PolicyCaseError(f"{where}: 'references' maps reference tables to lists of versions")
+    for key, versions in data.items():
+        if not isinstance(versions, list) or not all(
+                isinstance(v, Mapping) and set(v) == {"from", "rows"} and isinstance(v["from"], date)
+                and isinstance(v["rows"], list) for v in versions):
+            raise PolicyCaseError(f"{where}: references of {key}: a list of versions, each {{from: YYYY-MM-DD, rows: [...]}}")
+    return {str(k): v for k, v in data.items()}
 
 
 def _explains(spec: Any) -> list[tuple[str, str]]:
@@ -168,7 +204,8 @@ def _explains(spec: Any) -> list[tuple[str, str]]:
 def check_case(case: PolicyCase, registry: Registry) -> tuple[Evaluation, list[str]]:
     """Run ``case`` with ``registry``'s plugins; the evaluation and every way it differs from the expectation."""
     try:
-        evaluation = evaluate(registry, case.records, parameters=case.parameters)
+        evaluation = evaluate(registry, case.records, parameters=case.parameters, references=case.references,
+                              evaluated_on=case.evaluated_on)
     except (KeyError, ValueError) as exc:  # an override naming an unknown parameter, or a bad value
         return Evaluation.__new__(Evaluation), [f"{case.where}: {exc}"]
     problems: list[str] = []
