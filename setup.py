@@ -78,6 +78,7 @@ setup(
         "console_scripts": ["stdpolicy = webadmin.cli:main"],
         "stdpolicy.plugins": [
             "reward_tiers = plugins.reward_tiers",
+            "benchmarking = plugins.benchmarking",
         ],
         # The test kit (core/testing): fixtures and policy cases for plugins' tests.
         "pytest11": [
