@@ -120,6 +120,7 @@ if TYPE_CHECKING:  # imported on first use: they need Flask (see __getattr__)
         reference_url,
         stored_outcomes,
         stored_parameters,
+        stored_references,
     )
 
 #: Names exported on first use, and the module of ``core`` that holds them.
@@ -144,6 +145,7 @@ _LAZY = {
         "require_manager",
         "stored_outcomes",
         "stored_parameters",
+        "stored_references",
     )
 }
 
@@ -251,6 +253,7 @@ __all__ = [
     "region_of",
     "stored_outcomes",
     "stored_parameters",
+    "stored_references",
     "today",
     "validate_credit_code",
     "validation_parameters",

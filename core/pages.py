@@ -35,6 +35,7 @@ from .text import Text
 if TYPE_CHECKING:
     from .store.plugin_reads import StoredOutcome
     from .parameters import ParameterResolver
+    from .refdata import ReferenceResolver
     from .registry import Registry
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "require_manager",
     "stored_outcomes",
     "stored_parameters",
+    "stored_references",
 ]
 
 #: The template a plugin's page template extends (``{% extends "stdpolicy/plugin_page.html" %}``).
@@ -310,6 +312,19 @@ def stored_outcomes(*, kinds: Collection[str], plugin: str | None = None,
     if not has_request_context() or "register.detail" not in current_app.view_functions:
         return found  # a command (no request to build links in), or an application without the register
     return [replace(o, url=url_for("register.detail", activity_id=o.activity.stored_id)) for o in found]
+
+
+def stored_references(*, believed_at: datetime | None = None) -> ReferenceResolver:
+    """The stored reference data: ``.snapshot(key, on)`` the rows in force on a day (``None``: no version),
+    ``.current(key, on)``, ``.history(key)`` (docs/reference-data.md); ``snapshot.sample`` marks sample data.
+
+    Like ``stored_parameters`` for parameters: what a page shows beside its
+    lists (a campaign's targets, a category's number of places). ``believed_at``
+    answers as the tables stood then.
+    """
+    from .store import reference_resolver
+
+    return reference_resolver(current_registry(), believed_at)
 
 
 def reference_url(key: str) -> str | None:
