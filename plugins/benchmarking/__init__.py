@@ -12,6 +12,8 @@ the dashboard. Owned by 市场监督管理局 (``core/data/departments.yaml``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import (
     ActivityKind,
     AdminPage,
@@ -117,3 +119,10 @@ def stdpolicy_register_admin_pages() -> list[AdminPage]:
 @hookimpl
 def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome]:
     return rules.evaluate(batch, context)
+
+
+@hookimpl
+def stdpolicy_register_commands(cli: Any) -> None:
+    from .commands import benchmarking_group
+
+    cli.add_command(benchmarking_group)
