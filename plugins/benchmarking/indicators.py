@@ -23,7 +23,7 @@ from typing import Any
 
 from core import Text
 
-__all__ = ["DIRECTIONS", "IndicatorCheck", "check_indicator", "check_indicators", "number"]
+__all__ = ["DIRECTIONS", "IndicatorCheck", "check_indicator", "check_indicators", "decimal", "number"]
 
 DIRECTIONS: dict[str, Text] = {
     "higher": Text("越高越好", "higher is better"),
@@ -69,14 +69,21 @@ class IndicatorCheck:
                     f"{self.name} ({tag.en}) {shown}{unit}, required {self.required.en}: missed by {gap}{unit}")
 
 
+def decimal(value: Any) -> Decimal | None:
+    """An indicator's number as stored (exact text, or a Decimal) as a Decimal; ``None`` stays ``None``."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
 def _required(direction: str, indicator: Mapping[str, Any], unit: str) -> Text:
     if direction == "higher":
-        v = number(indicator["target"])
+        v = number(decimal(indicator["target"]))
         return Text(f"≥ {v}{unit}", f"≥ {v}{unit}")
     if direction == "lower":
-        v = number(indicator["target"])
+        v = number(decimal(indicator["target"]))
         return Text(f"≤ {v}{unit}", f"≤ {v}{unit}")
-    low, high = number(indicator["minimum"]), number(indicator["maximum"])
+    low, high = number(decimal(indicator["minimum"])), number(decimal(indicator["maximum"]))
     return Text(f"{low}–{high}{unit}(含端点)", f"{low}–{high}{unit} (edges included)")
 
 
@@ -85,19 +92,24 @@ def check_indicator(indicator: Mapping[str, Any]) -> IndicatorCheck:
     direction = indicator["direction"]
     unit = indicator.get("unit") or ""
     required = _required(direction, indicator, f" {unit}" if unit else "")
-    value: Decimal | None = indicator.get("value")
+    value = decimal(indicator.get("value"))
     meets: bool | None
     gap: Decimal | None = None
     if value is None:
         meets = None
     elif direction == "higher":
-        meets = value >= indicator["target"]
-        gap = None if meets else indicator["target"] - value
+        target = decimal(indicator["target"])
+        assert target is not None
+        meets = value >= target
+        gap = None if meets else target - value
     elif direction == "lower":
-        meets = value <= indicator["target"]
-        gap = None if meets else value - indicator["target"]
+        target = decimal(indicator["target"])
+        assert target is not None
+        meets = value <= target
+        gap = None if meets else value - target
     else:
-        low, high = indicator["minimum"], indicator["maximum"]
+        low, high = decimal(indicator["minimum"]), decimal(indicator["maximum"])
+        assert low is not None and high is not None
         meets = low <= value <= high
         gap = None if meets else (low - value if value < low else value - high)
     return IndicatorCheck(indicator["name"], unit, bool(indicator.get("core")), meets, gap, required, value)

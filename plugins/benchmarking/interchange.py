@@ -90,6 +90,8 @@ def _cell(value: Any, kind: str, name: str) -> Any:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and kind == "indicator":
+        return str(value)  # exact decimals travel as text
     if isinstance(value, float):  # an XLSX number cell: as shown, never 1.1000000000000001
         value = Decimal(repr(value))
         return str(value.to_integral() if value == value.to_integral() else value)

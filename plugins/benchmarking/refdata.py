@@ -51,7 +51,7 @@ def reference_tables() -> list[ReferenceTable]:
             description=Text("各年度重点领域对标达标专项行动及其目标企业数、产品数",
                              "Each year's campaigns per key field, with target numbers of enterprises and products"),
             schema=CampaignRow, key_fields=("year", "field"), clause="二(六)1",
-            versions=tuple(load_reference_versions("campaigns.yaml", __name__)),
+            versions=tuple(load_reference_versions("campaigns.yaml", __package__)),
         ),
         ReferenceTable(
             key=QUOTAS,
@@ -59,6 +59,6 @@ def reference_tables() -> list[ReferenceTable]:
             description=Text("各产品类别“领跑者”榜单列入的单位数(未列明的类别按全市统一名额)",
                              "How many forerunners each product category's list holds (others: the city-wide number)"),
             schema=QuotaRow, key_fields=("category",), clause="二(七)1",
-            versions=tuple(load_reference_versions("forerunner_quotas.yaml", __name__)),
+            versions=tuple(load_reference_versions("forerunner_quotas.yaml", __package__)),
         ),
     ]

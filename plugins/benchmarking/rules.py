@@ -32,7 +32,7 @@ from typing import Any
 
 from core import Activity, Batch, EvaluationContext, Outcome, ParamValue, Text
 
-from .indicators import IndicatorCheck, check_indicators, number
+from .indicators import IndicatorCheck, check_indicators, decimal, number
 from .schemas import CAMPAIGNS, DEGREES
 from .standards import SCOPE_NAMES, parse_benchmark_standard
 
@@ -180,8 +180,9 @@ def result(activity: Activity, context: EvaluationContext) -> Outcome:
     core = [c for c in checks if c.core]
     failing = [c for c in core if c.meets is not True]
     read = _campaign(activity, context)
-    report = Text(f"检测报告{f['test_report']}({_zh_date(f['test_report_date'])})",
-                  f"test report {f['test_report']} of {f['test_report_date'].isoformat()}")
+    report_date = date.fromisoformat(f["test_report_date"])
+    report = Text(f"检测报告{f['test_report']}({_zh_date(report_date)})",
+                  f"test report {f['test_report']} of {report_date.isoformat()}")
     subject = Text(
         f"产品“{f['product']}”({f['product_category']})对标{SCOPE_NAMES[standard.scope].zh}"
         f"{standard.code}({standard.body_name.zh}),依据{report.zh}。",
@@ -301,7 +302,7 @@ def rank(entries: Sequence[Entry]) -> str | None:
         return None
     if all(e.activity.fields.get("score") is not None for e in ranked):
         def key(e: Entry) -> Any:
-            return -e.activity.fields["score"]
+            return -decimal(e.activity.fields["score"])
     elif all(e.activity.fields.get("tier") is not None for e in ranked):
         def key(e: Entry) -> Any:
             return e.activity.fields["tier"]
@@ -375,7 +376,8 @@ def forerunners(activities: Sequence[Activity], context: EvaluationContext) -> l
                     details={**details, "reason": "mixed_measures"}, **refs,
                 ))
                 continue
-            measure = (Text(f"得分{number(f['score'])}", f"score {number(f['score'])}") if f.get("score") is not None
+            score = decimal(f.get("score"))
+            measure = (Text(f"得分{number(score)}", f"score {number(score)}") if score is not None
                        else Text(f"等级{f['tier']}", f"tier {f['tier']}"))
             place = Text(f"{measure.zh},在{len(qualifying)}家符合条件的单位中排名第{entry.place}",
                          f"{measure.en}, ranked {entry.place} of {len(qualifying)} qualifying")

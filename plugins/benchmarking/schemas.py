@@ -17,6 +17,7 @@ on the loaded record, which knows its date.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate, validates_schema
@@ -83,6 +84,14 @@ class IndicatorSchema(Schema):
                              metadata=_label("区间上限", "Range maximum"))
     core = fields.Boolean(load_default=False, metadata=_label("核心指标", "Core indicator"))
 
+    @post_load
+    def _as_text(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # Activities are stored as JSON: decimals travel as exact text ("0.10"), read back with Decimal().
+        for name in ("value", "target", "minimum", "maximum"):
+            if data.get(name) is not None:
+                data[name] = format(data[name], "f")
+        return data
+
     @validates_schema
     def _requirement(self, data: dict[str, Any], **kwargs: Any) -> None:
         direction = data.get("direction")
@@ -98,7 +107,7 @@ class IndicatorSchema(Schema):
             for bound in ("minimum", "maximum"):
                 if data.get(bound) is None:
                     raise field_error("“区间”指标须填写区间上下限", "a range indicator needs both bounds", field=bound)
-            if data["minimum"] > data["maximum"]:
+            if data["minimum"] > data["maximum"]:  # still Decimals here: validation runs before post_load
                 raise field_error("区间下限大于上限", "the range minimum is above its maximum", field="minimum")
             if data.get("target") is not None:
                 raise field_error("“区间”指标用区间上下限,不填要求值",
@@ -167,6 +176,7 @@ class BenchmarkResultSchema(_Campaign):
 
     @post_load
     def _canonical(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["test_report_date"] = data["test_report_date"].isoformat()  # stored as JSON
         try:
             data["benchmark_standard"] = parse_benchmark_standard(data["benchmark_standard"]).code
         except InvalidBenchmarkStandard as exc:
@@ -254,6 +264,8 @@ class ForerunnerEvaluationSchema(Schema):
                               field="baseline_standard")
         data["enterprise_standard"] = own.code
         data["baseline_standard"] = base.code
+        if data.get("score") is not None:
+            data["score"] = format(data["score"], "f")  # stored as JSON: exact text
         return data
 
 
@@ -278,7 +290,7 @@ def campaign_in_force(record: dict[str, Any]) -> None:
 
 
 def report_before_result(record: dict[str, Any]) -> None:
-    if record["test_report_date"] > record["date"]:
+    if date.fromisoformat(record["test_report_date"]) > record["date"]:
         raise field_error("检测报告日期晚于结果日期", "the test report is dated after the result", field="test_report_date")
 
 

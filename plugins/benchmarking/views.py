@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from core import Activity, Text
 
+from .indicators import decimal
+
 __all__ = [
     "AdoptionRow",
     "CampaignProgress",
@@ -145,8 +147,9 @@ def indicator_rows(records: Iterable[Record]) -> list[dict[str, Any]]:
                 "product_category": f["product_category"], "benchmark_standard": f["benchmark_standard"],
                 "campaign_year": f.get("campaign_year"), "campaign_field": f.get("campaign_field"),
                 "test_report": f["test_report"], "test_report_date": f["test_report_date"],
-                **{f"indicator_{k}": indicator.get(k) for k in ("name", "unit", "direction", "value", "target",
-                                                                 "minimum", "maximum", "core")},
+                **{f"indicator_{k}": indicator.get(k) for k in ("name", "unit", "direction", "core")},
+                # Numbers as number cells, exact (Decimal, never float).
+                **{f"indicator_{k}": decimal(indicator.get(k)) for k in ("value", "target", "minimum", "maximum")},
             })
     return rows
 
