@@ -23,7 +23,7 @@ from typing import Any
 
 from core import Text
 
-__all__ = ["DIRECTIONS", "IndicatorCheck", "check_indicator", "check_indicators", "decimal", "number"]
+__all__ = ["DIRECTIONS", "IndicatorCheck", "check_indicator", "check_indicators", "decimal", "number", "required_decimal"]
 
 DIRECTIONS: dict[str, Text] = {
     "higher": Text("越高越好", "higher is better"),
@@ -76,14 +76,22 @@ def decimal(value: Any) -> Decimal | None:
     return Decimal(str(value))
 
 
+def required_decimal(value: Any) -> Decimal:
+    """A number the schema requires (a target, a bound): never ``None`` once validated."""
+    found = decimal(value)
+    if found is None:
+        raise ValueError("a required value is missing")
+    return found
+
+
 def _required(direction: str, indicator: Mapping[str, Any], unit: str) -> Text:
     if direction == "higher":
-        v = number(decimal(indicator["target"]))
+        v = number(required_decimal(indicator["target"]))
         return Text(f"≥ {v}{unit}", f"≥ {v}{unit}")
     if direction == "lower":
-        v = number(decimal(indicator["target"]))
+        v = number(required_decimal(indicator["target"]))
         return Text(f"≤ {v}{unit}", f"≤ {v}{unit}")
-    low, high = number(decimal(indicator["minimum"])), number(decimal(indicator["maximum"]))
+    low, high = number(required_decimal(indicator["minimum"])), number(required_decimal(indicator["maximum"]))
     return Text(f"{low}–{high}{unit}(含端点)", f"{low}–{high}{unit} (edges included)")
 
 
@@ -98,18 +106,15 @@ def check_indicator(indicator: Mapping[str, Any]) -> IndicatorCheck:
     if value is None:
         meets = None
     elif direction == "higher":
-        target = decimal(indicator["target"])
-        assert target is not None
+        target = required_decimal(indicator["target"])
         meets = value >= target
         gap = None if meets else target - value
     elif direction == "lower":
-        target = decimal(indicator["target"])
-        assert target is not None
+        target = required_decimal(indicator["target"])
         meets = value <= target
         gap = None if meets else value - target
     else:
-        low, high = decimal(indicator["minimum"]), decimal(indicator["maximum"])
-        assert low is not None and high is not None
+        low, high = required_decimal(indicator["minimum"]), required_decimal(indicator["maximum"])
         meets = low <= value <= high
         gap = None if meets else (low - value if value < low else value - high)
     return IndicatorCheck(indicator["name"], unit, bool(indicator.get("core")), meets, gap, required, value)

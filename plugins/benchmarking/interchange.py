@@ -48,17 +48,19 @@ def _headers() -> dict[str, tuple[str, str]]:
     """Normalised header → (``record`` or ``indicator``, field name)."""
     found: dict[str, tuple[str, str]] = {}
     for name, labels in _COMMON.items():
-        for label in (name, *labels):
-            found[_norm(label)] = ("record", name)
+        for common in (name, *labels):
+            found[_norm(common)] = ("record", name)
     for name, f in BenchmarkResultSchema._declared_fields.items():
         if name == "indicators":
             continue
-        label = f.metadata.get("label")
-        for text in (name, *((label.zh, label.en) if isinstance(label, Text) else ())):
+        label: Any = f.metadata.get("label")
+        names: tuple[str, ...] = (name, label.zh, label.en) if isinstance(label, Text) else (name,)
+        for text in names:
             found.setdefault(_norm(text), ("record", name))
     for name, f in IndicatorSchema._declared_fields.items():
         label = f.metadata.get("label")
-        for text in (f"indicator_{name}", *((label.zh, label.en) if isinstance(label, Text) else ())):
+        names = (f"indicator_{name}", label.zh, label.en) if isinstance(label, Text) else (f"indicator_{name}",)
+        for text in names:
             found[_norm(text)] = ("indicator", name)
     return found
 
@@ -163,6 +165,7 @@ def group_rows(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> GroupedRows:
 
 def read_table(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """The rows of a CSV (UTF-8, with or without BOM) or XLSX file (its first sheet), numbered as shown; header in row 1."""
+    lines: list[list[Any]]
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
@@ -170,7 +173,7 @@ def read_table(path: Path) -> list[tuple[int, dict[str, Any]]]:
         lines = [list(r) for r in sheet.iter_rows(values_only=True)]
     else:
         text = path.read_bytes().decode("utf-8-sig")
-        lines = list(csv.reader(io.StringIO(text)))
+        lines = [list(r) for r in csv.reader(io.StringIO(text))]
     if not lines:
         return []
     header = [str(h).strip() if h is not None else "" for h in lines[0]]

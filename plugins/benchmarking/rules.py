@@ -32,7 +32,7 @@ from typing import Any
 
 from core import Activity, Batch, EvaluationContext, Outcome, ParamValue, Text
 
-from .indicators import IndicatorCheck, check_indicators, decimal, number
+from .indicators import IndicatorCheck, check_indicators, decimal, number, required_decimal
 from .schemas import CAMPAIGNS, DEGREES
 from .standards import SCOPE_NAMES, parse_benchmark_standard
 
@@ -281,7 +281,7 @@ def qualify(activity: Activity) -> Entry:
         if check.core and check.meets is not True:
             if check.meets is None:
                 failures.append(Text(f"核心指标“{check.name}”无数值", f"core indicator {check.name!r} has no value"))
-            else:
+            elif check.value is not None and check.gap is not None:
                 unit = f" {check.unit}" if check.unit else ""
                 failures.append(Text(
                     f"核心指标“{check.name}”为{number(check.value)}{unit},低于{f['baseline_standard']}的要求"
@@ -302,7 +302,7 @@ def rank(entries: Sequence[Entry]) -> str | None:
         return None
     if all(e.activity.fields.get("score") is not None for e in ranked):
         def key(e: Entry) -> Any:
-            return -decimal(e.activity.fields["score"])
+            return -required_decimal(e.activity.fields["score"])
     elif all(e.activity.fields.get("tier") is not None for e in ranked):
         def key(e: Entry) -> Any:
             return e.activity.fields["tier"]
@@ -319,7 +319,7 @@ def _quota(category: str, on: date, context: EvaluationContext) -> tuple[int | N
     snapshot = context.reference(QUOTAS, on)
     row = snapshot.get(category) if snapshot is not None else None
     sample = Text("(示例数据)", " (sample data)") if snapshot is not None and getattr(snapshot, "sample", False) else Text("", "")
-    if row is not None and row.get("top_n") is not None:
+    if snapshot is not None and row is not None and row.get("top_n") is not None:
         n = row["top_n"]
         return n, Text(f"该类别榜单名额为{n}名(领跑者名额表第{snapshot.version.sequence}版{sample.zh})",
                        f"this category's list holds {n} (forerunner quota table version {snapshot.version.sequence}{sample.en})"), snapshot, None

@@ -60,7 +60,7 @@ DEGREES: dict[str, Text] = {
 ADOPTION_LEVELS = ("national", "industry", "local", "group", "zhejiang_made", "zhejiang_service", "zhejiang_agri",
                    "enterprise")
 
-_STRING = {"validate": validate.Length(min=1, max=200)}
+_STRING: dict[str, Any] = {"validate": validate.Length(min=1, max=200)}
 
 
 def _label(zh: str, en: str, values: dict[str, Text] | None = None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
@@ -60,9 +61,9 @@ class CampaignProgress:
     name: str
     target_enterprises: int
     target_products: int
-    enterprises: set[str] = field(default_factory=set)
-    products: set[tuple[str, str]] = field(default_factory=set)
-    products_met: set[tuple[str, str]] = field(default_factory=set)
+    enterprises: set[str] = dc_field(default_factory=set)
+    products: set[tuple[str, str]] = dc_field(default_factory=set)
+    products_met: set[tuple[str, str]] = dc_field(default_factory=set)
     results: int = 0
 
     @property
@@ -81,12 +82,12 @@ def campaign_progress(campaigns: Iterable[Mapping[str, Any]], records: Iterable[
     product (enterprise, product name) counts as met when a current outcome of
     one of its results is 达标 (B1).
     """
-    table = {(row["year"], row["field"]): CampaignProgress(row["year"], row["field"], row.get("name") or "",
+    table: dict[tuple[Any, Any], CampaignProgress] = {(row["year"], row["field"]): CampaignProgress(row["year"], row["field"], row.get("name") or "",
                                                            row["target_enterprises"], row["target_products"])
              for row in campaigns}
     for activity, outcomes in records:
-        key = (activity.fields.get("campaign_year"), activity.fields.get("campaign_field"))
-        progress = table.get(key)  # type: ignore[arg-type]
+        key: tuple[Any, Any] = (activity.fields.get("campaign_year"), activity.fields.get("campaign_field"))
+        progress = table.get(key)
         if progress is None:
             continue
         progress.enterprises.add(activity.credit_code)
