@@ -17,7 +17,10 @@ pasting from Excel brings is read as meant:
   ``2024年8月4日`` (a time of day after it is dropped), real date cells and,
   in a date field, Excel's serial day numbers;
 - integers written with thousands separators (``300,000``) or, in XLSX, as
-  numbers Excel stores as floats (``1.0``).
+  numbers Excel stores as floats (``1.0``);
+- a field holding a list or nested records (an indicator list) as JSON in its
+  cell, as the register's export writes it; a list of single values also one
+  item per line.
 
 What cannot be read as meant is passed on as it is, so validation names the
 field and the problem. A leading apostrophe before ``=``, ``+``, ``-`` or
@@ -32,6 +35,7 @@ header is row 1, blank rows count).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -237,6 +241,8 @@ class TableReader:
             return cell.isoformat() if not isinstance(cell, timedelta) else str(cell)
         if isinstance(field, mfields.Boolean):
             return _boolean(cell)
+        if isinstance(field, (mfields.List, mfields.Nested, mfields.Dict)) and isinstance(cell, str):
+            return _nested(field, cell)
         if isinstance(field, (mfields.Integer, Money)):
             return _integer(cell)
         if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
@@ -249,6 +255,22 @@ class TableReader:
         if isinstance(cell, (int, float)) and not isinstance(cell, bool) and isinstance(field, mfields.String):
             return str(cell)
         return cell
+
+
+def _nested(field: mfields.Field, cell: str) -> Any:
+    """A list or nested record in a cell: JSON (what the register's export writes), or one item per line.
+
+    What is not JSON is passed on as it is (validation names the field), except
+    a list of single values, which may also be written one item per line.
+    """
+    if cell.startswith(("[", "{")):
+        try:
+            return json.loads(cell)
+        except ValueError:
+            return cell
+    if isinstance(field, mfields.List) and not isinstance(field.inner, (mfields.Nested, mfields.Dict, mfields.List)):
+        return [line.strip() for line in cell.splitlines() if line.strip()]
+    return cell
 
 
 def _unprotect(text: str) -> str:
