@@ -238,7 +238,7 @@ class ForerunnerEvaluationSchema(Schema):
     baseline_standard = StandardNumberField(parsed=True, required=True,
                                             metadata=_label("对比的国家或行业标准", "National or industry standard compared"))
     evaluator = fields.String(required=True, metadata=_label("第三方评价机构", "Third-party evaluator"), **_STRING)
-    indicators = _indicators("核心指标", "Indicators")
+    indicators = _indicators("评价指标", "Indicators")
     score = fields.Decimal(allow_none=True, load_default=None, allow_nan=False, places=None,
                            validate=validate.Range(min=0, max=100), metadata=_label("评价得分", "Score"))
     tier = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=10),

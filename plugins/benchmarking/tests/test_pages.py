@@ -110,3 +110,16 @@ def test_an_enrolment_on_the_list_cites_its_version(stdpolicy_runner, tmp_path: 
     outcome = json.loads(result.output)["results"][0]["outcomes"][0]
     assert "专项行动清单第1版" in outcome["explanation"]["zh"]
     assert outcome["references"][0]["key"] == "benchmarking.campaigns"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_registers_export_of_benchmarking_records_imports_again(stored, stdpolicy_login, stdpolicy_runner,
+                                                                    tmp_path: Path, fmt: str) -> None:
+    """Indicator lists and product lists travel as JSON in a cell of the register's export, and read back."""
+    exported = stdpolicy_login("dept_admin", "market_regulation").get(f"/activities/export.{fmt}")
+    assert exported.status_code == 200
+    path = tmp_path / f"register.{fmt}"
+    path.write_bytes(exported.data)
+    again = stdpolicy_runner.invoke(args=["import", str(path)])
+    assert again.exit_code == 0, again.output
+    assert "stored 0 activities, skipped 10 already stored" in again.output
