@@ -117,7 +117,9 @@ def test_init_seeds_parameters_and_departments_and_is_idempotent(bare_app: Flask
         departments = {d.code: d for d in db.session.scalars(select(Department))}
         enabled = {(e.department.code, e.plugin, e.enabled) for e in db.session.scalars(select(PluginEnablement))}
     assert len(declared) >= 19
-    assert {v.key for v in versions} == set(declared)
+    # Every value a plugin ships is stored; a parameter shipped without a value (benchmarking's number of
+    # forerunners: the text gives none) waits for its first recorded version.
+    assert {v.key for v in versions} == {key for key, decl in declared.items() if decl.defaults}
     assert all(v.source == "default" and v.sequence == 1 and v.recorded_by == "cli-tester" for v in versions)
     national = next(v for v in versions if v.key == KEY)
     assert (national.value, national.effective_from, national.reference) == ("300000", date(2022, 8, 1), f"{DOCUMENT} 三(二)")

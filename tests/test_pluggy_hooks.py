@@ -17,7 +17,8 @@ from marshmallow import Schema, fields
 
 from core import HOOK_API_VERSION, ActivityKind, Outcome, PluginDescription, Registry, Text, hookimpl, load_registry
 from core.outcomes import ERROR_RULE
-from core.testing import builtin_plugins
+
+from conftest import PROJECT_PLUGINS
 
 CODE = "913304007429141869"
 
@@ -278,7 +279,7 @@ def test_a_plugin_without_an_api_range_gets_a_warning_and_loads() -> None:
 
 
 def test_the_built_in_plugins_declare_their_api_range_and_warn_about_nothing() -> None:
-    registry = load_registry()
+    registry = load_registry(only=PROJECT_PLUGINS)
     assert registry.plugins["reward_tiers"].description.api == ">=1.0,<2"
     assert [w for w in registry.warnings if w.name == "reward_tiers"] == []
 
@@ -440,7 +441,7 @@ def test_records_of_an_unknown_kind_hear_of_a_plugin_that_failed_before_declarin
 
 
 def test_without_failures_an_unknown_kind_reads_as_before() -> None:
-    [invalid] = load_registry(only=builtin_plugins()).validate([record("X1", "prize")]).invalid
+    [invalid] = load_registry(only=PROJECT_PLUGINS).validate([record("X1", "prize")]).invalid
     assert invalid.errors[0].message == (
         "unknown kind 'prize' (known: innovation_award, pilot_project, standard_drafting, tc_secretariat)")
 

@@ -28,6 +28,8 @@ from core.db import db
 from core.kinds import SHARED_KINDS
 from core.outcomes import ERROR_RULE
 
+from conftest import PROJECT_PLUGINS
+
 CODE = "913304007429141869"
 
 LEAD = {"id": "S1", "kind": "standard_drafting", "date": "2025-06-20", "credit_code": CODE,
@@ -51,7 +53,7 @@ def no_plugins():
 
 
 def test_core_declares_the_shared_kinds_and_reward_tiers_reads_them() -> None:
-    registry = load_registry()
+    registry = load_registry(only=PROJECT_PLUGINS)
 
     assert SHARED_KINDS == ("standard_drafting", "tc_secretariat", "innovation_award", "pilot_project")
     assert {k: registry.kind_plugin[k] for k in SHARED_KINDS} == dict.fromkeys(SHARED_KINDS, "core")
@@ -82,7 +84,7 @@ def test_an_amendment_and_a_pilot_over_the_cap_are_reward_tiers_reading_not_core
     assert [a.ref for a in no_plugins().validate([AMENDMENT, PILOT_OVER_CAP]).valid] == ["S2", "P1"]
 
     # With it, invalid with the messages they always had.
-    report = load_registry().validate([AMENDMENT, PILOT_OVER_CAP])
+    report = load_registry(only=PROJECT_PLUGINS).validate([AMENDMENT, PILOT_OVER_CAP])
     errors = {item.ref: [(e.field, e.message, e.message_zh) for e in item.errors] for item in report.invalid}
     assert errors == {
         "S2": [("revision",
@@ -94,7 +96,7 @@ def test_an_amendment_and_a_pilot_over_the_cap_are_reward_tiers_reading_not_core
 
 
 def test_reward_tiers_extends_the_two_kinds_with_validators_only() -> None:
-    registry = load_registry()
+    registry = load_registry(only=PROJECT_PLUGINS)
     extensions = registry.plugins["reward_tiers"].extensions
     assert [(e.kind, dict(e.fields), len(e.validators)) for e in extensions] == [
         ("standard_drafting", {}, 1), ("pilot_project", {}, 1)]
@@ -105,7 +107,7 @@ def test_the_kind_own_errors_come_first_then_the_extensions() -> None:
     # A record with a problem of its own and an amendment not marked as revision: the kind's
     # own checks report; the extension's check runs on records the kind accepted.
     bad_rank = {**AMENDMENT, "rank": 0}
-    [invalid] = load_registry().validate([bad_rank]).invalid
+    [invalid] = load_registry(only=PROJECT_PLUGINS).validate([bad_rank]).invalid
     assert [e.field for e in invalid.errors] == ["rank"]
 
 
@@ -150,7 +152,7 @@ class Carbon:
 
 
 def test_an_extension_field_is_loaded_validated_and_kept_with_the_record() -> None:
-    registry = load_registry(plugins=[("carbon", Carbon())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("carbon", Carbon())])
     assert registry.failures == []
 
     report = registry.validate([
@@ -174,7 +176,7 @@ def test_an_extension_field_is_loaded_validated_and_kept_with_the_record() -> No
     assert kind.field_label("rank") == Text("起草单位排名", "Rank among the drafting units")
     # … the kind as core declared it is left as it was.
     assert "carbon_topic" not in registry.declared_kinds["standard_drafting"].schema._declared_fields
-    assert "carbon_topic" not in load_registry().kinds["standard_drafting"].schema._declared_fields
+    assert "carbon_topic" not in load_registry(only=PROJECT_PLUGINS).kinds["standard_drafting"].schema._declared_fields
 
     # Both plugins read the record; each sees the field.
     result = registry.evaluate([valid["S1"]])
@@ -185,14 +187,14 @@ def test_an_extension_field_is_loaded_validated_and_kept_with_the_record() -> No
 def test_without_an_extension_field_a_record_keeps_its_fingerprint() -> None:
     from core.store import fingerprint
 
-    plain = load_registry().validate([LEAD]).valid[0]
-    extended = load_registry(plugins=[("carbon", Carbon())]).validate([LEAD]).valid[0]
+    plain = load_registry(only=PROJECT_PLUGINS).validate([LEAD]).valid[0]
+    extended = load_registry(only=PROJECT_PLUGINS, plugins=[("carbon", Carbon())]).validate([LEAD]).valid[0]
     assert plain.fields == extended.fields
     assert fingerprint(plain) == fingerprint(extended)
 
 
 def test_two_plugins_declaring_one_extension_field_is_a_start_up_error_naming_both() -> None:
-    registry = load_registry(plugins=[("carbon", Carbon()), ("benchmarking", Carbon())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("carbon", Carbon()), ("benchmarking", Carbon())])
 
     [failure] = registry.failures
     assert (failure.name, failure.stage) == ("benchmarking", "declarations")
@@ -263,7 +265,7 @@ def test_a_reading_plugin_that_raises_marks_the_kinds_it_reads() -> None:
         def stdpolicy_evaluate(self, batch, context):
             raise RuntimeError("carbon register unavailable")
 
-    registry = load_registry(plugins=[("carbon", Fragile())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("carbon", Fragile())])
     activities = registry.validate([LEAD, TC]).valid
 
     result = registry.evaluate(activities)
@@ -301,7 +303,7 @@ def pilots_app(database_url: str, tmp_path, monkeypatch) -> Flask:
     from webadmin import create_app
 
     monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
-    registry = load_registry(plugins=[("pilots", Pilots())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("pilots", Pilots())])
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False},
                      registry=registry)
     with app.app_context():
@@ -352,7 +354,7 @@ def test_a_department_sees_the_shared_kinds_its_plugins_read(pilots_app: Flask) 
 def test_an_extension_field_is_a_spreadsheet_column_by_its_label(tmp_path) -> None:
     from core.interchange import read_records
 
-    registry = load_registry(plugins=[("carbon", Carbon())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("carbon", Carbon())])
     path = tmp_path / "standards.csv"
     path.write_text("编号,活动类型,日期,统一社会信用代码,标准编号,起草单位排名,碳主题\n"
                     f"S1,标准制定,2025-06-20,{CODE},GB/T 45123-2025,1,碳足迹\n", encoding="utf-8")

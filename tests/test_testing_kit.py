@@ -87,8 +87,11 @@ class Extra:
         return PluginDescription(Text("额外", "Extra"), Text("测试", "tests"))
 
 
-def test_default_registry_is_the_builtin_plugins(stdpolicy_registry) -> None:
-    assert list(stdpolicy_registry.plugins) == list(builtin_plugins())
+def test_the_project_tests_load_their_plugins_only(stdpolicy_registry) -> None:
+    # tests/conftest.py chooses PROJECT_PLUGINS; the kit's own default (the built-in plugins) is
+    # test_the_ini_setting_chooses_the_sessions_plugins's.
+    assert list(stdpolicy_registry.plugins) == ["reward_tiers"]
+    assert set(stdpolicy_registry.plugins) <= set(builtin_plugins())
 
 
 @pytest.mark.stdpolicy_plugins(extra=[("extra", Extra())])
@@ -170,8 +173,10 @@ def test_a_broken_policy_file_is_a_collection_error_naming_the_place(pytester: p
 def test_the_ini_setting_chooses_the_sessions_plugins(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nstdpolicy_plugins =\n")
     pytester.makepyfile(test_default="""
+        from core.testing import builtin_plugins
+
         def test_registry(stdpolicy_registry):
-            assert list(stdpolicy_registry.plugins) == ['reward_tiers']
+            assert sorted(stdpolicy_registry.plugins) == sorted(builtin_plugins())
     """)
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     pytester.makeini("[pytest]\nstdpolicy_plugins = nowhere_plugin\n")
