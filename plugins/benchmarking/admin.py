@@ -33,7 +33,15 @@ from . import KINDS
 from .indicators import DIRECTIONS
 from .rules import QUOTAS, RULES, TOP_N
 from .schemas import CAMPAIGNS, DEGREES
-from .views import adoption_rows, campaign_progress, forerunner_lists, indicator_rows, rates, result_rows
+from .views import (
+    adoption_rows,
+    campaign_progress,
+    forerunner_lists,
+    forerunners_per_year,
+    indicator_rows,
+    rates,
+    result_rows,
+)
 
 __all__ = ["WORDS", "admin_pages", "bp"]
 
@@ -63,6 +71,10 @@ WORDS: dict[str, Text] = {
     "rate_by_field": W("达标率(按重点领域)", "Compliance rate by key field"),
     "rate_by_county": W("达标率(按县(市、区))", "Compliance rate by county"),
     "judged": W("已评定", "Judged"),
+    "per_year": W("领跑者(按年度)", "Forerunners by year"),
+    "categories": W("产品类别数", "Categories"),
+    "evaluations": W("评价数", "Evaluations"),
+    "listed": W("列入榜单", "On the lists"),
     "met": W("达标", "Compliant"),
     "rate": W("达标率", "Rate"),
     "none_yet": W("暂无记录。", "Nothing recorded yet."),
@@ -135,8 +147,9 @@ def index() -> str:
     progress = campaign_progress(snapshot.rows if snapshot is not None else [], records)
     by_field = rates(records, lambda a: a.fields.get("campaign_field") or pick(WORDS["outside_campaign"]))
     by_county = rates(records, lambda a: pick(county_of(a.credit_code)))
+    per_year = forerunners_per_year(forerunner_lists(records))
     return render_page("benchmarking/index.html", title=TITLE, words=WORDS, snapshot=snapshot, progress=progress,
-                       by_field=by_field, by_county=by_county, day=day)
+                       by_field=by_field, by_county=by_county, per_year=per_year, day=day)
 
 
 @bp.route("/campaigns.xlsx")

@@ -26,6 +26,7 @@ __all__ = [
     "ResultRow",
     "adoption_rows",
     "campaign_progress",
+    "forerunners_per_year",
     "forerunner_lists",
     "indicator_rows",
     "rates",
@@ -218,6 +219,17 @@ def forerunner_lists(records: Iterable[Record]) -> dict[tuple[int, str], list[Fo
     for rows in lists.values():
         rows.sort(key=lambda r: (order.get(r.rule or "", 4), r.place or 10**6, r.organisation))
     return dict(sorted(lists.items(), key=lambda item: (-item[0][0], item[0][1])))
+
+
+def forerunners_per_year(lists: dict[tuple[int, str], list[ForerunnerRow]]) -> list[tuple[int, int, int, int]]:
+    """(year, categories, evaluations, forerunners on the lists) per year, newest first."""
+    years: dict[int, list[int]] = {}
+    for (year, _), rows in lists.items():
+        found = years.setdefault(year, [0, 0, 0])
+        found[0] += 1
+        found[1] += len(rows)
+        found[2] += sum(1 for r in rows if r.rule == "F1")
+    return [(year, *years[year]) for year in sorted(years, reverse=True)]  # type: ignore[misc]
 
 
 @dataclass

@@ -46,6 +46,8 @@ def test_overview_shows_campaign_progress_and_rates(stored, stdpolicy_login) -> 
     assert "100.0%" in text and "0.0%" in text
     assert "嘉善县" in text and "平湖市" in text and "桐乡市" in text   # by county, named
     assert "campaign_field" not in text and "benchmark_result" not in text   # no keys on the Chinese page
+    # forerunners per year: 2024, one category, four evaluations, none listed (no number of places set)
+    assert "<td>2024</td><td class=\"num\">1</td><td class=\"num\">4</td><td class=\"num\">0</td>" in text
 
 
 def test_results_page_and_exports(stored, stdpolicy_login) -> None:
