@@ -125,3 +125,19 @@ def test_the_registers_export_of_benchmarking_records_imports_again(stored, stdp
     again = stdpolicy_runner.invoke(args=["import", str(path)])
     assert again.exit_code == 0, again.output
     assert "stored 0 activities, skipped 10 already stored" in again.output
+
+
+def test_init_demo_stores_the_samples_and_the_demo_records(stdpolicy_runner, stdpolicy_login) -> None:
+    result = stdpolicy_runner.invoke(args=["init", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "demo (benchmarking): stored 11 activities" in result.output
+    client = stdpolicy_login("dept_viewer", "market_regulation")
+    overview = client.get("/admin/p/benchmarking/").get_data(as_text=True)
+    assert "示例数据" in overview and "智能家居" in overview          # the sample campaign list, marked as such
+    text = client.get("/admin/p/benchmarking/forerunners").get_data(as_text=True)
+    assert "本类别名额2名" in text                                      # the sample quota of the category
+    sheet = list(load_workbook(io.BytesIO(client.get(
+        "/admin/p/benchmarking/forerunners.xlsx?year=2024&category=电子级玻璃纤维布").data)).active.values)
+    assert [(r[0], r[7]) for r in sheet[1:]] == [(1, "是"), (2, "是"), (3, "否"), (None, "否")]
+    again = stdpolicy_runner.invoke(args=["init", "--demo"])
+    assert "demo (benchmarking): stored 0 activities, 11 already there" in again.output
