@@ -12,6 +12,8 @@ the dashboard. Owned by 市场监督管理局 (``core/data/departments.yaml``).
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 from core import (
@@ -97,6 +99,14 @@ def stdpolicy_register_parameters() -> list[ParameterDeclaration]:
 @hookimpl
 def stdpolicy_register_reference_tables() -> list[ReferenceTable]:
     return reference_tables()
+
+
+@hookimpl
+def stdpolicy_demo_records() -> list[dict[str, Any]]:
+    """Sample records of every kind for ``stdpolicy init --demo`` (fictitious enterprises' values and reports)."""
+    text = resources.files(__package__).joinpath("data/demo_activities.json").read_text(encoding="utf-8")
+    records: list[dict[str, Any]] = json.loads(text)
+    return records
 
 
 @hookimpl

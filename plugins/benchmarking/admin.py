@@ -3,7 +3,7 @@
 Imported only by ``stdpolicy_register_admin_pages`` (Flask lives here, not in
 the rules). Mounted under ``/admin/p/benchmarking/`` for departments that
 switched the plugin on. Every page reads stored records with their current
-outcomes (``core.stored_records``) and the reference data in force
+outcomes (``core.stored_outcomes``) and the reference data in force
 (``core.stored_references``); every list exports to XLSX; the forerunner
 list also prints. Words in both languages (``Text``), Chinese first.
 """
@@ -19,12 +19,12 @@ from core import (
     AdminPage,
     Column,
     Text,
-    county_of,
     export_xlsx,
     pick,
+    region_of,
     render_page,
     status_label,
-    stored_records,
+    stored_outcomes,
     stored_references,
     today,
 )
@@ -35,6 +35,7 @@ from .rules import QUOTAS, RULES, TOP_N
 from .schemas import CAMPAIGNS, DEGREES
 from .views import (
     adoption_rows,
+    by_activity,
     campaign_progress,
     forerunner_lists,
     forerunners_per_year,
@@ -124,7 +125,12 @@ TITLE = WORDS["overview"]
 
 
 def _records() -> list[Any]:
-    return stored_records(KINDS)
+    """The plugin's stored records with their current outcomes: (activity, [outcome]) per activity."""
+    return by_activity(stored_outcomes(kinds=KINDS))
+
+
+def county_of(credit_code: str) -> Text:
+    return region_of(credit_code)[1]
 
 
 def _campaign_table(day: date) -> Any:

@@ -25,6 +25,7 @@ __all__ = [
     "RateRow",
     "ResultRow",
     "adoption_rows",
+    "by_activity",
     "campaign_progress",
     "forerunners_per_year",
     "forerunner_lists",
@@ -35,17 +36,36 @@ __all__ = [
 
 
 class OutcomeLike(Protocol):
-    rule: str
-    status: str
-    explanation: Text
-    details: Mapping[str, Any]
+    """What the pages read of a stored outcome (``core.StoredOutcome``)."""
+
+    @property
+    def activity(self) -> Activity: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def details(self) -> Mapping[str, Any] | None: ...
 
 
 Record = tuple[Activity, Sequence[OutcomeLike]]
 
 
+def by_activity(outcomes: Iterable[OutcomeLike]) -> list[Record]:
+    """Stored outcomes grouped by their activity, in the order given (oldest activity first)."""
+    grouped: dict[Any, tuple[Activity, list[OutcomeLike]]] = {}
+    for outcome in outcomes:
+        key = outcome.activity.stored_id if outcome.activity.stored_id is not None else id(outcome.activity)
+        grouped.setdefault(key, (outcome.activity, []))[1].append(outcome)
+    return list(grouped.values())
+
+
 def _outcome(outcomes: Sequence[OutcomeLike]) -> OutcomeLike | None:
     return outcomes[0] if outcomes else None
+
+
+def _details(outcome: OutcomeLike | None) -> Mapping[str, Any]:
+    return (outcome.details or {}) if outcome is not None else {}
 
 
 def percent(part: int, whole: int) -> Decimal | None:
@@ -126,7 +146,7 @@ def result_rows(records: Iterable[Record], county: Any) -> list[ResultRow]:
             continue
         f = activity.fields
         found = _outcome(outcomes)
-        failing = ", ".join(item["name"] for item in (found.details.get("failing") or [])) if found is not None else ""
+        failing = ", ".join(item["name"] for item in (_details(found).get("failing") or []))
         campaign = f"{f['campaign_year']} {f['campaign_field']}" if f.get("campaign_year") else ""
         rows.append(ResultRow(activity.ref, activity.date, activity.organisation or "", activity.credit_code,
                               county(activity.credit_code), f["product"], f["product_category"],
@@ -211,9 +231,9 @@ def forerunner_lists(records: Iterable[Record]) -> dict[tuple[int, str], list[Fo
         lists[(f["year"], f["product_category"])].append(ForerunnerRow(
             activity.ref, f["year"], f["product_category"], activity.organisation or "", activity.credit_code,
             f["enterprise_standard"], f["evaluator"], measure,
-            found.details.get("place") if found is not None else None,
+            _details(found).get("place"),
             found.rule if found else None, found.status if found else None,
-            "; ".join(found.details.get("reasons") or []) if found is not None else "",
+            "; ".join(_details(found).get("reasons") or []),
         ))
     order = {"F1": 0, "F2": 1, "F3": 1, "F4": 2, "F0": 3}
     for rows in lists.values():
@@ -254,5 +274,5 @@ def adoption_rows(records: Iterable[Record]) -> list[AdoptionRow]:
         found = _outcome(outcomes)
         rows.append(AdoptionRow(activity.ref, activity.date, activity.organisation or "", f["chinese_standard"],
                                 f.get("chinese_level", ""), f["adopted_standard"], f["degree"],
-                                found.details.get("counted") if found is not None else None, f.get("title") or ""))
+                                _details(found).get("counted"), f.get("title") or ""))
     return sorted(rows, key=lambda r: r.date, reverse=True)
