@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from core.testing import builtin_plugins
 from core import load_registry
 from core.db import db
 from core.store import find_department
 
-from conftest import PASSWORD, TEST_USERS
+from conftest import PASSWORD, PROJECT_PLUGINS, TEST_USERS
 
 import quota_plugin
 
@@ -29,7 +28,7 @@ SINTER = ("GB 21256-2013", "烧结")
 
 
 def quota_registry():
-    registry = load_registry(only=builtin_plugins(), plugins=[("quota", quota_plugin)])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("quota", quota_plugin)])
     assert not [f for f in registry.failures if f.name == "quota"], registry.failures
     return registry
 

@@ -16,10 +16,11 @@ import pytest
 from marshmallow import ValidationError
 
 from core import load_registry
-from core.testing import builtin_plugins
 from core.gcpause import paused_gc
 from core.interchange import write_results
 from core.standards import InvalidStandardNumber, StandardCodes, parse
+
+from conftest import PROJECT_PLUGINS
 
 RECORD = {"id": "S-1", "kind": "standard_drafting", "date": "2023-05-23",
           "credit_code": "91330402MA2BK7Q04U", "standard_code": "GB/T 42587-2023", "rank": 1}
@@ -27,7 +28,7 @@ RECORD = {"id": "S-1", "kind": "standard_drafting", "date": "2023-05-23",
 
 @pytest.fixture(scope="module")
 def registry():
-    return load_registry(only=builtin_plugins())
+    return load_registry(only=PROJECT_PLUGINS)
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from core import clock, load_registry
-from core.testing import builtin_plugins
 from core.evaluation import EvaluationContext
+
+from conftest import PROJECT_PLUGINS
 
 #: 2024-03-01 20:30 UTC = 2024-03-02 04:30 in Beijing time.
 LATE_EVENING_UTC = datetime(2024, 3, 1, 20, 30, tzinfo=UTC).timestamp()
@@ -59,7 +60,7 @@ def test_local_converts_stored_utc():
 
 
 def test_future_dates_are_refused_by_the_citys_today(evening):
-    registry = load_registry(only=builtin_plugins())
+    registry = load_registry(only=PROJECT_PLUGINS)
     report = registry.validate([record("2024-03-02"), {**record("2024-03-03"), "id": "T-2"}])
     assert [a.ref for a in report.valid] == ["T-1"]  # "today" in Jiaxing, though still 1 March in UTC
     [invalid] = report.invalid
@@ -67,7 +68,7 @@ def test_future_dates_are_refused_by_the_citys_today(evening):
 
 
 def test_evaluations_are_dated_by_the_citys_today(evening):
-    registry = load_registry(only=builtin_plugins())
+    registry = load_registry(only=PROJECT_PLUGINS)
     assert EvaluationContext(parameters=registry.default_parameters()).evaluated_on == date(2024, 3, 2)
 
 

@@ -16,7 +16,6 @@ import click
 import pytest
 
 from core import hookspecs, load_registry
-from core.testing import builtin_plugins
 from core.declarations import (
     ActivityKind,
     AdminPage,
@@ -32,6 +31,8 @@ from core.paramtypes import ParameterType
 from core.refdata import ReferenceTable
 from core.registry import Registry
 from core.storage import PluginStorage
+
+from conftest import PROJECT_PLUGINS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTERNAL_SRC = Path(__file__).resolve().parent / "external_plugin" / "src"
@@ -153,7 +154,7 @@ def demo_plugin(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_every_hook_is_implemented_by_a_plugin_of_the_tests(demo_plugin) -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("demo", demo_plugin)])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("demo", demo_plugin)])
     assert registry.failures == []
 
     implemented: dict[str, list[str]] = {}
@@ -169,7 +170,7 @@ def test_every_hook_is_implemented_by_a_plugin_of_the_tests(demo_plugin) -> None
 
 def test_every_hook_is_exercised(demo_plugin) -> None:
     """Call each hook the way core does, and see every one answer."""
-    registry = load_registry(only=builtin_plugins(), plugins=[("demo", demo_plugin)])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("demo", demo_plugin)])
     answered: set[str] = set()
 
     # The start-up hooks answered already, or the declarations would be empty.

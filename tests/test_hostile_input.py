@@ -18,12 +18,13 @@ from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
 from core import ActivityKind, Outcome, Text, hookimpl, load_registry
-from core.testing import builtin_plugins
 from core.db import db
 from core.interchange import parse_bytes
 from core.models import ActivityRecord, Organisation, OutcomeRecord
 
 from webadmin_support import bearer, fast_password_hashing, make_token  # noqa: F401  (fixtures)
+
+from conftest import PROJECT_PLUGINS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = json.loads((ROOT / "docs/examples/activities.json").read_text(encoding="utf-8"))
@@ -237,7 +238,7 @@ class Fragile:
 
 def fragile_registry() -> tuple[Any, Fragile]:
     plugin = Fragile()
-    registry = load_registry(only=builtin_plugins(), plugins=[("fragile", plugin)])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("fragile", plugin)])
     return registry, plugin
 
 
@@ -285,7 +286,7 @@ def test_a_plugin_that_always_raises_fails_every_record_within_its_budget():
                 raise ValueError("never works")
             return []
 
-    registry = load_registry(only=builtin_plugins(), plugins=[("broken", Broken())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("broken", Broken())])
     report = registry.validate([dict(AWARD, id=f"A{i}") for i in range(3000)])
     result = registry.evaluate(report.valid)
     errors = [o for o in result.outcomes if o.plugin == "broken"]

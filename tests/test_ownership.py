@@ -21,7 +21,6 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from core import Outcome, Text, hookimpl, load_registry
-from core.testing import builtin_plugins
 from core.app import get_registry
 from core.db import db
 from core.interchange import read_records
@@ -39,7 +38,7 @@ from core.store import (
     set_permitted,
 )
 
-from conftest import PASSWORD
+from conftest import PASSWORD, PROJECT_PLUGINS
 from webadmin_support import bearer, make_token, permit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,7 +394,7 @@ def two_plugins(database_url: str, tmp_path, monkeypatch) -> Iterator[Flask]:
     from webadmin import create_app
     from webadmin.models import User
 
-    registry = load_registry(only=builtin_plugins(), plugins=[("bench", Bench())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("bench", Bench())])
     monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False}, registry=registry)

@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 
 from core import Activity, InvalidRecord, load_registry
-from core.testing import builtin_plugins
 from core import parallel
 from core.activities import ActivityValidator
+
+from conftest import PROJECT_PLUGINS
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="needs the fork start method")
 
@@ -51,7 +52,7 @@ def summary(report) -> list:
 
 @pytest.fixture(scope="module")
 def registry():
-    return load_registry(only=builtin_plugins())
+    return load_registry(only=PROJECT_PLUGINS)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from marshmallow import ValidationError
 
-from core.testing import builtin_plugins
 from core import load_registry
 from core.declarations import ParameterDeclaration
 from core.paramtypes import BUILTIN_PARAMETER_TYPES, ParameterType, parameter_type
@@ -17,6 +16,8 @@ from core.parameters import decode_value, encode_value, load_parameter_file, ver
 from core.text import Text
 
 import quota_plugin
+
+from conftest import PROJECT_PLUGINS
 
 
 def decl(type_: str, **kwargs) -> ParameterDeclaration:
@@ -128,7 +129,7 @@ def test_an_unknown_type_names_the_known_ones() -> None:
 
 
 def test_a_plugin_declares_a_type_and_its_parameters_use_it() -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("quota", quota_plugin)])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("quota", quota_plugin)])
     assert "ratio" in registry.parameter_types and registry.parameter_type_plugin["ratio"] == "quota"
     assert registry.plugins["quota"].parameter_types == ["ratio"]
     share = registry.parameters["quota.share"]
@@ -146,7 +147,7 @@ def test_a_plugin_declares_a_type_and_its_parameters_use_it() -> None:
 
 
 def test_the_type_exists_only_in_the_registry_that_loaded_the_plugin() -> None:
-    assert "ratio" not in load_registry(only=builtin_plugins()).parameter_types
+    assert "ratio" not in load_registry(only=PROJECT_PLUGINS).parameter_types
     with pytest.raises(ValueError, match="unknown parameter type 'ratio'"):
         decl("ratio")
 
@@ -168,7 +169,7 @@ class _Unknown:
 
 
 def test_a_type_core_or_another_plugin_declared_is_a_start_up_error() -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("clash", _Clash()), ("quota", quota_plugin), ("quota2", _QuotaAgain())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("clash", _Clash()), ("quota", quota_plugin), ("quota2", _QuotaAgain())])
     failures = {f.name: f.error for f in registry.failures}
     assert "parameter type 'money' is declared by both 'core' and 'clash'" in failures["clash"]
     assert "parameter type 'ratio' is declared by both 'quota' and 'quota2'" in failures["quota2"]
@@ -184,9 +185,9 @@ class _QuotaAgain:
 
 
 def test_a_later_plugin_may_use_an_earlier_plugins_type_but_not_an_unknown_one() -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("quota", quota_plugin), ("other", _Unknown())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("quota", quota_plugin), ("other", _Unknown())])
     assert registry.failures == [] and registry.parameters["other.x"].value_type.name == "ratio"
-    registry = load_registry(only=builtin_plugins(), plugins=[("other", _Unknown())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("other", _Unknown())])
     [failure] = registry.failures
     assert failure.name == "other" and "unknown parameter type 'ratio'" in failure.error
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from marshmallow import Schema, fields
 
-from core.testing import builtin_plugins
 from core import (
     ReferenceResolver,
     ReferenceTable,
@@ -32,12 +31,14 @@ from core.refdata.tabular import cell_text, read_rows, write_csv, write_xlsx
 import quota_plugin
 from refdata_support import SINTER, report
 
+from conftest import PROJECT_PLUGINS
+
 TABLE = "quota.limits"
 
 
 @pytest.fixture(scope="module")
 def registry():
-    registry = load_registry(only=builtin_plugins(), plugins=[("quota", quota_plugin)])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("quota", quota_plugin)])
     assert not [f for f in registry.failures if f.name == "quota"]
     return registry
 
@@ -110,7 +111,7 @@ class _Unprefixed:
 
 
 def test_table_keys_carry_the_plugin_name_and_are_unique() -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("quota", quota_plugin), ("other", _Other()), ("mine", _Unprefixed())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("quota", quota_plugin), ("other", _Other()), ("mine", _Unprefixed())])
     failures = {f.name: f.error for f in registry.failures}
     assert "reference table 'quota.limits' must start with the plugin name: other." in failures["other"]
     assert "reference table 'carbon.quota' must start with the plugin name: mine." in failures["mine"]

@@ -38,8 +38,9 @@ from core import (
     load_registry,
 )
 from core.db import db
-from core.testing import builtin_plugins
 from core.outcomes import ERROR_RULE
+
+from conftest import PROJECT_PLUGINS
 
 EXTERNAL = Path(__file__).resolve().parent / "external_plugin"
 DEMO_MODULE = "stdpolicy_demo_plugin"
@@ -409,7 +410,7 @@ def test_hook_with_a_wrong_argument_name_fails_at_hooks() -> None:
         def stdpolicy_evaluate(self, batch, ctx):  # the specification says `context`
             return []
 
-    registry = load_registry(only=builtin_plugins(), plugins=[("wrong", WrongArgument())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("wrong", WrongArgument())])
 
     [failure] = registry.failures
     assert (failure.name, failure.stage, failure.source) == ("wrong", "hooks", "registered in code")
@@ -476,7 +477,7 @@ def test_duplicate_activity_kind_across_plugins_names_both_and_loads_nothing_of_
 
 
 def test_kind_clashing_with_a_shared_kind_names_core() -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("copycat", Declares(kinds=("standard_drafting",)))])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("copycat", Declares(kinds=("standard_drafting",)))])
 
     [failure] = registry.failures
     assert failure.name == "copycat" and failure.stage == "declarations"
@@ -516,7 +517,7 @@ def test_parameter_key_of_another_plugin_is_refused() -> None:
 
 
 def test_parameter_key_not_prefixed_with_the_plugin_name_is_refused() -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("gamma", Declares(params=("rewards.rate",)))])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("gamma", Declares(params=("rewards.rate",)))])
 
     [failure] = registry.failures
     assert (failure.name, failure.stage) == ("gamma", "declarations")
@@ -531,7 +532,7 @@ def test_parameter_key_not_prefixed_with_the_plugin_name_is_refused() -> None:
 
 
 def test_plugin_raising_in_evaluate_gives_error_outcomes_and_keeps_the_others() -> None:
-    registry = load_registry(only=builtin_plugins(), plugins=[("boom", Boom())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("boom", Boom())])
     report = registry.validate([LEAD_NATIONAL, record("B1", "boom_thing"), TC_NATIONAL, record("B2", "boom_thing")])
     assert report.invalid == []
 
