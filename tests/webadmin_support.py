@@ -13,11 +13,10 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from core import hookimpl, load_registry
-from core.testing import builtin_plugins
 from core.db import db, utcnow
 from core.store import find_department
 
-from conftest import PASSWORD
+from conftest import PASSWORD, PROJECT_PLUGINS
 
 __all__ = ["BadDescription", "BadHook", "bearer", "broken_app", "fast_password_hashing", "make_token", "permit"]
 
@@ -79,12 +78,12 @@ class BadHook:
 
 @pytest.fixture
 def broken_app(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, fast_password_hashing) -> Iterator[Flask]:
-    """The admin with the built-in plugins plus two that fail to load; seeded, with ``city`` and ``mr_admin``."""
+    """The admin with the project's plugins plus two that fail to load; seeded, with ``city`` and ``mr_admin``."""
     from core.store import ensure_departments, load_defaults
     from webadmin import create_app
     from webadmin.models import User
 
-    registry = load_registry(only=builtin_plugins(), plugins=[("bad_description", BadDescription()), ("bad_hook", BadHook())])
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("bad_description", BadDescription()), ("bad_hook", BadHook())])
     assert {f.name for f in registry.failures} == {"bad_description", "bad_hook"}
     monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
