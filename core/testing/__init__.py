@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .api_check import PrivateUse, private_uses
-from .evaluation import Evaluation, evaluate, parameters_with
+from .evaluation import Evaluation, evaluate, parameters_with, references_with
 from .policy_cases import PolicyCase, PolicyCaseError, PolicyFile, check_case, load_policy_file
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ __all__ = [
     "evaluate",
     "load_policy_file",
     "parameters_with",
+    "references_with",
     "private_uses",
     "select_registry",
 ]
