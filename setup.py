@@ -79,6 +79,7 @@ setup(
         "stdpolicy.plugins": [
             "reward_tiers = plugins.reward_tiers",
             "benchmarking = plugins.benchmarking",
+            "carbon = plugins.carbon",
         ],
         # The test kit (core/testing): fixtures and policy cases for plugins' tests.
         "pytest11": [
