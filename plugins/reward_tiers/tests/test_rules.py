@@ -2,7 +2,7 @@
 
 Every test goes the way a caller does: ``registry.validate(records)``, then
 ``registry.evaluate(report.valid)`` and ``result.for_activity(activity)``;
-``registry`` is the test kit's registry of the built-in plugins (the plugin's
+``registry`` is the test kit's registry of reward_tiers alone (the plugin's
 tests run on ``core`` and ``core.testing`` only, like a third party's). The
 readable one-case-per-rule form is in ``*.policy.yaml`` beside this file.
 Amounts are those of the policy text (shared/policy/README.md):
@@ -46,9 +46,13 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 ROOT = Path(__file__).resolve().parents[3]
 
 
+# reward_tiers alone: another built-in plugin that reads standard_drafting (carbon) adds outcomes of its own.
+pytestmark = pytest.mark.stdpolicy_plugins("reward_tiers")
+
+
 @pytest.fixture
 def registry(stdpolicy_registry):
-    """The kit's registry of the built-in plugins (no database)."""
+    """The kit's registry of reward_tiers (no database)."""
     return stdpolicy_registry
 
 CLAUSE = "三(二)"
