@@ -31,6 +31,8 @@ from core.db import db
 from core.store.locking import LOCK_KEY
 from core.uscc import organisation_code_check_digit
 
+from conftest import PROJECT_PLUGINS
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "reward_tiers.lead.national"
 
@@ -94,11 +96,12 @@ def _environment(url: str, instance: Path, env: dict[str, str] | None) -> dict[s
     return environment
 
 
-# The real console script, with the plugins that ship with stdpolicy only (as the
-# in-process tests): a third-party plugin installed beside it must not change
-# what these tests see (its parameters would not be stored in their databases).
-_MAIN = ("import core.app, core.registry; from core.testing import builtin_plugins; "
-         "core.app.load_registry = lambda **kw: core.registry.load_registry(only=builtin_plugins(), **kw); "
+# The real console script, with the project's plugins only (PROJECT_PLUGINS, as the
+# in-process tests): a third-party plugin installed beside it, or another built-in
+# plugin, must not change what these tests see (its parameters and reference data
+# would not be stored in their databases).
+_MAIN = ("import core.app, core.registry; "
+         f"core.app.load_registry = lambda **kw: core.registry.load_registry(only={PROJECT_PLUGINS!r}, **kw); "
          "from webadmin.cli import main; main(prog_name='stdpolicy')")
 
 
