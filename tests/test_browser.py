@@ -752,3 +752,56 @@ def test_an_office_updates_a_table_by_xlsx_and_in_the_browser(quota_app: Flask, 
     web.submit("#confirm-form [type=submit]")
     assert _refdata_versions(quota_app)[-1] == (3, "admin", 2)
     assert "第3版" in web.text("#current-version") or "第3版" in web.text("#history")
+
+
+# The carbon plugin's pages (plugins/carbon): here, as the session's browser fixture must be this module's.
+
+
+@pytest.fixture
+def carbon_web(browser: Any, stdpolicy_app: Flask, stdpolicy_runner: Any,
+               screenshots: _ScreenshotSummary) -> Iterator[Browser]:
+    done = stdpolicy_runner.invoke(args=["init", "--demo"])       # the sample quota versions and records
+    assert done.exit_code == 0, done.output
+    stdpolicy_app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=False)
+    server = make_server("127.0.0.1", 0, stdpolicy_app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  accept_downloads=True)
+    context.set_default_timeout(TIMEOUT)
+    session = Browser(context.new_page(), f"http://127.0.0.1:{server.server_port}", screenshots)
+    try:
+        yield session
+        assert not session.broken, f"responses that went wrong: {session.broken}"
+        assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
+    finally:
+        context.close()
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.mark.stdpolicy_plugins("carbon", "reward_tiers")
+def test_an_ecology_viewer_reads_the_carbon_overview_and_exports_the_rectification_list(
+        carbon_web: Browser, stdpolicy_user: Any) -> None:
+    from openpyxl import load_workbook
+
+    web = carbon_web
+    web.login(stdpolicy_user(role="dept_viewer", department="ecology_environment"))
+    web.goto("/admin/p/carbon/")
+    assert web.text("h1") == "碳达峰碳中和标准"
+    industry = web.text("#compliance-by-industry")
+    assert "建材" in industry and "钢铁" in industry and "%" in industry
+    assert "嘉善县" in web.text("#compliance-by-county")
+    web.shot("carbon-overview")
+    with web.page.expect_navigation():
+        web.page.click("text=能耗限额整改名单")
+    assert "海宁示例建材有限公司" in web.text("#carbon-list")
+    web.page.select_option('select[name="county"]', "330421")
+    web.submit('#carbon-filters button[type="submit"]')
+    listed = web.text("#carbon-list")
+    assert "嘉善示例化工有限公司" in listed and "海宁示例建材有限公司" not in listed
+    with web.page.expect_download() as download:
+        web.page.click("#export-xlsx")
+    rows = list(load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.iter_rows(values_only=True))
+    assert rows[0][0] == "单位" and [r[0] for r in rows[1:]] == ["嘉善示例化工有限公司"]

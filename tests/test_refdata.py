@@ -28,6 +28,8 @@ from core.interchange import InputError
 from core.refdata import field_text, load_rows
 from core.refdata.tabular import cell_text, read_rows, write_csv, write_xlsx
 
+from conftest import PROJECT_PLUGINS
+
 import quota_plugin
 from refdata_support import SINTER, report
 
