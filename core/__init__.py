@@ -54,7 +54,9 @@ from .evaluation import (
     EvaluationContext,
     EvaluationResult,
     PaymentHistory,
+    PriorActivity,
     PriorPayment,
+    PriorReport,
     in_recorded_order,
 )
 from .fields import CreditCodeField, StandardNumberField, field_metadata
@@ -191,7 +193,9 @@ __all__ = [
     "PluginRecord",
     "PluginStorage",
     "PluginWarning",
+    "PriorActivity",
     "PriorPayment",
+    "PriorReport",
     "ReferenceRead",
     "ReferenceResolver",
     "ReferenceSnapshot",

@@ -27,7 +27,9 @@ __all__ = [
     "EvaluationContext",
     "EvaluationResult",
     "PaymentHistory",
+    "PriorActivity",
     "PriorPayment",
+    "PriorReport",
 ]
 
 
@@ -88,29 +90,77 @@ def in_recorded_order(activities: Iterable[Activity]) -> list[Activity]:
 
 @dataclass(frozen=True)
 class PriorPayment:
-    """A one-time reward already paid in stored data."""
+    """A one-time reward already paid (or held for review) in stored data."""
 
     dedup_key: str
     activity_id: int
     activity_ref: str
     date: date
+    #: Paid, or (``held``) what it would pay once a reviewer approves it.
     amount: int
     rule: str
+    #: Held for review (待核实): not paid yet, but the achievement is taken.
+    held: bool = False
+
+
+@dataclass(frozen=True)
+class PriorReport:
+    """The earliest stored report of an achievement (an outcome's ``dedup_key``), paid or not."""
+
+    dedup_key: str
+    activity_id: int
+    activity_ref: str
+    date: date
+
+
+@dataclass(frozen=True)
+class PriorActivity:
+    """A stored activity, as readings across the register see it (the same standard in other records)."""
+
+    activity_id: int
+    activity_ref: str
+    kind: str
+    date: date
+    credit_code: str
+    organisation: str | None
+    #: The value of the kind's subject field (a standard's canonical number).
+    subject: str
+    fields: Mapping[str, object]
 
 
 class PaymentHistory(Protocol):
-    """Looks up one-time rewards already paid (``Outcome.dedup_key``)."""
+    """What the register already holds, for readings across activities.
+
+    ``paid``: one-time rewards already paid (``Outcome.dedup_key``);
+    ``reported``: the earliest report of an achievement, paid or not;
+    ``activities``: stored activities of a kind whose subject starts with
+    one of some prefixes (the other records of the same standard).
+    """
 
     def paid(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorPayment]:
         """The earliest paid outcome of ``plugin`` for each of ``keys`` that has one."""
         ...
 
+    def reported(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorReport]:
+        """The earliest dated stored outcome of ``plugin`` for each of ``keys``, whatever its amount."""
+        ...
+
+    def activities(self, kind: str, prefixes: Collection[str]) -> Sequence[PriorActivity]:
+        """Stored activities of ``kind`` whose subject starts with one of ``prefixes``, by date."""
+        ...
+
 
 class EmptyHistory:
-    """No stored data: nothing has been paid before."""
+    """No stored data: nothing has been paid or reported before."""
 
     def paid(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorPayment]:
         return {}
+
+    def reported(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorReport]:
+        return {}
+
+    def activities(self, kind: str, prefixes: Collection[str]) -> Sequence[PriorActivity]:
+        return ()
 
 
 @dataclass
@@ -184,6 +234,16 @@ class EvaluationResult:
     def amount(self, activity: Activity) -> int:
         return sum(o.amount for o in self.for_activity(activity))
 
+    def held_amount_of(self, activity: Activity) -> int:
+        """What the activity's held outcomes would pay once approved (not in ``amount``)."""
+        return sum(o.held_amount for o in self.for_activity(activity))
+
     @property
     def total_amount(self) -> int:
+        """Integer yuan due: held outcomes carry 0 and are not in it (``held_amount``)."""
         return sum(o.amount for o in self.outcomes)
+
+    @property
+    def held_amount(self) -> int:
+        """Integer yuan held for review: what held outcomes would pay once approved."""
+        return sum(o.held_amount for o in self.outcomes)

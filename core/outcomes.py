@@ -51,7 +51,9 @@ class OutcomeStatus(StrEnum):
     COMPLIANT = "compliant"
     #: Checked against a requirement and missed it.
     NON_COMPLIANT = "non_compliant"
-    #: Held for review: nothing is due until a reviewer decides.
+    #: Held for review (待核实): nothing is due until a reviewer decides. The
+    #: outcome's ``amount`` is 0; ``details["held_amount"]`` is what it would
+    #: pay and ``details["held_reasons"]`` why it is held (``held_amount``, ``held_reasons``).
     HELD = "held"
 
 
@@ -63,7 +65,7 @@ STATUS_LABELS: dict[str, Text] = {
     OutcomeStatus.TRACKING: Text("跟踪登记", "tracking"),
     OutcomeStatus.COMPLIANT: Text("达标", "compliant"),
     OutcomeStatus.NON_COMPLIANT: Text("未达标", "non-compliant"),
-    OutcomeStatus.HELD: Text("暂缓,待审核", "held for review"),
+    OutcomeStatus.HELD: Text("待核实", "held for review"),
 }
 
 
@@ -110,6 +112,8 @@ def _json_value(value: Any) -> Any:
     # Decimal parameters travel as strings so no float ever appears.
     if isinstance(value, (int, str, bool, list)) or value is None:
         return value
+    if isinstance(value, tuple):  # a string_list parameter's value
+        return list(value)
     return str(value)
 
 
@@ -227,6 +231,20 @@ class Outcome:
                 raise TypeError(f"outcome references must be the snapshots read from context.reference, got {reference!r}")
         return cls(activity, rule, amount, clause, explanation, values, dedup_key, details,
                    (subject.zh, subject.en) if subject is not None else ("", ""), status.value, read)
+
+    @property
+    def held_amount(self) -> int:
+        """What a held outcome would pay once approved (0 for any other status)."""
+        if self.status != "held" or not self.details:
+            return 0
+        return int(self.details.get("held_amount", 0))
+
+    @property
+    def held_reasons(self) -> list[dict[str, Any]]:
+        """Why a held outcome is held: ``{"code", "zh", "en"}`` and, where there is one, ``"other"`` (the other party)."""
+        if self.status != "held" or not self.details:
+            return []
+        return list(self.details.get("held_reasons", []))
 
     @property
     def explanation_zh(self) -> str:

@@ -230,7 +230,9 @@ class ParameterVersion:
 
     def as_param_value(self) -> ParamValue:
         origin = "what-if" if self.source == "what-if" else "stored" if self.id is not None else "shipped"
-        return ParamValue(self.key, self.value, self.effective_from, self.id, origin,
+        # A list (string_list) travels as a tuple: a ParamValue is hashed (one object per version, reads as a set).
+        value = tuple(self.value) if isinstance(self.value, list) else self.value
+        return ParamValue(self.key, value, self.effective_from, self.id, origin,
                           self.sequence if origin == "stored" else None)
 
 

@@ -186,7 +186,8 @@ def test_evaluate_example_file_json_shape(app: Flask, runner) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
 
-    assert set(document) == {"results", "total_amount", "invalid"}
+    assert set(document) == {"results", "total_amount", "held_amount", "invalid"}
+    assert document["held_amount"] == 0
     assert document["total_amount"] == TOTAL
     assert document["invalid"] == 0
     assert [item["id"] for item in document["results"]] == list(EXPECTED)
@@ -206,7 +207,8 @@ def test_evaluate_example_file_json_shape(app: Flask, runner) -> None:
         assert (outcome["rule"], outcome["amount"], outcome["clause"]) == (rule, amount, "三(二)")
         assert set(outcome["explanation"]) == {"zh", "en"}
         assert outcome["explanation"]["zh"] and outcome["explanation"]["en"]
-        assert outcome.get("status", "ok") == "ok"
+        # paid, or not covered (0 with the reason): the example file holds nothing to review
+        assert outcome.get("status", "ok") == ("ok" if amount else "not_covered")
         for param in outcome["parameters"]:
             assert set(param) == {"key", "value", "effective_from", "version_id", "sequence"}
             assert param["version_id"] == version_ids[param["key"]]  # the stored version, from the database
@@ -394,6 +396,46 @@ def test_evaluate_unknown_department_exits_2(runner) -> None:
     assert result.exit_code == 2
     assert "no department 'nowhere'" in result.stderr
     assert result.stdout == ""
+
+
+HELD_RECORDS = [  # two organisations claiming rank 1 on one standard; one registered in Shanghai
+    {"id": "H-1", "kind": "standard_drafting", "date": "2024-06-28", "credit_code": "913304007429141869",
+     "standard_code": "GB/T 44101-2024", "rank": 1},
+    {"id": "H-2", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91310115MA1FL0AB0P",
+     "standard_code": "GB/T 44101-2024", "rank": 1, "organisation": "上海某某科技有限公司"},
+    {"id": "H-3", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91330482MA2AH5T006",
+     "standard_code": "GB/T 44101-2024", "rank": 2},
+]
+
+
+def test_evaluate_shows_held_outcomes_in_json_and_table(runner, tmp_path) -> None:
+    path = tmp_path / "held.json"
+    path.write_text(json.dumps(HELD_RECORDS, ensure_ascii=False), encoding="utf-8")
+    result = invoke(runner, "evaluate", str(path))
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    # held amounts are not due: out of total_amount, in held_amount
+    assert (document["total_amount"], document["held_amount"]) == (150_000, 600_000)
+    by_id = {item["id"]: item for item in document["results"]}
+    assert (by_id["H-1"]["amount"], by_id["H-1"]["held_amount"]) == (0, 300_000)
+    assert "held_amount" not in by_id["H-3"]
+    [outcome] = by_id["H-2"]["outcomes"]
+    assert outcome["status"] == "held" and outcome["amount"] == 0
+    details = outcome["details"]
+    assert details["held_amount"] == 300_000
+    assert [r["code"] for r in details["held_reasons"]] == ["rank_conflict", "region"]
+    conflict = details["held_reasons"][0]
+    assert conflict["other"]["activity"] == "H-1" and conflict["other"]["credit_code"] == "913304007429141869"
+    assert "排名第一位" in conflict["zh"] and "rank 1" in conflict["en"]
+
+    table = invoke(runner, "evaluate", str(path), "--format", "table")
+    lines = table.stdout.splitlines()
+    assert "H-2  standard_drafting  ¥0  (待核实 ¥300,000)" in lines
+    assert any(line.startswith("    R2") and "[待核实 ¥300,000]" in line for line in lines)
+    assert any(line.strip().startswith("- ") and "310115" in line for line in lines)
+    assert lines[-1] == "total ¥150,000; held for review ¥600,000; 3 activities, 0 invalid"
+    english = invoke(runner, "evaluate", str(path), "--format", "table", "--lang", "en")
+    assert "H-2  standard_drafting  ¥0  (held for review ¥300,000)" in english.stdout.splitlines()
 
 
 def test_evaluate_table_format(runner) -> None:
@@ -763,7 +805,7 @@ def test_plugins_lists_the_loaded_plugins(runner) -> None:
     assert "reward_tiers 1.0.0 — 标准化奖励与补助 / Standardisation rewards and subsidies" in lines
     assert "    source:      stdpolicy (built-in) [plugins.reward_tiers]" in lines
     assert "    kinds:       standard_drafting, tc_secretariat, innovation_award, pilot_project" in lines
-    assert "    parameters:  19" in lines
+    assert "    parameters:  22" in lines
     assert "    enabled by:  market_regulation" in lines
     assert any(line.startswith("    hooks:") and "stdpolicy_evaluate" in line for line in lines)
     assert "FAILED" not in result.stdout

@@ -181,11 +181,24 @@ def shipped():
     return {d.key: d for d in load_parameter_file("parameters.yaml", "plugins.reward_tiers")}
 
 
-def test_shipped_file_has_exactly_the_19_keys(shipped, registry):
+#: The dated parameters of the held-for-review readings (docs/policy-readings.md): not amounts.
+READING_PARAMETERS = {
+    "reward_tiers.eligible_regions": ("3304",),
+    "reward_tiers.brand_series.zhejiang_service": (),
+    "reward_tiers.brand_series.zhejiang_agri": (),
+}
+
+
+def test_shipped_file_has_exactly_the_19_amounts_and_the_reading_parameters(shipped, registry):
     assert len(POLICY_AMOUNTS) == 19
-    assert set(shipped) == set(POLICY_AMOUNTS)
-    assert set(registry.parameters) == set(POLICY_AMOUNTS)
+    assert set(shipped) == set(POLICY_AMOUNTS) | set(READING_PARAMETERS)
+    assert set(registry.parameters) == set(POLICY_AMOUNTS) | set(READING_PARAMETERS)
     assert registry.plugins["reward_tiers"].parameters == list(shipped)
+    parameters = registry.default_parameters()
+    for key, value in READING_PARAMETERS.items():
+        assert shipped[key].type == "string_list"
+        assert parameters.value(key, date(2022, 8, 1)).value == value
+        assert parameters.value(key, date(2022, 7, 31)) is None
 
 
 @pytest.mark.parametrize(("key", "amount"), POLICY_AMOUNTS.items(), ids=list(POLICY_AMOUNTS))

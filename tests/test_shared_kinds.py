@@ -95,11 +95,11 @@ def test_an_amendment_and_a_pilot_over_the_cap_are_reward_tiers_reading_not_core
     }
 
 
-def test_reward_tiers_extends_the_two_kinds_with_validators_only() -> None:
+def test_reward_tiers_extends_the_four_kinds_with_validators_only() -> None:
     registry = load_registry(only=PROJECT_PLUGINS)
     extensions = registry.plugins["reward_tiers"].extensions
     assert [(e.kind, dict(e.fields), len(e.validators)) for e in extensions] == [
-        ("standard_drafting", {}, 1), ("pilot_project", {}, 1)]
+        ("standard_drafting", {}, 1), ("tc_secretariat", {}, 1), ("innovation_award", {}, 1), ("pilot_project", {}, 1)]
     assert [name for name, _ in registry.extensions["standard_drafting"]] == ["reward_tiers"]
 
 

@@ -14,6 +14,7 @@ from ..app import get_registry
 from ..interchange import InputError, field_label, read_records
 from ..screening import safe_text
 from ..services import Evaluation, evaluate_records, import_activities, reevaluate_outcomes
+from ..outcomes import status_label
 from ..text import format_yuan_en
 from ._common import EXIT_PLUGIN_FAILED, actor, department_option, plugin_failures, resolve_department, with_database
 
@@ -104,21 +105,34 @@ def _print_table(evaluation: Evaluation, lang: str) -> None:
     for item in evaluation.items:
         if isinstance(item, Activity):
             outcomes = evaluation.outcomes(item)
-            amount = sum(o.amount for o in outcomes)
-            click.echo(f"{item.ref}  {item.kind}  {format_yuan_en(amount)}")
+            amount, held = sum(o.amount for o in outcomes), sum(o.held_amount for o in outcomes)
+            click.echo(f"{item.ref}  {item.kind}  {format_yuan_en(amount)}"
+                       + (f"  ({_held_words(lang)} {format_yuan_en(held)})" if held else ""))
             for o in outcomes:
                 text = o.explanation_zh if lang == "zh" else o.explanation_en
-                click.echo(f"    {o.rule:<5} {format_yuan_en(o.amount):>12}  {text}")
+                if o.status == "held":
+                    click.echo(f"    {o.rule:<5} {format_yuan_en(o.amount):>12}  [{status_label(o.status).get(lang)} "
+                               f"{format_yuan_en(o.held_amount)}]  {text}")
+                    for reason in o.held_reasons:
+                        click.echo(f"          - {reason['zh'] if lang == 'zh' else reason['en']}")
+                else:
+                    click.echo(f"    {o.rule:<5} {format_yuan_en(o.amount):>12}  {text}")
             if not outcomes:
                 click.echo("    (no enabled plugin evaluates this kind)")
         else:
             click.echo(f"{item.ref}  {item.kind or '?'}  INVALID ({item.location.text.get(lang)})")
             for e in item.errors:
                 click.echo(f"    ! {_field_name(item.kind, e.field, lang)}: {e.message_zh if lang == 'zh' else e.message}")
+    held = evaluation.result.held_amount
     click.echo(
-        f"total {format_yuan_en(evaluation.total_amount)}; {len(evaluation.items)} activities, "
-        f"{len(evaluation.invalid)} invalid"
+        f"total {format_yuan_en(evaluation.total_amount)}; "
+        + (f"held for review {format_yuan_en(held)}; " if held else "")
+        + f"{len(evaluation.items)} activities, {len(evaluation.invalid)} invalid"
     )
+
+
+def _held_words(lang: str) -> str:
+    return status_label("held").get(lang)
 
 
 def _field_name(kind: str | None, field: str | None, lang: str) -> str:
@@ -175,6 +189,7 @@ def import_command(file: str, department: str | None, source: str | None) -> Non
     click.echo(
         f"stored {len(result.stored)} activities, skipped {len(result.skipped)} already stored; "
         f"{result.run.outcomes_added if result.run else 0} outcomes, total {format_yuan_en(total)}"
+        + (f", held for review {format_yuan_en(result.result.held_amount)}" if result.result and result.result.held_amount else "")
         + (f"; {len(result.renamed)} organisation name change(s)" if result.renamed else "")
     )
     if plugin_failures(result.result, "the activities it raised on were stored with error outcomes (amount 0); "

@@ -1,7 +1,13 @@
 """Writing evaluation results: the JSON document of ``stdpolicy evaluate`` and ``POST /api/evaluate``::
 
     {"results": [{"id", "kind", "amount", "outcomes": [...], "errors": [...]}],
-     "total_amount": 0, "invalid": 0}
+     "total_amount": 0, "held_amount": 0, "invalid": 0}
+
+``amount`` and ``total_amount`` are what is due; outcomes held for review
+(status ``held``, 待核实) carry 0 there, and what they would pay once approved
+is a result's ``held_amount`` (given when not 0) and the document's
+``held_amount``; each held outcome's ``details`` give ``held_amount`` and
+``held_reasons``.
 
 An invalid record's result also says where it was in its file: ``"row"``
 (a JSON array's n-th record; a CSV or sheet row, the header being row 1)
@@ -25,13 +31,12 @@ def result_items(report: ValidationReport, result: EvaluationResult) -> Iterator
     for item in report.items:
         if isinstance(item, Activity):
             outcomes = result.for_activity(item)
-            yield {
-                "id": item.ref,
-                "kind": item.kind,
-                "amount": sum(o.amount for o in outcomes),
-                "outcomes": [o.to_json() for o in outcomes],
-                "errors": [],
-            }
+            found: dict[str, Any] = {"id": item.ref, "kind": item.kind, "amount": sum(o.amount for o in outcomes)}
+            held = sum(o.held_amount for o in outcomes)
+            if held:
+                found["held_amount"] = held
+            found.update(outcomes=[o.to_json() for o in outcomes], errors=[])
+            yield found
         else:
             yield _invalid_item(item)
 
@@ -50,6 +55,7 @@ def results_document(report: ValidationReport, result: EvaluationResult) -> dict
     return {
         "results": list(result_items(report, result)),
         "total_amount": result.total_amount,
+        "held_amount": result.held_amount,
         "invalid": len(report.invalid),
     }
 
@@ -85,4 +91,5 @@ def _write_results(report: ValidationReport, result: EvaluationResult, out: IO[s
         if len(chunk) == 2000:
             flush()
     flush()
-    out.write(f'], "total_amount": {result.total_amount}, "invalid": {len(report.invalid)}}}\n')
+    out.write(f'], "total_amount": {result.total_amount}, "held_amount": {result.held_amount}, '
+              f'"invalid": {len(report.invalid)}}}\n')

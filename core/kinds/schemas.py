@@ -77,7 +77,8 @@ class StandardDraftingSchema(Schema):
     standard_code = StandardNumberField(parsed=True, required=True, metadata=_label("标准编号", "Standard number"))
     level = fields.String(load_default=None, validate=validate.OneOf(LEVELS),
                           metadata=_label("标准级别", "Level", LEVEL_NAMES))
-    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
+    # Only ranks that exist: a drafting-unit list is short, and 100 or more is a typing error.
+    rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99),
                           metadata=_label("起草单位排名", "Rank among the drafting units"))
     revision = fields.Boolean(load_default=False, metadata=_label("是否修订", "Revision"))
     title = fields.String(load_default=None, validate=validate.Length(max=300), metadata=_label("标准名称", "Title"))

@@ -31,10 +31,14 @@ What a record's expectation may say (each is optional):
 ``outcomes``     how many outcomes it has
 ``explains``     words its one outcome's explanation contains, ``{zh: …, en: …}`` or a string in either
 ``errors``       the record is invalid, with errors on exactly these fields (a list; ``null`` names the record as a whole)
+``held_amount``  what its outcomes held for review (status ``held``, 待核实) would pay (integer yuan; not in ``amount``)
+``held``         the codes of its one outcome's held reasons, in order (``[rank_conflict, region]``)
+``held_with``    the records (ids) its one outcome's held reasons name as the other party
 
 A case may also give ``parameters`` of its own (on top of the file's),
-``total`` (the sum over all its records) and ``evaluated_on`` (the day of
-the evaluation, for rules that depend on it, such as an expiry).
+``total`` (the sum over all its records), ``held_total`` (what all its
+held outcomes would pay) and ``evaluated_on`` (the day of the evaluation,
+for rules that depend on it, such as an expiry).
 
 ``references`` (in the file, or a case's own on top of them) adds versions
 of reference tables to the shipped ones, each in force from its date, rows
@@ -64,8 +68,9 @@ __all__ = ["PolicyCase", "PolicyCaseError", "PolicyFile", "check_case", "load_po
 
 _FILE_KEYS = {"plugins", "parameters", "references", "defaults", "cases", "description"}
 _CASE_KEYS = {"name", "clause", "description", "records", "expect", "parameters", "references", "evaluated_on",
-              "total"}
-_EXPECT_KEYS = {"amount", "rule", "status", "plugin", "reason", "outcomes", "explains", "errors"}
+              "total", "held_total"}
+_EXPECT_KEYS = {"amount", "rule", "status", "plugin", "reason", "outcomes", "explains", "errors", "held_amount", "held",
+                "held_with"}
 
 
 class PolicyCaseError(ValueError):
@@ -85,6 +90,7 @@ class PolicyCase:
     #: The day of the evaluation (default: today), for rules that depend on it (an expiry).
     evaluated_on: date | None = None
     total: int | None = None
+    held_total: int | None = None
     clause: str | None = None
     #: ``file.policy.yaml`` and the case's place in it, for messages.
     where: str = ""
@@ -166,8 +172,8 @@ def load_policy_file(path: str | Path) -> PolicyFile:
             if unknown:
                 raise PolicyCaseError(f"{where}: record {ref}: unknown expectations {sorted(unknown)} (known: {sorted(_EXPECT_KEYS)})")
             expect[ref] = dict(spec)
-        if not expect and item.get("total") is None:
-            raise PolicyCaseError(f"{where}: nothing is expected (give 'expect' or 'total')")
+        if not expect and item.get("total") is None and item.get("held_total") is None:
+            raise PolicyCaseError(f"{where}: nothing is expected (give 'expect', 'total' or 'held_total')")
         evaluated_on = item.get("evaluated_on")
         if evaluated_on is not None and not isinstance(evaluated_on, date):
             raise PolicyCaseError(f"{where}: 'evaluated_on' must be a date (YYYY-MM-DD)")
@@ -176,7 +182,7 @@ def load_policy_file(path: str | Path) -> PolicyFile:
             parameters={**shared, **dict(item.get("parameters") or {})},
             references={**shared_references, **_references(item.get("references"), where)},
             evaluated_on=evaluated_on.date() if isinstance(evaluated_on, datetime) else evaluated_on,
-            total=item.get("total"), clause=item.get("clause"), where=where,
+            total=item.get("total"), held_total=item.get("held_total"), clause=item.get("clause"), where=where,
         ))
     return PolicyFile(path, cases, tuple(plugins) if plugins is not None else None)
 
@@ -215,6 +221,8 @@ def check_case(case: PolicyCase, registry: Registry) -> tuple[Evaluation, list[s
         problems.extend(f"record {ref}: {p}" for p in _check_record(evaluation, ref, spec))
     if case.total is not None and evaluation.total_amount != case.total:
         problems.append(f"total: expected {case.total:,}, got {evaluation.total_amount:,}")
+    if case.held_total is not None and evaluation.result.held_amount != case.held_total:
+        problems.append(f"held total: expected {case.held_total:,}, got {evaluation.result.held_amount:,}")
     return evaluation, problems
 
 
@@ -233,6 +241,9 @@ def _check_record(evaluation: Evaluation, ref: str, spec: Mapping[str, Any]) -> 
     if "amount" in spec and evaluation.amount(ref) != spec["amount"]:
         yield (f"amount: expected {spec['amount']:,}, got {evaluation.amount(ref):,} "
                f"({'; '.join(f'{o.plugin}:{o.rule} {o.amount:,} — {o.explanation_en}' for o in outcomes) or 'no outcome'})")
+    held = sum(o.held_amount for o in outcomes)
+    if "held_amount" in spec and held != spec["held_amount"]:
+        yield f"held amount: expected {spec['held_amount']:,}, got {held:,}"
     if "outcomes" in spec and len(outcomes) != spec["outcomes"]:
         yield f"outcomes: expected {spec['outcomes']}, got {len(outcomes)}"
     rule = spec.get("rule")
@@ -240,7 +251,7 @@ def _check_record(evaluation: Evaluation, ref: str, spec: Mapping[str, Any]) -> 
         if [o.rule for o in outcomes] != rule:
             yield f"rules: expected {rule}, got {[o.rule for o in outcomes]}"
         rule = None
-    single = {k: spec[k] for k in ("status", "plugin", "reason", "explains") if k in spec}
+    single = {k: spec[k] for k in ("status", "plugin", "reason", "explains", "held", "held_with") if k in spec}
     if rule is not None:
         single["rule"] = rule
     if not single:
@@ -255,6 +266,12 @@ def _check_record(evaluation: Evaluation, ref: str, spec: Mapping[str, Any]) -> 
         yield f"status: expected {single['status']}, got {outcome.status}"
     if "plugin" in single and outcome.plugin != single["plugin"]:
         yield f"plugin: expected {single['plugin']}, got {outcome.plugin}"
+    codes = [r.get("code") for r in outcome.held_reasons]
+    if "held" in single and codes != list(single["held"] or []):
+        yield f"held reasons: expected {single['held']}, got {codes}"
+    others = [r["other"].get("activity") for r in outcome.held_reasons if r.get("other")]
+    if "held_with" in single and sorted(others) != sorted(str(x) for x in single["held_with"] or []):
+        yield f"held with: expected {single['held_with']}, got {others}"
     if "reason" in single and (outcome.details or {}).get("reason") != single["reason"]:
         yield f"reason: expected {single['reason']!r}, got {(outcome.details or {}).get('reason')!r}"
     for lang, words in _explains(single.get("explains")) if "explains" in single else ():

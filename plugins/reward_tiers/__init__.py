@@ -3,8 +3,11 @@
 Evaluates rules R1–R13 on four of core's shared activity kinds (standard
 drafting, TC/SC secretariats, the China Standard Innovation Contribution
 Award, standardisation pilots: ``core.kinds``), declares the 19 dated
-amounts of 三(二) as parameters, and extends two of the kinds with its own
-reading (an amendment is a revision; a pilot's granted amount within the cap).
+amounts of 三(二) and the three dated parameters of its held-for-review
+readings (the city's credit-code regions, the Zhejiang brands' group codes),
+and extends the four kinds with its own readings (an amendment is recorded as
+a revision; a pilot's granted amount within the cap; a prize names its
+project; an ITU-T study group is not a committee).
 """
 
 from __future__ import annotations

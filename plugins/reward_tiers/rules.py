@@ -12,7 +12,10 @@ names the version it read.
 
 from __future__ import annotations
 
+import unicodedata
 from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -33,6 +36,7 @@ from core import (
 )
 from core import STANDARD_LEVEL_NAMES as LEVEL_NAMES
 
+from .identity import Identity, identity_of, register_prefixes
 from .schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES
 
 __all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate",
@@ -42,6 +46,14 @@ __all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "deci
 PLUGIN = "reward_tiers"
 CLAUSE = "三(二)"
 _P = "reward_tiers."
+
+#: 本意见自2022年8月1日起施行 (the last paragraph).
+POLICY_START = date(2022, 8, 1)
+#: The credit-code region prefixes (positions 3–8) of the organisations 三(二) rewards: a dated parameter.
+REGIONS = _P + "eligible_regions"
+#: The group-standard series (organisation codes) known to be each declared Zhejiang brand: dated parameters.
+BRAND_SERIES = {"zhejiang_service": _P + "brand_series.zhejiang_service",
+                "zhejiang_agri": _P + "brand_series.zhejiang_agri"}
 
 # 三(二) 对牵头制定(排名第一位,不含修订)并完成国际标准、国家标准、行业(或地方、军用)标准、
 # “浙江制造”“浙江服务”“浙江农产”标准的企业和机构,分别给予100万元、30万元、20万元、20万元奖励
@@ -148,8 +160,28 @@ class Decision:
 
 
 @lru_cache(maxsize=None)
-def decide_standard(level: str, rank: int, revision: bool) -> Decision:
-    """R1–R6 and the readings under them, for one standard-drafting activity."""
+def decide_standard(level: str, rank: int, revision: bool, amendment: bool = False,
+                    issued: int | None = None) -> Decision:
+    """R1–R6 and the readings under them, for one standard-drafting activity.
+
+    ``amendment``: the number is an amendment (``/Amd``) of an existing
+    standard; ``issued``: the year the number carries (the year it was issued).
+    """
+    # 制定…并完成…标准: an amendment changes a standard, it is not one; neither
+    # its leading drafter nor a participant is rewarded under 三(二).
+    if amendment:
+        return Decision("R0", zero=Text(
+            ":修改单不是标准,第三部分第(二)项对牵头制定和参与制定的奖励均不适用于修改单。",
+            ": an amendment is not a standard; neither the leading drafter nor a participant of one is "
+            "rewarded under part 3 (2).",
+        ), reason="amendment")
+    # 本意见自2022年8月1日起施行: a standard issued before 2022 was completed before the policy.
+    if issued is not None and issued < POLICY_START.year:
+        return Decision("R0", zero=Text(
+            f":标准编号所载年份为{issued}年,该标准在本意见施行(2022年8月1日)前已完成,不属于奖励范围。",
+            f": the number carries the year {issued}; the standard was completed before the policy took effect "
+            "(1 August 2022) and is not covered.",
+        ), reason="issued_before_policy")
     # Group standards other than the three Zhejiang brands, and enterprise
     # standards, are not named in 三(二).
     if level == "group":
@@ -273,23 +305,63 @@ class _Words:
         )
 
 
-def _duplicate(prior: PriorPayment | tuple[Activity, int], what: Text) -> tuple[tuple[str, str], dict[str, Any]]:
-    """The reason of a repeat: which earlier activity was paid (stored or in this batch alike)."""
+def _duplicate(prior: PriorPayment | tuple[Activity, int, bool], what: Text) -> tuple[tuple[str, str], dict[str, Any]]:
+    """The reason of a repeat: which earlier activity was paid, or is held for review (stored or in this batch alike)."""
     if isinstance(prior, PriorPayment):
-        ref, activity_id, day, amount = prior.activity_ref, prior.activity_id, prior.date, prior.amount
+        ref, activity_id, day, amount, held = prior.activity_ref, prior.activity_id, prior.date, prior.amount, prior.held
     else:
-        activity, amount = prior
+        activity, amount, held = prior
         ref, activity_id, day = activity.ref, activity.stored_id, activity.date
-    tail = (
-        f":同一单位的{what.zh}只奖励一次,已随活动 {ref}({day.isoformat()})发放{format_yuan_zh(amount)},本条不再奖励。",
-        f": one reward per organisation and {what.en}; {format_yuan_en(amount)} was already paid with activity {ref} ({day.isoformat()}).",
-    )
-    return tail, {"reason": "duplicate", "paid_with": {"activity": ref, "activity_id": activity_id, "date": day.isoformat(), "amount": amount}}
+    if held:
+        tail = (
+            f":同一单位的{what.zh}只奖励一次,活动 {ref}({_date_zh(day)})的{format_yuan_zh(amount)}正待核实,本条不再奖励。",
+            f": one reward per organisation and {what.en}; {format_yuan_en(amount)} for activity {ref} "
+            f"({day.isoformat()}) is held for review.",
+        )
+    else:
+        tail = (
+            f":同一单位的{what.zh}只奖励一次,已随活动 {ref}({_date_zh(day)})发放{format_yuan_zh(amount)},本条不再奖励。",
+            f": one reward per organisation and {what.en}; {format_yuan_en(amount)} was already paid with activity {ref} ({day.isoformat()}).",
+        )
+    paid_with: dict[str, Any] = {"activity": ref, "activity_id": activity_id, "date": day.isoformat(), "amount": amount}
+    if held:
+        paid_with["held"] = True
+    return tail, {"reason": "duplicate", "paid_with": paid_with}
 
 
 # ---------------------------------------------------------------------------
 # The four kinds
 # ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Entry:
+    """A record of a standard in the register or the batch: who drafted which edition, at which rank."""
+
+    identity: Identity
+    credit_code: str
+    organisation: str | None
+    rank: int
+    ref: str
+    day: date
+
+    def party(self) -> dict[str, Any]:
+        """The other party of a held reason, as reviewers and approval lists read it."""
+        return {"activity": self.ref, "credit_code": self.credit_code, "organisation": self.organisation,
+                "date": self.day.isoformat()}
+
+
+def _held(code: str, zh: str, en: str, other: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One reason an outcome is held for review: a stable code, the reason in both languages, the other party."""
+    reason: dict[str, Any] = {"code": code, "zh": zh, "en": en}
+    if other is not None:
+        reason["other"] = other
+    return reason
+
+
+def _who(entry: _Entry) -> tuple[str, str]:
+    name = entry.organisation or entry.credit_code
+    return (f"{name}(统一社会信用代码{entry.credit_code})", f"{name} (credit code {entry.credit_code})")
+
 
 class _Kind(ABC):
     """How one activity kind is decided, named, and paid once.
@@ -297,15 +369,25 @@ class _Kind(ABC):
     ``prepare`` returns, for one activity, its decision, its subject in both
     languages (what the explanation starts with), and its one-time key (the
     same organisation and standard, committee or project is paid once; only
-    asked for when a reward may be due).
+    asked for when a reward may be due). ``survey`` first reads what the
+    readings across activities need (the register's other records of the
+    same standard); ``holds`` gives the kind's reasons to hold an outcome
+    for review.
     """
 
     #: What "the same" means for the one-time rule, in explanations.
     what: Text
 
+    def survey(self, activities: Sequence[Activity], context: EvaluationContext) -> None:
+        """Read what the readings across activities need, before ``prepare``."""
+
     @abstractmethod
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         """(decision, (subject zh, subject en), one-time key or None) of one activity."""
+
+    def holds(self, activity: Activity, context: EvaluationContext) -> list[dict[str, Any]]:
+        """Reasons of this kind to hold the activity's reward for review (none by default)."""
+        return []
 
     def pay(self, activity: Activity, decision: Decision, value: ParamValue,
             words: _Words) -> tuple[int, tuple[str, str], dict[str, Any] | None]:
@@ -316,30 +398,126 @@ class _StandardDrafting(_Kind):
     what = Text("标准", "standard")
 
     def __init__(self) -> None:
-        # (level, rank, revision, level_basis) → decision and the subject's templates (%s: the number)
+        # (level, rank, revision, level_basis, amendment, issued) → decision and the subject's templates (%s: the number)
         self._cache: dict[tuple[Any, ...], tuple[Decision, str, str]] = {}
+        self._identity: dict[int, Identity] = {}
+        #: series → every record of it, in the batch and in the register (amendments aside)
+        self._series: dict[str, list[_Entry]] = defaultdict(list)
+        self._entry: dict[int, _Entry] = {}
+
+    def _identity_of(self, activity: Activity) -> Identity:
+        found = self._identity.get(id(activity))
+        if found is None:
+            found = self._identity[id(activity)] = identity_of(activity.fields["standard_code"], activity.date.year)
+        return found
+
+    def survey(self, activities: Sequence[Activity], context: EvaluationContext) -> None:
+        for activity in activities:
+            if "/Amd" in activity.fields["standard_code"]:
+                continue
+            entry = _Entry(self._identity_of(activity), activity.credit_code, activity.organisation,
+                           activity.fields["rank"], activity.ref, activity.date)
+            self._entry[id(activity)] = entry
+            self._series[entry.identity.base].append(entry)
+        if isinstance(context.history, EmptyHistory) or not self._series:
+            return
+        ours = {a.stored_id for a in activities if a.stored_id is not None}
+        prefixes = {p for entries in self._series.values() for p in register_prefixes(entries[0].identity)}
+        stored = getattr(context.history, "activities", None)  # a history written before core 1.1 has none
+        for prior in (stored("standard_drafting", prefixes) if stored is not None else ()):
+            if prior.activity_id in ours or "/Amd" in prior.subject:
+                continue
+            identity = identity_of(prior.subject, prior.date.year)
+            if identity.base in self._series:
+                rank = prior.fields.get("rank")
+                self._series[identity.base].append(_Entry(identity, prior.credit_code, prior.organisation,
+                                                          rank if isinstance(rank, int) else 0, prior.activity_ref,
+                                                          prior.date))
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
-        signature = (fields["level"], fields["rank"], fields["revision"], fields.get("level_basis"))
+        code = fields["standard_code"]
+        identity = self._identity_of(activity)
+        signature = (fields["level"], fields["rank"], fields["revision"], fields.get("level_basis"),
+                     "/Amd" in code, identity.year)
         cached = self._cache.get(signature)
         if cached is None:
             cached = self._cache[signature] = self._describe(*signature)
         decision, zh, en = cached
-        code = fields["standard_code"]
-        key = f"standard:{activity.credit_code}:{code}" if decision.param else None
+        # One standard, one identity: ISO/IEC 30141:2024 is ISO 30141:2024, an ITU-T number with or without its date.
+        key = f"standard:{activity.credit_code}:{identity.key}" if decision.param else None
         return decision, (zh % code, en % code), key
 
+    def holds(self, activity: Activity, context: EvaluationContext) -> list[dict[str, Any]]:
+        reasons: list[dict[str, Any]] = []
+        fields, mine = activity.fields, self._entry.get(id(activity))
+        if mine is not None:
+            series = self._series[mine.identity.base]
+            # Editions are revisions: an earlier edition of the series in the register, or a military
+            # standard's edition letter, makes this a revision; a record saying otherwise is held.
+            earlier = [e for e in series if e.identity.edition < mine.identity.edition]
+            if not fields["revision"] and (earlier or mine.identity.letter):
+                if earlier:
+                    last = max(earlier, key=lambda e: e.identity.edition)
+                    reasons.append(_held(
+                        "revision_flag",
+                        f"登记的是否修订为“否”,但已登记同一标准的较早版本(活动 {last.ref},"
+                        f"{last.identity.year or ''}年版),按较晚版本即修订理解,牵头制定不含修订,请核实",
+                        f"recorded as not a revision, but an earlier edition of the same standard is registered "
+                        f"(activity {last.ref}, {last.identity.year or ''} edition): a later edition is a revision, "
+                        "and leading drafters of revisions are not rewarded; please verify",
+                        last.party()))
+                else:
+                    reasons.append(_held(
+                        "revision_flag",
+                        f"登记的是否修订为“否”,但军用标准编号带版次字母{mine.identity.letter},表示修订,请核实",
+                        f"recorded as not a revision, but the edition letter {mine.identity.letter} of the military "
+                        "standard's number marks a revision; please verify"))
+            # Only ranks that exist: one rank per standard; two organisations claiming it are both held.
+            for other in series:
+                if (other is not mine and other.identity == mine.identity and other.rank == mine.rank
+                        and other.credit_code != mine.credit_code):
+                    zh, en = _who(other)
+                    reasons.append(_held(
+                        "rank_conflict",
+                        f"{zh}也登记为该标准起草单位排名第{_rank_zh(mine.rank)}位(活动 {other.ref}),排名冲突,请核实",
+                        f"{en} also claims rank {mine.rank} on this standard (activity {other.ref}); please verify",
+                        other.party()))
+        level = fields["level"]
+        if level in BRAND_SERIES and fields.get("level_basis") == "declared":
+            series_code = fields["standard_code"].split(" ")[0].removeprefix("T/")
+            known = context.parameters.value(BRAND_SERIES[level], activity.date)
+            if known is None or series_code not in (known.value or ()):
+                name = LEVEL_NAMES[level]
+                reasons.append(_held(
+                    "brand_series",
+                    f"申报为{name.zh}标准,但团体标准代号 T/{series_code} 不在已知的{name.zh}标准系列中,请核实",
+                    f"declared a {name.en} standard, but the group code T/{series_code} is not a known "
+                    f"{name.en} series; please verify"))
+        return reasons
+
     @staticmethod
-    def _describe(level: str, rank: int, revision: bool, basis: str | None) -> tuple[Decision, str, str]:
+    def _describe(level: str, rank: int, revision: bool, basis: str | None, amendment: bool,
+                  issued: int | None) -> tuple[Decision, str, str]:
         name = LEVEL_NAMES[level]
         rev = ("修订", "a revision") if revision else ("非修订", "not a revision")
         declared = (",级别按申报", ", level as declared") if basis == "declared" else ("", "")
         return (
-            decide_standard(level, rank, revision),
+            decide_standard(level, rank, revision, amendment, issued),
             f"{name.zh} %s(排名第{rank},{rev[0]}{declared[0]})",
             f"{name.en} %s (rank {rank}, {rev[1]}{declared[1]})",
         )
+
+
+_DIGITS = "〇一二三四五六七八九"
+
+
+def _rank_zh(rank: int) -> str:
+    """排名第一位 … 第九十九位: ranks as the document writes them."""
+    if rank < 10:
+        return _DIGITS[rank]
+    tens, ones = divmod(rank, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
 
 
 class _TcSecretariat(_Kind):
@@ -354,18 +532,23 @@ class _TcSecretariat(_Kind):
                 f"committee:{activity.credit_code}:{code}")
 
 
+def _project_key(project: str) -> str:
+    """A project name as the one-time rule compares it: full-width, spacing and case aside."""
+    return " ".join(unicodedata.normalize("NFKC", project).split()).casefold()
+
+
 class _InnovationAward(_Kind):
-    # Without a project name, two prizes of the same class in the same year
-    # for one organisation are taken to be one report made twice: paid once.
-    what = Text("获奖项目(未填项目时为同年度同一奖项)", "award (the same project; without one, the same prize in the same year)")
+    # Awards are per project and per round: the same organisation's same prize
+    # for the same project is paid once; the organisation award once per round (year).
+    what = Text("奖项和获奖项目(组织奖为同一届)", "prize and project (the organisation award: the same round)")
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
         award, project = AWARD_NAMES[fields["award"]], fields.get("project")
         return (decide_award(fields["award"]),
-                (f"中国标准创新贡献奖{award.zh}" + (f"({project})" if project else ""),
-                 f"China Standard Innovation Contribution Award, {award.en}" + (f" ({project})" if project else "")),
-                f"award:{activity.credit_code}:{project}" if project
+                (f"中国标准创新贡献奖{award.zh}" + (f"(获奖项目:{project})" if project else ""),
+                 f"China Standard Innovation Contribution Award, {award.en}" + (f" (project: {project})" if project else "")),
+                f"award:{activity.credit_code}:{fields['award']}:{_project_key(project)}" if project
                 else f"award:{activity.credit_code}:{fields['award']}:{activity.date.year}")
 
 
@@ -417,14 +600,25 @@ KINDS: dict[str, type[_Kind]] = {
 def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationContext, words: _Words) -> list[Outcome]:
     # The first report is the one paid: stored first, else earliest dated (core.in_recorded_order).
     ordered = in_recorded_order(activities)
+    kind.survey(ordered, context)
     prepared = [kind.prepare(activity) for activity in ordered]
     stored: dict[str, PriorPayment] = {}
-    if not isinstance(context.history, EmptyHistory):  # nothing stored: no keys to look up
-        keys = {p[2] for p in prepared}
-        keys.discard(None)
-        if keys:
-            stored = dict(context.history.paid(PLUGIN, keys))
-    in_batch: dict[str, tuple[Activity, int]] = {}
+    reported: dict[str, date] = {}
+    keys = {p[2] for p in prepared}
+    keys.discard(None)
+    # An achievement reported with a date before 2022-08-01 is not paid later under a new date:
+    # its earliest report, stored or in this batch, decides.
+    first_report: dict[str, tuple[date, str]] = {}
+    for activity, (_decision, _subject, key) in zip(ordered, prepared):
+        if key is not None and (key not in first_report or activity.date < first_report[key][0]):
+            first_report[key] = (activity.date, activity.ref)
+    if not isinstance(context.history, EmptyHistory) and keys:  # nothing stored: no keys to look up
+        stored = dict(context.history.paid(PLUGIN, keys))
+        reports = getattr(context.history, "reported", None)  # a history written before core 1.1 has none
+        for key, prior in (reports(PLUGIN, keys) if reports is not None else {}).items():
+            if prior.date < first_report[key][0]:
+                first_report[key] = (prior.date, prior.activity_ref)
+    in_batch: dict[str, tuple[Activity, int, bool]] = {}
     value_of = context.parameters.value
     in_force: dict[tuple[str, date], ParamValue | None] = {}  # (key, day) → value: a dict lookup beats the call
     # Most kinds pay the parameter's value; only those that override pay() need the call.
@@ -432,10 +626,11 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
     paid = words.paid
     out: list[Outcome] = []
     append = out.append
-    # Outcome's optional arguments by position (parameters, dedup_key, details, subject): see core/outcomes.py.
+    # Outcome's optional arguments by position (parameters, dedup_key, details, subject, status): see core/outcomes.py.
     for activity, (decision, subject, key) in zip(ordered, prepared):
         if decision.param is None:
-            append(Outcome(activity, decision.rule, 0, CLAUSE, decision.zero, (), None, decision.details, subject))
+            append(Outcome(activity, decision.rule, 0, CLAUSE, decision.zero, (), None, decision.details, subject,
+                           _NOT_COVERED))
             continue
         try:
             value = in_force[decision.param, activity.date]
@@ -443,23 +638,69 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
             value = in_force[decision.param, activity.date] = value_of(decision.param, activity.date)
         if value is None:
             append(Outcome(activity, decision.rule, 0, CLAUSE, words.not_in_force(decision.rule, decision.param, activity),
-                           (), key, _NOT_IN_FORCE, subject))
+                           (), key, _NOT_IN_FORCE, subject, _NOT_COVERED))
             continue
+        if key is not None:
+            day, ref = first_report[key]
+            if day < POLICY_START and activity.date >= POLICY_START:
+                append(Outcome(activity, decision.rule, 0, CLAUSE, (
+                    f":该成果已于{_date_zh(day)}(活动 {ref})申报,早于本意见施行日期(2022年8月1日),"
+                    "以新的日期再次申报不予奖励。",
+                    f": this achievement was reported on {day.isoformat()} (activity {ref}), before the policy took "
+                    "effect (1 August 2022); reported again under a new date, it is not rewarded.",
+                ), (value,), key, {"reason": "reported_before_policy", "reported": {"activity": ref, "date": day.isoformat()}},
+                    subject, _NOT_COVERED))
+                continue
         prior = (stored.get(key) or in_batch.get(key)) if key is not None else None
         if prior is not None:
             tail, details = _duplicate(prior, kind.what)
-            append(Outcome(activity, decision.rule, 0, CLAUSE, tail, (value,), key, details, subject))
+            append(Outcome(activity, decision.rule, 0, CLAUSE, tail, (value,), key, details, subject, _NOT_COVERED))
             continue
         if pay is None:
             amount, tail, details = value.value, paid(decision.rule, value), None
         else:
             amount, tail, details = pay(activity, decision, value, words)
+        held = (kind.holds(activity, context) + _region_holds(activity, context)) if amount else []
+        if held:
+            # 待核实: nothing is due until a reviewer decides; the amount it would pay and why travel in details.
+            details = {**(details or {}), "reason": held[0]["code"], "held_amount": amount, "held_reasons": held}
+            reasons_zh = ";".join(r["zh"] for r in held)
+            reasons_en = "; ".join(r["en"] for r in held)
+            append(Outcome(activity, decision.rule, 0, CLAUSE, (
+                tail[0] + f"待核实:{reasons_zh}。核实前暂不发放。",
+                tail[1] + f" Held for review: {reasons_en}. Nothing is paid until it is verified.",
+            ), (value,), key, details, subject, _HELD))
+            if key is not None:
+                in_batch.setdefault(key, (activity, amount, True))
+            continue
         append(Outcome(activity, decision.rule, amount, CLAUSE, tail, (value,), key, details, subject))
         if amount and key is not None:
-            in_batch.setdefault(key, (activity, amount))
+            in_batch.setdefault(key, (activity, amount, False))
     return out
 
 
+def _region_holds(activity: Activity, context: EvaluationContext) -> list[dict[str, Any]]:
+    """三(二) rewards this city's enterprises and institutions: a credit code registered elsewhere is held."""
+    regions = context.parameters.value(REGIONS, activity.date)
+    if regions is None or not regions.value:
+        return []
+    region = activity.credit_code[2:8]
+    if any(region.startswith(prefix) for prefix in regions.value):
+        return []
+    return [_held(
+        "region",
+        f"统一社会信用代码 {activity.credit_code} 的登记管理机关行政区划代码为{region},不在本市范围内,请核实",
+        f"the credit code {activity.credit_code} was registered in region {region}, outside the city; please verify",
+    )]
+
+
+def _date_zh(day: date) -> str:
+    """2022年8月1日: dates as a document writes them."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+_NOT_COVERED = "not_covered"
+_HELD = "held"
 _NOT_IN_FORCE = {"reason": "not_in_force"}
 
 

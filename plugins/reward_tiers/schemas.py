@@ -9,19 +9,26 @@ every record of the kind, with the same messages as ever:
 - an amendment of an existing standard (``ISO 9001:2015/Amd 1:2024``) is a
   revision: rewarded as one (the leading-drafter tiers exclude revisions);
 - a pilot's granted amount may not exceed the cap of 三(二) in force on the
-  activity's date (a parameter of this plugin).
+  activity's date (a parameter of this plugin);
+- a prize of the China Standard Innovation Contribution Award is given to a
+  project: the record names it (awards are per project and per round);
+- an ITU-T study group is not a professional standardisation technical
+  committee (专业标准化技术委员会): no secretariat subsidy is claimed for one.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core import (
     AWARD_NAMES,
     COMMITTEE_LEVEL_NAMES,
+    INNOVATION_AWARD,
     PILOT_LEVEL_NAMES,
     PILOT_PROJECT,
     STANDARD_DRAFTING,
+    TC_SECRETARIAT,
     KindExtension,
     committee_level_of,
     field_error,
@@ -35,8 +42,10 @@ __all__ = [
     "EXTENSIONS",
     "PILOT_LEVEL_NAMES",
     "amendment_is_revision",
+    "award_names_project",
     "committee_level_of",
     "granted_within_cap",
+    "no_study_group",
 ]
 
 
@@ -66,7 +75,37 @@ def granted_within_cap(data: dict[str, Any]) -> None:
         )
 
 
+def award_names_project(data: dict[str, Any]) -> None:
+    """A first, second or third prize is given to a project: the record names it.
+
+    Without the project, two reports of one prize cannot be told from two
+    prizes (the one-time rule compares organisation, prize and project). The
+    organisation award (组织奖) is given to the organisation, once per round.
+    """
+    if data["award"] != "organization" and not (data.get("project") or "").strip():
+        prize = AWARD_NAMES[data["award"]]
+        raise field_error(
+            f"中国标准创新贡献奖{prize.zh}按项目评选,请填写获奖项目名称",
+            f"the {prize.en} of the China Standard Innovation Contribution Award is given to a project: give its name",
+            field="project",
+        )
+
+
+def no_study_group(data: dict[str, Any]) -> None:
+    """ITU-T study groups (SG) are not professional standardisation technical committees or sub-committees."""
+    code = data["committee_code"]
+    if code.startswith("ITU-") and re.search(r"[/ ]SG \d", code):
+        raise field_error(
+            f"{code} 是国际电信联盟(ITU)的研究组,不是专业标准化技术委员会或分技术委员会,不适用秘书处专项补助",
+            f"{code} is an ITU study group, not a professional standardisation technical committee or "
+            "sub-committee: no secretariat subsidy applies",
+            field="committee_code",
+        )
+
+
 EXTENSIONS = [
     KindExtension(STANDARD_DRAFTING, validators=(amendment_is_revision,)),
+    KindExtension(TC_SECRETARIAT, validators=(no_study_group,)),
+    KindExtension(INNOVATION_AWARD, validators=(award_names_project,)),
     KindExtension(PILOT_PROJECT, validators=(granted_within_cap,)),
 ]

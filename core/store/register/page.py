@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from math import ceil
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ...db import db
 from ...models import ActivityRecord, Organisation, OutcomeRecord
@@ -45,6 +45,8 @@ class RegisterRow:
     amount: int = 0
     #: ``(rule, amount)`` of each rule with a current outcome, in the order computed.
     rules: list[tuple[str, int]] = field(default_factory=list)
+    #: The rules whose current outcome is held for review (待核实): amount 0 until a reviewer decides.
+    held: set[str] = field(default_factory=set)
 
     @property
     def county(self) -> Text:
@@ -156,15 +158,18 @@ def register_page(
         # One grouped query for the page. The plugin test is kept off the
         # (plugin, dedup_key) index so the planner uses (activity_id, superseded_at).
         amounts = db.session.execute(
-            select(OutcomeRecord.activity_id, OutcomeRecord.rule, func.sum(OutcomeRecord.amount), func.min(OutcomeRecord.id))
+            select(OutcomeRecord.activity_id, OutcomeRecord.rule, func.sum(OutcomeRecord.amount), func.min(OutcomeRecord.id),
+                   func.max(case((OutcomeRecord.status == "held", 1), else_=0)))
             .where(OutcomeRecord.activity_id.in_(ids), OutcomeRecord.superseded_at.is_(None),
                    not_indexed(OutcomeRecord.plugin).in_(scope.plugins))
             .group_by(OutcomeRecord.activity_id, OutcomeRecord.rule)
             .order_by(OutcomeRecord.activity_id, func.min(OutcomeRecord.id))
         )
-        for activity_id, rule, amount, _first in amounts:
+        for activity_id, rule, amount, _first, held in amounts:
             row = rows[activity_id]
             row.rules.append((rule, int(amount or 0)))
+            if held:
+                row.held.add(rule)
             row.amount += int(amount or 0)
     return result
 

@@ -34,7 +34,9 @@ from core import (
     ParameterResolver,
     ParameterVersion,
     ParamValue,
+    PriorActivity,
     PriorPayment,
+    PriorReport,
     format_yuan_en,
     format_yuan_zh,
     standard_codes,
@@ -76,7 +78,13 @@ def secretariat(committee_code: str, committee_level: str, *, date: str = DAY, o
             "committee_code": committee_code, "committee_level": committee_level, **extra}
 
 
+#: A prize is given to a project (awards are per project and per round): the record names it.
+AWARDED_PROJECT = "《智能制造 工业互联网平台 通用要求》国家标准"
+
+
 def award(which: str, *, date: str = DAY, org: str = ORG, **extra: Any) -> dict[str, Any]:
+    if which != "organization":
+        extra.setdefault("project", AWARDED_PROJECT)
     return {"kind": "innovation_award", "date": date, "credit_code": org, "award": which, **extra}
 
 
@@ -179,10 +187,18 @@ LEAD = [
 ]
 
 
+def known_brand_series(registry, **series: list[str]) -> EvaluationContext:
+    """The shipped parameters, with these group codes known as each declared Zhejiang brand's series."""
+    return EvaluationContext(parameters=registry.default_parameters().with_versions([
+        ParameterVersion(key=f"reward_tiers.brand_series.{level}", value=codes, effective_from=IN_FORCE,
+                         reference="test") for level, codes in series.items()]))
+
+
 @pytest.mark.parametrize(("number", "level", "day", "rule", "param", "amount"), LEAD, ids=[c[0] for c in LEAD])
 def test_leading_drafter(registry, number, level, day, rule, param, amount):
     record = drafting(number, 1, date=day, **({"level": level} if level else {}))
-    outcome = evaluate_one(registry, record)
+    # A declared 浙江服务 / 浙江农产 standard is paid when its group code is a known series of the brand.
+    outcome = evaluate_one(registry, record, known_brand_series(registry, zhejiang_service=["ZJFW"], zhejiang_agri=["ZNZ"]))
     code = number.split(" (")[0]
     assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=code)
     assert "排名第1" in outcome.explanation_zh and "非修订" in outcome.explanation_zh
@@ -285,7 +301,7 @@ SECRETARIATS = [
     ("ISO/TC 207/SC 7", "international", "R7", "secretariat.international", 1_000_000),
     ("ISO/IEC JTC 1/SC 27", "international", "R7", "secretariat.international", 1_000_000),
     ("ISO/IEC JTC 1", "international", "R7", "secretariat.international", 1_000_000),
-    ("ITU-T SG 13", "international", "R7", "secretariat.international", 1_000_000),
+    ("IEC/TC 120", "international", "R7", "secretariat.international", 1_000_000),  # ITU-T study groups: refused
     ("IEC/TC 61", "international", "R7", "secretariat.international", 1_000_000),
     ("SAC/TC 548", "national", "R8", "secretariat.national", 500_000),
     ("SAC/TC 118/SC 1", "national", "R8", "secretariat.national", 500_000),
@@ -411,6 +427,8 @@ ONE_OF_EACH = [
 @pytest.mark.parametrize(("record", "rule", "key", "amount"), [c[1:] for c in ONE_OF_EACH], ids=[c[0] for c in ONE_OF_EACH])
 def test_nothing_before_2022_08_01_and_paid_from_it(registry, record, rule, key, amount):
     before = dict(record, date="2022-07-31", id="before")
+    if "standard_code" in before:  # another organisation at the same rank of the same standard would be a conflict
+        before["standard_code"] = before["standard_code"].replace("41472", "41473").replace("27001", "27002")
     on = dict(record, date="2022-08-01", id="on", credit_code=OTHER_ORG)  # another organisation: no duplicate
     activities, result = run(registry, before, on)
 
@@ -449,8 +467,10 @@ def _assert_repeat(outcome, earlier: Activity, amount: int, *, rule: str, key: s
         "paid_with": {"activity": earlier.ref, "activity_id": None, "date": earlier.date.isoformat(), "amount": amount},
     }
     assert outcome.parameters == (ParamValue(key, value, IN_FORCE, None, "shipped"),)
-    for text in outcome.explanation:
-        assert earlier.ref in text and earlier.date.isoformat() in text
+    # dates as a document writes them in Chinese (2023年3月1日), ISO in English
+    day = earlier.date
+    assert earlier.ref in outcome.explanation_zh and f"{day.year}年{day.month}月{day.day}日" in outcome.explanation_zh
+    assert earlier.ref in outcome.explanation_en and day.isoformat() in outcome.explanation_en
     assert format_yuan_zh(amount) in outcome.explanation_zh and "只奖励一次" in outcome.explanation_zh
     assert format_yuan_en(amount) in outcome.explanation_en and "already paid" in outcome.explanation_en
 
@@ -498,11 +518,26 @@ def test_different_organisations_or_standards_are_paid_separately(registry):
     assert [outcome_of(result, a).amount for a in activities] == [300_000, 150_000, 300_000, 500_000, 500_000, 500_000]
 
 
-def test_a_repeat_of_an_unpaid_activity_is_paid(registry):
-    # The first report is before the policy took effect (nothing paid), so the later one is the first reward.
-    activities, result = run(registry, drafting("GB/T 1-2022", date="2022-07-01", id="early"),
-                             drafting("GB/T 1-2022", date="2022-08-15", id="later"))
-    assert [outcome_of(result, a).amount for a in activities] == [0, 300_000]
+def test_an_achievement_reported_before_the_policy_is_not_paid_under_a_new_date(registry):
+    # 本意见自2022年8月1日起施行: an achievement first reported before that day was completed before the
+    # policy; reported again under a later date, it is still not covered (docs/policy-readings.md).
+    activities, result = run(registry, drafting("GB/T 41001-2022", date="2022-07-01", id="early"),
+                             drafting("GB/T 41001-2022", date="2022-08-15", id="later"),
+                             secretariat("SAC/TC 548", "national", date="2022-06-30", id="tc-early"),
+                             secretariat("SAC/TC548", "national", date="2023-01-05", id="tc-later"))
+    early, later, tc_early, tc_later = (outcome_of(result, a) for a in activities)
+    assert [early.amount, later.amount, tc_early.amount, tc_later.amount] == [0, 0, 0, 0]
+    assert early.details == {"reason": "not_in_force"}
+    for outcome, ref, zh_day in ((later, "early", "2022年7月1日"), (tc_later, "tc-early", "2022年6月30日")):
+        assert outcome.status == "not_covered"
+        assert outcome.details["reason"] == "reported_before_policy"
+        assert outcome.details["reported"]["activity"] == ref
+        assert f"已于{zh_day}(活动 {ref})申报" in outcome.explanation_zh and "2022年8月1日" in outcome.explanation_zh
+        assert f"(activity {ref})" in outcome.explanation_en and "before the policy took effect" in outcome.explanation_en
+    # another organisation's report of the same committee is not that achievement
+    activities, result = run(registry, secretariat("SAC/TC 548", "national", date="2022-06-30"),
+                             secretariat("SAC/TC 548", "national", date="2023-01-05", org=OTHER_ORG))
+    assert [outcome_of(result, a).amount for a in activities] == [0, 500_000]
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["earliest first", "earliest last"])
@@ -536,15 +571,24 @@ def test_same_award_project_and_same_pilot_project_are_paid_once(registry):
 
 
 class FakeHistory:
-    """Stored data with some rewards already paid, by dedup key."""
+    """Stored data with some rewards already paid, by dedup key, and some stored activities."""
 
-    def __init__(self, paid: Mapping[str, PriorPayment]) -> None:
+    def __init__(self, paid: Mapping[str, PriorPayment], stored: list[PriorActivity] | None = None,
+                 reported: Mapping[str, PriorReport] | None = None) -> None:
         self._paid = dict(paid)
+        self._stored = list(stored or [])
+        self._reported = dict(reported or {})
         self.calls: list[tuple[str, set[str]]] = []
 
     def paid(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorPayment]:
         self.calls.append((plugin, set(keys)))
         return {key: self._paid[key] for key in keys if key in self._paid}
+
+    def reported(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorReport]:
+        return {key: self._reported[key] for key in keys if key in self._reported}
+
+    def activities(self, kind: str, prefixes: Collection[str]) -> list[PriorActivity]:
+        return [a for a in self._stored if a.kind == kind and a.subject.startswith(tuple(prefixes))]
 
 
 @pytest.mark.parametrize(
@@ -564,6 +608,8 @@ def test_repeat_of_a_stored_payment(registry, record, rule, key, value):
     history = FakeHistory({dedup_key: prior})
     context = EvaluationContext(parameters=registry.default_parameters(), history=history)
     other = dict(record, credit_code=OTHER_ORG)
+    if "standard_code" in other:  # another organisation leading the same standard would be a rank conflict
+        other["standard_code"] = "GB/T 32151.32-2023"
     activities, result = run(registry, record, other, context=context)
 
     repeat = outcome_of(result, activities[0])
@@ -571,8 +617,8 @@ def test_repeat_of_a_stored_payment(registry, record, rule, key, value):
     assert repeat.details == {"reason": "duplicate", "paid_with": {
         "activity": "HN-2022-007", "activity_id": 42, "date": "2022-09-01", "amount": value}}
     assert repeat.parameters == (ParamValue(key, value, IN_FORCE, None, "shipped"),)
-    for text in repeat.explanation:
-        assert "HN-2022-007" in text and "2022-09-01" in text
+    assert "HN-2022-007" in repeat.explanation_zh and "2022年9月1日" in repeat.explanation_zh
+    assert "HN-2022-007" in repeat.explanation_en and "2022-09-01" in repeat.explanation_en
     assert outcome_of(result, activities[1]).amount == value  # another organisation is not a repeat
     # the plugin asked once per kind, for exactly the keys of the batch
     assert history.calls == [("reward_tiers", {dedup_key, outcome_of(result, activities[1]).dedup_key})]
@@ -791,25 +837,25 @@ def test_an_amendment_not_recorded_as_a_revision_is_refused(registry, number, re
     assert error.to_json() == {"field": "revision", "message": error.message, "message_zh": error.message_zh}
 
 
-def test_an_amendment_recorded_as_a_revision_follows_the_revision_readings(registry):
-    number = "ISO 9001:2015/Amd 1:2024"
+@pytest.mark.parametrize("number", AMENDMENT_CASES)
+def test_amendments_are_not_standards_neither_lead_nor_participant_is_paid(registry, number):
+    # 制定…并完成…标准: an amendment changes a standard, it is not one (docs/policy-readings.md).
     activities, result = run(registry, drafting(number, 1, date="2024-06-01", revision=True),
                              drafting(number, 3, date="2024-06-01", revision=True, org=OTHER_ORG))
     lead, participant = (outcome_of(result, a) for a in activities)
     assert activities[0].fields["standard_code"] == number and activities[0].fields["level"] == "international"
-    # 不含修订: the leading drafter of an amendment gets nothing under R1
-    assert_zero(lead, "R1", "revision", subject=number, zh="不含修订", en="revisions excluded")
-    # participation is rewarded for revisions (docs/policy-readings.md), so for amendments too
-    assert_paid(participant, "R5", "reward_tiers.participate.international", 300_000, subject=number)
-    assert "(rank 3, a revision)" in participant.explanation_en and "(排名第3,修订)" in participant.explanation_zh
+    for outcome in (lead, participant):
+        assert_zero(outcome, "R0", "amendment", subject=number, zh="修改单不是标准", en="an amendment is not a standard")
+        assert outcome.status == "not_covered" and outcome.dedup_key is None
+        assert "第三部分第(二)项" in outcome.explanation_zh and "part 3 (2)" in outcome.explanation_en
 
 
-def test_an_amendment_and_its_base_standard_are_different_achievements(registry):
-    activities, result = run(registry, drafting("ISO 9001:2015/Amd 1:2024", 2, date="2024-06-01", revision=True),
+def test_an_amendment_does_not_stop_its_base_standard_from_being_paid(registry):
+    activities, result = run(registry, drafting("ISO 14068-1:2023/Amd 1:2024", 2, date="2024-06-01", revision=True),
                              drafting("ISO 14068-1:2023", 2, date="2024-06-01"))
     amendment, other = (outcome_of(result, a) for a in activities)
-    assert amendment.dedup_key != other.dedup_key and "ISO 9001:2015/Amd 1:2024" in amendment.dedup_key
-    assert [amendment.amount, other.amount] == [300_000, 300_000]
+    assert [amendment.amount, other.amount] == [0, 300_000]
+    assert other.status == "ok"
 
 
 # ---------------------------------------------------------------------------
@@ -886,31 +932,46 @@ def test_provincial_prefixes_come_from_the_code_lists(registry, codes_file):
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["earliest first", "earliest last"])
-def test_awards_without_a_project_are_paid_once_per_organisation_class_and_year(registry, reverse):
+def test_awards_are_paid_once_per_organisation_prize_and_project(registry, reverse):
+    # Awards are per project and per round: the same organisation's same prize for the same project is paid once.
     records = [
-        award("first", date="2023-03-01", id="a1"),
-        award("first", date="2023-11-20", id="a2"),  # the same prize, the same year: a repeat
-        award("first", date="2024-02-01", id="a3"),  # another year
-        award("second", date="2023-05-01", id="a4"),  # another class
-        award("first", date="2023-06-01", org=OTHER_ORG, id="a5"),  # another organisation
-        award("organization", date="2023-12-01", id="a6"),
-        award("organization", date="2023-12-02", id="a7"),  # the organisation award, twice in a year
+        award("first", project="嘉兴市智能家居标准体系", date="2022-12-01", id="a1"),
+        award("first", project="嘉兴市智能家居标准体系 ", date="2023-03-20", id="a2"),  # the same project, spaced
+        award("first", project="光伏组件回收利用标准", date="2022-12-01", id="a3"),  # another project
+        award("second", project="嘉兴市智能家居标准体系", date="2024-12-01", id="a4"),  # another prize
+        award("first", project="嘉兴市智能家居标准体系", date="2022-12-01", org=OTHER_ORG, id="a5"),
+        award("organization", date="2022-12-01", id="a6"),
+        award("organization", date="2022-12-20", id="a7"),  # the organisation award, twice in one round
+        award("organization", date="2024-12-01", id="a8"),  # the next round (every two years)
     ]
     activities, result = run(registry, *(reversed(records) if reverse else records))
     by_ref = {a.ref: a for a in activities}
     amounts = {ref: outcome_of(result, a).amount for ref, a in by_ref.items()}
     assert amounts == {"a1": 1_000_000, "a2": 0, "a3": 1_000_000, "a4": 800_000, "a5": 1_000_000,
-                       "a6": 500_000, "a7": 0}
+                       "a6": 500_000, "a7": 0, "a8": 500_000}
     repeat = outcome_of(result, by_ref["a2"])
     _assert_repeat(repeat, by_ref["a1"], 1_000_000, rule="R10", key="reward_tiers.award.first", value=1_000_000)
-    assert "同一单位的获奖项目(未填项目时为同年度同一奖项)只奖励一次" in repeat.explanation_zh
-    assert "one reward per organisation and award (the same project; without one, the same prize in the same year)" \
-        in repeat.explanation_en
+    assert "同一单位的奖项和获奖项目(组织奖为同一届)只奖励一次" in repeat.explanation_zh
+    assert "one reward per organisation and prize and project" in repeat.explanation_en
     _assert_repeat(outcome_of(result, by_ref["a7"]), by_ref["a6"], 500_000, rule="R11",
                    key="reward_tiers.award.organization", value=500_000)
-    first = outcome_of(result, by_ref["a1"])
-    assert first.dedup_key == repeat.dedup_key and ORG in first.dedup_key
-    assert len({outcome_of(result, by_ref[r]).dedup_key for r in ("a1", "a3", "a4", "a5", "a6")}) == 5
+
+
+@pytest.mark.parametrize("which", ["first", "second", "third"])
+@pytest.mark.parametrize("project", [None, "", "   "], ids=["missing", "empty", "blank"])
+def test_a_prize_without_its_project_is_refused(registry, which, project):
+    record = {"kind": "innovation_award", "date": DAY, "credit_code": ORG, "award": which}
+    if project is not None:
+        record["project"] = project
+    report = registry.validate([GOOD, record])
+    (bad,) = report.invalid
+    (error,) = bad.errors
+    assert error.field == "project"
+    if project != "":  # an empty text is refused by the kind itself (too short)
+        assert "请填写获奖项目名称" in error.message_zh and "give its name" in error.message
+        assert which not in error.message_zh  # the prize by its Chinese name
+    # the organisation award is given to the organisation: no project needed
+    assert not registry.validate([award("organization")]).invalid
 
 
 def test_awards_with_different_projects_in_one_year_are_each_paid(registry):
@@ -950,10 +1011,10 @@ def test_an_unpaid_pilot_does_not_block_a_later_one_in_the_year(registry):
 @pytest.mark.parametrize(
     ("record", "rule", "key", "value"),
     [
-        (award("third", date="2023-12-01"), "R10", "reward_tiers.award.third", 500_000),
+        (award("organization", date="2023-12-01"), "R11", "reward_tiers.award.organization", 500_000),
         (pilot("provincial", date="2023-12-01"), "R13", "reward_tiers.pilot_cap.provincial", 200_000),
     ],
-    ids=["award", "pilot"],
+    ids=["organisation award", "pilot"],
 )
 def test_a_stored_payment_without_a_project_counts_for_its_year(registry, record, rule, key, value):
     dedup_key = evaluate_one(registry, record).dedup_key
@@ -989,7 +1050,8 @@ def test_shipped_activity_files_validate_completely(registry, name):
     assert not result.failures
     for activity in report.valid:
         (outcome,) = result.for_activity(activity)
-        assert outcome.status == "ok" and outcome.clause == CLAUSE
+        assert outcome.clause == CLAUSE
+        assert outcome.status == ("ok" if outcome.amount else "not_covered"), outcome
 
 
 def test_demo_repeat_is_paid_once(registry):
@@ -1070,7 +1132,13 @@ BAD = [
     ("rank as string", drafting("GB/T 1-2023", rank="1"), "rank", "Not a valid integer.", "不是有效的整数"),
     ("rank as float", drafting("GB/T 1-2023", rank=1.0), "rank", "Not a valid integer.", "不是有效的整数"),
     ("rank as bool", drafting("GB/T 1-2023", rank=True), "rank", "Not a valid integer.", "不是有效的整数"),
-    ("rank zero", drafting("GB/T 1-2023", rank=0), "rank", "Must be greater than or equal to 1.", "必须大于等于 1"),
+    ("rank zero", drafting("GB/T 1-2023", rank=0), "rank",
+     "Must be greater than or equal to 1 and less than or equal to 99.", "必须大于等于 1 且小于等于 99"),
+    ("rank 100", drafting("GB/T 1-2023", rank=100), "rank",
+     "Must be greater than or equal to 1 and less than or equal to 99.", "必须大于等于 1 且小于等于 99"),
+    ("ITU-T study group", secretariat("ITU-T SG 13", "international"), "committee_code",
+     "ITU-T SG 13 is an ITU study group, not a professional standardisation technical committee",
+     "不是专业标准化技术委员会或分技术委员会"),
     ("missing rank", {k: v for k, v in drafting("GB/T 1-2023").items() if k != "rank"},
      "rank", "Missing data for required field.", "缺少必填字段"),
     ("revision maybe", drafting("GB/T 1-2023", revision="maybe"), "revision", "Not a valid boolean.", "不是有效的布尔值"),

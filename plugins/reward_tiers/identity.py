@@ -1,0 +1,83 @@
+"""One standard, one identity: the same standard written differently is one standard.
+
+A canonical number (``core``'s ``StandardNumberField`` has already applied
+NFKC, dash and spacing rules) still admits spellings that name the same
+standard, and the one-time rule and the readings across the register
+(editions, ranks) must compare standards, not spellings:
+
+- ISO and ISO/IEC share one number series: ``ISO/IEC 30141:2024`` is
+  ``ISO 30141:2024``;
+- an ITU-T Recommendation is named with or without its date suffix:
+  ``ITU-T Y.3172 (06/2019)`` and ``ITU-T Y.3172`` published in 2019 are one;
+- a standard's *series* (``GB/T 43700``) outlives its editions (``-2022``,
+  ``-2024``); a military standard's edition letter (``GJB 10234A``) is part
+  of its edition, not its series.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["Identity", "identity_of", "register_prefixes"]
+
+_INTERNATIONAL = re.compile(r"^(?P<body>(?:ISO|IEC)\S*(?: (?:TS|TR|PAS))?) (?P<num>\d+(?:-\d+)*):(?P<year>\d{4})(?P<amd>/.*)?$")
+_ITU = re.compile(r"^(?P<base>ITU-[TRD] [A-Z]{1,2}\.\d+(?:\.\d+)*(?:-\d+)?)(?: \((?:\d{2}/)?(?P<year>\d{4})\))?$")
+_MILITARY = re.compile(r"^(?P<base>GJB(?:/Z)? \d+(?:\.\d+)*)(?P<letter>[A-Z]?)-(?P<year>\d{2}|\d{4})$")
+_DATED = re.compile(r"^(?P<base>.+)-(?P<year>\d{2}|\d{4})$")
+
+
+@dataclass(frozen=True, order=True)
+class Identity:
+    """A standard as the readings compare it: its series and its edition.
+
+    ``edition`` orders editions of one series: (year, letter). ``year`` is
+    the year the number carries (the year the standard was issued), ``None``
+    where the number carries none (an enterprise standard).
+    """
+
+    base: str
+    year: int | None
+    letter: str = ""
+    #: The identity as text, spelt as the number is when only one spelling exists
+    #: (``GB/T 43700-2024``, ``ISO 30141:2024``, ``ITU-T Y.3172 (2019)``, ``GJB 10234A-2020``):
+    #: one-time keys stored before identities were compared stay the same.
+    key: str = field(default="", compare=False)
+
+    @property
+    def edition(self) -> tuple[int, str]:
+        return (self.year or 0, self.letter)
+
+
+def _year(text: str) -> int:
+    return 1900 + int(text) if len(text) == 2 else int(text)
+
+
+def identity_of(code: str, published_year: int) -> Identity:
+    """The identity of a canonical standard number (an ITU-T number without its date: the publication year)."""
+    if m := _INTERNATIONAL.match(code):
+        body = m["body"]
+        if body == "ISO/IEC" or body.startswith(("ISO/IEC/", "ISO/IEC ")):
+            body = "ISO" + body[len("ISO/IEC"):]
+        base = f"{body} {m['num']}"
+        return Identity(base, int(m["year"]), "", f"{base}:{m['year']}{m['amd'] or ''}")
+    if m := _ITU.match(code):
+        year = int(m["year"]) if m["year"] else published_year
+        return Identity(m["base"], year, "", f"{m['base']} ({year})")
+    if m := _MILITARY.match(code):
+        return Identity(m["base"], _year(m["year"]), m["letter"], code)
+    if m := _DATED.match(code):
+        return Identity(m["base"], _year(m["year"]), "", code)
+    return Identity(code, None, "", code)
+
+
+def register_prefixes(identity: Identity) -> tuple[str, ...]:
+    """How the register may spell numbers of this series, as prefixes of the stored number.
+
+    Wider than the series (``GB/T 4370`` would also find ``GB/T 43700``): the
+    caller computes each found number's identity and compares.
+    """
+    base = identity.base
+    if base.startswith("ISO") and not base.startswith("ISO/IEC"):
+        return (base, "ISO/IEC" + base[3:])
+    return (base,)

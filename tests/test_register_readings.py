@@ -1,0 +1,161 @@
+"""Readings of 三(二) across the register: editions, ranks, early reports, held outcomes stored.
+
+The policy cases (plugins/reward_tiers/tests/readings.policy.yaml) read one
+input; here the earlier records are stored, and the rules read them through
+``context.history`` (core/store/history.py), on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from core.app import get_registry
+from core.db import db
+from core.models import ActivityRecord, OutcomeRecord
+from core.registry import Registry
+from core.store import StoredHistory, evaluation_context, import_records, reevaluate
+
+CODE_A = "913304007429141869"   # 330400: Jiaxing, city level
+CODE_B = "91330482MA2AH5T006"   # 330482: Pinghu
+CODE_C = "91330402MA2B3C4D1N"   # 330402: Nanhu
+
+
+def drafting(ref: str, day: str, code: str, standard: str, rank: int = 1, **extra) -> dict:
+    return {"id": ref, "kind": "standard_drafting", "date": day, "credit_code": code, "standard_code": standard,
+            "rank": rank, **extra}
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Registry]:
+    with app.app_context():
+        yield get_registry()
+        db.session.rollback()
+
+
+def store(registry: Registry, records: list[dict]):
+    result = import_records(registry, records, source="test", actor="tester")
+    assert result.ok, [(i.ref, i.errors) for i in result.report.invalid]
+    db.session.commit()
+    return result
+
+
+def stored_outcome(ref: str) -> OutcomeRecord:
+    return db.session.scalars(
+        select(OutcomeRecord).join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+        .where(ActivityRecord.external_id == ref, OutcomeRecord.superseded_at.is_(None))
+    ).one()
+
+
+def evaluate(registry: Registry, records: list[dict]):
+    context, plugins = evaluation_context(registry)
+    report = registry.validate(records, context.parameters)
+    assert report.invalid == []
+    result = registry.evaluate(report.valid, context, plugins=plugins)
+    return {a.ref: result.for_activity(a)[0] for a in report.valid}, result
+
+
+def test_a_later_edition_of_a_registered_standard_is_held_when_recorded_as_new(ctx: Registry) -> None:
+    store(ctx, [drafting("PH-2022-031", "2022-10-12", CODE_B, "GB/T 43700-2022", organisation="平湖光电新能源有限公司")])
+    result = store(ctx, [drafting("JX-2024-007", "2024-03-01", CODE_A, "GB/T 43700—2024"),
+                         drafting("JX-2024-008", "2024-03-01", CODE_C, "GB/T 43700-2024", rank=2, revision=True)])
+    assert result.result is not None
+    assert (result.result.total_amount, result.result.held_amount) == (150_000, 300_000)
+
+    held = stored_outcome("JX-2024-007")
+    assert (held.status, held.amount, held.rule) == ("held", 0, "R2")
+    assert held.details["held_amount"] == 300_000
+    [reason] = held.details["held_reasons"]
+    assert reason["code"] == "revision_flag"
+    assert reason["other"] == {"activity": "PH-2022-031", "credit_code": CODE_B, "organisation": "平湖光电新能源有限公司",
+                               "date": "2022-10-12"}
+    assert "2022年版" in reason["zh"] and "2022 edition" in reason["en"]
+    assert "待核实" in held.explanation_zh and "Held for review" in held.explanation_en
+    # a participant recorded as a revision agrees with the register: paid (participation includes revisions)
+    assert (stored_outcome("JX-2024-008").status, stored_outcome("JX-2024-008").amount) == ("ok", 150_000)
+
+
+def test_an_earlier_edition_in_the_register_is_not_a_revision_of_a_later_one(ctx: Registry) -> None:
+    # Editions compare by year: the 2022 edition reported after the 2024 one is not made a revision.
+    store(ctx, [drafting("E-2024", "2024-03-01", CODE_A, "GB/T 43700-2024", revision=True)])
+    outcomes, _ = evaluate(ctx, [drafting("E-2022", "2022-10-12", CODE_B, "GB/T 43700-2022")])
+    assert (outcomes["E-2022"].status, outcomes["E-2022"].amount) == ("ok", 300_000)
+
+
+def test_a_rank_claimed_by_another_organisation_in_the_register_is_held(ctx: Registry) -> None:
+    store(ctx, [drafting("HN-001", "2024-03-12", CODE_C, "ISO/IEC 30141:2024", rank=2, organisation="嘉兴南湖某某研究院")])
+    outcomes, result = evaluate(ctx, [drafting("JX-101", "2024-04-02", CODE_A, "ISO 30141:2024", rank=2),
+                                      drafting("JX-102", "2024-04-02", CODE_B, "ISO 30141:2024", rank=3)])
+    held = outcomes["JX-101"]
+    assert (held.status, held.amount, held.held_amount) == ("held", 0, 300_000)
+    [reason] = held.held_reasons
+    assert reason["code"] == "rank_conflict" and reason["other"]["activity"] == "HN-001"
+    assert reason["other"]["organisation"] == "嘉兴南湖某某研究院"
+    assert "嘉兴南湖某某研究院" in reason["zh"] and "排名第二位" in reason["zh"]
+    assert (outcomes["JX-102"].status, outcomes["JX-102"].amount) == ("ok", 300_000)
+    assert (result.total_amount, result.held_amount) == (300_000, 300_000)
+
+
+def test_a_held_outcome_takes_the_achievement_a_repeat_is_not_paid_meanwhile(ctx: Registry) -> None:
+    store(ctx, [drafting("X-1", "2024-06-28", CODE_A, "GB/T 44101-2024"),
+                drafting("Y-1", "2024-07-02", CODE_B, "GB/T 44101-2024")])
+    assert stored_outcome("Y-1").status == "held"
+    outcomes, _ = evaluate(ctx, [drafting("Y-2", "2024-09-01", CODE_B, "GB/T44101-2024")])
+    repeat = outcomes["Y-2"]
+    assert (repeat.amount, repeat.details["reason"]) == (0, "duplicate")
+    assert repeat.details["paid_with"]["activity"] == "Y-1" and repeat.details["paid_with"]["held"] is True
+    assert repeat.details["paid_with"]["amount"] == 300_000
+    assert "正待核实" in repeat.explanation_zh and "held for review" in repeat.explanation_en
+
+
+def test_an_achievement_stored_before_the_policy_is_not_paid_under_a_new_date(ctx: Registry) -> None:
+    store(ctx, [drafting("OLD", "2022-07-01", CODE_A, "GB/T 41001-2022")])
+    outcomes, _ = evaluate(ctx, [drafting("NEW", "2022-08-15", CODE_A, "GB/T 41001-2022"),
+                                 drafting("OTHER", "2022-08-15", CODE_B, "GB/T 41001-2022", rank=2)])
+    assert (outcomes["NEW"].amount, outcomes["NEW"].details["reason"]) == (0, "reported_before_policy")
+    assert outcomes["NEW"].details["reported"] == {"activity": "OLD", "date": "2022-07-01"}
+    assert outcomes["OTHER"].amount == 150_000
+
+
+def test_held_outcomes_are_stable_across_reevaluation(ctx: Registry) -> None:
+    store(ctx, [drafting("PH-1", "2022-10-12", CODE_B, "GB/T 43700-2022"),
+                drafting("JX-1", "2024-03-01", CODE_A, "GB/T 43700-2024"),
+                drafting("X-1", "2024-06-28", CODE_A, "GB/T 44101-2024"),
+                drafting("Y-1", "2024-07-02", CODE_B, "GB/T 44101-2024")])
+    before = {ref: (o.status, o.details) for ref in ("JX-1", "X-1", "Y-1") for o in [stored_outcome(ref)]}
+    assert {status for status, _ in before.values()} == {"held"}
+    # Both of a conflicting pair are held; re-evaluating unchanged inputs changes nothing.
+    done = reevaluate(ctx, actor="tester")
+    db.session.commit()
+    assert done.changed == 0
+    again = reevaluate(ctx, actor="tester", since=date(2024, 1, 1))
+    db.session.commit()
+    assert again.changed == 0
+    assert {ref: (o.status, o.details) for ref in before for o in [stored_outcome(ref)]} == before
+
+
+def test_stored_history_finds_the_records_of_a_series(ctx: Registry) -> None:
+    store(ctx, [drafting("A", "2022-10-12", CODE_B, "GB/T 43700-2022"),
+                drafting("B", "2024-03-12", CODE_C, "ISO/IEC 30141:2024", rank=2),
+                drafting("C", "2024-03-12", CODE_C, "GB/T 437001-2024"),
+                {"id": "T", "kind": "tc_secretariat", "date": "2024-03-01", "credit_code": CODE_B,
+                 "committee_code": "SAC/TC 43700", "committee_level": "national"}])
+    history = StoredHistory()
+    found = history.activities("standard_drafting", ["GB/T 43700", "ISO/IEC 30141"])
+    assert [(a.activity_ref, a.subject, a.credit_code, a.fields["rank"]) for a in found] == [
+        ("A", "GB/T 43700-2022", CODE_B, 1), ("B", "ISO/IEC 30141:2024", CODE_C, 2),
+        ("C", "GB/T 437001-2024", CODE_C, 1)]
+    # a prefix is matched as written (LIKE's wildcards and SQLite's case-blindness aside)
+    assert history.activities("standard_drafting", ["gb/t 43700", "GB/T 4370_"]) == []
+    assert [a.activity_ref for a in StoredHistory(before=date(2024, 1, 1)).activities("standard_drafting", ["GB/T"])] == ["A"]
+    assert StoredHistory(everything_reevaluated=True).activities("standard_drafting", ["GB/T"]) == ()
+    # many prefixes: one query for the kind, every stored record of it
+    many = [f"GB/T {n}" for n in range(1000)]
+    assert {a.activity_ref for a in history.activities("standard_drafting", many)} == {"A", "B", "C"}
+    reported = history.reported("reward_tiers", [f"standard:{CODE_B}:GB/T 43700-2022", "standard:nobody:x"])
+    assert list(reported) == [f"standard:{CODE_B}:GB/T 43700-2022"]
+    assert reported[f"standard:{CODE_B}:GB/T 43700-2022"].date == date(2022, 10, 12)
