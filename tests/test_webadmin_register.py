@@ -363,3 +363,33 @@ def test_detail_names_fields_and_coded_values_in_the_ui_language(app, client, lo
     assert "标准级别" in zh and "国家标准" in zh and "起草单位排名" in zh and "由标准编号判定" in zh
     en = client.get(f"/activities/{ids['EX-001']}?lang=en").get_data(as_text=True)
     assert "Rank among the drafting units" in en and "national standard" in en and "inferred from the number" in en
+
+
+HELD = [  # two organisations claiming rank 1 on one standard (issue #11: held for review, 待核实)
+    {"id": "HELD-X", "kind": "standard_drafting", "date": "2024-06-28", "credit_code": "913304007429141869",
+     "organisation": "嘉兴市某某制造有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
+    {"id": "HELD-Y", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91330482MA2AH5T006",
+     "organisation": "平湖光电新能源有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
+]
+
+
+def test_held_outcomes_show_their_label_amount_and_reasons(app, client, login, ids):
+    with app.app_context():
+        result = import_records(get_registry(), HELD, source="held.json", actor="tests")
+        assert result.ok
+        db.session.commit()
+        held = dict(db.session.execute(select(ActivityRecord.external_id, ActivityRecord.id)
+                                       .where(ActivityRecord.external_id.in_(["HELD-X", "HELD-Y"]))).all())
+    login("mr_viewer")
+    listing = client.get("/activities").get_data(as_text=True)
+    row = re.search(rf'<tr data-id="{held["HELD-Y"]}".*?</tr>', listing, re.S)
+    assert row and "待核实" in row[0] and "R2" in row[0]
+    other = re.search(rf'<tr data-id="{ids["EX-007"]}".*?</tr>', listing, re.S)
+    assert other and "待核实" not in other[0]
+
+    html = client.get(f"/activities/{held['HELD-Y']}").get_data(as_text=True)
+    assert "待核实金额" in html and "¥300,000" in html
+    assert "嘉兴市某某制造有限公司(统一社会信用代码913304007429141869)也登记为该标准起草单位排名第一位" in html
+    english = client.get(f"/activities/{held['HELD-Y']}?lang=en").get_data(as_text=True)
+    assert "Amount held for review" in english and "held for review" in english
+    assert "also claims rank 1 on this standard (activity HELD-X)" in english

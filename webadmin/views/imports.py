@@ -254,7 +254,7 @@ def confirm():
     flash_plugin_failures(result.result)
     return render_template(
         "imports/result.html", result=result, filename=filename, stored=stored, registry=registry,
-        outcome_count=len(outcomes), total=sum(o.amount for o in outcomes),
+        outcome_count=len(outcomes), total=sum(o.amount for o in outcomes), held=sum(o.held_amount for o in outcomes),
         already=already, repeated=len(result.skipped) - already,
     )
 
