@@ -217,6 +217,10 @@ class Outcome:
         except ValueError:
             known = ", ".join(s.value for s in OutcomeStatus)
             raise ValueError(f"outcome status {status!r} is not one of: {known}") from None
+        if status is OutcomeStatus.HELD and amount != 0:
+            # Nothing is due until a reviewer decides: sums of amounts stay sums of money due.
+            raise ValueError("a held outcome carries amount 0; what it would pay goes in details['held_amount'] "
+                             "and why it is held in details['held_reasons']")
         if not isinstance(explanation, Text) or not explanation.zh or not explanation.en:
             raise TypeError(f"outcome explanation must be a Text with Chinese and English, got {explanation!r}")
         if subject is not None and not isinstance(subject, Text):

@@ -28,7 +28,8 @@ from conftest import PROJECT_PLUGINS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = json.loads((ROOT / "docs/examples/activities.json").read_text(encoding="utf-8"))
-AWARD = {"kind": "innovation_award", "date": "2024-12-18", "credit_code": "913304007429141869", "award": "second"}
+AWARD = {"kind": "innovation_award", "date": "2024-12-18", "credit_code": "913304007429141869", "award": "second",
+         "project": "智能家居互联互通系列标准"}
 
 
 def document(result) -> dict:
@@ -127,7 +128,7 @@ def test_the_output_never_holds_what_cannot_be_encoded(registry):
 
 def test_a_bad_key_is_an_error_of_the_record(registry):
     records = json.loads('[{"kind": "innovation_award", "date": "2024-12-18", "credit_code": "913304007429141869", '
-                         '"award": "third", "\\ud800": 1, "a\\u0000": 2}]')
+                         '"award": "third", "project": "P", "\\ud800": 1, "a\\u0000": 2}]')
     [item] = registry.validate(records).invalid
     assert [e.field for e in item.errors] == [None, None]
     assert "\\ud800" in item.errors[0].message and "U+D800" in item.errors[0].message
@@ -198,15 +199,15 @@ def test_json_lines_with_u2028_are_evaluated(runner, tmp_path):
 
 
 def test_csv_cells_beyond_the_header_are_an_error_of_the_row(registry):
-    text = ("kind,date,credit_code,award\n"
-            "innovation_award,2024-12-18,913304007429141869,first\n"
-            "innovation_award,2024-12-18,913304007429141869,second,surplus\n"
-            "innovation_award,2024-12-18,913304007429141869,third,,\n")  # empty extra cells are nothing
+    text = ("kind,date,credit_code,award,project\n"
+            "innovation_award,2024-12-18,913304007429141869,first,P1\n"
+            "innovation_award,2024-12-18,913304007429141869,second,P2,surplus\n"
+            "innovation_award,2024-12-18,913304007429141869,third,P3,,\n")  # empty extra cells are nothing
     records = parse_bytes(text.encode(), "x.csv", registry)
     report = registry.validate(records)
     [item] = report.invalid
     assert item.location.number == 3 and item.errors[0].field is None
-    assert "column E" in item.errors[0].message and "E列" in item.errors[0].message_zh
+    assert "column F" in item.errors[0].message and "F列" in item.errors[0].message_zh
     assert len(report.valid) == 2
 
 
@@ -413,7 +414,7 @@ def test_the_admin_upload_keeps_its_larger_cap(app, client, users, token):
 
 
 def test_a_long_project_name_makes_a_storable_one_time_key(app, runner, tmp_path):
-    """``award:<credit code>:<project>`` with a 300-character project is longer than the column
+    """``award:<credit code>:<prize>:<project>`` with a 300-character project is longer than the column
     (PostgreSQL refused it and the whole import failed): it is stored shortened, and found again."""
     project = "数" * 300
     first = tmp_path / "first.json"
@@ -422,7 +423,7 @@ def test_a_long_project_name_makes_a_storable_one_time_key(app, runner, tmp_path
     assert result.exit_code == 0, result.output
     with app.app_context():
         [key] = db.session.scalars(select(OutcomeRecord.dedup_key))
-    assert len(key) <= 300 and key.startswith("award:913304007429141869:数")
+    assert len(key) <= 300 and key.startswith("award:913304007429141869:second:数")
     again = tmp_path / "again.json"
     again.write_text(json.dumps([dict(AWARD, id="L2", project=project, date="2025-01-10")], ensure_ascii=False),
                      encoding="utf-8")

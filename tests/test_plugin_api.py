@@ -66,11 +66,23 @@ def test_outcome_by_keyword_is_the_positional_outcome() -> None:
     ({"amount": 1.5}, "outcome amount must be int yuan"),
     ({"amount": True}, "outcome amount must be int yuan"),
     ({"parameters": [300000]}, "ParamValue"),
+    ({"status": "held", "amount": 300000}, "a held outcome carries amount 0"),
 ])
 def test_outcome_by_keyword_refuses_what_core_cannot_store(bad: dict, error: str) -> None:
     arguments = {"rule": "C1", "clause": "三(六)", "explanation": Text("达标", "meets it"), **bad}
     with pytest.raises((TypeError, ValueError), match=re.escape(error)):
         Outcome.make(_activity(), **arguments)
+
+
+def test_a_held_outcome_gives_what_it_would_pay_and_why_in_its_details() -> None:
+    reasons = [{"code": "rank_conflict", "zh": "排名冲突", "en": "rank conflict", "other": {"activity": "B"}}]
+    held = Outcome.make(_activity(), rule="C1", clause="三(六)", explanation=Text("待核实", "held"), status="held",
+                        details={"held_amount": 300000, "held_reasons": reasons})
+    assert (held.amount, held.held_amount, held.held_reasons) == (0, 300000, reasons)
+    assert status_label("held") == Text("待核实", "held for review")
+    paid = Outcome.make(_activity(), rule="C1", clause="三(六)", explanation=Text("付", "pay"), amount=300,
+                        details={"held_amount": 5})
+    assert (paid.held_amount, paid.held_reasons) == (0, [])  # only a held outcome holds anything
 
 
 def test_every_status_has_a_label_in_both_languages() -> None:

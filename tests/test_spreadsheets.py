@@ -131,9 +131,9 @@ def test_what_cannot_be_read_as_meant_is_left_to_validation(registry):
 
 
 def test_two_columns_giving_one_field_differently_are_an_error(registry):
-    header = ["类型", "日期", "统一社会信用代码", "奖项", "award"]
-    rows = [["中国标准创新贡献奖", "2024/12/18", "913304007429141869", "一等奖", "second"],
-            ["中国标准创新贡献奖", "2024/12/18", "913304007429141869", "一等奖", "first"]]
+    header = ["类型", "日期", "统一社会信用代码", "奖项", "award", "获奖项目"]
+    rows = [["中国标准创新贡献奖", "2024/12/18", "913304007429141869", "一等奖", "second", "智能家居互联互通系列标准"],
+            ["中国标准创新贡献奖", "2024/12/18", "913304007429141869", "一等奖", "first", "智能家居互联互通系列标准"]]
     report = registry.validate(parse_bytes(csv_bytes(header, rows), "x.csv", registry))
     [item] = report.invalid
     assert item.location.number == 2 and item.errors[0].field == "award"
@@ -190,14 +190,16 @@ def test_damaged_and_old_workbooks_are_unreadable(registry, name, data, words):
 
 
 def test_xlsx_errors_name_sheet_row_and_field_in_both_languages(app, runner, tmp_path):
-    rows = [["编号", "日期", "统一社会信用代码", "奖项"], ["A1", date(2024, 12, 18), "913304007429141869", "二等奖"],
-            [], ["A2", date(2024, 12, 18), "913304007429141869", "四等奖"]]
+    rows = [["编号", "日期", "统一社会信用代码", "奖项", "获奖项目"],
+            ["A1", date(2024, 12, 18), "913304007429141869", "二等奖", "智能家居互联互通系列标准"],
+            [], ["A2", date(2024, 12, 18), "913304007429141869", "四等奖", "光伏组件回收利用标准"]]
     path = tmp_path / "x.xlsx"
     path.write_bytes(xlsx_bytes({"中国标准创新贡献奖": rows}))
     code, doc = evaluate_file(runner, path)
     assert code == 1
     [bad] = [item for item in doc["results"] if item["errors"]]
     assert (bad["id"], bad["sheet"], bad["row"], bad["errors"][0]["field"]) == ("A2", "中国标准创新贡献奖", 4, "award")
+    assert len(bad["errors"]) == 1
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 1
     assert "sheet 中国标准创新贡献奖, row 4 (A2): 工作表“中国标准创新贡献奖”第4行" in result.stderr
@@ -343,7 +345,8 @@ def test_the_chinese_preview_of_the_bad_example_has_no_english(app, client, logi
 
 def test_a_kind_the_department_may_not_import_is_named_at_its_sheet_row(app, client, login):
     login("ca_admin")  # civil affairs has not enabled reward_tiers
-    rows = [["编号", "日期", "统一社会信用代码", "奖项"], [], ["A1", date(2024, 12, 18), "913304007429141869", "二等奖"]]
+    rows = [["编号", "日期", "统一社会信用代码", "奖项", "获奖项目"], [],
+            ["A1", date(2024, 12, 18), "913304007429141869", "二等奖", "智能家居互联互通系列标准"]]
     html = upload(client, xlsx_bytes({"中国标准创新贡献奖": rows}), "x.xlsx").get_data(as_text=True)
     assert "工作表“中国标准创新贡献奖”第3行" in html
     assert "活动类型“中国标准创新贡献奖”不属于本部门启用的插件" in html
