@@ -80,6 +80,7 @@ setup(
             "reward_tiers = plugins.reward_tiers",
             "benchmarking = plugins.benchmarking",
             "carbon = plugins.carbon",
+            "public_services = plugins.public_services",
         ],
         # The test kit (core/testing): fixtures and policy cases for plugins' tests.
         "pytest11": [

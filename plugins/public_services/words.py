@@ -1,0 +1,93 @@
+"""The plugin's words in both languages, and the names its rules and pages share.
+
+Kept apart from the rules so the schemas, the rules and the admin pages say
+the same thing the same way (the admin's message catalogue is not the
+plugin's: every word here is a ``Text`` pair).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core import Text
+
+__all__ = [
+    "CLAUSE",
+    "CLAUSE_TEXT",
+    "COUNTIES",
+    "DIRECTIONS",
+    "DOCUMENT",
+    "NATIONAL_STANDARD",
+    "PLUGIN",
+    "STANDARD_STATUSES",
+    "CLAUSE_EN",
+    "CLAUSE_ZH",
+    "county_name",
+    "zh_date",
+]
+
+PLUGIN = "public_services"
+
+#: The clause as the document numbers it, and as the rules cite it.
+CLAUSE = "二(三)1"
+
+#: 《中共嘉兴市委 嘉兴市人民政府关于加快推进标准强市建设的实施意见》 二(三)1, verbatim.
+CLAUSE_TEXT = (
+    "1.促进基本公共服务优质共享。以标准化推动基本公共服务均等化,建设“幸福一‘嘉’人”品牌服务体系。"
+    "推进健康嘉兴建设,研究制定社会心理服务体系建设地方标准和运行规范。"
+    "重点完善育儿养老、社会工作、公共教育、公共文化服务、基层医疗卫生等领域标准建设。"
+    "深入开展基本公共服务标准化试点,梳理基本公共服务清单、标准清单、责任清单,"
+    "加强标准实施监测及动态管理,及时跟踪标准水平和实施进展。"
+)
+
+#: The document, as an explanation names it.
+DOCUMENT = Text(
+    "《中共嘉兴市委 嘉兴市人民政府关于加快推进标准强市建设的实施意见》",
+    "the Implementation Opinions of the CPC Jiaxing Municipal Committee and the Jiaxing Municipal "
+    "People's Government on Accelerating the Building of a Strong Standards City",
+)
+
+#: The clause as an official document writes it (二(三)1 = part two, item (三), sub-item 1).
+CLAUSE_ZH = "第二部分第(三)项第1目"
+CLAUSE_EN = "part 二, item (三), sub-item 1"
+
+#: The national standard the lists follow (domain-facts.md ✔: 发改社会〔2021〕443号, 2021-04-20).
+NATIONAL_STANDARD = Text(
+    "《国家基本公共服务标准(2021年版)》(发改社会〔2021〕443号)",
+    "the National Basic Public Service Standard (2021 edition, NDRC document 发改社会〔2021〕443号)",
+)
+
+#: An indicator's direction: which side of the standard value meets it.
+DIRECTIONS = {
+    "higher": Text("不低于标准值", "at least the standard value"),
+    "lower": Text("不高于标准值", "at most the standard value"),
+}
+
+#: A supporting standard's status in the standards list.
+STANDARD_STATUSES = {
+    "in_force": Text("现行有效", "in force"),
+    "replaced": Text("已被代替", "replaced"),
+    "withdrawn": Text("已废止", "withdrawn"),
+}
+
+#: Jiaxing's county-level divisions (GB/T 2260; domain-facts.md ✔) and the city level.
+COUNTIES: dict[str, Text] = {
+    "330400": Text("嘉兴市(市本级)", "Jiaxing (city level)"),
+    "330402": Text("南湖区", "Nanhu District"),
+    "330411": Text("秀洲区", "Xiuzhou District"),
+    "330421": Text("嘉善县", "Jiashan County"),
+    "330424": Text("海盐县", "Haiyan County"),
+    "330481": Text("海宁市", "Haining"),
+    "330482": Text("平湖市", "Pinghu"),
+    "330483": Text("桐乡市", "Tongxiang"),
+}
+
+
+def county_name(code: str) -> Text:
+    """The county's name (its code, in both languages, for one not in Jiaxing)."""
+    return COUNTIES.get(code) or Text(f"地区{code}", f"region {code}")
+
+
+def zh_date(day: date) -> str:
+    """A date as an official document writes it: 2022年8月1日."""
+    return f"{day.year}年{day.month}月{day.day}日"
