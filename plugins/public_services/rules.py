@@ -78,7 +78,7 @@ def evaluate_monitoring(activity: Activity, context: EvaluationContext) -> Outco
     snapshot = context.reference(SERVICE_LIST, period.end)
     row = snapshot.get(f["item_code"]) if snapshot is not None else None
     indicator = next((i for i in row["indicators"] if i["code"] == f["indicator"]), None) if row else None
-    subject = Text(f"{region.zh}{period.label.zh}", f"{region.en}, {period.label.en}: ")
+    subject = Text(f"{region.zh}{period.label.zh}:", f"{region.en}, {period.label.en}: ")
     if snapshot is None or row is None or indicator is None:
         details["reason"] = "no_list" if snapshot is None else "not_in_list"
         why = (Text(f"{zh_date(period.end)}无有效的服务清单,无法核对。",
@@ -143,12 +143,15 @@ def evaluate_pilot(activity: Activity, context: EvaluationContext) -> Outcome:
              else Text("已立项,尚未通过验收", "is approved, not yet accepted"))
     snapshot = context.reference(SERVICE_LIST, activity.date)
     names = [(snapshot.get(code) or {}).get("name", code) if snapshot is not None else code for code in items]
+    sample = (Text("(服务项目名称取自示例数据)", " (item names from sample data)")
+              if snapshot is not None and snapshot.sample else Text("", ""))
     return Outcome.make(
         activity, rule="PP1", clause=CLAUSE, status="tracking",
         details={"reason": "accepted" if f.get("accepted") else "approved", "service_items": list(items)},
         explanation=Text(
-            f"{name.zh}为基本公共服务标准化试点,覆盖服务项目“{'”“'.join(names)}”,{state.zh},予以跟踪登记。{basis.zh}",
-            f"{name.en} is a basic public service standardisation pilot covering {', '.join(names)}; it "
+            f"{name.zh}为基本公共服务标准化试点,覆盖服务项目“{'”“'.join(names)}”{sample.zh},{state.zh},予以跟踪登记。"
+            f"{basis.zh}",
+            f"{name.en} is a basic public service standardisation pilot covering {', '.join(names)}{sample.en}; it "
             f"{state.en}: tracked. {basis.en}"),
         references=(snapshot,) if snapshot is not None else (),
     )
