@@ -95,9 +95,12 @@ def test_the_pages_show_the_checks_and_the_monitoring_chinese_first(demo, stdpol
     pilots = viewer.get("/admin/p/public_services/pilots").get_data(as_text=True)
     assert "居家养老服务标准化试点(示例)" in pilots and "已立项,未验收" in pilots
     english = stdpolicy_login("dept_viewer", "civil_affairs")
-    english.get("/admin/lang/en")
+    english.post("/language/en", data={"next": ""})
     for page in PAGES:
-        assert english.get(page).status_code == 200
+        response = english.get(page)
+        assert response.status_code == 200
+    text = english.get(PAGES[0]).get_data(as_text=True)
+    assert "Monitoring overview" in text and "Nanhu District" in text and "1 of 1 met" in text
 
 
 @pytest.mark.parametrize(("url", "header"), [
