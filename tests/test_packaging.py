@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP_LEVEL = ("core", "plugins", "webadmin", "migrations")
-SHIPPED_SUFFIXES = {".py", ".html", ".yaml", ".css", ".po", ".mo", ".ini", ".mako", ".json", ".typed", ".cfg", ".tmpl"}
+SHIPPED_SUFFIXES = {".py", ".html", ".yaml", ".csv", ".css", ".po", ".mo", ".ini", ".mako", ".json", ".typed", ".cfg", ".tmpl"}
 
 
 def _plugin_tests(name: str) -> bool:
