@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,34 @@ def test_a_civil_affairs_viewer_reads_the_overview_and_the_checks(served, stdpol
         pytest.skip(f"{CHROMIUM} is missing")
     playwright_api = pytest.importorskip("playwright.sync_api")
     name = stdpolicy_user(role="dept_viewer", department="civil_affairs")
+    in_own_thread(lambda: _read_the_pages(playwright_api, served, name))
+
+
+def in_own_thread(run: Callable[[], None]) -> None:
+    """Run ``run`` in a thread of its own and re-raise what it raised.
+
+    tests/test_browser.py keeps a session-wide Playwright (and its asyncio
+    loop) open in the main thread; a second sync Playwright there is refused
+    ("using Playwright Sync API inside the asyncio loop") when the whole suite
+    runs. A thread has no loop of its own, so this test runs alone or not.
+    """
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run()
+        except BaseException as exc:  # noqa: BLE001 — handed back to the test's thread
+            raised.append(exc)
+
+    thread = threading.Thread(target=target, name="public-services-browser")
+    thread.start()
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the browser test did not finish in 5 minutes"
+    if raised:
+        raise raised[0]
+
+
+def _read_the_pages(playwright_api: Any, served: str, name: str) -> None:
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         page = browser.new_page()
