@@ -138,3 +138,49 @@ def test_the_plugin_reaches_past_no_api():
     from core.testing import private_uses
 
     assert private_uses(ROOT / "plugins/public_services") == []
+
+
+def test_the_service_list_round_trips_through_xlsx_one_row_per_item(demo, tmp_path):
+    """动态管理: export the list in force, change a standard value in the sheet, import it as a new dated version;
+    the difference names the item, a monitoring record of a later period reads the new version, a bad sheet stores nothing."""
+    sheet_path = tmp_path / "service_list.xlsx"
+    done = demo.invoke(args=["refdata", "export", "public_services.service_list", "--format", "xlsx", "--on", "2024-06-02",
+                             "-o", str(sheet_path)])
+    assert done.exit_code == 0, done.output
+    book = load_workbook(sheet_path)
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:3] == ["服务项目编号", "所属类别", "服务项目"]
+    rows = list(sheet.iter_rows(min_row=2))
+    assert len(rows) == 7                                             # one row per item
+    (row,) = [r for r in rows if r[0].value == "1.2.1"]
+    column = header.index("量化指标")
+    indicators = json.loads(row[column].value)
+    assert indicators[0]["标准值"] == "92"                             # the sample list's value: 93.5 meets it
+    indicators[0]["标准值"] = "95"
+    row[column].value = json.dumps(indicators, ensure_ascii=False)
+    book.save(sheet_path)
+    done = demo.invoke(args=["refdata", "import", "public_services.service_list", str(sheet_path), "--from", "2024-07-01",
+                             "--reason", "测试:提高儿童健康管理率标准", "--reference", "测试文件"])
+    assert done.exit_code == 0, done.output
+    diff = json.loads(demo.invoke(args=["refdata", "diff", "public_services.service_list", "2", "3",
+                                        "--format", "json"]).output)
+    assert (diff["added"], diff["removed"], diff["changed"]) == (0, 0, 1)
+    assert [(c["key"], [f["field"] for f in c["fields"]]) for c in diff["changed_rows"]] == [(["1.2.1"], ["indicators"])]
+    record = {"id": "Q3", "kind": "service_monitoring", "date": "2024-10-10", "credit_code": "11330402002570138Y",
+              "organisation": "南湖区卫生健康局", "region": "330402", "item_code": "1.2.1", "period": "2024Q3",
+              "indicator": "coverage", "value": "93.5", "source": "测试"}
+    path = tmp_path / "q3.json"
+    path.write_text(json.dumps([record], ensure_ascii=False), encoding="utf-8")
+    data = json.loads(demo.invoke(args=["evaluate", str(path), "--department", "civil_affairs"]).output)
+    (outcome,) = [o for o in data["results"][0]["outcomes"] if o["plugin"] == "public_services"]
+    assert outcome["status"] == "non_compliant" and outcome["references"][0]["sequence"] == 3
+    # A sheet with a bad direction is refused naming the row and the nested field; nothing is stored.
+    indicators[0]["达标方向"] = "越大越好吗"
+    row[column].value = json.dumps(indicators, ensure_ascii=False)
+    book.save(sheet_path)
+    done = demo.invoke(args=["refdata", "import", "public_services.service_list", str(sheet_path), "--from", "2024-08-01",
+                             "--reason", "测试", "--reference", "测试"])
+    assert done.exit_code == 1 and "达标方向" in done.output
+    history = demo.invoke(args=["refdata", "history", "public_services.service_list"]).output
+    assert "2024-08-01" not in history
