@@ -32,6 +32,8 @@ from core.db import db
 from core.models import ActivityRecord, AuditEntry, OutcomeRecord, PluginEnablement
 from core.outcomes import ERROR_RULE
 
+from conftest import PROJECT_PLUGINS
+
 CODE = "913304007429141869"
 LEAD = {"id": "S1", "kind": "standard_drafting", "date": "2025-06-20", "credit_code": CODE,
         "standard_code": "GB/T 45123-2025", "rank": 1}
@@ -389,7 +391,8 @@ def test_the_plugins_page_shows_failures_where_they_were_raised_and_warnings_in_
     from webadmin import create_app
 
     monkeypatch.setenv("STDPOLICY_INSTANCE_PATH", str(tmp_path / "instance"))
-    registry = load_registry(plugins=[("raises", Raises()), ("public_services", Sloppy())])
+    # The project's plugins only: the sloppy fake borrows the name public_services (a built-in plugin now).
+    registry = load_registry(only=PROJECT_PLUGINS, plugins=[("raises", Raises()), ("public_services", Sloppy())])
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False}, registry=registry)
     assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
