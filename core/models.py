@@ -22,6 +22,8 @@ from .text import Text as BiText
 
 __all__ = [
     "ActivityRecord",
+    "ApprovalListItemRecord",
+    "ApprovalListRecord",
     "AuditEntry",
     "Department",
     "EvaluationRun",
@@ -34,6 +36,7 @@ __all__ = [
     "PluginPermission",
     "ReferenceRowRecord",
     "ReferenceVersionRecord",
+    "ReviewDecisionRecord",
 ]
 
 
@@ -323,3 +326,105 @@ class PluginOwner(Model):
     changed_by: Mapped[str] = mapped_column(String(100))
 
     department: Mapped[Department | None] = relationship()
+
+
+class ReviewDecisionRecord(Model):
+    """A reviewer's decision on a held outcome (待核实): approved or rejected, with a note. Append-only.
+
+    A decision is about the outcome as it was decided on: ``basis`` is a
+    digest of what the decision rests on (the activity's fingerprint, the
+    plugin, the rule, the amount it would pay and the held reasons' codes).
+    After a re-evaluation the latest decision for the activity, plugin and
+    rule still applies while the current held outcome has the same basis;
+    if the inputs or the amount changed, the outcome is held again.
+    A later decision on the same outcome replaces the earlier one in effect,
+    never in the table (``core.store.reviews``).
+    """
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (Index("ix_review_decisions_activity_rule", "activity_id", "plugin", "rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    #: The held outcome decided on (it may be superseded later; ``basis`` decides whether the decision still holds).
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id"))
+    plugin: Mapped[str] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(String(20))
+    #: ``approved`` or ``rejected``.
+    decision: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text)
+    #: Integer yuan: what the held outcome would pay (``details["held_amount"]``) when decided.
+    held_amount: Mapped[int] = mapped_column(BigInteger)
+    #: SHA-256 hex of the decision's basis (see the class docstring).
+    basis: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+
+class ApprovalListRecord(Model):
+    """An issued approval list (拨付清单): a numbered, frozen batch of payable outcomes. Append-only.
+
+    ``kind`` is ``original`` or ``supplementary``; a supplementary list
+    corrects or completes an earlier one (``supplements_id``) and never
+    changes it. Its rows are ``ApprovalListItemRecord``s, copies of the
+    outcomes as they were when the list was issued, so later parameter
+    changes and re-evaluations leave the list as issued.
+    """
+
+    __tablename__ = "approval_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The list's number as printed (unique), e.g. ``2024-001``; supplementary lists ``2024-001-补1``.
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    #: ``original`` or ``supplementary``.
+    kind: Mapped[str] = mapped_column(String(20))
+    supplements_id: Mapped[int | None] = mapped_column(ForeignKey("approval_lists.id"))
+    #: The plugin whose outcomes the list pays (``reward_tiers``).
+    plugin: Mapped[str] = mapped_column(String(100))
+    #: The period of the achievements' dates, both days included.
+    period_from: Mapped[date] = mapped_column(Date)
+    period_to: Mapped[date] = mapped_column(Date)
+    item_count: Mapped[int] = mapped_column(Integer)
+    #: Integer yuan: the sum of the items' amounts (negative items of a supplementary list included).
+    total_amount: Mapped[int] = mapped_column(BigInteger)
+    #: SHA-256 hex of the items' canonical JSON: shows the list is as issued.
+    digest: Mapped[str] = mapped_column(String(64))
+    issued_by: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ApprovalListItemRecord(Model):
+    """One row of an issued approval list, frozen as issued. Append-only."""
+
+    __tablename__ = "approval_list_items"
+    __table_args__ = (UniqueConstraint("list_id", "position", name="uq_approval_list_items_list_id_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("approval_lists.id"))
+    #: 1, 2, 3 … the row number as printed.
+    position: Mapped[int] = mapped_column(Integer)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id"))
+    #: The approving review decision where the outcome was held.
+    review_decision_id: Mapped[int | None] = mapped_column(ForeignKey("review_decisions.id"))
+    #: In a supplementary list: the row of an earlier list this row corrects.
+    corrects_item_id: Mapped[int | None] = mapped_column(ForeignKey("approval_list_items.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    region_code: Mapped[str] = mapped_column(String(6))
+    #: The achievement as printed (the standard, award or project), and its date.
+    achievement: Mapped[str] = mapped_column(Text)
+    achievement_date: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(20))
+    clause: Mapped[str] = mapped_column(String(50))
+    #: Integer yuan; negative in a supplementary row that takes back part of an earlier payment.
+    amount: Mapped[int] = mapped_column(BigInteger)
+    explanation_zh: Mapped[str] = mapped_column(Text)
+    explanation_en: Mapped[str] = mapped_column(Text)
+    #: The parameter versions the outcome read, as stored on the outcome.
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

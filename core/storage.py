@@ -70,7 +70,7 @@ APPLICATION_TABLES = frozenset({
     # core (core/models.py)
     "activities", "audit_log", "departments", "evaluation_runs", "organisation_names", "organisations",
     "outcomes", "parameter_versions", "plugin_enablements", "plugin_owners", "plugin_permissions",
-    "reference_rows", "reference_versions",
+    "reference_rows", "reference_versions", "review_decisions", "approval_lists", "approval_list_items",
     # the admin (webadmin/models.py)
     "api_tokens", "rate_limits", "user_sessions", "users",
 })

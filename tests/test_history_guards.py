@@ -28,7 +28,7 @@ EXAMPLES = ROOT / "docs" / "examples" / "activities.json"
 HISTORY = ("audit_log", "parameter_versions", "outcomes", "organisation_names")
 
 #: Core's newest revision.
-CORE_HEAD = "0010_outcome_status_length"
+CORE_HEAD = "0011_reviews_and_approvals"
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_downgrade_that_drops_history_needs_the_flag_and_a_typed_confirmation(fi
     assert "0001: drops the audit log" in refused.output
     assert everything(filled) == before
 
-    # Undoing 0010 (nothing recorded) and 0009: the reference data versions.
+    # Undoing 0011 (nothing recorded), 0010 (nothing recorded) and 0009: the reference data versions.
     one_step = runner.invoke(args=["db", "downgrade", "0008_environments"])
     assert one_step.exit_code == 2 and "core 0009_reference_data: drops every version of the reference data " \
                                        "tables" in one_step.output

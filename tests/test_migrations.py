@@ -33,7 +33,7 @@ from core.models import ParameterVersionRecord
 CORE_TABLES = {
     "activities", "audit_log", "departments", "evaluation_runs", "organisation_names", "organisations", "outcomes",
     "parameter_versions", "plugin_enablements", "plugin_owners", "plugin_permissions", "reference_rows",
-    "reference_versions",
+    "reference_versions", "review_decisions", "approval_lists", "approval_list_items",
 }
 #: The admin's tables (created by core's 0002 and 0004, owned by the admin's environment since 0008).
 ADMIN_TABLES = {"users", "api_tokens", "user_sessions", "rate_limits"}
@@ -96,14 +96,20 @@ EXPECTED_TRIGGERS = {
                "organisation_names_no_update", "organisation_names_no_delete", "organisation_names_no_replace",
                # 0009: reference data versions and rows
                "reference_versions_no_update", "reference_versions_no_delete", "reference_versions_no_replace",
-               "reference_rows_no_update", "reference_rows_no_delete", "reference_rows_no_replace"},
+               "reference_rows_no_update", "reference_rows_no_delete", "reference_rows_no_replace",
+               # 0011: review decisions and approval lists
+               *(f"{t}_no_{verb}" for t in ("review_decisions", "approval_lists", "approval_list_items")
+                 for verb in ("update", "delete", "replace"))},
     "postgresql": {"audit_log_append_only", "parameter_versions_append_only", "outcomes_supersede_only",
                    # 0005, 0006: no TRUNCATE; the name history append-only
                    "audit_log_no_truncate", "parameter_versions_no_truncate", "outcomes_no_truncate",
                    "organisation_names_append_only", "organisation_names_no_truncate",
                    # 0009
                    "reference_versions_append_only", "reference_versions_no_truncate",
-                   "reference_rows_append_only", "reference_rows_no_truncate"},
+                   "reference_rows_append_only", "reference_rows_no_truncate",
+                   # 0011
+                   *(f"{t}_{what}" for t in ("review_decisions", "approval_lists", "approval_list_items")
+                     for what in ("append_only", "no_truncate"))},
 }
 
 
