@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 from core import (
@@ -126,6 +128,18 @@ def stdpolicy_register_reference_tables() -> list[ReferenceTable]:
             versions=versions("responsibility_list"),
         ),
     ]
+
+
+@hookimpl
+def stdpolicy_demo_records() -> list[dict[str, Any]]:
+    """Sample monitoring records for ``stdpolicy init --demo``: two quarters of 2024, every county, three indicators.
+
+    The departments and values are invented (示例) to fill the alerts and
+    the trends pages; they are measured against the sample service list.
+    """
+    text = resources.files(__package__).joinpath("data/demo_activities.json").read_text(encoding="utf-8")
+    records: list[dict[str, Any]] = json.loads(text)
+    return records
 
 
 @hookimpl

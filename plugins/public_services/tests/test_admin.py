@@ -184,3 +184,20 @@ def test_the_service_list_round_trips_through_xlsx_one_row_per_item(demo, tmp_pa
     assert done.exit_code == 1 and "达标方向" in done.output
     history = demo.invoke(args=["refdata", "history", "public_services.service_list"]).output
     assert "2024-08-01" not in history
+
+
+def test_init_demo_alone_fills_the_monitoring_pages_for_every_county(stdpolicy_runner, stdpolicy_login):
+    """`init --demo` stores two quarters of sample monitoring (stdpolicy_demo_records): the pages are not empty."""
+    result = stdpolicy_runner.invoke(args=["init", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "demo (public_services): stored 42 activities" in result.output
+    viewer = stdpolicy_login("dept_viewer", "civil_affairs")
+    trends = viewer.get("/admin/p/public_services/trends?item=5.1.2").get_data(as_text=True)
+    for county in ("南湖区", "秀洲区", "嘉善县", "海盐县", "海宁市", "平湖市", "桐乡市"):
+        assert county in trends, county
+    alerts = viewer.get("/admin/p/public_services/alerts").get_data(as_text=True)
+    # 2024 Q2: Tongxiang's child health coverage 87.9 % below the sample list's 90 %, Haining's
+    # meal-service wait of 7 working days above its 5; Nanhu meets every indicator.
+    assert "桐乡市" in alerts and "87.9" in alerts and "海宁市" in alerts and "南湖区" not in alerts
+    again = stdpolicy_runner.invoke(args=["init", "--demo"])
+    assert "demo (public_services): stored 0 activities, 42 already there" in again.output
