@@ -103,3 +103,11 @@ def test_admin_helpers_are_exported_lazily() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'no_such_thing'"):
         core.no_such_thing  # noqa: B018
+
+
+def test_the_lazy_names_are_exactly_the_page_helpers() -> None:
+    """core/__init__.py lists core.pages' names by hand (importing pages would import Flask): the lists agree."""
+    import core.pages
+
+    assert set(core._LAZY) == set(core.pages.__all__)
+    assert set(core._LAZY) <= set(core.__all__)
