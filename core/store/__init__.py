@@ -58,6 +58,7 @@ from .refdata import (
     reference_table,
     stored_reference_versions,
 )
+from .reviews import Payable, decision_basis, effective_decisions, payable_outcomes
 
 __all__ = [
     "DatabaseFault",
@@ -65,6 +66,7 @@ __all__ = [
     "NameChange",
     "ParameterConflict",
     "ParametersNotStored",
+    "Payable",
     "RecordedReference",
     "ReevaluationResult",
     "ReferenceConflict",
@@ -75,6 +77,8 @@ __all__ = [
     "active_plugins",
     "audit",
     "classify",
+    "decision_basis",
+    "effective_decisions",
     "enabled_plugins",
     "ensure_departments",
     "evaluation_context",
@@ -87,6 +91,7 @@ __all__ = [
     "load_shipped_references",
     "name_changes",
     "name_history",
+    "payable_outcomes",
     "permission_matrix",
     "permitted_plugins",
     "plugin_owner",
