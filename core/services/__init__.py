@@ -18,6 +18,7 @@ module                  use cases
 ``refdata``             ``record_reference``
 ``plugins``             ``switch_plugin``, ``permit_plugin``, ``change_owner``
 ``outcomes``            ``reevaluate_outcomes``
+``reviews``             ``decide`` (a held outcome approved or rejected)
 ``setup``               ``seed`` (``stdpolicy init``), ``seed_samples`` (``--demo``)
 ======================  ==================================================
 
@@ -33,6 +34,7 @@ from .outcomes import ReevaluationResult, reevaluate_outcomes
 from .parameters import Preview, default_reference, parameter_state, preview_parameter, record_parameter
 from .plugins import NotPermitted, change_owner, permit_plugin, switch_plugin
 from .refdata import record_reference
+from .reviews import ReviewError, decide
 from .setup import seed, seed_samples
 
 __all__ = [
@@ -42,7 +44,9 @@ __all__ = [
     "NotPermitted",
     "Preview",
     "ReevaluationResult",
+    "ReviewError",
     "change_owner",
+    "decide",
     "default_reference",
     "evaluate_records",
     "foreign_kinds",

@@ -31,6 +31,7 @@ __all__ = [
     "DECISIONS",
     "REJECTED",
     "Payable",
+    "current_successor",
     "decision_basis",
     "decision_history",
     "effective_decisions",
@@ -122,6 +123,14 @@ def effective_decisions(outcomes: Iterable[OutcomeRecord]) -> dict[int, ReviewDe
         if match is not None:
             effective[outcome.id] = match
     return effective
+
+
+def current_successor(outcome: OutcomeRecord) -> int | None:
+    """The id of the current outcome of the same activity, plugin and rule as ``outcome``, if there is one."""
+    return db.session.scalar(
+        select(OutcomeRecord.id).where(OutcomeRecord.activity_id == outcome.activity_id,
+                                       OutcomeRecord.plugin == outcome.plugin, OutcomeRecord.rule == outcome.rule,
+                                       OutcomeRecord.superseded_at.is_(None)).order_by(OutcomeRecord.id).limit(1))
 
 
 def decision_history(activity_id: int) -> list[ReviewDecisionRecord]:
