@@ -37,6 +37,7 @@ __all__ = [
     "ReferenceRowRecord",
     "ReferenceVersionRecord",
     "ReviewDecisionRecord",
+    "WhatIfScenario",
 ]
 
 
@@ -428,3 +429,30 @@ class ApprovalListItemRecord(Model):
     explanation_en: Mapped[str] = mapped_column(Text)
     #: The parameter versions the outcome read, as stored on the outcome.
     parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class WhatIfScenario(Model):
+    """A saved budget what-if: proposed parameter versions, kept apart from the real ones.
+
+    The proposals are *not* parameter versions: nothing evaluates with them
+    except a what-if (``core.services.whatif``). Recording the scenario
+    turns them into parameter versions through the parameter service and
+    notes here when, by whom and which versions (the only update a row gets).
+    """
+
+    __tablename__ = "whatif_scenarios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: ``[{"key", "value" (the parameter's canonical text, ``encode_value``), "effective_from"}]``, in order.
+    proposals: Mapped[Any] = mapped_column(JSON)
+    #: The department that planned it (``None``: the command line); a department lists only its own.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
+    #: ``[{"key", "sequence"}]`` of the parameter versions recording stored.
+    recorded_versions: Mapped[Any | None] = mapped_column(JSON)
+
+    department: Mapped[Department | None] = relationship()

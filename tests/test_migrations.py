@@ -33,7 +33,7 @@ from core.models import ParameterVersionRecord
 CORE_TABLES = {
     "activities", "audit_log", "departments", "evaluation_runs", "organisation_names", "organisations", "outcomes",
     "parameter_versions", "plugin_enablements", "plugin_owners", "plugin_permissions", "reference_rows",
-    "reference_versions", "review_decisions", "approval_lists", "approval_list_items",
+    "reference_versions", "review_decisions", "approval_lists", "approval_list_items", "whatif_scenarios",
 }
 #: The admin's tables (created by core's 0002 and 0004, owned by the admin's environment since 0008).
 ADMIN_TABLES = {"users", "api_tokens", "user_sessions", "rate_limits"}

@@ -20,6 +20,7 @@ module                  use cases
 ``outcomes``            ``reevaluate_outcomes``
 ``reviews``             ``decide`` (a held outcome approved or rejected)
 ``setup``               ``seed`` (``stdpolicy init``), ``seed_samples`` (``--demo``)
+``whatif``              ``evaluate_scenario`` (stores nothing), ``save_scenario``, ``record_scenario``
 ======================  ==================================================
 
 The admin's own use cases (users, sessions, API tokens) are in
@@ -36,6 +37,18 @@ from .plugins import NotPermitted, change_owner, permit_plugin, switch_plugin
 from .refdata import record_reference
 from .reviews import ReviewError, decide
 from .setup import seed, seed_samples
+from .whatif import (
+    Proposal,
+    RecordedScenario,
+    ScenarioExists,
+    UnknownScenario,
+    WhatIf,
+    evaluate_scenario,
+    load_proposals,
+    record_scenario,
+    save_scenario,
+    saved_scenarios,
+)
 
 __all__ = [
     "Evaluation",
@@ -43,21 +56,31 @@ __all__ = [
     "ImportResult",
     "NotPermitted",
     "Preview",
+    "Proposal",
+    "RecordedScenario",
+    "ScenarioExists",
+    "UnknownScenario",
+    "WhatIf",
     "ReevaluationResult",
     "ReviewError",
     "change_owner",
     "decide",
     "default_reference",
     "evaluate_records",
+    "evaluate_scenario",
     "foreign_kinds",
     "import_activities",
+    "load_proposals",
     "parameter_state",
     "permit_plugin",
     "preview_import",
     "preview_parameter",
     "record_parameter",
     "record_reference",
+    "record_scenario",
     "reevaluate_outcomes",
+    "save_scenario",
+    "saved_scenarios",
     "seed",
     "seed_samples",
     "switch_plugin",
