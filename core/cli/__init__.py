@@ -15,6 +15,7 @@ from .params import params_group
 from .plugins import disable_command, enable_command, forbid_command, permit_command, plugins_command
 from .refdata import refdata_group
 from .scaffold import plugin_group
+from .whatif import whatif_group
 
 __all__ = ["register_commands"]
 
@@ -34,5 +35,6 @@ def register_commands(cli: click.Group) -> None:
         permit_command,
         forbid_command,
         plugin_group,
+        whatif_group,
     ):
         cli.add_command(command)
