@@ -54,6 +54,8 @@ setup(
         "flask-limiter>=3.8",
         # How guessable a chosen password is (webadmin/security.py).
         "zxcvbn>=4.4",
+        # The JSON API's OpenAPI document, from its marshmallow schemas (webadmin/openapi.py).
+        "apispec>=6.6",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],
@@ -68,6 +70,8 @@ setup(
             "wheel>=0.40",
             "time-machine>=2.14",
             "hypothesis>=6.100",
+            # tests/test_openapi.py: the OpenAPI document validates, and the API's answers match it.
+            "openapi-spec-validator>=0.7",
             # Type checks of core's public modules (mypy.ini; .ci/run).
             "mypy>=1.10",
             "types-PyYAML",

@@ -42,6 +42,19 @@ Every accepted request records the token's ``last_used_at``.
     <bytes>, "message": …}`` naming ``stdpolicy import`` and the admin's
     Import page, which take large files; the body is not read.
 
+``GET /api/register/totals``
+    The totals of the register the token's department sees (its enabled
+    plugins' current outcomes), filtered as the admin's Activities page
+    filters (``q``, ``kind``, ``year``, ``county``, ``plugin``,
+    ``paid_only``) and grouped ``by`` organisation, county, year or rule:
+    ``{"department", "group", "activities", "amount", "held", "lines": [...]}``,
+    integer yuan; ``held`` is what outcomes held for review would pay, never
+    in ``amount``. A bad parameter is answered ``400`` naming it (``fields``).
+
+``GET /api/openapi.json``
+    The OpenAPI document of this API (``webadmin/openapi.py``), generated
+    from the marshmallow schemas of ``webadmin/api_schemas.py``. No token needed.
+
 ``GET /api/plugins``
     Every loaded plugin (name, version, label and description in zh/en,
     clauses, activity kinds, parameter keys, and ``enabled``: whether the
@@ -58,14 +71,24 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
+from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.app import get_registry
 from core.interchange import InputError, parse_records
 from core.services import evaluate_records
 from core.store import enabled_plugins
+from core.store.register import RegisterFilter, register_totals
 
 from .. import csrf
+from ..api_schemas import (
+    ActivityRecordSchema,
+    EvaluationSchema,
+    PluginsSchema,
+    RegisterTotalsQuerySchema,
+    RegisterTotalsSchema,
+)
+from ..openapi import describe, openapi_document
 from ..services import InvalidToken, authenticate_token, token_used
 
 __all__ = ["bp"]
@@ -142,6 +165,11 @@ def _records(body: bytes) -> list[Any]:
 
 
 @bp.route("/evaluate", methods=["POST"])
+@describe("Evaluate activity records (nothing is stored)", EvaluationSchema, body=ActivityRecordSchema(many=True),
+          body_types=("application/json", *JSON_LINES), errors=(400, 401, 413, 503),
+          description="What `stdpolicy evaluate --department <the token's department>` prints, byte for byte. "
+                      "The body: a JSON array of activity records, or JSON Lines. Invalid records are reported "
+                      "in the document (200), each with its field errors.")
 @token_required
 def evaluate():
     registry = get_registry()
@@ -168,6 +196,7 @@ def evaluate():
 
 
 @bp.route("/plugins")
+@describe("The loaded plugins and whether the token's department has switched each on", PluginsSchema)
 @token_required
 def plugins():
     registry = get_registry()
@@ -195,3 +224,39 @@ def plugins():
             for f in registry.failures
         ],
     )
+
+
+@bp.route("/register/totals")
+@describe("Totals of the register the token's department sees, per organisation, county, year or rule",
+          RegisterTotalsSchema, query=RegisterTotalsQuerySchema, errors=(400, 401, 503),
+          description="The filters of the admin's Activities page. Integer yuan; `held` (held for review, 待核实) "
+                      "is never in `amount`.")
+@token_required
+def register_totals_view():
+    try:
+        query = RegisterTotalsQuerySchema().load(request.args)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        response = jsonify(error="bad_request", message="; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in messages.items()),
+                           fields=messages)
+        return response, 400
+    department = g.api_token.department
+    group = query.pop("by")
+    found = register_totals(get_registry(), enabled_plugins(department), RegisterFilter(**query), group)
+    return jsonify(RegisterTotalsSchema().dump({
+        "department": department.code,
+        "group": found.group,
+        "activities": found.activities,
+        "amount": found.amount,
+        "held": found.held,
+        "lines": [{"key": line.key, "name": line.name, "activities": line.activities, "amount": line.amount,
+                   "held": line.held,
+                   "county": line.county.to_json() if group in ("organisation", "county") else None}
+                  for line in found.lines],
+    }))
+
+
+@bp.route("/openapi.json")
+@describe("This document: the OpenAPI description of the JSON API", None, errors=(), secured=False)
+def openapi_json():
+    return jsonify(openapi_document(current_app))

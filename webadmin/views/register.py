@@ -36,6 +36,7 @@ from core.store.register import (
     activity_detail,
     export_rows,
     register_page,
+    register_totals,
     version_numbers,
     visible_kinds,
     year_range,
@@ -137,6 +138,72 @@ def reference_url(key: str, sequence: int | None = None) -> str | None:
         return url_for("refdata.table", key=key, version=sequence) + ("#rows-card" if sequence else "")
     except BuildError:
         return None
+
+
+#: The totals tab's groupings: query-string value → heading.
+TOTAL_GROUPS = {"organisation": _l("By organisation"), "county": _l("By county")}
+
+
+def _totals_group() -> str:
+    group = request.args.get("by", "organisation")
+    return group if group in TOTAL_GROUPS else "organisation"
+
+
+@bp.route("/activities/totals")
+@login_required
+def totals():
+    """The totals of the filtered list (the register's filters), per organisation or per county."""
+    registry = get_registry()
+    form, filt = _filter_form()
+    group = _totals_group()
+    found = register_totals(registry, department_plugins(), filt, group)  # type: ignore[arg-type]
+    return render_template("register/totals.html", form=form, totals=found, group=group, groups=TOTAL_GROUPS,
+                           filter_args={k: v for k, v in _filter_args().items() if k != "by"})
+
+
+@bp.route("/activities/totals.xlsx")
+@login_required
+def totals_xlsx():
+    """The filtered list's totals as a workbook: one sheet per organisation, one per county (integer yuan)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    registry = get_registry()
+    _form, filt = _filter_form()
+    plugins = department_plugins()
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    bold = Font(bold=True)
+    for group, title in TOTAL_GROUPS.items():
+        found = register_totals(registry, plugins, filt, group)  # type: ignore[arg-type]
+        sheet = workbook.create_sheet(str(title))
+        if group == "organisation":
+            header = [_("Organisation"), _("Credit code"), _("County")]
+            keys = [[line.name or "", line.key, pick(line.county)] for line in found.lines]
+        else:
+            header = [_("County"), _("Region code")]
+            keys = [[pick(line.county), line.key] for line in found.lines]
+        header += [_("Activities"), _("Paid (yuan)"), _("Held for review (yuan)")]
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = bold
+        for line, key in zip(found.lines, keys):
+            sheet.append([*key, line.activities, line.amount, line.held])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text, never a formula
+        sheet.append([_("Total"), *([""] * (len(header) - 4)), found.activities, found.amount, found.held])
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        sheet.freeze_panes = "A2"
+        for n, width in enumerate([30, 21, 14, 10, 16, 18][:len(header)] if group == "organisation" else [16, 12, 10, 16, 18],
+                                  start=1):
+            sheet.column_dimensions[chr(64 + n)].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    return send_file(out, as_attachment=True, download_name=f"activity-totals-{clock.today().isoformat()}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/activities/<int:activity_id>")

@@ -16,6 +16,7 @@ By concern:
 ``sql``          LIKE patterns, keeping a planner off an index, counts, dates
 ``detail``       one activity and its outcomes
 ``export``       the rows of a CSV or XLSX export, streamed
+``totals``       the filtered list's totals: overall, per organisation, county, year or rule
 ===============  ===============================================================
 """
 
@@ -26,19 +27,24 @@ from .export import EXPORT_COLUMNS, ExportRow, export_rows, format_parameters
 from .filters import stored_kinds
 from .page import RegisterPage, RegisterRow, register_page, year_range
 from .scope import PER_PAGE, RegisterFilter, visible_kinds
+from .totals import GROUPS, RegisterTotals, TotalLine, register_totals
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "GROUPS",
     "PER_PAGE",
     "ActivityDetail",
     "ExportRow",
     "RegisterFilter",
     "RegisterPage",
     "RegisterRow",
+    "RegisterTotals",
+    "TotalLine",
     "activity_detail",
     "export_rows",
     "format_parameters",
     "register_page",
+    "register_totals",
     "stored_kinds",
     "version_numbers",
     "visible_kinds",

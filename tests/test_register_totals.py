@@ -1,0 +1,109 @@
+"""The register's totals (core.store.register.totals and the admin's Totals tab): the filtered list's
+total, per organisation and per county, held amounts apart, department-scoped, exported to XLSX."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+
+import pytest
+
+from core.app import get_registry
+from core.db import db
+from core.regions import region_of
+from core.store import import_records
+from core.store.register import RegisterFilter, register_totals
+
+from test_register_queries import ORDERED, REWARD, current_amounts, load_examples
+from test_webadmin_register import HELD
+
+
+@pytest.fixture
+def ids(app) -> dict[str, int]:
+    found = load_examples(app)
+    with app.app_context():
+        assert import_records(get_registry(), HELD, source="held.json", actor="tests").ok
+        db.session.commit()
+    return found
+
+
+def _independent(app, predicate=lambda r: True) -> tuple[dict[str, int], dict[str, int], int]:
+    """Paid yuan per credit code and per county, and the count, from the files and a plain read of the outcomes."""
+    with app.app_context():
+        amounts = current_amounts()
+    records = [r for r in ORDERED + HELD if predicate(r)]
+    by_org: dict[str, int] = defaultdict(int)
+    by_county: dict[str, int] = defaultdict(int)
+    for r in records:
+        by_org[r["credit_code"]] += amounts.get(r["id"], 0)
+        by_county[region_of(r["credit_code"])[0]] += amounts.get(r["id"], 0)
+    return dict(by_org), dict(by_county), len(records)
+
+
+def test_totals_agree_with_an_independent_sum(app, ids):
+    by_org, by_county, count = _independent(app)
+    with app.app_context():
+        registry = get_registry()
+        organisations = register_totals(registry, REWARD, RegisterFilter(), "organisation")
+        counties = register_totals(registry, REWARD, RegisterFilter(), "county")
+    assert organisations.activities == counties.activities == count
+    assert organisations.amount == counties.amount == sum(by_org.values()) > 0
+    assert {line.key: line.amount for line in organisations.lines} == by_org
+    assert {line.key: line.amount for line in counties.lines} == by_county
+    # HELD-X and HELD-Y (two rank-1 claims) are held for review: ¥300,000 each apart, never in the paid total.
+    assert organisations.held == counties.held == 600000
+    held = {line.key: line.held for line in organisations.lines if line.held}
+    assert held == {"913304007429141869": 300000, "91330482MA2AH5T006": 300000}
+    amounts = [line.amount for line in organisations.lines]
+    assert amounts == sorted(amounts, reverse=True)
+
+
+def test_totals_follow_the_filters(app, ids):
+    jiashan = "330421"
+    by_org, by_county, count = _independent(app, lambda r: region_of(r["credit_code"])[0] == jiashan
+                                            and r["date"].startswith("2024"))
+    with app.app_context():
+        found = register_totals(get_registry(), REWARD, RegisterFilter(county=jiashan, year=2024), "county")
+    assert found.activities == count and found.amount == sum(by_org.values())
+    assert [line.key for line in found.lines] in ([jiashan], [])
+
+
+def test_a_department_without_the_plugins_sees_nothing(app, ids):
+    with app.app_context():
+        found = register_totals(get_registry(), {"public_services"}, RegisterFilter(), "organisation")
+    assert (found.activities, found.amount, found.lines) == (0, 0, [])
+
+
+def test_totals_tab_and_xlsx(app, client, login, ids):
+    from openpyxl import load_workbook
+
+    by_org, by_county, count = _independent(app)
+    login("mr_viewer")
+    html = client.get("/activities/totals").get_data(as_text=True)
+    assert "合计" in html and "待核实" in html and f"¥{sum(by_org.values()):,}" in html
+    assert set(re.findall(r'<tr data-key="(\d+)"', client.get("/activities/totals?by=county").get_data(as_text=True))) \
+        == set(by_county)
+    english = client.get("/activities/totals?by=county&lang=en").get_data(as_text=True)
+    assert "Jiashan County" in english and "held for review, not in the paid total" in english
+    assert 'href="/activities/totals' in client.get("/activities").get_data(as_text=True)
+
+    response = client.get("/activities/totals.xlsx?lang=en")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.sheetnames == ["By organisation", "By county"]
+    rows = list(workbook["By organisation"].iter_rows(values_only=True))
+    assert rows[0] == ("Organisation", "Credit code", "County", "Activities", "Paid (yuan)", "Held for review (yuan)")
+    assert {r[1]: r[4] for r in rows[1:-1]} == by_org
+    assert rows[-1][0] == "Total" and rows[-1][3:] == (count, sum(by_org.values()), 600000)
+    assert all(type(r[4]) is int for r in rows[1:])
+    counties = list(workbook["By county"].iter_rows(values_only=True))
+    assert {r[1]: r[3] for r in counties[1:-1]} == by_county
+    filtered = load_workbook(io.BytesIO(client.get("/activities/totals.xlsx?county=330421").get_data()))
+    assert [r[1] for r in list(filtered.worksheets[1].iter_rows(values_only=True))[1:-1]] == ["330421"]
+
+
+def test_totals_are_department_scoped(client, login, ids):
+    login("ca_admin")  # civil affairs enables public_services only
+    html = client.get("/activities/totals?lang=en").get_data(as_text=True)
+    assert "0 activities: ¥0 paid" in html and 'data-key="' not in html
