@@ -805,3 +805,58 @@ def test_an_ecology_viewer_reads_the_carbon_overview_and_exports_the_rectificati
         web.page.click("#export-xlsx")
     rows = list(load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.iter_rows(values_only=True))
     assert rows[0][0] == "单位" and [r[0] for r in rows[1:]] == ["嘉善示例化工有限公司"]
+
+
+def test_an_office_plans_a_budget_what_if_saves_compares_and_records_it(app: Flask, web: Browser) -> None:
+    """Issue #12 part 3: propose a reward amount, see its cost, save two scenarios, compare them, record one;
+    the stored amounts then change exactly as the planning page said (checked in the database)."""
+    ids = seed(app)
+    with app.app_context():
+        paid_leads = {activity_id: int(amount) for activity_id, amount in db.session.execute(
+            select(OutcomeRecord.activity_id, OutcomeRecord.amount)
+            .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.rule == "R2", OutcomeRecord.amount > 0))}
+    assert paid_leads
+    web.login("mr_admin")
+    web.goto("/whatif/")
+
+    def plan(value: int, name: str) -> None:
+        web.page.select_option("#key", LEAD_NATIONAL)
+        web.submit('button[value="choose"]')
+        web.page.fill("#value", str(value))
+        web.page.fill("#effective_from", "2022-08-01")  # the shipped version's date: the proposal replaces it
+        web.submit("#add-change")
+        assert digits(web.text("#difference")) == sum(value - amount for amount in paid_leads.values())
+        assert {int(row.get_attribute("data-id") or 0) for row in web.page.locator("#affected tbody tr").all()} \
+            == set(paid_leads)
+        web.page.fill("#save-name", name)
+        web.submit("#save-scenario")
+        assert web.page.locator(".flash.success").count() == 1
+
+    plan(600000, "国家标准奖励60万")
+    web.shot("40-whatif-scenario")
+    web.goto("/whatif/")
+    plan(450000, "国家标准奖励45万")
+    web.goto("/whatif/scenarios")
+    assert web.page.locator("#scenarios tbody tr").count() == 2
+    for box in web.page.locator('#scenarios input[name="id"]').all():
+        box.check()
+    web.submit("#compare")
+    proposed = [digits(cell.inner_text()) for cell in web.page.locator("#row-proposed td").all()]
+    current = digits(web.text("#row-current td"))
+    assert sorted(proposed) == sorted(current + sum(v - a for a in paid_leads.values()) for v in (600000, 450000))
+    web.shot("41-whatif-compare")
+
+    web.page.click("#comparison thead a >> nth=0")
+    web.page.wait_for_url(re.compile(r".*/whatif/scenarios/\d+$"))
+    predicted = {int(row.get_attribute("data-id") or 0): digits(row.locator("td").nth(5).inner_text())
+                 for row in web.page.locator("#affected tbody tr").all()}
+    web.page.fill("#reason", "2025年预算调整")
+    web.page.fill("#reference", "嘉政办发〔2022〕10号 三(二)")
+    web.submit("#record-scenario")
+    assert web.page.locator(".flash.success").count() == 1 and web.page.locator("#recorded").count() == 1
+    with app.app_context():
+        stored = {activity_id: int(amount) for activity_id, amount in db.session.execute(
+            select(OutcomeRecord.activity_id, func.sum(OutcomeRecord.amount))
+            .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(list(predicted)))
+            .group_by(OutcomeRecord.activity_id))}
+    assert stored == predicted and set(predicted) <= set(ids.values())
