@@ -8,7 +8,7 @@ audit entries) and notes here when and which; the proposals themselves are
 never parameter versions.
 
 Revision ID: 0012_whatif_scenarios
-Revises: 0009_reference_data
+Revises: 0011_reviews_and_approvals
 Create Date: 2026-11-30 02:30:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_whatif_scenarios'
-down_revision = '0009_reference_data'
+down_revision = '0011_reviews_and_approvals'
 branch_labels = None
 depends_on = None
 
