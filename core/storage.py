@@ -71,6 +71,7 @@ APPLICATION_TABLES = frozenset({
     "activities", "audit_log", "departments", "evaluation_runs", "organisation_names", "organisations",
     "outcomes", "parameter_versions", "plugin_enablements", "plugin_owners", "plugin_permissions",
     "reference_rows", "reference_versions", "review_decisions", "approval_lists", "approval_list_items",
+    "whatif_scenarios",
     # the admin (webadmin/models.py)
     "api_tokens", "rate_limits", "user_sessions", "users",
 })

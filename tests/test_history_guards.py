@@ -28,7 +28,7 @@ EXAMPLES = ROOT / "docs" / "examples" / "activities.json"
 HISTORY = ("audit_log", "parameter_versions", "outcomes", "organisation_names")
 
 #: Core's newest revision.
-CORE_HEAD = "0011_reviews_and_approvals"
+CORE_HEAD = "0012_whatif_scenarios"
 
 
 @pytest.fixture
