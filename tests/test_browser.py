@@ -453,7 +453,7 @@ def test_find_an_activity_and_read_its_explanation_in_both_languages(app: Flask,
     assert web.path() == f"/activities/{ids['EX-001']}"
     assert web.page.get_attribute("html", "lang") == "en"
     explanation = web.text('#outcomes .explanation > p[lang="en"]')
-    assert "national standard GB/T 45123-2025" in explanation and "grants ¥300,000" in explanation
+    assert "National standard GB/T 45123-2025" in explanation and "a reward of ¥300,000" in explanation
     assert explanation == " ".join(stored_en.split())
     # the other language stays one click away
     web.page.click("#outcomes details.other-language summary")

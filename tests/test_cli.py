@@ -218,7 +218,14 @@ def test_evaluate_example_file_json_shape(app: Flask, runner) -> None:
     ex1 = document["results"][0]["outcomes"][0]
     assert ex1["parameters"] == [{"key": KEY, "value": 300000, "effective_from": "2022-08-01",
                                   "version_id": version_ids[KEY], "sequence": 1}]
-    assert f"{KEY} version 1, in force" in ex1["explanation"]["en"] and f"{KEY} 第1版" in ex1["explanation"]["zh"]
+    # the version is in the parameters above; the sentence cites the document and says from when the amount applies
+    assert ex1["explanation"]["zh"] == (
+        "国家标准 GB/T 45123-2025(起草单位排名第一位,非修订):根据《中共嘉兴市委 嘉兴市人民政府关于加快推进标准强市建设的实施意见》"
+        "第三部分第(二)项,对牵头制定并完成国家标准的企业和机构给予30万元奖励(该奖励标准自2022年8月1日起执行)。")
+    assert ex1["explanation"]["en"].endswith(
+        "enterprises and institutions that lead the drafting of a completed national standard receive a reward of "
+        "¥300,000 (the amount in force from 1 August 2022).")
+    assert KEY not in ex1["explanation"]["zh"] and KEY not in ex1["explanation"]["en"]
     # A zero says why, in machine-readable form too; the pilot amount is a cap.
     by_id = {item["id"]: item["outcomes"][0] for item in document["results"]}
     assert by_id["EX-004"]["details"] == {"reason": "revision"}
@@ -426,7 +433,10 @@ def test_evaluate_shows_held_outcomes_in_json_and_table(runner, tmp_path) -> Non
     assert [r["code"] for r in details["held_reasons"]] == ["rank_conflict", "region"]
     conflict = details["held_reasons"][0]
     assert conflict["other"]["activity"] == "H-1" and conflict["other"]["credit_code"] == "913304007429141869"
-    assert "排名第一位" in conflict["zh"] and "rank 1" in conflict["en"]
+    assert conflict["zh"] == ("统一社会信用代码为913304007429141869的单位也登记为该标准排名第一位的起草单位(活动 H-1),"
+                              "排名冲突,请核实")
+    assert conflict["en"] == ("The organisation with credit code 913304007429141869 is also registered as the drafting "
+                              "unit ranked 1st on this standard (activity H-1); please verify")
 
     table = invoke(runner, "evaluate", str(path), "--format", "table")
     lines = table.stdout.splitlines()
@@ -449,7 +459,10 @@ def test_evaluate_table_format(runner) -> None:
     assert lines[-1] == "total ¥2,550,000; 8 activities, 0 invalid"
 
     english = invoke(runner, "evaluate", str(ACTIVITIES), "--format", "table", "--lang", "en")
-    assert "rule R2 of 三(二) (leading drafter of a completed national standard) grants ¥300,000" in english.stdout
+    assert ("National standard GB/T 45123-2025 (drafting unit ranked 1st, not a revision): under Part III, item (2) of "
+            "the Implementation Opinions") in english.stdout
+    assert ("that lead the drafting of a completed national standard receive a reward of ¥300,000 (the amount in force "
+            "from 1 August 2022).") in english.stdout
 
     scoped = invoke(runner, "evaluate", str(ACTIVITIES), "--format", "table", "-d", "civil_affairs")
     assert "(no enabled plugin evaluates this kind)" in scoped.stdout

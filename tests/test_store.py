@@ -105,7 +105,8 @@ def test_same_organisation_and_standard_as_a_stored_activity_gets_nothing(ctx: R
     [again] = outcomes["AGAIN"]
     assert (again.rule, again.amount) == ("R2", 0)
     assert "ORIG-1" in again.explanation_en and "ORIG-1" in again.explanation_zh
-    assert "¥300,000 was already paid with activity ORIG-1 (2025-06-20)" in again.explanation_en
+    assert "¥300,000 was already paid with activity ORIG-1 (20 June 2025)" in again.explanation_en
+    assert "已随活动 ORIG-1(2025年6月20日)发放30万元,本条不再重复奖励。" in again.explanation_zh
     assert again.details == {"reason": "duplicate", "paid_with": {
         "activity": "ORIG-1", "activity_id": activity.stored_id, "date": "2025-06-20", "amount": 300000}}
     assert again.dedup_key == f"standard:{CODE_A}:GB/T 45123-2025"

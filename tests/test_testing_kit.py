@@ -49,7 +49,8 @@ def test_evaluate_with_a_parameter_override() -> None:
     raised = evaluate(registry, [LEAD], parameters={"reward_tiers.lead.national": 350000})
     assert raised.amount("A") == 350000
     assert raised.outcome("A").parameters[0].origin == "what-if"
-    assert "proposed value (not recorded)" in raised.outcome("A").explanation_en
+    assert "(a proposed amount from 1 August 2022, not recorded)" in raised.outcome("A").explanation_en
+    assert "(按拟议金额测算,拟自2022年8月1日起执行,尚未登记)" in raised.outcome("A").explanation_zh
     # the override starts where the shipped value starts: the policy's start still holds
     early = evaluate(registry, [dict(LEAD, date="2022-07-31", standard_code="GB/T 43210-2022")],
                      parameters={"reward_tiers.lead.national": 350000})

@@ -389,7 +389,7 @@ def test_held_outcomes_show_their_label_amount_and_reasons(app, client, login, i
 
     html = client.get(f"/activities/{held['HELD-Y']}").get_data(as_text=True)
     assert "待核实金额" in html and "¥300,000" in html
-    assert "嘉兴市某某制造有限公司(统一社会信用代码913304007429141869)也登记为该标准起草单位排名第一位" in html
+    assert "嘉兴市某某制造有限公司(统一社会信用代码913304007429141869)也登记为该标准排名第一位的起草单位(活动 HELD-X)" in html
     english = client.get(f"/activities/{held['HELD-Y']}?lang=en").get_data(as_text=True)
     assert "Amount held for review" in english and "held for review" in english
-    assert "also claims rank 1 on this standard (activity HELD-X)" in english
+    assert "is also registered as the drafting unit ranked 1st on this standard (activity HELD-X)" in english

@@ -37,7 +37,8 @@ from core import (
 from core import STANDARD_LEVEL_NAMES as LEVEL_NAMES
 
 from .identity import Identity, identity_of, register_prefixes
-from .schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES
+from .schemas import AWARD_NAMES, PILOT_LEVEL_NAMES
+from .wording import CITE, DOCUMENT, GRANTS, PART, committee_name, date_en, date_zh, ordinal_en, quoted, rank_zh
 
 __all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate",
            "rule_legend", "rule_table"]
@@ -99,7 +100,7 @@ PILOT: dict[str, tuple[str, str]] = {
     "provincial": ("R13", _P + "pilot_cap.provincial"),
 }
 
-# What each rule rewards, for explanations.
+# What each rule rewards, for the admin's legend and reward table (explanations: wording.GRANTS).
 TIER_NAMES: dict[str, Text] = {
     "R1": Text("牵头制定并完成国际标准", "leading drafter of a completed international standard"),
     "R2": Text("牵头制定并完成国家标准", "leading drafter of a completed national standard"),
@@ -171,48 +172,57 @@ def decide_standard(level: str, rank: int, revision: bool, amendment: bool = Fal
     # its leading drafter nor a participant is rewarded under 三(二).
     if amendment:
         return Decision("R0", zero=Text(
-            ":修改单不是标准,第三部分第(二)项对牵头制定和参与制定的奖励均不适用于修改单。",
-            ": an amendment is not a standard; neither the leading drafter nor a participant of one is "
-            "rewarded under part 3 (2).",
+            f":修改单不是标准。{CITE.zh},对牵头制定和参与制定标准的奖励均不适用于修改单,不予奖励。",
+            f": an amendment is not a standard; {CITE.en}, neither the leading drafter nor a participant of "
+            "an amendment is rewarded.",
         ), reason="amendment")
     # 本意见自2022年8月1日起施行: a standard issued before 2022 was completed before the policy.
     if issued is not None and issued < POLICY_START.year:
         return Decision("R0", zero=Text(
-            f":标准编号所载年份为{issued}年,该标准在本意见施行(2022年8月1日)前已完成,不属于奖励范围。",
-            f": the number carries the year {issued}; the standard was completed before the policy took effect "
-            "(1 August 2022) and is not covered.",
+            f":标准编号所载年份为{issued}年,该标准在{DOCUMENT.zh}施行日期{date_zh(POLICY_START)}之前已经完成,"
+            f"不属于该意见{PART.zh}的奖励范围,不予奖励。",
+            f": the number carries the year {issued}; the standard was completed before {DOCUMENT.en} took effect "
+            f"on {date_en(POLICY_START)} and is not covered by {PART.en}, so no reward is granted.",
         ), reason="issued_before_policy")
     # Group standards other than the three Zhejiang brands, and enterprise
     # standards, are not named in 三(二).
     if level == "group":
         return Decision("R0", zero=Text(
-            f":{CLAUSE}不奖励团体标准(团体标准中仅奖励“浙江制造”“浙江服务”“浙江农产”标准)。",
-            f": {CLAUSE} rewards no group standard (of group standards, only the three Zhejiang brands).",
+            f":{CITE.zh},团体标准中仅对“浙江制造”“浙江服务”“浙江农产”标准给予奖励,其他团体标准不予奖励。",
+            f": {CITE.en}, of group standards only Zhejiang Made, Zhejiang Service and Zhejiang Agricultural "
+            "standards are rewarded; no reward is granted for other group standards.",
         ), reason="level")
     if level == "enterprise":
         return Decision("R0", zero=Text(
-            f":{CLAUSE}不奖励企业标准。", f": {CLAUSE} rewards no enterprise standard.",
+            f":{DOCUMENT.zh}{PART.zh}未对企业标准设定奖励,不予奖励。",
+            f": {PART.en} of {DOCUMENT.en} sets no reward for enterprise standards, so no reward is granted.",
         ), reason="level")
     if rank == 1:
         rule, param = LEAD[level]
         # 牵头制定(排名第一位,不含修订)
         if revision:
             return Decision(rule, zero=Text(
-                f":{CLAUSE}{rule}只奖励牵头制定的新标准(“不含修订”),修订不予奖励。",
-                f": {rule} of {CLAUSE} rewards leading drafters of new standards only (revisions excluded, “不含修订”).",
+                f":{CITE.zh},对牵头制定标准的奖励不含修订,修订标准的牵头起草单位不予奖励。",
+                f": {CITE.en}, the reward for leading the drafting of a standard excludes revisions; the leading "
+                "drafter of a revision receives no reward.",
             ), reason="revision")
         return Decision(rule, param)
     if rank in PARTICIPATE_RANKS:
         # 参与制定(排名第二位至第四位)并完成国际标准、国家标准
         if level not in PARTICIPATE:
+            name = LEVEL_NAMES[level]
             return Decision("R0", zero=Text(
-                ":参与制定(排名第二至第四)只奖励国际标准和国家标准。",
-                ": taking part (rank 2–4) is rewarded for international and national standards only.",
+                f":{CITE.zh},对参与制定、排名第二位至第四位的起草单位,仅就国际标准和国家标准给予奖励,"
+                f"参与制定{name.zh}不予奖励。",
+                f": {CITE.en}, drafting units ranked second to fourth are rewarded for international and national "
+                f"standards only; taking part in drafting a {name.en} is not rewarded.",
             ), reason="participation_level")
         return Decision(*PARTICIPATE[level])
     return Decision("R0", zero=Text(
-        f":{CLAUSE}只奖励排名第一(牵头)和第二至第四(参与)的起草单位,排名第{rank}不予奖励。",
-        f": {CLAUSE} rewards drafters ranked 1st (lead) and 2nd–4th (participation) only; rank {rank} gets nothing.",
+        f":{CITE.zh},仅对排名第一位的牵头起草单位和排名第二位至第四位的参与起草单位给予奖励,"
+        f"排名第{rank_zh(rank)}位不予奖励。",
+        f": {CITE.en}, only the leading drafter (ranked first) and the drafting units ranked second to fourth "
+        f"are rewarded; a drafting unit ranked {ordinal_en(rank)} receives no reward.",
     ), reason="rank")
 
 
@@ -234,8 +244,9 @@ def decide_pilot(pilot_level: str, accepted: bool) -> Decision:
     rule, param = PILOT[pilot_level]
     if not accepted:
         return Decision(rule, zero=Text(
-            f":尚未通过验收,{CLAUSE}{rule}只奖励通过验收的试点项目。",
-            f": has not passed acceptance (验收); {rule} of {CLAUSE} rewards accepted pilots only.",
+            f"尚未通过验收:{CITE.zh},仅对通过标准化试点项目验收的单位给予奖励,验收前不予奖励。",
+            f" has not passed acceptance: {CITE.en}, only pilots that have passed acceptance are rewarded; "
+            "no reward is granted before acceptance.",
         ), reason="not_accepted")
     return Decision(rule, param)
 
@@ -251,40 +262,39 @@ class _Words:
         self.context = context
         self._versions: dict[ParamValue, Text] = {}
         self._tails: dict[tuple[str, int], tuple[str, str]] = {}
-        self._first: dict[str, str | None] = {}
+        self._first: dict[str, date | None] = {}
         self._early: dict[tuple[str, str, date], tuple[str, str]] = {}
 
     def version(self, value: ParamValue) -> Text:
+        """Which amount was read, as a document says it: from when it applies (the version stays in ``parameters``)."""
         text = self._versions.get(value)
         if text is None:
-            since = value.effective_from.isoformat()
+            zh, en = date_zh(value.effective_from), date_en(value.effective_from)
             if value.origin == "what-if":
-                text = Text(f"参数 {value.key} 拟议值(未登记),自{since}起", f"parameter {value.key}, proposed value (not recorded) from {since}")
-            elif value.version_id is None:
-                text = Text(f"参数 {value.key} 内置值,自{since}起施行", f"parameter {value.key}, shipped value in force from {since}")
+                text = Text(f"按拟议金额测算,拟自{zh}起执行,尚未登记", f"a proposed amount from {en}, not recorded")
             else:
-                # The version's number within its key, as every page and command shows it.
-                text = Text(f"参数 {value.key} 第{value.sequence}版,自{since}起施行",
-                            f"parameter {value.key} version {value.sequence}, in force from {since}")
+                text = Text(f"该奖励标准自{zh}起执行", f"the amount in force from {en}")
             self._versions[value] = text
         return text
 
     def paid(self, rule: str, value: ParamValue) -> tuple[str, str]:
-        """``: rule R2 of 三(二) (…) grants ¥300,000 (parameter … version #3 …).``"""
+        """``:根据《…》第三部分第(二)项,对…的企业和机构给予30万元奖励(该奖励标准自2022年8月1日起执行)。``"""
         # Keyed by identity: the resolver hands out one ParamValue per version
         # and keeps it (so the id stays valid), and hashing a five-field tuple
         # per activity costs more.
         tail = self._tails.get((rule, id(value)))
         if tail is None:
-            version, tier, amount = self.version(value), TIER_NAMES[rule], value.value
+            version, (who, grant) = self.version(value), GRANTS[rule]
+            zh = grant.zh.format(amount=format_yuan_zh(value.value))
+            en = grant.en.format(amount=format_yuan_en(value.value))
             tail = self._tails[rule, id(value)] = (
-                f":适用{CLAUSE}{rule}({tier.zh}),奖励{format_yuan_zh(amount)}({version.zh})。",
-                f": rule {rule} of {CLAUSE} ({tier.en}) grants {format_yuan_en(amount)} ({version.en}).",
+                f":{CITE.zh},对{who.zh}{zh}({version.zh})。",
+                f": {CITE.en}, {who.en} receive {en} ({version.en}).",
             )
         return tail
 
     def not_in_force(self, rule: str, key: str, activity: Activity) -> tuple[str, str]:
-        """``: dated …, before the first version of KEY takes effect …`` (cached per rule, key and day)."""
+        """``:成果日期…早于该项奖励标准的执行日期…`` (cached per rule, key and day)."""
         cached = self._early.get((rule, key, activity.date))
         if cached is None:
             cached = self._early[rule, key, activity.date] = self._not_in_force(rule, key, activity.date)
@@ -293,15 +303,18 @@ class _Words:
     def _not_in_force(self, rule: str, key: str, on: date) -> tuple[str, str]:
         if key not in self._first:
             first = min((v.effective_from for v in self.context.parameters.history(key)), default=None)
-            self._first[key] = first.isoformat() if first else None
-        first, day = self._first[key], on.isoformat()
-        if first is None:
-            return (f":参数 {key} 没有任何版本,{CLAUSE}{rule}不予奖励。",
-                    f": parameter {key} has no version at all, so {rule} of {CLAUSE} grants nothing.")
+            self._first[key] = first
+        since = self._first[key]
+        who = GRANTS[rule][0]
+        if since is None:
+            return (f":{DOCUMENT.zh}{PART.zh}对{who.zh}的奖励金额尚未设定,暂不予奖励。",
+                    f": no amount has been set for {who.en} under {PART.en} of {DOCUMENT.en}, "
+                    "so no reward is granted.")
         return (
-            f":日期{day}早于参数 {key} 的首个版本生效日({first}),没有覆盖该日期的政策版本,不予奖励(本意见自2022年8月1日起施行)。",
-            f": dated {day}, before the first version of {key} takes effect ({first}); "
-            f"no policy version covers that date, so {rule} of {CLAUSE} grants nothing.",
+            f":成果日期为{date_zh(on)},早于{DOCUMENT.zh}{PART.zh}该项奖励标准的执行日期{date_zh(since)},"
+            "没有适用于该日期的奖励标准,不予奖励。",
+            f": dated {date_en(on)}, before the amount for {who.en} under {PART.en} of {DOCUMENT.en} applies "
+            f"({date_en(since)}); no amount applies on that date, so no reward is granted.",
         )
 
 
@@ -312,16 +325,19 @@ def _duplicate(prior: PriorPayment | tuple[Activity, int, bool], what: Text) -> 
     else:
         activity, amount, held = prior
         ref, activity_id, day = activity.ref, activity.stored_id, activity.date
+    once = (f":按照{DOCUMENT.zh}{PART.zh}的奖励规定,{what.zh}只奖励一次。",
+            f": under {PART.en} of {DOCUMENT.en}, {what.en} is rewarded once.")
     if held:
         tail = (
-            f":同一单位的{what.zh}只奖励一次,活动 {ref}({_date_zh(day)})的{format_yuan_zh(amount)}正待核实,本条不再奖励。",
-            f": one reward per organisation and {what.en}; {format_yuan_en(amount)} for activity {ref} "
-            f"({day.isoformat()}) is held for review.",
+            once[0] + f"活动 {ref}({date_zh(day)})的{format_yuan_zh(amount)}正待核实,本条不再重复奖励。",
+            once[1] + f" {format_yuan_en(amount)} for activity {ref} ({date_en(day)}) is held for review; "
+            "this record is not rewarded again.",
         )
     else:
         tail = (
-            f":同一单位的{what.zh}只奖励一次,已随活动 {ref}({_date_zh(day)})发放{format_yuan_zh(amount)},本条不再奖励。",
-            f": one reward per organisation and {what.en}; {format_yuan_en(amount)} was already paid with activity {ref} ({day.isoformat()}).",
+            once[0] + f"已随活动 {ref}({date_zh(day)})发放{format_yuan_zh(amount)},本条不再重复奖励。",
+            once[1] + f" {format_yuan_en(amount)} was already paid with activity {ref} ({date_en(day)}); "
+            "this record is not rewarded again.",
         )
     paid_with: dict[str, Any] = {"activity": ref, "activity_id": activity_id, "date": day.isoformat(), "amount": amount}
     if held:
@@ -359,7 +375,10 @@ def _held(code: str, zh: str, en: str, other: dict[str, Any] | None = None) -> d
 
 
 def _who(entry: _Entry) -> tuple[str, str]:
-    name = entry.organisation or entry.credit_code
+    """The other party by name and credit code (by the code alone when the record names no organisation)."""
+    if not entry.organisation:
+        return (f"统一社会信用代码为{entry.credit_code}的单位", f"the organisation with credit code {entry.credit_code}")
+    name = entry.organisation
     return (f"{name}(统一社会信用代码{entry.credit_code})", f"{name} (credit code {entry.credit_code})")
 
 
@@ -395,7 +414,7 @@ class _Kind(ABC):
 
 
 class _StandardDrafting(_Kind):
-    what = Text("标准", "standard")
+    what = Text("同一单位的同一标准", "the same organisation's same standard")
 
     def __init__(self) -> None:
         # (level, rank, revision, level_basis, amendment, issued) → decision and the subject's templates (%s: the number)
@@ -461,16 +480,16 @@ class _StandardDrafting(_Kind):
                     last = max(earlier, key=lambda e: e.identity.edition)
                     reasons.append(_held(
                         "revision_flag",
-                        f"登记的是否修订为“否”,但已登记同一标准的较早版本(活动 {last.ref},"
-                        f"{last.identity.year or ''}年版),按较晚版本即修订理解,牵头制定不含修订,请核实",
+                        f"该标准登记为非修订,但同一标准的较早版本已经登记(活动 {last.ref},"
+                        f"{last.identity.year or ''}年版),较晚版本应为修订,而对牵头制定的奖励不含修订,请核实",
                         f"recorded as not a revision, but an earlier edition of the same standard is registered "
-                        f"(activity {last.ref}, {last.identity.year or ''} edition): a later edition is a revision, "
-                        "and leading drafters of revisions are not rewarded; please verify",
+                        f"(activity {last.ref}, the {last.identity.year or ''} edition): a later edition is a revision, "
+                        "and the reward for leading the drafting excludes revisions; please verify",
                         last.party()))
                 else:
                     reasons.append(_held(
                         "revision_flag",
-                        f"登记的是否修订为“否”,但军用标准编号带版次字母{mine.identity.letter},表示修订,请核实",
+                        f"该标准登记为非修订,但军用标准编号中的版次字母{mine.identity.letter}表示修订,请核实",
                         f"recorded as not a revision, but the edition letter {mine.identity.letter} of the military "
                         "standard's number marks a revision; please verify"))
             # Only ranks that exist: one rank per standard; two organisations claiming it are both held.
@@ -480,8 +499,9 @@ class _StandardDrafting(_Kind):
                     zh, en = _who(other)
                     reasons.append(_held(
                         "rank_conflict",
-                        f"{zh}也登记为该标准起草单位排名第{_rank_zh(mine.rank)}位(活动 {other.ref}),排名冲突,请核实",
-                        f"{en} also claims rank {mine.rank} on this standard (activity {other.ref}); please verify",
+                        f"{zh}也登记为该标准排名第{rank_zh(mine.rank)}位的起草单位(活动 {other.ref}),排名冲突,请核实",
+                        f"{_capital(en)} is also registered as the drafting unit ranked {ordinal_en(mine.rank)} on this standard "
+                        f"(activity {other.ref}); please verify",
                         other.party()))
         level = fields["level"]
         if level in BRAND_SERIES and fields.get("level_basis") == "declared":
@@ -491,8 +511,8 @@ class _StandardDrafting(_Kind):
                 name = LEVEL_NAMES[level]
                 reasons.append(_held(
                     "brand_series",
-                    f"申报为{name.zh}标准,但团体标准代号 T/{series_code} 不在已知的{name.zh}标准系列中,请核实",
-                    f"declared a {name.en} standard, but the group code T/{series_code} is not a known "
+                    f"申报为{name.zh},但团体标准代号 T/{series_code} 不在已知的{name.zh}系列中,请核实",
+                    f"declared a {name.en}, but the group code T/{series_code} is not among the known "
                     f"{name.en} series; please verify"))
         return reasons
 
@@ -502,33 +522,29 @@ class _StandardDrafting(_Kind):
         name = LEVEL_NAMES[level]
         rev = ("修订", "a revision") if revision else ("非修订", "not a revision")
         declared = (",级别按申报", ", level as declared") if basis == "declared" else ("", "")
+        # "%s" is the number (numbers may contain "%": they are substituted, not formatted).
         return (
             decide_standard(level, rank, revision, amendment, issued),
-            f"{name.zh} %s(排名第{rank},{rev[0]}{declared[0]})",
-            f"{name.en} %s (rank {rank}, {rev[1]}{declared[1]})",
+            f"{name.zh} %s(起草单位排名第{rank_zh(rank)}位,{rev[0]}{declared[0]})",
+            f"{_capital(name.en)} %s (drafting unit ranked {ordinal_en(rank)}, {rev[1]}{declared[1]})",
         )
 
 
-_DIGITS = "〇一二三四五六七八九"
-
-
-def _rank_zh(rank: int) -> str:
-    """排名第一位 … 第九十九位: ranks as the document writes them."""
-    if rank < 10:
-        return _DIGITS[rank]
-    tens, ones = divmod(rank, 10)
-    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+def _capital(text: str) -> str:
+    """The English subject opens the sentence: its first letter in capitals (“Zhejiang Made” standard stays)."""
+    return text[:1].upper() + text[1:]
 
 
 class _TcSecretariat(_Kind):
-    what = Text("技术委员会秘书处", "committee secretariat")
+    what = Text("同一单位承担同一技术委员会的秘书处", "the same organisation's secretariat of the same committee")
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
-        level, code = COMMITTEE_LEVEL_NAMES[fields["committee_level"]], fields["committee_code"]
+        code = fields["committee_code"]
+        name = committee_name(code, fields["committee_level"])
         # 一次性: the same organisation and committee is subsidised once.
         return (decide_secretariat(fields["committee_level"]),
-                (f"承担{level.zh}技术委员会 {code} 秘书处", f"secretariat of the {level.en} committee {code}"),
+                (f"承担{name.zh} 秘书处", f"Secretariat of the {name.en}"),
                 f"committee:{activity.credit_code}:{code}")
 
 
@@ -540,27 +556,30 @@ def _project_key(project: str) -> str:
 class _InnovationAward(_Kind):
     # Awards are per project and per round: the same organisation's same prize
     # for the same project is paid once; the organisation award once per round (year).
-    what = Text("奖项和获奖项目(组织奖为同一届)", "prize and project (the organisation award: the same round)")
+    what = Text("同一单位就同一项目获得的同一奖项(组织奖为同一届)",
+                "the same organisation's same prize for the same project (the organisation award: in the same round)")
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
         award, project = AWARD_NAMES[fields["award"]], fields.get("project")
         return (decide_award(fields["award"]),
-                (f"中国标准创新贡献奖{award.zh}" + (f"(获奖项目:{project})" if project else ""),
-                 f"China Standard Innovation Contribution Award, {award.en}" + (f" (project: {project})" if project else "")),
+                (f"获得中国标准创新贡献奖{award.zh}" + (f"(获奖项目{quoted(project).zh})" if project else ""),
+                 f"{_capital(award.en)} of the China Standard Innovation Contribution Award"
+                 + (f" for the project {quoted(project).en}" if project else "")),
                 f"award:{activity.credit_code}:{fields['award']}:{_project_key(project)}" if project
                 else f"award:{activity.credit_code}:{fields['award']}:{activity.date.year}")
 
 
 class _PilotProject(_Kind):
-    what = Text("试点项目(未填项目时为同年度同级试点)", "pilot (the same project; without one, the same level in the same year)")
+    what = Text("同一单位的同一试点项目(未填写项目名称的,为同一年度同一级别的试点)",
+                "the same organisation's same pilot (without a project name: the same level in the same year)")
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
         level, project = PILOT_LEVEL_NAMES[fields["pilot_level"]], fields.get("project")
         return (decide_pilot(fields["pilot_level"], fields["accepted"]),
-                (f"{level.zh}标准化试点项目" + (f"“{project}”" if project else ""),
-                 f"{level.en} standardisation pilot" + (f" “{project}”" if project else "")),
+                (f"{level.zh}标准化试点项目" + (quoted(project).zh if project else ""),
+                 f"{_capital(level.en)} standardisation pilot" + (f" {quoted(project).en}" if project else "")),
                 f"pilot:{activity.credit_code}:{project}" if project
                 else f"pilot:{activity.credit_code}:{fields['pilot_level']}:{activity.date.year}")
 
@@ -571,21 +590,20 @@ class _PilotProject(_Kind):
         if granted is None:
             # 最高: the grant is decided on assessment; until then the cap is the figure.
             return cap.value, (
-                zh + "该金额为上限(“最高”),实际金额以评审核定为准。",
-                en + " This is the upper bound (“最高”): the amount actually granted is decided on assessment.",
+                zh + f"实际金额尚未核定,暂按上限{format_yuan_zh(cap.value)}计列,以评审核定金额为准。",
+                en + f" The amount actually granted is not yet decided: the cap of {format_yuan_en(cap.value)} is "
+                "shown until the assessment decides it.",
             ), {"upper_bound": True}
         if granted > cap.value:
             # Validation refuses this; a cap lowered after validation still binds.
             return cap.value, (
-                zh + f"核定金额{format_yuan_zh(granted)}超过上限,按上限发放。",
-                en + f" The granted {format_yuan_en(granted)} exceeds the cap; the cap is paid.",
+                zh + f"核定金额{format_yuan_zh(granted)}超过上限,按上限{format_yuan_zh(cap.value)}发放。",
+                en + f" The granted {format_yuan_en(granted)} exceeds the cap; the cap of "
+                f"{format_yuan_en(cap.value)} is paid.",
             ), {"capped_from": granted}
-        tier, version = TIER_NAMES[decision.rule], words.version(cap)
         return granted, (
-            f":适用{CLAUSE}{decision.rule}({tier.zh}),核定奖励{format_yuan_zh(granted)},"
-            f"未超过上限{format_yuan_zh(cap.value)}({version.zh})。",
-            f": rule {decision.rule} of {CLAUSE} ({tier.en}): granted {format_yuan_en(granted)}, "
-            f"within the cap of {format_yuan_en(cap.value)} ({version.en}).",
+            zh + f"核定金额{format_yuan_zh(granted)},未超过上限,按核定金额发放。",
+            en + f" The granted {format_yuan_en(granted)} is within the cap and is paid.",
         ), None
 
 
@@ -644,10 +662,11 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
             day, ref = first_report[key]
             if day < POLICY_START and activity.date >= POLICY_START:
                 append(Outcome(activity, decision.rule, 0, CLAUSE, (
-                    f":该成果已于{_date_zh(day)}(活动 {ref})申报,早于本意见施行日期(2022年8月1日),"
-                    "以新的日期再次申报不予奖励。",
-                    f": this achievement was reported on {day.isoformat()} (activity {ref}), before the policy took "
-                    "effect (1 August 2022); reported again under a new date, it is not rewarded.",
+                    f":该成果已于{date_zh(day)}申报(活动 {ref}),早于{DOCUMENT.zh}施行日期{date_zh(POLICY_START)},"
+                    f"以新的日期再次申报的,不属于该意见{PART.zh}的奖励范围,不予奖励。",
+                    f": this achievement was reported on {date_en(day)} (activity {ref}), before {DOCUMENT.en} took "
+                    f"effect on {date_en(POLICY_START)}; reported again under a new date, it is not covered by "
+                    f"{PART.en} and receives no reward.",
                 ), (value,), key, {"reason": "reported_before_policy", "reported": {"activity": ref, "date": day.isoformat()}},
                     subject, _NOT_COVERED))
                 continue
@@ -667,7 +686,7 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
             reasons_zh = ";".join(r["zh"] for r in held)
             reasons_en = "; ".join(r["en"] for r in held)
             append(Outcome(activity, decision.rule, 0, CLAUSE, (
-                tail[0] + f"待核实:{reasons_zh}。核实前暂不发放。",
+                tail[0] + f"该奖励待核实:{reasons_zh}。核实前暂不发放。",
                 tail[1] + f" Held for review: {reasons_en}. Nothing is paid until it is verified.",
             ), (value,), key, details, subject, _HELD))
             if key is not None:
@@ -692,11 +711,6 @@ def _region_holds(activity: Activity, context: EvaluationContext) -> list[dict[s
         f"统一社会信用代码 {activity.credit_code} 的登记管理机关行政区划代码为{region},不在本市范围内,请核实",
         f"the credit code {activity.credit_code} was registered in region {region}, outside the city; please verify",
     )]
-
-
-def _date_zh(day: date) -> str:
-    """2022年8月1日: dates as a document writes them."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 _NOT_COVERED = "not_covered"

@@ -43,6 +43,7 @@ from core import (
     today,
 )
 from plugins.reward_tiers.schemas import committee_level_of
+from plugins.reward_tiers.wording import style_problems
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 ROOT = Path(__file__).resolve().parents[3]
@@ -113,20 +114,87 @@ def evaluate_one(registry, record, context: EvaluationContext | None = None):
     return outcome_of(result, activities[0])
 
 
-#: How an explanation names an unstored value, by its origin (zh, en).
-ORIGIN_WORDS = {
-    "shipped": ("内置值", "shipped value"),
-    "what-if": ("拟议值(未登记)", "proposed value (not recorded)"),
+#: The document and clause every explanation cites, as the document titles and numbers them.
+DOCUMENT_ZH = "《中共嘉兴市委 嘉兴市人民政府关于加快推进标准强市建设的实施意见》"
+DOCUMENT_EN = ("the Implementation Opinions of the CPC Jiaxing Municipal Committee and the Jiaxing Municipal "
+               "People's Government on Accelerating the Building of a Strong Standards City")
+CITE_ZH = f"根据{DOCUMENT_ZH}第三部分第(二)项"
+CITE_EN = f"under Part III, item (2) of {DOCUMENT_EN}"
+
+#: Whom each rule rewards and how, in the words of 三(二) (zh, en; {amount}: the amount).
+GRANTED = {
+    "R1": ("对牵头制定并完成国际标准的企业和机构给予{amount}奖励",
+           "enterprises and institutions that lead the drafting of a completed international standard receive a reward of {amount}"),
+    "R2": ("对牵头制定并完成国家标准的企业和机构给予{amount}奖励",
+           "enterprises and institutions that lead the drafting of a completed national standard receive a reward of {amount}"),
+    "R3": ("对牵头制定并完成行业(或地方、军用)标准的企业和机构给予{amount}奖励",
+           "enterprises and institutions that lead the drafting of a completed industry, local or military standard "
+           "receive a reward of {amount}"),
+    "R4": ("对牵头制定并完成“浙江制造”“浙江服务”“浙江农产”标准的企业和机构给予{amount}奖励",
+           "enterprises and institutions that lead the drafting of a completed Zhejiang Made, Zhejiang Service or "
+           "Zhejiang Agricultural standard receive a reward of {amount}"),
+    "R5": ("对参与制定并完成国际标准、排名第二位至第四位的企业和机构给予{amount}奖励",
+           "enterprises and institutions ranked second to fourth in drafting a completed international standard "
+           "receive a reward of {amount}"),
+    "R6": ("对参与制定并完成国家标准、排名第二位至第四位的企业和机构给予{amount}奖励",
+           "enterprises and institutions ranked second to fourth in drafting a completed national standard "
+           "receive a reward of {amount}"),
+    "R7": ("对承担组建国际专业标准化技术委员会、分技术委员会秘书处的企业和其他组织一次性给予{amount}专项补助",
+           "enterprises and other organisations that take on the secretariat of an international technical committee "
+           "or sub-committee receive a one-time special subsidy of {amount}"),
+    "R8": ("对承担组建全国专业标准化技术委员会、分技术委员会秘书处的企业和其他组织一次性给予{amount}专项补助",
+           "enterprises and other organisations that take on the secretariat of a national professional "
+           "standardisation technical committee or sub-committee receive a one-time special subsidy of {amount}"),
+    "R9": ("对承担组建省级专业标准化技术委员会、分技术委员会秘书处的企业和其他组织一次性给予{amount}专项补助",
+           "enterprises and other organisations that take on the secretariat of a provincial professional "
+           "standardisation technical committee or sub-committee receive a one-time special subsidy of {amount}"),
+    "R10": ("对获得中国标准创新贡献奖一、二、三等奖的单位给予{amount}奖励",
+            "organisations that win a first, second or third prize of the China Standard Innovation Contribution "
+            "Award receive a reward of {amount}"),
+    "R11": ("对获得中国标准创新贡献奖组织奖的单位给予{amount}奖励",
+            "organisations that win the organisation award of the China Standard Innovation Contribution Award "
+            "receive a reward of {amount}"),
+    "R12": ("对通过国家级标准化试点项目验收的单位给予最高{amount}奖励",
+            "organisations whose national standardisation pilot passes acceptance receive a reward of up to {amount}"),
+    "R13": ("对通过省级标准化试点项目验收的单位给予最高{amount}奖励",
+            "organisations whose provincial standardisation pilot passes acceptance receive a reward of up to {amount}"),
 }
+
+
+def zh_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def en_date(day: date) -> str:
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def paid_sentence(rule: str, amount: int, since: date = IN_FORCE, *, proposed: bool = False) -> tuple[str, str]:
+    """The sentence that grants ``amount`` under ``rule`` (after the subject), in both languages."""
+    zh, en = GRANTED[rule]
+    if proposed:
+        when = (f"按拟议金额测算,拟自{zh_date(since)}起执行,尚未登记", f"a proposed amount from {en_date(since)}, not recorded")
+    else:
+        when = (f"该奖励标准自{zh_date(since)}起执行", f"the amount in force from {en_date(since)}")
+    return (f":{CITE_ZH},{zh.format(amount=format_yuan_zh(amount))}({when[0]})。",
+            f": {CITE_EN}, {en.format(amount=format_yuan_en(amount))} ({when[1]}).")
+
+
+def assert_document_style(outcome) -> None:
+    """No rule id, parameter key, version number or ISO date inside the sentence; the document cited."""
+    problems = {lang: style_problems(text, lang) for lang, text in
+                (("zh", outcome.explanation_zh), ("en", outcome.explanation_en))}
+    assert problems == {"zh": [], "en": []}, (outcome.explanation_zh, outcome.explanation_en)
 
 
 def assert_paid(outcome, rule: str, key: str, amount: int, *, subject: str, since: date = IN_FORCE,
                 origin: str = "shipped") -> None:
-    """A paid outcome: rule, exact int amount, clause, and an explanation naming
-    the subject, the amount and the parameter version in both languages.
+    """A paid outcome: rule, exact int amount, clause and the parameter version in the structured
+    fields; an explanation naming the subject, then citing the document and clause, whom it
+    rewards, the amount and from when it applies, in both languages.
 
     Without a database the value is unstored: a plugin's shipped default, or a
-    proposed (what-if) version; the explanation says which.
+    proposed (what-if) version; the explanation says when it is proposed.
     """
     assert outcome.rule == rule
     assert type(outcome.amount) is int and outcome.amount == amount
@@ -134,20 +202,11 @@ def assert_paid(outcome, rule: str, key: str, amount: int, *, subject: str, sinc
     assert outcome.status == "ok"
     assert outcome.plugin == "reward_tiers"
     assert outcome.parameters == (ParamValue(key, amount, since, None, origin),)
-    zh_words, en_words = ORIGIN_WORDS[origin]
-    assert zh_words in outcome.explanation_zh and en_words in outcome.explanation_en
-    for other, (zh_other, en_other) in ORIGIN_WORDS.items():
-        if other != origin:
-            assert zh_other not in outcome.explanation_zh and en_other not in outcome.explanation_en
     zh, en = outcome.explanation
-    for text in (zh, en):
-        assert subject in text
-        assert key in text
-        assert since.isoformat() in text
-        assert rule in text
-        assert CLAUSE in text
-    assert format_yuan_zh(amount) in zh
-    assert format_yuan_en(amount) in en
+    assert subject in zh and subject in en
+    sentence = paid_sentence(rule, amount, since, proposed=origin == "what-if")
+    assert sentence[0] in zh and sentence[1] in en
+    assert_document_style(outcome)
     assert HAN.search(zh)
 
 
@@ -159,6 +218,7 @@ def assert_zero(outcome, rule: str, reason: str, *, subject: str, zh: str, en: s
     assert subject in outcome.explanation_zh and subject in outcome.explanation_en
     assert zh in outcome.explanation_zh
     assert en in outcome.explanation_en
+    assert_document_style(outcome)
 
 
 # ---------------------------------------------------------------------------
@@ -201,8 +261,9 @@ def test_leading_drafter(registry, number, level, day, rule, param, amount):
     outcome = evaluate_one(registry, record, known_brand_series(registry, zhejiang_service=["ZJFW"], zhejiang_agri=["ZNZ"]))
     code = number.split(" (")[0]
     assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=code)
-    assert "排名第1" in outcome.explanation_zh and "非修订" in outcome.explanation_zh
-    assert "rank 1" in outcome.explanation_en and "not a revision" in outcome.explanation_en
+    stored = outcome.activity.fields["standard_code"]
+    assert f"{stored}(起草单位排名第一位,非修订" in outcome.explanation_zh
+    assert f"{stored} (drafting unit ranked 1st, not a revision" in outcome.explanation_en
     assert outcome.details is None
 
 
@@ -223,8 +284,10 @@ def test_declared_brand_level_is_said_to_be_declared(registry):
 )
 def test_leading_drafter_of_a_revision_gets_nothing(registry, number, rule):
     outcome = evaluate_one(registry, drafting(number, 1, revision=True))
-    assert_zero(outcome, rule, "revision", subject=number, zh="不含修订", en="revisions excluded")
-    assert "修订" in outcome.explanation_zh and "a revision" in outcome.explanation_en
+    assert_zero(outcome, rule, "revision", subject=number,
+                zh=f"(起草单位排名第一位,修订):{CITE_ZH},对牵头制定标准的奖励不含修订,修订标准的牵头起草单位不予奖励。",
+                en=f" (drafting unit ranked 1st, a revision): {CITE_EN}, the reward for leading the drafting of a "
+                   "standard excludes revisions; the leading drafter of a revision receives no reward.")
     assert outcome.parameters == ()  # nothing was read: the text grants nothing
     assert outcome.dedup_key is None
 
@@ -250,10 +313,10 @@ def test_participation(registry, number, rank, rule, param, amount, revision):
     # 不含修订 stands in the leading-drafter clause only: a revision is paid at rank 2–4.
     outcome = evaluate_one(registry, drafting(number, rank, revision=revision))
     assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=number)
-    assert f"排名第{rank}" in outcome.explanation_zh
-    assert f"rank {rank}" in outcome.explanation_en
-    assert (f"(rank {rank}, a revision)" in outcome.explanation_en) is revision
-    assert (f"(排名第{rank},修订)" in outcome.explanation_zh) is revision
+    ordinal = {2: ("二", "2nd"), 3: ("三", "3rd"), 4: ("四", "4th")}[rank]
+    flag = ("修订", "a revision") if revision else ("非修订", "not a revision")
+    assert f"{number}(起草单位排名第{ordinal[0]}位,{flag[0]}):" in outcome.explanation_zh
+    assert f"{number} (drafting unit ranked {ordinal[1]}, {flag[1]}): " in outcome.explanation_en
 
 
 @pytest.mark.parametrize(
@@ -265,7 +328,9 @@ def test_participation(registry, number, rank, rule, param, amount, revision):
 def test_participation_in_other_levels_gets_nothing(registry, number, rank):
     outcome = evaluate_one(registry, drafting(number, rank))
     assert_zero(outcome, "R0", "participation_level", subject=number,
-                zh="只奖励国际标准和国家标准", en="international and national standards only")
+                zh=f"{CITE_ZH},对参与制定、排名第二位至第四位的起草单位,仅就国际标准和国家标准给予奖励,参与制定",
+                en=f"{CITE_EN}, drafting units ranked second to fourth are rewarded for international and national "
+                   "standards only; taking part in drafting a")
     assert outcome.parameters == ()
 
 
@@ -273,17 +338,29 @@ def test_participation_in_other_levels_gets_nothing(registry, number, rank):
 @pytest.mark.parametrize("number", ["ISO 14068-1:2023", "GB/T 32151.31-2023"], ids=["international", "national"])
 def test_rank_five_and_below_gets_nothing(registry, number, rank):
     outcome = evaluate_one(registry, drafting(number, rank))
-    assert_zero(outcome, "R0", "rank", subject=number, zh=f"排名第{rank}不予奖励", en=f"rank {rank} gets nothing")
+    ordinal = {5: ("五", "5th"), 6: ("六", "6th"), 20: ("二十", "20th")}[rank]
+    assert_zero(outcome, "R0", "rank", subject=number,
+                zh=f"(起草单位排名第{ordinal[0]}位,非修订):{CITE_ZH},仅对排名第一位的牵头起草单位和排名第二位至第四位的"
+                   f"参与起草单位给予奖励,排名第{ordinal[0]}位不予奖励。",
+                en=f"{CITE_EN}, only the leading drafter (ranked first) and the drafting units ranked second to fourth "
+                   f"are rewarded; a drafting unit ranked {ordinal[1]} receives no reward.")
+
+
+GROUP_ZH = f":{CITE_ZH},团体标准中仅对“浙江制造”“浙江服务”“浙江农产”标准给予奖励,其他团体标准不予奖励。"
+GROUP_EN = (f": {CITE_EN}, of group standards only Zhejiang Made, Zhejiang Service and Zhejiang Agricultural standards "
+            "are rewarded; no reward is granted for other group standards.")
+ENTERPRISE_ZH = f":{DOCUMENT_ZH}第三部分第(二)项未对企业标准设定奖励,不予奖励。"
+ENTERPRISE_EN = f": Part III, item (2) of {DOCUMENT_EN} sets no reward for enterprise standards, so no reward is granted."
 
 
 @pytest.mark.parametrize(
     ("number", "rank", "revision", "zh", "en"),
     [
-        ("T/CAS 290-2023", 1, False, "不奖励团体标准", "rewards no group standard"),
-        ("T/CAS 290-2023", 2, False, "不奖励团体标准", "rewards no group standard"),
-        ("T/CAS 290-2023", 1, True, "不奖励团体标准", "rewards no group standard"),
-        ("Q/JXAB 001-2023", 1, False, "不奖励企业标准", "rewards no enterprise standard"),
-        ("Q/JXAB 001-2023", 3, False, "不奖励企业标准", "rewards no enterprise standard"),
+        ("T/CAS 290-2023", 1, False, GROUP_ZH, GROUP_EN),
+        ("T/CAS 290-2023", 2, False, GROUP_ZH, GROUP_EN),
+        ("T/CAS 290-2023", 1, True, GROUP_ZH, GROUP_EN),
+        ("Q/JXAB 001-2023", 1, False, ENTERPRISE_ZH, ENTERPRISE_EN),
+        ("Q/JXAB 001-2023", 3, False, ENTERPRISE_ZH, ENTERPRISE_EN),
     ],
     ids=["group-rank1", "group-rank2", "group-revision", "enterprise-rank1", "enterprise-rank3"],
 )
@@ -298,23 +375,36 @@ def test_group_and_enterprise_standards_get_nothing(registry, number, rank, revi
 # ---------------------------------------------------------------------------
 
 SECRETARIATS = [
-    ("ISO/TC 207/SC 7", "international", "R7", "secretariat.international", 1_000_000),
-    ("ISO/IEC JTC 1/SC 27", "international", "R7", "secretariat.international", 1_000_000),
-    ("ISO/IEC JTC 1", "international", "R7", "secretariat.international", 1_000_000),
-    ("IEC/TC 120", "international", "R7", "secretariat.international", 1_000_000),  # ITU-T study groups: refused
-    ("IEC/TC 61", "international", "R7", "secretariat.international", 1_000_000),
-    ("SAC/TC 548", "national", "R8", "secretariat.national", 500_000),
-    ("SAC/TC 118/SC 1", "national", "R8", "secretariat.national", 500_000),
-    ("ZJ/TC 12", "provincial", "R9", "secretariat.provincial", 200_000),
-    ("ZJ/TC 31/SC 2", "provincial", "R9", "secretariat.provincial", 200_000),
+    # (committee, level, rule, parameter, amount, the committee by its proper name: zh, en)
+    ("ISO/TC 207/SC 7", "international", "R7", "secretariat.international", 1_000_000,
+     "国际标准化组织分技术委员会", "ISO sub-committee"),
+    ("ISO/IEC JTC 1/SC 27", "international", "R7", "secretariat.international", 1_000_000,
+     "国际标准化组织和国际电工委员会联合技术委员会分技术委员会", "sub-committee"),
+    ("ISO/IEC JTC 1", "international", "R7", "secretariat.international", 1_000_000,
+     "国际标准化组织和国际电工委员会联合技术委员会", "ISO/IEC joint technical committee"),
+    ("IEC/TC 120", "international", "R7", "secretariat.international", 1_000_000,  # ITU-T study groups: refused
+     "国际电工委员会技术委员会", "IEC technical committee"),
+    ("IEC/TC 61", "international", "R7", "secretariat.international", 1_000_000,
+     "国际电工委员会技术委员会", "IEC technical committee"),
+    ("SAC/TC 548", "national", "R8", "secretariat.national", 500_000,
+     "全国专业标准化技术委员会", "national professional standardisation technical committee"),
+    ("SAC/TC 118/SC 1", "national", "R8", "secretariat.national", 500_000,
+     "全国专业标准化分技术委员会", "national professional standardisation sub-committee"),
+    ("ZJ/TC 12", "provincial", "R9", "secretariat.provincial", 200_000,
+     "省级专业标准化技术委员会", "provincial professional standardisation technical committee"),
+    ("ZJ/TC 31/SC 2", "provincial", "R9", "secretariat.provincial", 200_000,
+     "省级专业标准化分技术委员会", "provincial professional standardisation sub-committee"),
 ]
 
 
-@pytest.mark.parametrize(("code", "level", "rule", "param", "amount"), SECRETARIATS, ids=[c[0] for c in SECRETARIATS])
-def test_secretariat(registry, code, level, rule, param, amount):
+@pytest.mark.parametrize(("code", "level", "rule", "param", "amount", "zh", "en"), SECRETARIATS,
+                         ids=[c[0] for c in SECRETARIATS])
+def test_secretariat(registry, code, level, rule, param, amount, zh, en):
     outcome = evaluate_one(registry, secretariat(code, level))
     assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject=code)
-    assert "秘书处" in outcome.explanation_zh and "secretariat" in outcome.explanation_en
+    assert outcome.explanation_zh.startswith(f"承担{zh} {code} 秘书处:{CITE_ZH},")
+    assert outcome.explanation_en.startswith(f"Secretariat of the {en} {code}" if en != "sub-committee"
+                                             else f"Secretariat of the sub-committee {code} of the ISO/IEC joint")
 
 
 @pytest.mark.parametrize(
@@ -340,8 +430,11 @@ AWARDS = [
 def test_innovation_award(registry, which, rule, param, amount, zh, en):
     outcome = evaluate_one(registry, award(which, project="GB/T 32150-2015 工业企业温室气体排放核算"))
     assert_paid(outcome, rule, f"reward_tiers.{param}", amount, subject="GB/T 32150-2015")
-    assert zh in outcome.explanation_zh and "中国标准创新贡献奖" in outcome.explanation_zh
-    assert en in outcome.explanation_en
+    assert outcome.explanation_zh.startswith(
+        f"获得中国标准创新贡献奖{zh}(获奖项目“GB/T 32150-2015 工业企业温室气体排放核算”):{CITE_ZH},")
+    assert outcome.explanation_en.startswith(
+        f"{en[0].upper()}{en[1:]} of the China Standard Innovation Contribution Award for the project "
+        f"“GB/T 32150-2015 工业企业温室气体排放核算”: {CITE_EN},")
 
 
 # ---------------------------------------------------------------------------
@@ -356,8 +449,9 @@ def test_pilot_without_a_granted_amount_is_the_cap(registry, level, rule, param,
     outcome = evaluate_one(registry, pilot(level, project="嘉兴市秀洲区服务业标准化试点"))
     assert_paid(outcome, rule, f"reward_tiers.{param}", cap, subject="嘉兴市秀洲区服务业标准化试点")
     assert outcome.details == {"upper_bound": True}
-    assert "上限" in outcome.explanation_zh and "最高" in outcome.explanation_zh
-    assert "upper bound" in outcome.explanation_en
+    assert outcome.explanation_zh.endswith(f"实际金额尚未核定,暂按上限{format_yuan_zh(cap)}计列,以评审核定金额为准。")
+    assert outcome.explanation_en.endswith(f"The amount actually granted is not yet decided: the cap of "
+                                           f"{format_yuan_en(cap)} is shown until the assessment decides it.")
 
 
 @pytest.mark.parametrize(("level", "rule", "param", "cap"), CAPS, ids=[c[0] for c in CAPS])
@@ -369,11 +463,10 @@ def test_pilot_granted_within_the_cap_is_paid_as_granted(registry, level, rule, 
     assert type(outcome.amount) is int and outcome.amount == granted
     assert outcome.details is None
     assert outcome.parameters == (ParamValue(f"reward_tiers.{param}", cap, IN_FORCE, None, "shipped"),)
-    assert f"核定奖励{format_yuan_zh(granted)}" in outcome.explanation_zh
-    assert f"上限{format_yuan_zh(cap)}" in outcome.explanation_zh
-    assert f"granted {format_yuan_en(granted)}" in outcome.explanation_en
-    assert f"cap of {format_yuan_en(cap)}" in outcome.explanation_en
-    assert f"reward_tiers.{param}" in outcome.explanation_en
+    zh, en = paid_sentence(rule, cap)
+    assert outcome.explanation_zh.endswith(zh + f"核定金额{format_yuan_zh(granted)},未超过上限,按核定金额发放。")
+    assert outcome.explanation_en.endswith(en + f" The granted {format_yuan_en(granted)} is within the cap and is paid.")
+    assert_document_style(outcome)
 
 
 @pytest.mark.parametrize(("level", "cap"), [("national", 300_000), ("provincial", 200_000)])
@@ -397,7 +490,9 @@ def test_pilot_cap_lowered_after_validation_still_binds(registry):
     outcome = outcome_of(result, report.valid[0])
     assert outcome.amount == 250_000
     assert outcome.details == {"capped_from": 280_000}
-    assert "超过上限" in outcome.explanation_zh and "the cap is paid" in outcome.explanation_en
+    assert outcome.explanation_zh.endswith("核定金额28万元超过上限,按上限25万元发放。")
+    assert outcome.explanation_en.endswith("The granted ¥280,000 exceeds the cap; the cap of ¥250,000 is paid.")
+    assert_document_style(outcome)
 
 
 @pytest.mark.parametrize(("level", "rule"), [("national", "R12"), ("provincial", "R13")])
@@ -405,8 +500,11 @@ def test_pilot_cap_lowered_after_validation_still_binds(registry):
 def test_pilot_not_accepted_gets_nothing(registry, level, rule, granted):
     extra = {} if granted is None else {"granted_amount": granted}
     outcome = evaluate_one(registry, pilot(level, False, **extra))
-    assert_zero(outcome, rule, "not_accepted", subject="", zh="尚未通过验收", en="has not passed acceptance")
-    assert "标准化试点项目" in outcome.explanation_zh and "standardisation pilot" in outcome.explanation_en
+    name = {"national": ("国家级", "National"), "provincial": ("省级", "Provincial")}[level]
+    assert_zero(outcome, rule, "not_accepted", subject="",
+                zh=f"{name[0]}标准化试点项目尚未通过验收:{CITE_ZH},仅对通过标准化试点项目验收的单位给予奖励,验收前不予奖励。",
+                en=f"{name[1]} standardisation pilot has not passed acceptance: {CITE_EN}, only pilots that have passed "
+                   "acceptance are rewarded; no reward is granted before acceptance.")
     assert outcome.parameters == ()
 
 
@@ -437,10 +535,12 @@ def test_nothing_before_2022_08_01_and_paid_from_it(registry, record, rule, key,
     assert too_early.amount == 0
     assert too_early.details == {"reason": "not_in_force"}
     assert too_early.parameters == ()
-    assert "no policy version covers that date" in too_early.explanation_en
-    assert "没有覆盖该日期的政策版本" in too_early.explanation_zh
-    for text in too_early.explanation:
-        assert "2022-07-31" in text and "2022-08-01" in text and key in text
+    who_en = GRANTED[rule][1].split(" receive ")[0]
+    assert (f":成果日期为2022年7月31日,早于{DOCUMENT_ZH}第三部分第(二)项该项奖励标准的执行日期2022年8月1日,"
+            "没有适用于该日期的奖励标准,不予奖励。") in too_early.explanation_zh
+    assert (f": dated 31 July 2022, before the amount for {who_en} under Part III, item (2) of {DOCUMENT_EN} "
+            "applies (1 August 2022); no amount applies on that date, so no reward is granted.") in too_early.explanation_en
+    assert_document_style(too_early)
 
     paid = outcome_of(result, activities[1])
     assert paid.rule == rule and paid.amount == amount
@@ -451,8 +551,12 @@ def test_a_parameter_without_any_version(registry):
     empty = ParameterResolver(registry.parameters, [])
     outcome = evaluate_one(registry, drafting("GB/T 32151.31-2023"), EvaluationContext(parameters=empty))
     assert outcome.amount == 0 and outcome.details == {"reason": "not_in_force"}
-    assert "has no version at all" in outcome.explanation_en
-    assert "没有任何版本" in outcome.explanation_zh
+    assert outcome.explanation_zh.endswith(
+        f":{DOCUMENT_ZH}第三部分第(二)项对牵头制定并完成国家标准的企业和机构的奖励金额尚未设定,暂不予奖励。")
+    assert outcome.explanation_en.endswith(
+        ": no amount has been set for enterprises and institutions that lead the drafting of a completed national "
+        f"standard under Part III, item (2) of {DOCUMENT_EN}, so no reward is granted.")
+    assert_document_style(outcome)
 
 
 # ---------------------------------------------------------------------------
@@ -467,12 +571,14 @@ def _assert_repeat(outcome, earlier: Activity, amount: int, *, rule: str, key: s
         "paid_with": {"activity": earlier.ref, "activity_id": None, "date": earlier.date.isoformat(), "amount": amount},
     }
     assert outcome.parameters == (ParamValue(key, value, IN_FORCE, None, "shipped"),)
-    # dates as a document writes them in Chinese (2023年3月1日), ISO in English
+    # dates as a document writes them: 2023年3月1日, 1 March 2023
     day = earlier.date
-    assert earlier.ref in outcome.explanation_zh and f"{day.year}年{day.month}月{day.day}日" in outcome.explanation_zh
-    assert earlier.ref in outcome.explanation_en and day.isoformat() in outcome.explanation_en
-    assert format_yuan_zh(amount) in outcome.explanation_zh and "只奖励一次" in outcome.explanation_zh
-    assert format_yuan_en(amount) in outcome.explanation_en and "already paid" in outcome.explanation_en
+    assert (f"只奖励一次。已随活动 {earlier.ref}({zh_date(day)})发放{format_yuan_zh(amount)},本条不再重复奖励。"
+            in outcome.explanation_zh)
+    assert (f" is rewarded once. {format_yuan_en(amount)} was already paid with activity {earlier.ref} "
+            f"({en_date(day)}); this record is not rewarded again." in outcome.explanation_en)
+    assert f"按照{DOCUMENT_ZH}第三部分第(二)项的奖励规定," in outcome.explanation_zh
+    assert_document_style(outcome)
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["earliest first", "earliest last"])
@@ -532,8 +638,11 @@ def test_an_achievement_reported_before_the_policy_is_not_paid_under_a_new_date(
         assert outcome.status == "not_covered"
         assert outcome.details["reason"] == "reported_before_policy"
         assert outcome.details["reported"]["activity"] == ref
-        assert f"已于{zh_day}(活动 {ref})申报" in outcome.explanation_zh and "2022年8月1日" in outcome.explanation_zh
-        assert f"(activity {ref})" in outcome.explanation_en and "before the policy took effect" in outcome.explanation_en
+        assert (f":该成果已于{zh_day}申报(活动 {ref}),早于{DOCUMENT_ZH}施行日期2022年8月1日,以新的日期再次申报的,"
+                "不属于该意见第三部分第(二)项的奖励范围,不予奖励。") in outcome.explanation_zh
+        assert (f" (activity {ref}), before {DOCUMENT_EN} took effect on 1 August 2022; reported again under a new "
+                "date, it is not covered by Part III, item (2) and receives no reward.") in outcome.explanation_en
+        assert_document_style(outcome)
     # another organisation's report of the same committee is not that achievement
     activities, result = run(registry, secretariat("SAC/TC 548", "national", date="2022-06-30"),
                              secretariat("SAC/TC 548", "national", date="2023-01-05", org=OTHER_ORG))
@@ -551,8 +660,9 @@ def test_same_organisation_and_committee_is_paid_once(registry, reverse):
     assert outcome_of(result, by_ref["tc-1"]).amount == 500_000
     repeat = outcome_of(result, by_ref["tc-2"])
     _assert_repeat(repeat, by_ref["tc-1"], 500_000, rule="R8", key="reward_tiers.secretariat.national", value=500_000)
-    assert "SAC/TC 548" in repeat.explanation_zh and "SAC/TC 548" in repeat.explanation_en
-    assert "技术委员会秘书处只奖励一次" in repeat.explanation_zh
+    assert repeat.explanation_zh.startswith("承担全国专业标准化技术委员会 SAC/TC 548 秘书处:")
+    assert "的奖励规定,同一单位承担同一技术委员会的秘书处只奖励一次。" in repeat.explanation_zh
+    assert ", the same organisation's secretariat of the same committee is rewarded once." in repeat.explanation_en
 
 
 def test_same_award_project_and_same_pilot_project_are_paid_once(registry):
@@ -617,8 +727,9 @@ def test_repeat_of_a_stored_payment(registry, record, rule, key, value):
     assert repeat.details == {"reason": "duplicate", "paid_with": {
         "activity": "HN-2022-007", "activity_id": 42, "date": "2022-09-01", "amount": value}}
     assert repeat.parameters == (ParamValue(key, value, IN_FORCE, None, "shipped"),)
-    assert "HN-2022-007" in repeat.explanation_zh and "2022年9月1日" in repeat.explanation_zh
-    assert "HN-2022-007" in repeat.explanation_en and "2022-09-01" in repeat.explanation_en
+    assert "已随活动 HN-2022-007(2022年9月1日)发放" in repeat.explanation_zh
+    assert "already paid with activity HN-2022-007 (1 September 2022)" in repeat.explanation_en
+    assert_document_style(repeat)
     assert outcome_of(result, activities[1]).amount == value  # another organisation is not a repeat
     # the plugin asked once per kind, for exactly the keys of the batch
     assert history.calls == [("reward_tiers", {dedup_key, outcome_of(result, activities[1]).dedup_key})]
@@ -658,7 +769,7 @@ def test_a_new_amount_applies_from_its_effective_date_only(registry):
     assert_paid(after, "R2", "reward_tiers.lead.national", 350_000, subject="GB/T 3-2025", since=date(2025, 1, 1),
                 origin="what-if")
     assert "35万元" in on.explanation_zh and "¥350,000" in on.explanation_en
-    assert "2022-08-01" not in on.explanation_zh
+    assert "2022年8月1日" not in on.explanation_zh and "2022年8月1日" in before.explanation_zh
     assert participation.amount == 150_000
     # what the evaluation read is on record
     assert {
@@ -681,25 +792,30 @@ def test_a_stored_version_is_named_by_its_number(registry):
     assert outcome.amount == 1_200_000
     assert outcome.parameters == (ParamValue("reward_tiers.award.first", 1_200_000, date(2024, 1, 1), 77, "stored", 2),)
     assert outcome.parameters[0].origin == "stored"
-    # named by its number within its key, as every page and command names it (not the database id)
-    assert "version 2," in outcome.explanation_en and "第2版" in outcome.explanation_zh
+    # The version (its number within its key, as every page and command names it) is in the
+    # structured field above; the sentence says from when the amount applies, as a document does.
+    assert "(该奖励标准自2024年1月1日起执行)" in outcome.explanation_zh
+    assert "(the amount in force from 1 January 2024)" in outcome.explanation_en
     assert "77" not in outcome.explanation_en and "77" not in outcome.explanation_zh
-    assert "shipped value" not in outcome.explanation_en and "proposed value" not in outcome.explanation_en
-    assert "2024-01-01" in outcome.explanation_en
+    assert "第2版" not in outcome.explanation_zh and "version" not in outcome.explanation_en
+    assert "proposed" not in outcome.explanation_en and "拟议" not in outcome.explanation_zh
+    assert_document_style(outcome)
 
 
 # ---------------------------------------------------------------------------
 # Where a value comes from: stored, shipped, proposed (what-if)
 # ---------------------------------------------------------------------------
 
-def test_stored_shipped_and_proposed_values_are_named_apart(registry):
+def test_proposed_values_are_named_apart_from_stored_and_shipped_ones(registry):
+    # A proposed (what-if) amount is not in force: the sentence says so. Whether an amount in
+    # force is stored or shipped is no matter for the document; the structured field tells.
     record = drafting("GB/T 32151.31-2023")
     key = "reward_tiers.lead.national"
+    in_force = ("(该奖励标准自2022年8月1日起执行)", "(the amount in force from 1 August 2022)")
     # shipped: the plugin's default, no database
     shipped = evaluate_one(registry, record)
     assert shipped.parameters[0].origin == "shipped"
-    assert "参数 reward_tiers.lead.national 内置值,自2022-08-01起施行" in shipped.explanation_zh
-    assert "parameter reward_tiers.lead.national, shipped value in force from 2022-08-01" in shipped.explanation_en
+    assert in_force[0] in shipped.explanation_zh and in_force[1] in shipped.explanation_en
     # proposed: the same amount and date, added as a what-if, is not called shipped
     resolver = registry.default_parameters().with_versions([ParameterVersion(
         key=key, value=300_000, effective_from=date(2023, 1, 1), reference="test", id=5,
@@ -707,10 +823,9 @@ def test_stored_shipped_and_proposed_values_are_named_apart(registry):
     proposed = evaluate_one(registry, record, EvaluationContext(parameters=resolver))
     assert proposed.amount == 300_000
     assert proposed.parameters == (ParamValue(key, 300_000, date(2023, 1, 1), None, "what-if"),)
-    assert "参数 reward_tiers.lead.national 拟议值(未登记),自2023-01-01起" in proposed.explanation_zh
-    assert "parameter reward_tiers.lead.national, proposed value (not recorded) from 2023-01-01" in proposed.explanation_en
-    assert "内置值" not in proposed.explanation_zh and "shipped value" not in proposed.explanation_en
-    assert "版," not in proposed.explanation_zh and "version " not in proposed.explanation_en
+    assert "(按拟议金额测算,拟自2023年1月1日起执行,尚未登记)" in proposed.explanation_zh
+    assert "(a proposed amount from 1 January 2023, not recorded)" in proposed.explanation_en
+    assert "该奖励标准" not in proposed.explanation_zh and "in force" not in proposed.explanation_en
     # stored: named by its number
     stored = ParameterResolver(registry.parameters, [ParameterVersion(
         key=key, value=300_000, effective_from=IN_FORCE, reference="shipped", id=3, recorded_at=datetime(2022, 8, 1),
@@ -718,9 +833,10 @@ def test_stored_shipped_and_proposed_values_are_named_apart(registry):
     )])
     recorded = evaluate_one(registry, record, EvaluationContext(parameters=stored))
     assert recorded.parameters == (ParamValue(key, 300_000, IN_FORCE, 3, "stored", 1),)
-    assert "第1版" in recorded.explanation_zh and "version 1," in recorded.explanation_en
-    for words in ORIGIN_WORDS.values():
-        assert words[0] not in recorded.explanation_zh and words[1] not in recorded.explanation_en
+    assert in_force[0] in recorded.explanation_zh and in_force[1] in recorded.explanation_en
+    assert recorded.explanation == shipped.explanation
+    for outcome in (shipped, proposed, recorded):
+        assert_document_style(outcome)
     # the JSON form of an outcome does not carry the origin
     for outcome in (shipped, proposed, recorded):
         (param,) = outcome.to_json()["parameters"]
@@ -739,7 +855,8 @@ def test_a_proposed_cap_is_named_as_proposed(registry):
                 since=date(2024, 1, 1), origin="what-if")
     assert cap.details == {"upper_bound": True}
     assert granted.amount == 100_000
-    assert "拟议值(未登记)" in granted.explanation_zh and "proposed value (not recorded)" in granted.explanation_en
+    assert "(按拟议金额测算,拟自2024年1月1日起执行,尚未登记)" in granted.explanation_zh
+    assert "(a proposed amount from 1 January 2024, not recorded)" in granted.explanation_en
 
 
 # ---------------------------------------------------------------------------
@@ -845,9 +962,11 @@ def test_amendments_are_not_standards_neither_lead_nor_participant_is_paid(regis
     lead, participant = (outcome_of(result, a) for a in activities)
     assert activities[0].fields["standard_code"] == number and activities[0].fields["level"] == "international"
     for outcome in (lead, participant):
-        assert_zero(outcome, "R0", "amendment", subject=number, zh="修改单不是标准", en="an amendment is not a standard")
+        assert_zero(outcome, "R0", "amendment", subject=number,
+                    zh=f":修改单不是标准。{CITE_ZH},对牵头制定和参与制定标准的奖励均不适用于修改单,不予奖励。",
+                    en=f": an amendment is not a standard; {CITE_EN}, neither the leading drafter nor a participant "
+                       "of an amendment is rewarded.")
         assert outcome.status == "not_covered" and outcome.dedup_key is None
-        assert "第三部分第(二)项" in outcome.explanation_zh and "part 3 (2)" in outcome.explanation_en
 
 
 def test_an_amendment_does_not_stop_its_base_standard_from_being_paid(registry):
@@ -951,8 +1070,9 @@ def test_awards_are_paid_once_per_organisation_prize_and_project(registry, rever
                        "a6": 500_000, "a7": 0, "a8": 500_000}
     repeat = outcome_of(result, by_ref["a2"])
     _assert_repeat(repeat, by_ref["a1"], 1_000_000, rule="R10", key="reward_tiers.award.first", value=1_000_000)
-    assert "同一单位的奖项和获奖项目(组织奖为同一届)只奖励一次" in repeat.explanation_zh
-    assert "one reward per organisation and prize and project" in repeat.explanation_en
+    assert "的奖励规定,同一单位就同一项目获得的同一奖项(组织奖为同一届)只奖励一次。" in repeat.explanation_zh
+    assert (", the same organisation's same prize for the same project (the organisation award: in the same round) "
+            "is rewarded once.") in repeat.explanation_en
     _assert_repeat(outcome_of(result, by_ref["a7"]), by_ref["a6"], 500_000, rule="R11",
                    key="reward_tiers.award.organization", value=500_000)
 
@@ -995,8 +1115,9 @@ def test_pilots_without_a_project_are_paid_once_per_organisation_level_and_year(
     assert amounts == {"p1": 120_000, "p2": 0, "p3": 200_000, "p4": 300_000, "p5": 300_000, "p6": 300_000}
     repeat = outcome_of(result, by_ref["p2"])
     _assert_repeat(repeat, by_ref["p1"], 120_000, rule="R12", key="reward_tiers.pilot_cap.national", value=300_000)
-    assert "试点项目(未填项目时为同年度同级试点)只奖励一次" in repeat.explanation_zh
-    assert "pilot (the same project; without one, the same level in the same year)" in repeat.explanation_en
+    assert "同一单位的同一试点项目(未填写项目名称的,为同一年度同一级别的试点)只奖励一次。" in repeat.explanation_zh
+    assert ("the same organisation's same pilot (without a project name: the same level in the same year) "
+            "is rewarded once.") in repeat.explanation_en
 
 
 def test_an_unpaid_pilot_does_not_block_a_later_one_in_the_year(registry):
@@ -1093,10 +1214,14 @@ def test_every_outcome_is_complete(registry):
             assert subject in outcome.explanation_zh and subject in outcome.explanation_en
         if activity.kind == "standard_drafting":
             rank = activity.fields["rank"]
-            assert f"排名第{rank}" in outcome.explanation_zh and f"rank {rank}" in outcome.explanation_en
-        for value in outcome.parameters:
-            assert value.key in outcome.explanation_zh and value.key in outcome.explanation_en
-            assert value.effective_from.isoformat() in outcome.explanation_en
+            ordinal = {1: ("一", "1st"), 2: ("二", "2nd"), 5: ("五", "5th")}[rank]
+            assert f"起草单位排名第{ordinal[0]}位" in outcome.explanation_zh
+            assert f"drafting unit ranked {ordinal[1]}" in outcome.explanation_en
+        for value in outcome.parameters:  # the version read: in the structured field, its date in the sentence
+            day = value.effective_from
+            assert f"{day.year}年{day.month}月{day.day}日" in outcome.explanation_zh
+            assert en_date(day) in outcome.explanation_en
+        assert_document_style(outcome)
         if outcome.amount:
             assert len(outcome.parameters) == 1
         json = outcome.to_json()
