@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from .messages import field_error
+from .messages import Bilingual, field_error
 from .standards import InvalidStandardNumber, StandardNumber, parse
 from .text import Text
 from .uscc import InvalidCreditCode, validate_credit_code
 
-__all__ = ["CreditCodeField", "StandardNumberField", "field_metadata"]
+__all__ = ["CreditCodeField", "LabelledOneOf", "StandardNumberField", "field_metadata"]
 
 
 def field_metadata(label: Text, values: Mapping[str, Text] | None = None, *, multiline: bool = False) -> dict[str, Any]:
@@ -46,6 +46,25 @@ def field_metadata(label: Text, values: Mapping[str, Text] | None = None, *, mul
     if multiline:
         metadata["multiline"] = True
     return metadata
+
+
+class LabelledOneOf(validate.OneOf):
+    """``validate.OneOf`` whose Chinese message names the choices by their labels.
+
+    ``Must be one of: first, second, third, organization.`` in English (the
+    codes a file or the API gives); ``必须是以下之一:一等奖、二等奖、三等奖、组织奖。``
+    in Chinese, wherever the schema is loaded (not only through the
+    registry's validation, which relabels plain ``OneOf`` messages itself).
+    """
+
+    def __init__(self, labels: Mapping[str, Text]) -> None:
+        super().__init__(tuple(labels))
+        #: Each code's label (marshmallow's own ``labels`` is a sequence of strings).
+        self.names: dict[str, Text] = dict(labels)
+
+    def _format_error(self, value: Any) -> str:
+        names = "、".join(label.zh for label in self.names.values())
+        return Bilingual(f"必须是以下之一:{names}。", super()._format_error(value))
 
 
 class StandardNumberField(fields.Field):

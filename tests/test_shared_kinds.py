@@ -79,6 +79,30 @@ def test_shared_kinds_validate_without_any_policy_plugin() -> None:
     assert registry.evaluate(report.valid).outcomes == []  # nothing evaluates them
 
 
+@pytest.mark.parametrize(("schema", "record", "field", "en", "zh"), [
+    ("InnovationAwardSchema", {"award": "fourth"}, "award",
+     "Must be one of: first, second, third, organization.", "必须是以下之一:一等奖、二等奖、三等奖、组织奖。"),
+    ("TcSecretariatSchema", {"committee_code": "SAC/TC 548", "committee_level": "city"}, "committee_level",
+     "Must be one of: international, national, provincial.", "必须是以下之一:国际、全国、省级。"),
+    ("PilotProjectSchema", {"pilot_level": "county", "accepted": True}, "pilot_level",
+     "Must be one of: national, provincial.", "必须是以下之一:国家级、省级。"),
+    ("StandardDraftingSchema", {"standard_code": "GB/T 45123-2025", "rank": 1, "level": "city"}, "level",
+     "Must be one of: international, national, industry, local, military, zhejiang_made, zhejiang_service, "
+     "zhejiang_agri, group, enterprise.",
+     "必须是以下之一:国际标准、国家标准、行业标准、地方标准、军用标准、“浙江制造”标准、“浙江服务”标准、“浙江农产”标准、团体标准、企业标准。"),
+], ids=["award", "committee_level", "pilot_level", "level"])
+def test_a_shared_kind_names_its_choices_by_their_chinese_labels_wherever_it_is_loaded(schema, record, field, en, zh) -> None:
+    # Loaded directly (from Python, not through the registry's validation): the Chinese message
+    # names the choices as an official would (一等奖…), the English one the codes a file gives.
+    from core.kinds import schemas
+    from core.messages import flatten_errors
+
+    with pytest.raises(ValidationError) as exc:
+        getattr(schemas, schema)().load(record)
+    [error] = [e for e in flatten_errors(exc.value.messages) if e.field == field]
+    assert (error.message, error.message_zh) == (en, zh)
+
+
 def test_an_amendment_and_a_pilot_over_the_cap_are_reward_tiers_reading_not_cores() -> None:
     # Without reward_tiers, they are valid records: core does not hold 三(二)'s reading.
     assert [a.ref for a in no_plugins().validate([AMENDMENT, PILOT_OVER_CAP]).valid] == ["S2", "P1"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from ..fields import StandardNumberField
+from ..fields import LabelledOneOf, StandardNumberField
 from ..messages import Bilingual
 from ..parameters import Money
 from ..standards import LEVELS, LEVEL_NAMES, StandardNumber, standard_codes
@@ -75,7 +75,7 @@ class StandardDraftingSchema(Schema):
     """
 
     standard_code = StandardNumberField(parsed=True, required=True, metadata=_label("标准编号", "Standard number"))
-    level = fields.String(load_default=None, validate=validate.OneOf(LEVELS),
+    level = fields.String(load_default=None, validate=LabelledOneOf({code: LEVEL_NAMES[code] for code in LEVELS}),
                           metadata=_label("标准级别", "Level", LEVEL_NAMES))
     # Only ranks that exist: a drafting-unit list is short, and 100 or more is a typing error.
     rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99),
@@ -166,7 +166,7 @@ class TcSecretariatSchema(Schema):
     """``tc_secretariat``: an organisation took on a TC/SC secretariat."""
 
     committee_code = CommitteeCode(required=True, metadata=_label("技术委员会编号", "Committee number"))
-    committee_level = fields.String(required=True, validate=validate.OneOf(COMMITTEE_LEVELS),
+    committee_level = fields.String(required=True, validate=LabelledOneOf(COMMITTEE_LEVEL_NAMES),
                                     metadata=_label("技术委员会级别", "Committee level", COMMITTEE_LEVEL_NAMES))
     committee_name = fields.String(load_default=None, validate=validate.Length(max=300),
                                    metadata=_label("技术委员会名称", "Committee name"))
@@ -181,9 +181,12 @@ class TcSecretariatSchema(Schema):
                 "or provincial standardisation committee",
             ), field_name="committee_code")
         if shown != data["committee_level"]:
-            names = {"international": ("国际", "an international"), "national": ("全国", "a national"), "provincial": ("省级", "a provincial")}
+            names = {"international": ("国际标准化技术委员会", "an international"),
+                     "national": ("全国专业标准化技术委员会", "a national"),
+                     "provincial": ("省级专业标准化技术委员会", "a provincial")}
+            declared = COMMITTEE_LEVEL_NAMES[data["committee_level"]].zh
             raise ValidationError(Bilingual(
-                f"级别“{names[data['committee_level']][0]}”与编号 {data['committee_code']} 不符(编号显示为{names[shown][0]}技术委员会)",
+                f"级别“{declared}”与编号 {data['committee_code']} 不符(编号显示为{names[shown][0]})",
                 f"level {data['committee_level']!r} contradicts {data['committee_code']}, {names[shown][1]} committee",
             ), field_name="committee_level")
         return data
@@ -198,7 +201,7 @@ class InnovationAwardSchema(Schema):
     same organisation and project is rewarded once.
     """
 
-    award = fields.String(required=True, validate=validate.OneOf(AWARDS), metadata=_label("奖项", "Award", AWARD_NAMES))
+    award = fields.String(required=True, validate=LabelledOneOf(AWARD_NAMES), metadata=_label("奖项", "Award", AWARD_NAMES))
     project = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
                             metadata=_label("获奖项目", "Project"))
 
@@ -211,7 +214,7 @@ class PilotProjectSchema(Schema):
     that sets the cap: reward_tiers' kind extension.)
     """
 
-    pilot_level = fields.String(required=True, validate=validate.OneOf(PILOT_LEVELS),
+    pilot_level = fields.String(required=True, validate=LabelledOneOf(PILOT_LEVEL_NAMES),
                                 metadata=_label("试点级别", "Pilot level", PILOT_LEVEL_NAMES))
     accepted = fields.Boolean(required=True, metadata=_label("是否通过验收", "Passed acceptance"))
     granted_amount = Money(load_default=None, metadata=_label("核定金额(元)", "Granted amount (yuan)"))

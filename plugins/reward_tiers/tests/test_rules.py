@@ -1014,7 +1014,7 @@ def test_a_provincial_committee_declared_national_is_refused(registry):
     (error,) = bad.errors
     assert error.field == "committee_level"
     assert error.message == "level 'national' contradicts ZJ/TC 31, a provincial committee"
-    assert error.message_zh == "级别“全国”与编号 ZJ/TC 31 不符(编号显示为省级技术委员会)"
+    assert error.message_zh == "级别“全国”与编号 ZJ/TC 31 不符(编号显示为省级专业标准化技术委员会)"
 
 
 @pytest.fixture
@@ -1285,14 +1285,15 @@ BAD = [
      "level", "contradicts the number T/CAS 290-2023", "不符"),
     ("unknown level", drafting("GB/T 1-2023", level="galactic"), "level", "Must be one of:", "必须是以下之一"),
     ("committee level contradicts", secretariat("SAC/TC 548", "provincial"),
-     "committee_level", "level 'provincial' contradicts SAC/TC 548, a national committee", "编号显示为全国技术委员会"),
+     "committee_level", "level 'provincial' contradicts SAC/TC 548, a national committee", "编号显示为全国专业标准化技术委员会"),
     ("working group", secretariat("SAC/TC 548/WG 1", "national"), "committee_code", "unrecognised committee number", "无法识别的技术委员会编号"),
     ("European committee", secretariat("CEN/TC 350", "international"), "committee_code",
      "CEN/TC 350 is not an international (ISO, IEC, ITU), national (SAC) or provincial standardisation committee",
      "CEN/TC 350 不是国际(ISO、IEC、ITU)、全国(SAC)或省级专业标准化技术委员会"),
     ("ASTM committee", secretariat("ASTM/TC 1", "provincial"), "committee_code",
      "ASTM/TC 1 is not an international", "不是国际(ISO、IEC、ITU)、全国(SAC)或省级专业标准化技术委员会"),
-    ("unknown award", award("fourth"), "award", "Must be one of: first, second, third, organization.", "必须是以下之一"),
+    ("unknown award", award("fourth"), "award", "Must be one of: first, second, third, organization.",
+     "必须是以下之一:一等奖、二等奖、三等奖、组织奖。"),
     ("negative grant", pilot("national", granted_amount=-1), "granted_amount", "Must not be negative.", "不能为负数"),
     ("negative grant text", pilot("national", granted_amount="-1,000"), "granted_amount", "Must not be negative.", "不能为负数"),
     ("fractional grant", pilot("national", granted_amount=1.5), "granted_amount", "Not a whole number of yuan.", "整数元"),
