@@ -1,0 +1,300 @@
+"""The standard-number parser as it was before issue #13's fast paths (commit c9ad97e's core/standards.py).
+
+Kept unchanged as the baseline of ``benchmarks/startup_and_output.py`` and
+the oracle of ``tests/test_standards_speed.py``: the new parser must give
+the same number, or refuse with the same message, for every input. Only the
+imports were made absolute. Its types are core's own (``StandardCodes``,
+``StandardNumber``, ``InvalidStandardNumber``) so that results compare equal.
+
+Original docstring follows.
+
+Standard numbers (标准编号): normalise, parse, and tell the level.
+
+Numbers arrive in many spellings: full-width letters (``Ｇ／Ｔ``), em dashes
+(``GB/T 1.1—2020``, the official form), a missing space after the code
+(``DB23/T1496.26-2021``). ``normalise`` maps them to one canonical form
+(``GB/T 1.1-2020``), which is what duplicate detection compares.
+``parse`` then recognises the kind of number and its level:
+
+=============== ======================================================
+international    ``ISO 9001:2015``, ``ISO/IEC 27001:2022``, ``IEC 62933-5-3:2024``, ``ITU-T Y.3172``
+national         ``GB``, ``GB/T``, ``GB/Z``
+industry         a sector code (``JB/T``, ``QC/T``, ``NB/SH/T``, ``JGJ``, ``DB/T`` …)
+local            ``DB`` + province or city code (``DB33/T 2512-2022``)
+military         ``GJB``, ``GJB/Z``
+zhejiang_*       ``T/`` + a Zhejiang brand organisation code (``T/ZZB``)
+group            other ``T/…``
+enterprise       ``Q/…`` (no uniform format: checked leniently)
+=============== ======================================================
+
+The code lists live in ``core/data/standard_codes.yaml`` (or the file named
+by ``STDPOLICY_STANDARD_CODES``), not in this module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from core import clock
+from core.regions import PROVINCES
+from core.text import Text
+from core.standards import InvalidStandardNumber, StandardCodes, StandardNumber  # noqa: E402
+
+__all__ = [
+    "BRAND_LEVELS",
+    "InvalidStandardNumber",
+    "LEVELS",
+    "StandardCodes",
+    "StandardNumber",
+    "normalise",
+    "parse",
+    "standard_codes",
+]
+
+#: Every level a standard can have (the ``level`` field of a drafting record).
+LEVELS = (
+    "international", "national", "industry", "local", "military",
+    "zhejiang_made", "zhejiang_service", "zhejiang_agri", "group", "enterprise",
+)
+BRAND_LEVELS = ("zhejiang_made", "zhejiang_service", "zhejiang_agri")
+
+LEVEL_NAMES: dict[str, Text] = {
+    "international": Text("国际标准", "international standard"),
+    "national": Text("国家标准", "national standard"),
+    "industry": Text("行业标准", "industry standard"),
+    "local": Text("地方标准", "local standard"),
+    "military": Text("军用标准", "military standard"),
+    "zhejiang_made": Text("“浙江制造”标准", "“Zhejiang Made” standard"),
+    "zhejiang_service": Text("“浙江服务”标准", "“Zhejiang Service” standard"),
+    "zhejiang_agri": Text("“浙江农产”标准", "“Zhejiang Agricultural” standard"),
+    "group": Text("团体标准", "group standard"),
+    "enterprise": Text("企业标准", "enterprise standard"),
+}
+
+
+class _UnusedInvalidStandardNumber(ValueError):
+    """Not a standard number this project recognises; ``text`` says why."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
+
+
+@dataclass(frozen=True)
+class _UnusedStandardCodes:
+    """The configurable code lists (see ``core/data/standard_codes.yaml``)."""
+
+    industry: frozenset[str]
+    brands: dict[str, frozenset[str]]
+    provincial_committees: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_yaml(cls, text: str) -> StandardCodes:
+        data = yaml.safe_load(text) or {}
+        industry = set(data.get("industry") or ()) | set(data.get("industry_uncertain") or ()) | set(data.get("industry_extra") or ())
+        brands = {level: frozenset(data.get("zhejiang_brands", {}).get(level) or ()) for level in BRAND_LEVELS}
+        return cls(frozenset(industry), brands, frozenset(data.get("provincial_committees") or ()))
+
+
+@lru_cache(maxsize=1)
+def standard_codes() -> StandardCodes:
+    """The code lists in use: ``$STDPOLICY_STANDARD_CODES`` or the shipped file."""
+    path = os.environ.get("STDPOLICY_STANDARD_CODES")
+    if path:
+        return StandardCodes.from_yaml(Path(path).read_text(encoding="utf-8"))
+    return StandardCodes.from_yaml(resources.files("core").joinpath("data/standard_codes.yaml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class _UnusedStandardNumber:
+    """A parsed standard number."""
+
+    #: Canonical form, e.g. ``GB/T 1.1-2020``; adoption notes removed.
+    code: str
+    #: The level the number itself shows (a group number with an unknown
+    #: brand code shows ``group``).
+    level: str
+    #: Levels a record may declare for this number.
+    allowed_levels: frozenset[str]
+    prefix: str
+    year: int | None = None
+    #: ``ISO 14025:2006, IDT`` for ``GB/T 24025-2009 (ISO 14025:2006, IDT)``.
+    adopted: str | None = None
+    #: An amendment or corrigendum of an existing standard (``…/Amd 1:2024``);
+    #: ``year`` is then the amendment's year.
+    amendment: bool = False
+
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_ADOPTION = re.compile(r"\s*\(\s*(?P<source>[^()]+?)\s*,\s*(?P<degree>IDT|MOD|NEQ)\s*\)\s*$", re.IGNORECASE)
+_SPACED_SLASH = re.compile(r"\s*/\s*")
+_SPACED_LETTERS = re.compile(r"^(?:[A-Z] )+[A-Z](?=[/ ]|\d)")
+_SPACED_DASH = re.compile(r"(?<=\d)\s*-\s*(?=\d)")
+# Only a local code carries digits (the region: DB33, DB5323); any other code
+# ends at its last letter, so "GB18613-2020" is "GB 18613-2020", not "GB1861 3-2020".
+_MISSING_SPACE = re.compile(r"^(?P<prefix>(?:ISO|IEC)(?:/[A-Z]+)*|(?:DB\d{0,6}|[A-Z]{1,4})(?:/[A-Z]{1,5})*/?)\s*(?P<rest>\d)")
+
+_NUM = r"\d+(?:\.\d+)*"
+_YEAR = r"(?P<year>\d{4}|\d{2})"
+_NATIONAL = re.compile(rf"^GB(?:/[TZ])? {_NUM}-{_YEAR}$")
+_MILITARY = re.compile(rf"^GJB(?:/Z)? {_NUM}[A-Z]?-{_YEAR}$")
+_LOCAL = re.compile(rf"^DB(?P<region>\d+)(?P<kind>/T|/)? {_NUM}-{_YEAR}$")
+_GROUP = re.compile(rf"^T/(?P<org>[A-Z][A-Z0-9]*) {_NUM}-{_YEAR}$")
+_INDUSTRY = re.compile(rf"^(?P<code>[A-Z]{{2,4}})(?:/(?P<segment>[A-Z]{{2,3}}))?(?:/[TZ])? {_NUM}-{_YEAR}$")
+_INTERNATIONAL = re.compile(
+    r"^(?P<body>(?:ISO|IEC)(?:/(?:IEC|IEEE|ASTM|SAE|HL7))*(?:/(?:TS|TR|PAS|IS|IWA))?(?: (?:TS|TR|PAS))?) "
+    r"\d+(?:-\d+)*:(?P<year>\d{4})(?P<amendments>(?:/(?:Amd|Cor|AMD|COR) ?\d+:\d{4})*)$"
+)
+_AMENDMENT_YEAR = re.compile(r":(\d{4})$")
+_AMENDMENT = re.compile(r"\s*/\s*(AMD|COR)\s*(\d+)")
+_ITU = re.compile(r"^ITU-[TRD] [A-Z]{1,2}\.\d+(?:\.\d+)*(?:-\d+)?(?: \((?:\d{2}/)?(?P<year>\d{4})\))?$")
+_DRAFT = re.compile(r"^(?:ISO|IEC)(?:/IEC)?/(?:DIS|FDIS|CD|WD|NP|AWI|PWI|DTS|DTR|DPAS|CDV|ACDV)\b|^(?:ISO|IEC) (?:DIS|FDIS|CD|WD)\b")
+
+
+def normalise(value: str) -> str:
+    """The canonical spelling of a standard number (not yet validated)."""
+    text = unicodedata.normalize("NFKC", value).translate(_DASHES)
+    text = " ".join(text.split())
+    adoption = _ADOPTION.search(text)
+    suffix = ""
+    if adoption:
+        suffix = f" ({normalise(adoption['source'])}, {adoption['degree'].upper()})"
+        text = text[: adoption.start()]
+    if text[:2].upper() == "Q/":  # enterprise numbers keep the company's own spelling
+        text = "Q/" + text[2:].lstrip()
+    else:
+        text = _AMENDMENT.sub(lambda m: f"/{m[1].capitalize()} {m[2]}", text.upper())  # "/AMD1" → "/Amd 1"
+    text = _SPACED_LETTERS.sub(lambda m: m[0].replace(" ", ""), text)  # "G B/T" → "GB/T"
+    text = _SPACED_SLASH.sub("/", text)
+    text = _SPACED_DASH.sub("-", text)
+    if not text.startswith(("ITU-", "Q/")):
+        text = _MISSING_SPACE.sub(r"\g<prefix> \g<rest>", text, count=1)
+    local = re.match(r"^DB(\d+)/? (\d)", text)  # a mandatory local standard is written "DB12/ 617-2016"
+    if local and not text.startswith(f"DB{local[1]}/T"):
+        text = f"DB{local[1]}/ {text[local.end(2) - 1:]}"
+    return text + suffix
+
+
+def _year(match: re.Match[str]) -> int | None:
+    raw = match["year"]
+    if raw is None:
+        return None
+    if len(raw) == 2:  # numbers before 1995 carry two-digit years
+        return 1900 + int(raw)
+    year = int(raw)
+    if not 1949 <= year <= clock.today().year + 1:
+        raise InvalidStandardNumber(Text(f"年份 {raw} 不合理", f"the year {raw} is not plausible"))
+    return year
+
+
+#: Numbers parsed successfully, per code list. A batch names the same standard
+#: once per drafting unit and again in repeated reports: two thirds of the
+#: numbers of the benchmark's 100,000 activities are repeats, and parsing was
+#: ~15 % of validating them. Only successes are kept: a refusal may depend on
+#: today's date (the year check), an acceptance cannot become wrong as days
+#: pass. Keyed by the code list's identity (it holds a dict, so it does not
+#: hash); the entry keeps the list alive, so the identity cannot be reused.
+_PARSED: dict[tuple[str, int], tuple[StandardCodes, StandardNumber]] = {}
+_PARSED_MAX = 65_536
+
+
+def parse(value: str, codes: StandardCodes | None = None) -> StandardNumber:
+    """Parse a standard number; raise ``InvalidStandardNumber`` with the reason."""
+    codes = codes or standard_codes()
+    key = (value, id(codes))
+    try:
+        held, number = _PARSED[key]
+    except (KeyError, TypeError):  # TypeError: not a string, _parse says so
+        pass
+    else:
+        if held is codes:
+            return number
+    number = _parse(value, codes)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = (codes, number)
+    return number
+
+
+def _parse(value: str, codes: StandardCodes) -> StandardNumber:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidStandardNumber(Text("标准编号不能为空", "the standard number is empty"))
+    full = normalise(value)
+    adoption = _ADOPTION.search(full)
+    code = full[: adoption.start()] if adoption else full
+    adopted = f"{adoption['source']}, {adoption['degree']}" if adoption else None
+
+    def number(level: str, prefix: str, year: int | None, allowed: frozenset[str] | None = None,
+               amendment: bool = False) -> StandardNumber:
+        return StandardNumber(code, level, allowed or frozenset({level}), prefix, year, adopted, amendment)
+
+    if code.startswith("Q/"):
+        if len(code) < 4 or not re.search(r"\d", code):
+            raise InvalidStandardNumber(Text("企业标准编号应为 Q/企业代号 顺序号-年份", "an enterprise standard is Q/<company> <number>-<year>"))
+        return number("enterprise", "Q", None)
+    if _DRAFT.match(code):
+        raise InvalidStandardNumber(Text(f"{code} 是草案,不是已发布的标准", f"{code} is a draft, not a published standard"))
+    if m := _INTERNATIONAL.match(code):
+        if "/Cor" in m["amendments"]:
+            raise InvalidStandardNumber(Text(
+                f"{code} 是勘误(Cor),只更正错误,不是制定的标准",
+                f"{code} is a corrigendum (Cor): it corrects errors, it is not a standard drafted",
+            ))
+        if "TR" in re.split(r"[/ ]", m["body"]):
+            raise InvalidStandardNumber(Text(
+                f"{code} 是技术报告(TR),不是标准", f"{code} is a technical report (TR), not a standard",
+            ))
+        year = _year(m)
+        amended = _AMENDMENT_YEAR.search(m["amendments"]) if m["amendments"] else None
+        if amended is not None:
+            year = int(amended[1])
+        return number("international", m["body"].split(" ")[0].split("/")[0], year, amendment=bool(m["amendments"]))
+    if m := _ITU.match(code):
+        return number("international", "ITU", _year(m))
+    if code.startswith(("ISO", "IEC", "ITU")):
+        raise InvalidStandardNumber(Text(
+            f"{code} 不是有效的国际标准编号(应如 ISO 9001:2015,年份4位)",
+            f"{code} is not a valid international standard number (e.g. ISO 9001:2015, four-digit year)",
+        ))
+    if m := _NATIONAL.match(code):
+        return number("national", code.split(" ")[0], _year(m))
+    if m := _MILITARY.match(code):
+        return number("military", code.split(" ")[0], _year(m))
+    if m := _LOCAL.match(code):
+        region = m["region"]
+        if len(region) not in (2, 4) or region[:2] not in PROVINCES:
+            raise InvalidStandardNumber(Text(
+                f"地方标准代号 DB{region} 中的行政区划代码无效", f"DB{region}: not a province (2 digits) or city (4 digits) code",
+            ))
+        return number("local", f"DB{region}", _year(m))
+    if m := _GROUP.match(code):
+        org = m["org"]
+        year = _year(m)
+        for level, orgs in codes.brands.items():
+            if org in orgs:
+                return number(level, f"T/{org}", year)
+        unknown_brands = {level for level, orgs in codes.brands.items() if not orgs}
+        return number("group", f"T/{org}", year, frozenset({"group"} | unknown_brands))
+    if m := _INDUSTRY.match(code):
+        if m["code"] in codes.industry or code.startswith("DB/T"):
+            return number("industry", code.split(" ")[0], _year(m))
+        raise InvalidStandardNumber(Text(f"未知的行业标准代号 {m['code']}", f"unknown industry standard code {m['code']}"))
+    if code.startswith("GB"):
+        raise InvalidStandardNumber(Text(
+            f"{code} 不是有效的国家标准编号(应如 GB/T 1.1-2020)", f"{code} is not a valid national standard number (e.g. GB/T 1.1-2020)",
+        ))
+    if code.startswith("T/"):
+        raise InvalidStandardNumber(Text(
+            f"{code} 不是有效的团体标准编号(应如 T/ZZB 2109-2021)", f"{code} is not a valid group standard number (e.g. T/ZZB 2109-2021)",
+        ))
+    raise InvalidStandardNumber(Text(
+        f"无法识别的标准编号 {code}(应为 代号 顺序号-年份)", f"unrecognised standard number {code} (expected CODE NUMBER-YEAR)",
+    ))

@@ -1,0 +1,116 @@
+"""The fast paths of standard-number parsing give what the old parser gave (issue #13).
+
+The parser before the fast paths is kept unchanged in
+``benchmarks/baseline/standards_old.py`` and is the oracle here: for every
+input, Hypothesis-generated or spelt as registers spell numbers, the new
+``normalise`` returns the same text and the new ``_parse`` the same
+``StandardNumber`` or a refusal with the same message in both languages.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core import standards
+from core.standards import InvalidStandardNumber
+from plugins.reward_tiers import identity
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+try:
+    from baseline import standards_old as old  # noqa: E402
+    from generate import generate  # noqa: E402
+finally:
+    sys.path.remove(str(BENCHMARKS))
+
+CODES = standards.standard_codes()
+
+PREFIXES = [
+    "GB", "GB/T", "GB/Z", "GJB", "GJB/Z", "JB/T", "QC/T", "HG/T", "NB/SH/T", "JGJ", "DB/T", "SJ", "YY/T", "XX/T",
+    "DB33", "DB33/T", "DB3304/T", "DB33/", "DB12/", "DB99/T", "DB330/T", "T/ZZB", "T/CAS", "T/ZJ01", "T/ABCDEF",
+    "Q/JX", "Q/", "q/jx", "ISO", "ISO/IEC", "IEC", "ISO/TS", "ISO/IEC/IEEE", "ISO/TR", "ISO/DIS", "ITU-T",
+    "ITU-R", "gb/t", "Ｇ／Ｔ", "G B/T", "GB /T", "ABCDE", "AMD", "ISO/AMD", "COR/T",
+]
+SEPARATORS = ["-", "—", "–", "－", " - ", ":", "", " ", "-0"]
+
+
+def _outcome(module, value: str):
+    try:
+        return module._parse(value, CODES)
+    except InvalidStandardNumber as exc:
+        return ("refused", exc.text.zh, exc.text.en)
+
+
+def _same(value: str) -> None:
+    assert standards.normalise(value) == old.normalise(value), value
+    assert _outcome(standards, value) == _outcome(old, value), value
+
+
+def _real_numbers() -> list[str]:
+    numbers = {r["standard_code"] for r in generate(6000, seed=13) if "standard_code" in r}
+    extra = {
+        "GB/T 1.1—2020", "DB23/T1496.26-2021", "GB18613-2020", "ISO/IEC 27001:2022/Amd 1:2024", "ISO 9001:2015/Cor 1:2016",
+        "ITU-T Y.3172 (05/2023)", "ITU-T Y.3172", "GB/T 24025-2009 (ISO 14025:2006, IDT)", "GB/T 24025-2009(ISO 14025:2006,mod)",
+        "DB12/ 617-2016", "DB12 617-2016", "Q/JXHR 001-2023", "Q/ JXHR 1", "ISO/TR 10013:2021", "IEC 63202-3:2024",
+        "GJB 5000B-2021", "GJB5000B-2021", "T/ZZB 2109-2021", "T/ZJ01 2109-2021", "ISO/DIS 9001", "GB/T 1-1948",
+        "GB/T 1-2099", "GB/T 1-93", "DB3304/T 100-2023", "DB330/T 1-2023", "XX/T 1-2020", "ISO/IEC 30141:2024",
+        "ＧＢ／Ｔ　４２５８７－２０２３", "gb/t 42587-2023", "G B/T 1-2020", "GB / T 1 - 2020", "  GB/T 1-2020  ",
+    }
+    return sorted(numbers | extra)
+
+
+def test_real_looking_numbers_parse_as_before() -> None:
+    for value in _real_numbers():
+        _same(value)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PREFIXES), st.sampled_from([" ", "", "  ", "/"]),
+       st.from_regex(r"\A[0-9]{1,5}(\.[0-9]{1,3}){0,2}[A-Z]?\Z"), st.sampled_from(SEPARATORS),
+       st.from_regex(r"\A[0-9]{2,4}\Z"), st.sampled_from(["", "/Amd 1:2024", "/AMD1:2023", "/Cor 1:2020", " (05/2023)",
+                                                          " (ISO 9001:2015, IDT)", "(05/2023)", "A"]))
+def test_composed_numbers_parse_as_before(prefix: str, gap: str, number: str, sep: str, year: str, tail: str) -> None:
+    _same(f"{prefix}{gap}{number}{sep}{year}{tail}")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet="GBTDJQISOECUZ/ -—:.()0123456789,IDTMOA", max_size=24))
+def test_arbitrary_text_parses_as_before(value: str) -> None:
+    _same(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20))
+def test_any_text_parses_as_before(value: str) -> None:
+    _same(value)
+
+
+def test_canonical_numbers_skip_the_rewriting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A number already in canonical form does not go through NFKC and the rewriting regexes."""
+    class Refusing:
+        @staticmethod
+        def normalize(*args: object) -> str:
+            raise AssertionError("canonical numbers take the fast path")
+
+    monkeypatch.setattr(standards, "unicodedata", Refusing)
+    for value in ("GB/T 42587-2023", "DB33/T 2512-2022", "DB33/ 1022-2022", "ISO/IEC 27001:2024", "GJB 5000B-2021",
+                  "T/ZZB 2109-2021", "NB/SH/T 1-2020", "IEC 63202-3:2024"):
+        assert standards.normalise(value) == value
+        standards._parse(value, CODES)
+
+
+def test_identity_is_cached_and_unchanged() -> None:
+    """reward_tiers' identity of a number is computed once per (number, year), the same as uncached."""
+    identity.identity_of.cache_clear()
+    values = [("ISO/IEC 30141:2024", 2024), ("ITU-T Y.3172", 2019), ("ITU-T Y.3172 (06/2019)", 2020),
+              ("GJB 10234A-2020", 2020), ("GB/T 43700-2024", 2024), ("Q/JX 1", 2023), ("GB/T 1-93", 2023)]
+    for code, year in values * 3:
+        assert identity.identity_of(code, year) == identity.identity_of.__wrapped__(code, year)
+        assert identity.identity_of(code, year).key == identity.identity_of.__wrapped__(code, year).key
+    info = identity.identity_of.cache_info()
+    assert info.misses == len(values) and info.hits >= 2 * len(values)
