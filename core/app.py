@@ -2,7 +2,10 @@
 
 ``init_app(app)`` is all an application needs; the admin (``webadmin``)
 calls it from its factory. ``create_app()`` builds a bare application with
-core alone, for scripts and core's own tests.
+core alone, for scripts and core's own tests. ``init_database(app)`` is the
+part of ``init_app`` a command that only reads the database and runs the
+plugins needs (``stdpolicy evaluate``): no Flask-Migrate, Alembic or command
+group is imported for it (issue #13: start-up).
 """
 
 from __future__ import annotations
@@ -11,21 +14,34 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from flask import Flask, current_app
-from flask_migrate import Migrate
 
 from .db import db
 from .registry import Registry, load_registry
 
-__all__ = ["MIGRATIONS_DIR", "create_app", "database_url", "get_registry", "init_app", "instance_path", "on_init"]
+if TYPE_CHECKING:
+    from flask_migrate import Migrate
+
+__all__ = ["MIGRATIONS_DIR", "create_app", "database_url", "get_registry", "init_app", "init_database",
+           "instance_path", "on_init"]
 
 #: The Alembic migrations (shipped as the ``migrations`` package).
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
-migrate = Migrate()
+_migrate: Migrate | None = None
+
+
+def migrate() -> Migrate:
+    """The Flask-Migrate extension, created (and Alembic imported) on first use."""
+    global _migrate
+    if _migrate is None:
+        from flask_migrate import Migrate
+
+        _migrate = Migrate()
+    return _migrate
 
 InitStep = Callable[[Flask, Any], None]
 
@@ -59,25 +75,39 @@ def init_app(app: Flask, registry: Registry | None = None) -> None:
     :param registry: plugins to use; by default they are discovered from the
         ``stdpolicy.plugins`` entry points.
     """
+    init_database(app, registry)
+    extension = migrate()
+    extension.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
+
+    from .cli import register_commands
+    from .cli.database import database_group
+
+    # Flask-Migrate's `db` group over every migration environment (core's, the admin's, the plugins'),
+    # `db downgrade` guarded against dropping history.
+    app.cli.add_command(database_group(cast(click.Group, app.cli.commands[extension.command])), extension.command)
+    register_commands(app.cli)
+    app.extensions["stdpolicy"].register_commands(app.cli)
+
+
+def init_database(app: Flask, registry: Registry | None = None) -> None:
+    """The database and the plugin registry on ``app``, no migrations and no commands.
+
+    What ``init_app`` sets up first; alone, it is the application of a
+    command that reads the database and evaluates (``stdpolicy evaluate``).
+
+    :param registry: plugins to use; by default they are discovered from the
+        ``stdpolicy.plugins`` entry points.
+    """
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_url(app))
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
     if registry is None:
         registry = load_registry()
     app.extensions["stdpolicy"] = registry
     app.extensions.setdefault("stdpolicy.init_steps", [])
 
     from . import models  # noqa: F401  (the tables must be known to migrations)
-    from .cli import register_commands
-    from .cli.database import database_group
-
-    # Flask-Migrate's `db` group over every migration environment (core's, the admin's, the plugins'),
-    # `db downgrade` guarded against dropping history.
-    app.cli.add_command(database_group(cast(click.Group, app.cli.commands[migrate.command])), migrate.command)
-    register_commands(app.cli)
-    registry.register_commands(app.cli)
 
 
 def on_init(app: Flask, step: InitStep) -> None:

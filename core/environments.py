@@ -28,7 +28,9 @@ installed (its version table still names it).
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -125,7 +127,71 @@ class Environment:
         return ScriptDirectory(str(self.script_location), version_locations=[str(self.versions)])
 
     def heads(self) -> tuple[str, ...]:
+        """The head revisions of this environment's scripts.
+
+        Read from the scripts' text when they are as plain as ours (see
+        ``script_heads``), else from Alembic: every command that touches the
+        database asks, and importing Alembic to answer costs ~0.25 s
+        (issue #13: start-up of ``stdpolicy evaluate``).
+        """
+        found = script_heads(self.versions)
+        if found is None:
+            return self.alembic_heads()
+        return found
+
+    def alembic_heads(self) -> tuple[str, ...]:
+        """The head revisions as Alembic computes them (the reference of ``script_heads``)."""
         return tuple(sorted(self.script().get_heads()))
+
+
+#: A module-level ``name = value`` (or ``name: type = value``) line of a revision script.
+_ASSIGNMENT = re.compile(r"^(revision|down_revision|branch_labels|depends_on)[ \t]*(?::[^=\n]*)?=[ \t]*(.+?)[ \t]*$",
+                         re.MULTILINE)
+#: The files Alembic reads as revision scripts (alembic.script.base: _only_source_rev_file).
+_SCRIPT_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
+
+
+def script_heads(versions: Path) -> tuple[str, ...] | None:
+    """The heads of the revision scripts in ``versions``, without Alembic; ``None`` if they need Alembic.
+
+    Each script names its ``revision`` and ``down_revision`` (a string, a
+    tuple of strings for a merge, or ``None``) as literals; the heads are the
+    revisions no script names as its down revision. A script with a branch
+    label or a dependency, a value that is not a literal or a name given
+    twice is left to Alembic (``None``). tests/test_startup.py compares the
+    result with Alembic's for every environment.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        paths = [path for path in versions.iterdir() if _SCRIPT_FILE.fullmatch(path.name) and path.is_file()]
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        found: dict[str, Any] = {}
+        for match in _ASSIGNMENT.finditer(text):
+            name, raw = match.groups()
+            if name in found:
+                return None
+            try:
+                found[name] = ast.literal_eval(raw)
+            except (ValueError, SyntaxError):
+                return None
+        revision, down = found.get("revision"), found.get("down_revision")
+        if not isinstance(revision, str) or found.get("branch_labels") or found.get("depends_on"):
+            return None
+        down = () if down is None else (down,) if isinstance(down, str) else down
+        if not isinstance(down, (tuple, list)) or not all(isinstance(d, str) for d in down) or revision in revisions:
+            return None
+        revisions.add(revision)
+        parents.update(down)
+    if not parents <= revisions:  # a down revision no script defines: Alembic's error to give
+        return None
+    return tuple(sorted(revisions - parents))
 
 
 def _escaped(path: Path) -> str:
@@ -277,11 +343,18 @@ class State:
 
 
 def current_revisions(connection: Connection, table: str) -> tuple[str, ...]:
-    """The revisions recorded in version table ``table`` (``()`` when it does not exist)."""
-    from alembic.migration import MigrationContext
+    """The revisions recorded in version table ``table`` (``()`` when it does not exist).
 
-    context = MigrationContext.configure(connection, opts={"version_table": table})
-    return tuple(sorted(context.get_current_heads()))
+    What Alembic's ``MigrationContext.get_current_heads`` reads, read with
+    SQLAlchemy alone (importing Alembic costs ~0.25 s of every command).
+    """
+    from sqlalchemy import column, inspect, select
+    from sqlalchemy import table as table_clause
+
+    if not inspect(connection).has_table(table):
+        return ()
+    rows = connection.execute(select(column("version_num")).select_from(table_clause(table)))
+    return tuple(sorted(row[0] for row in rows))
 
 
 def state(env: Environment, connection: Connection) -> State:

@@ -1,218 +1,102 @@
-"""The ``stdpolicy`` console script, and the admin's own commands (users, tokens).
+"""The ``stdpolicy`` console script: a light launcher in front of the admin's command group.
 
-Every command ends a database fault in one line and an exit status (see
-``core.cli._common``); ``main`` does the same for anything outside a
-command (Flask-Migrate's ``db`` commands, loading the application), so the
-console script never answers a database fault with a traceback.
+``stdpolicy evaluate FILE`` is the command run most often and on the largest
+inputs; it reads the database (parameters, departments, payment history)
+and runs the plugins, nothing more. Building the admin application for it
+imported Flask-Migrate and Alembic, openpyxl, Flask-Babel's catalogues, the
+admin's views and extensions: over a second before the first record was
+read (issue #13). So the launcher runs the commands named in ``LIGHT`` in an
+application with core's database and the plugins only
+(``core.app.init_database``, plus the admin's migration environment so that
+``require_database`` asks what it asks in the admin), and hands every other
+command line (``--help``, ``run``, ``users``, ``db``, plugins' commands …)
+to the admin's full group, ``webadmin.commands.main``, imported only then.
+
+The light command is the very same click command object as in the full
+group (``core.cli.activities.evaluate_command``): options, help, messages
+and exit statuses cannot differ, and faults outside it are reported by the
+same ``FaultReporting`` group. To make another command light, add it to
+``LIGHT``; it must need nothing of the admin (tests/test_startup.py checks
+what ``evaluate`` imports).
 """
 
 from __future__ import annotations
 
-import errno
-import getpass
-import os
 import sys
-from typing import NoReturn
+from collections.abc import Sequence
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask.cli import FlaskGroup
-from sqlalchemy.exc import SQLAlchemyError
 
-from core.cli._common import actor, print_table, report_fault, resolve_department, with_core_database
-from core.db import db
-from core.store.faults import EXIT_REFUSED, DatabaseFault
+if TYPE_CHECKING:
+    from flask import Flask
 
-from . import services
-from .models import ROLES, ApiToken, User
-from .security import new_password
+__all__ = ["LIGHT", "main"]
 
-__all__ = ["main", "tokens_group", "users_group"]
+#: Commands run without the admin application: name → "module:attribute" of the click command.
+LIGHT: dict[str, str] = {"evaluate": "core.cli.activities:evaluate_command"}
 
+#: The admin's migration environment (``webadmin.models.MIGRATIONS``, without importing the models).
+ADMIN_MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
-def _create_app():
-    from . import create_app
-
-    return create_app()
+# The admin's commands were defined here before the launcher: their old names still resolve.
+_MOVED = {"tokens_group", "users_group", "create_user", "reset_password", "deactivate_user", "activate_user",
+          "end_user_sessions", "list_users", "create_token", "list_tokens", "revoke_token"}
 
 
-class _Main(FlaskGroup):
-    """``FlaskGroup`` that reports database faults and unwritable files in one line, not a traceback."""
+def light_app() -> Flask:
+    """The application a light command runs in: core's database, the plugins, the admin's migration environment."""
+    from flask import Flask
+    from sqlalchemy import MetaData
 
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except (SQLAlchemyError, DatabaseFault) as exc:
-            _rollback_quietly()
-            ctx.exit(report_fault(exc))
-        except PermissionError as exc:
-            click.echo(f"error: permission denied: {exc.filename or ''}; nothing was stored", err=True)
-            ctx.exit(EXIT_REFUSED)
-        except OSError as exc:
-            if exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
-                click.echo(f"error: cannot write {exc.filename or ''}: {exc.strerror}; nothing was stored", err=True)
-                ctx.exit(EXIT_REFUSED)
-            raise
+    from core.app import init_database, instance_path
+    from core.environments import add_environment
+
+    app = Flask("webadmin", instance_path=instance_path(), instance_relative_config=True)
+    init_database(app)
+    # Only its name, version table and scripts are read here (require_database); its models are the admin's concern.
+    add_environment(app, "webadmin", MetaData(), ADMIN_MIGRATIONS)
+    return app
 
 
-def _rollback_quietly() -> None:
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - no app context, or the connection is gone
-        pass
+def _light_group(name: str) -> click.Group:
+    from flask.cli import ScriptInfo
+
+    from .clifaults import FaultReporting
+
+    module, attribute = LIGHT[name].split(":")
+
+    class LightGroup(FaultReporting):
+        def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                         **extra: Any) -> click.Context:
+            extra.setdefault("obj", ScriptInfo(create_app=light_app, set_debug_flag=False, load_dotenv_defaults=False))
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    group = LightGroup(name="stdpolicy")
+    group.add_command(getattr(import_module(module), attribute))
+    return group
 
 
-main = _Main(
-    name="stdpolicy",
-    create_app=_create_app,
-    add_version_option=True,
-    load_dotenv=False,
-    set_debug_flag=False,
-    help="Jiaxing standards-city policy as rules: evaluate, import, parameters, plugins, and the admin (run).",
-)
+class Launcher(click.Group):
+    """``stdpolicy``: a light command in a light application, anything else in the admin's group."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if argv and argv[0] in LIGHT:
+            target: click.Group = _light_group(argv[0])
+        else:
+            from .commands import main as target
+        return target.main(argv, prog_name=prog_name or self.name, **extra)
 
 
-@click.group("users")
-def users_group() -> None:
-    """Admin users."""
+main = Launcher(name="stdpolicy")
 
 
-def _refused(exc: services.ServiceError) -> NoReturn:
-    click.echo(f"error: {exc.message}; nothing was stored", err=True)
-    sys.exit(2)
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from . import commands
 
-
-def _user(name: str) -> User:
-    user = services.find_user(name)
-    if user is None:
-        click.echo(f"error: no user {name!r}", err=True)
-        sys.exit(2)
-    return user
-
-
-@users_group.command("create")
-@click.argument("name")
-@click.option("--department", "-d", metavar="NAME",
-              help="Department code or name (required for department administrators and viewers).")
-@click.option("--role", "-r", type=click.Choice(ROLES), required=True)
-@click.option("--password-env", metavar="VAR", help="Read the password from this environment variable.")
-@with_core_database
-def create_user(name: str, department: str | None, role: str, password_env: str | None) -> None:
-    """Create user NAME. The password comes from --password-env, a prompt on a
-    terminal, or is generated and printed once."""
-    dept = resolve_department(department)
-    if password_env:
-        password = os.environ.get(password_env)
-        if not password:
-            click.echo(f"error: ${password_env} is empty", err=True)
-            sys.exit(2)
-        generated = False
-    elif sys.stdin.isatty():
-        password = getpass.getpass("password: ")
-        generated = False
-    else:
-        password, generated = new_password(), True
-    try:
-        services.create_user(name, role=role, department=dept, password=password, actor=actor())
-    except services.ServiceError as exc:
-        _refused(exc)
-    where = f" in {dept.code}" if dept is not None else ""
-    click.echo(f"created {role} {name.strip()!r}{where}" + (f" with password: {password}" if generated else ""))
-
-
-@users_group.command("reset-password")
-@click.argument("name")
-@with_core_database
-def reset_password(name: str) -> None:
-    """Give user NAME a one-time password (printed once) and end their sessions.
-
-    The user must choose a new password at their next login before anything else.
-    """
-    user = _user(name)
-    password, ended = services.reset_password(user, actor=actor())
-    click.echo(f"one-time password for {name!r} (shown once; it must be changed at the next login): {password}")
-    click.echo(f"{ended} open session(s) ended" + ("" if user.active else f"; note: {name!r} is deactivated"))
-
-
-@users_group.command("deactivate")
-@click.argument("name")
-@with_core_database
-def deactivate_user(name: str) -> None:
-    """Deactivate user NAME: they can no longer log in, and their sessions end (kept in the audit log)."""
-    user = _user(name)
-    try:
-        changed = services.set_active(user, False, actor=actor())
-    except services.ServiceError as exc:
-        _refused(exc)
-    click.echo(f"{name!r} deactivated; their sessions have ended" if changed else f"{name!r} was already inactive")
-
-
-@users_group.command("activate")
-@click.argument("name")
-@with_core_database
-def activate_user(name: str) -> None:
-    """Let user NAME log in again."""
-    user = _user(name)
-    changed = services.set_active(user, True, actor=actor())
-    click.echo(f"{name!r} can log in again" if changed else f"{name!r} was already active")
-
-
-@users_group.command("end-sessions")
-@click.argument("name")
-@with_core_database
-def end_user_sessions(name: str) -> None:
-    """End every session of user NAME: they must log in again."""
-    ended = services.end_sessions(_user(name), actor=actor())
-    click.echo(f"{ended} open session(s) of {name!r} ended")
-
-
-@users_group.command("list")
-@with_core_database
-def list_users() -> None:
-    """Every user, their role and department."""
-    rows = [[u.username, u.role, u.department.code if u.department else "", "yes" if u.active else "no"]
-            for u in services.list_users()]
-    print_table(["user", "role", "department", "active"], rows)
-
-
-@click.group("tokens")
-def tokens_group() -> None:
-    """API tokens of departments (for /api/evaluate and /api/plugins)."""
-
-
-@tokens_group.command("create")
-@click.option("--department", "-d", required=True, metavar="NAME", help="Department code or name.")
-@click.option("--name", default="api", show_default=True, help="What the token is for.")
-@with_core_database
-def create_token(department: str, name: str) -> None:
-    """Issue a token for a department; it is printed once and stored hashed."""
-    dept = resolve_department(department)
-    assert dept is not None
-    try:
-        row, token = services.create_token(dept, name, actor=actor())
-    except services.ServiceError as exc:
-        _refused(exc)
-    click.echo(f"token #{row.id} for {dept.code} ({row.name}); shown once, keep it secret:")
-    click.echo(token)
-
-
-@tokens_group.command("list")
-@with_core_database
-def list_tokens() -> None:
-    """Every department's tokens, oldest first (revoked ones too)."""
-    rows = [[f"#{t.id}", t.department.code, t.name, t.prefix + "…", t.created_at.strftime("%Y-%m-%d"),
-             t.revoked_at.strftime("%Y-%m-%d") if t.revoked_at else ""]
-            for t in reversed(services.list_tokens())]
-    print_table(["id", "department", "name", "prefix", "created", "revoked"], rows)
-
-
-@tokens_group.command("revoke")
-@click.argument("token_id", type=int)
-@with_core_database
-def revoke_token(token_id: int) -> None:
-    """Revoke token TOKEN_ID (kept, no longer accepted)."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None:
-        click.echo(f"error: no token #{token_id}", err=True)
-        sys.exit(2)
-    services.revoke_token(row, actor=actor())
-    click.echo(f"token #{token_id} revoked")
+        return getattr(commands, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,40 +1,44 @@
 """The ``stdpolicy`` command line: core's commands on a Flask CLI group.
 
 ``register_commands(app.cli)`` adds them; the ``stdpolicy`` console script
-(``webadmin.cli:main``) is a ``FlaskGroup`` around the admin application, so
-the same commands sit beside ``run``, ``users`` and ``tokens``.
+(``webadmin.cli:main``) runs them on a ``FlaskGroup`` around the admin
+application, so the same commands sit beside ``run``, ``users`` and
+``tokens`` (``stdpolicy evaluate`` runs without the admin: see
+``webadmin.cli``).
+
+Each command's module is imported when ``register_commands`` runs, not when
+this package is: ``core.cli.activities`` alone (``stdpolicy evaluate``) does
+not import the parameter, reference-data, plugin or scaffold commands.
+A new command goes in a module of its own here and in ``COMMANDS``.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import click
 
-from .activities import evaluate_command, import_command, reevaluate_command
-from .init import init_command
-from .params import params_group
-from .plugins import disable_command, enable_command, forbid_command, permit_command, plugins_command
-from .refdata import refdata_group
-from .scaffold import plugin_group
-from .whatif import whatif_group
+__all__ = ["COMMANDS", "register_commands"]
 
-__all__ = ["register_commands"]
+#: (module of core.cli, name of the click command in it), in the order ``stdpolicy --help`` lists them.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("init", "init_command"),
+    ("activities", "evaluate_command"),
+    ("activities", "import_command"),
+    ("activities", "reevaluate_command"),
+    ("params", "params_group"),
+    ("refdata", "refdata_group"),
+    ("plugins", "plugins_command"),
+    ("plugins", "enable_command"),
+    ("plugins", "disable_command"),
+    ("plugins", "permit_command"),
+    ("plugins", "forbid_command"),
+    ("scaffold", "plugin_group"),
+    ("whatif", "whatif_group"),
+)
 
 
 def register_commands(cli: click.Group) -> None:
     """Add core's commands to ``cli``."""
-    for command in (
-        init_command,
-        evaluate_command,
-        import_command,
-        reevaluate_command,
-        params_group,
-        refdata_group,
-        plugins_command,
-        enable_command,
-        disable_command,
-        permit_command,
-        forbid_command,
-        plugin_group,
-        whatif_group,
-    ):
-        cli.add_command(command)
+    for module, name in COMMANDS:
+        cli.add_command(getattr(import_module(f"{__name__}.{module}"), name))

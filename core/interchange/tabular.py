@@ -44,7 +44,6 @@ from typing import Any
 
 from marshmallow import Schema
 from marshmallow import fields as mfields
-from openpyxl.utils import get_column_letter
 
 from ..activities import EnvelopeSchema
 from ..messages import Bilingual
@@ -294,6 +293,17 @@ def _text(cell: Any) -> str:
 
 def _empty(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def get_column_letter(number: int) -> str:
+    """The spreadsheet's name of column ``number`` (1 → A, 27 → AA), as openpyxl spells it.
+
+    openpyxl's own function, imported here only when a table names a column:
+    reading a JSON file (``stdpolicy evaluate``) must not import openpyxl (~0.2 s).
+    """
+    from openpyxl.utils import get_column_letter as letter
+
+    return letter(number)
 
 
 def _no_header(index: int) -> Bilingual:

@@ -1,0 +1,132 @@
+"""``stdpolicy evaluate`` starts without the admin (issue #13: start-up).
+
+The console script (``webadmin.cli:main``) runs ``evaluate`` in an
+application with core's database and the plugins only; every other command
+line goes to the admin's group. These tests check, in a fresh interpreter,
+what evaluating a JSON file imports (none of the admin's extensions, views
+and catalogues, openpyxl, Alembic or Flask-Migrate), that its output and
+exit status are those of the admin's group, and that the Alembic-free
+readings of the migration state (heads from the scripts' text, revisions
+from the version tables) agree with Alembic's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import create_engine
+
+from conftest import PROJECT_PLUGINS
+from core.environments import current_revisions, environments, script_heads
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs" / "examples"
+
+#: Top-level packages (and modules of the admin) a file-only evaluate must not import.
+FORBIDDEN = ("flask_babel", "babel", "openpyxl", "alembic", "flask_migrate", "flask_login", "flask_wtf", "wtforms",
+             "flask_limiter", "zxcvbn", "webadmin.factory", "webadmin.views", "webadmin.commands", "webadmin.models",
+             "core.cli.database", "core.cli.refdata", "core.cli.params", "core.cli.scaffold")
+
+_LAUNCH = (
+    "import core.app, core.registry, os, sys; "
+    f"core.app.load_registry = lambda **kw: core.registry.load_registry(only={PROJECT_PLUGINS!r}, **kw); "
+    "from {module} import main\n"
+    "try:\n"
+    "    main(sys.argv[1:], prog_name='stdpolicy')\n"
+    "finally:\n"
+    "    open(os.environ['LOADED_MODULES'], 'w').write('\\n'.join(sorted(sys.modules)))\n"
+)
+
+
+def _launch(app: Flask, tmp_path: Path, *args: str, module: str = "webadmin.cli"
+            ) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """``stdpolicy ARGS`` in a fresh interpreter through the launcher (or ``module``'s group); the modules it imported."""
+    listing = tmp_path / "modules.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STDPOLICY_")}
+    env.update(STDPOLICY_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], STDPOLICY_INSTANCE_PATH=str(tmp_path / "i"),
+               PYTHONPATH=str(ROOT), LOADED_MODULES=str(listing), COLUMNS="80")
+    done = subprocess.run([sys.executable, "-c", _LAUNCH.replace("{module}", module), *args], cwd=ROOT, env=env, capture_output=True, timeout=300)
+    return done, set(listing.read_text().split("\n"))
+
+
+def _imported(modules: set[str], name: str) -> bool:
+    return any(m == name or m.startswith(name + ".") for m in modules)
+
+
+def test_evaluate_imports_nothing_of_the_admin(app: Flask, runner, tmp_path: Path) -> None:
+    for name, status in (("activities.json", 0), ("activities.jsonl", 0), ("with-errors.json", 1)):
+        done, modules = _launch(app, tmp_path, "evaluate", str(EXAMPLES / name))
+        assert done.returncode == status, done.stderr.decode()
+        assert [m for m in FORBIDDEN if _imported(modules, m)] == []
+        # The admin's own group gives the same bytes and status (same day: the process and the runner run now).
+        full = runner.invoke(args=["evaluate", str(EXAMPLES / name)])
+        assert (full.exit_code, full.stdout_bytes) == (status, done.stdout)
+        assert json.loads(done.stdout)["results"]
+
+
+def test_evaluate_in_the_launcher_keeps_messages_and_statuses(app: Flask, tmp_path: Path) -> None:
+    """Bad options, a missing file, an unknown department, --help: what the admin's group says, in the same words."""
+    cases = [
+        ("evaluate", str(tmp_path / "missing.json")),
+        ("evaluate", str(EXAMPLES / "activities.json"), "--department", "no_such_department"),
+        ("evaluate", str(EXAMPLES / "activities.json"), "--format", "xml"),
+        ("evaluate", "--help"),
+        ("evaluate",),
+    ]
+    for args in cases:
+        done, _ = _launch(app, tmp_path, *args)
+        full, _ = _launch(app, tmp_path, *args, module="webadmin.commands")
+        assert (done.returncode, done.stdout, done.stderr) == (full.returncode, full.stdout, full.stderr), args
+
+
+def test_other_commands_go_to_the_admin(app: Flask, tmp_path: Path) -> None:
+    done, modules = _launch(app, tmp_path, "--help")
+    assert done.returncode == 0
+    text = done.stdout.decode()
+    for command in ("evaluate", "import", "reevaluate", "params", "plugins", "users", "tokens", "run", "db"):
+        assert f"  {command} " in text, command
+    assert _imported(modules, "webadmin.commands")
+
+
+def test_heads_read_from_the_scripts_are_alembics(app: Flask) -> None:
+    with app.app_context():
+        known = environments()
+        assert {env.kind for env in known} >= {"core", "application"}
+        for env in known:
+            assert script_heads(env.versions) is not None, env.name  # our scripts never need the fallback
+            assert env.heads() == env.alembic_heads(), env.name
+
+
+def test_heads_fall_back_to_alembic_for_scripts_beyond_the_reader(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (tmp_path / "b.py").write_text('revision: str = "b"\ndown_revision = "a"\n')
+    (tmp_path / "c.py").write_text('revision = "c"\ndown_revision = ("a",)\n')
+    (tmp_path / "__init__.py").write_text('revision = "ignored"\n')
+    assert script_heads(tmp_path) == ("b", "c")
+    (tmp_path / "m.py").write_text('revision = "m"\ndown_revision = ("b", "c")\n')
+    assert script_heads(tmp_path) == ("m",)
+    (tmp_path / "d.py").write_text('revision = "d"\ndown_revision = "m"\nbranch_labels = ("x",)\n')
+    assert script_heads(tmp_path) is None
+    (tmp_path / "d.py").write_text('revision = "d"\ndown_revision = VALUE\n')
+    assert script_heads(tmp_path) is None
+    (tmp_path / "d.py").write_text('revision = "d"\ndown_revision = "nowhere"\n')
+    assert script_heads(tmp_path) is None
+    assert script_heads(tmp_path / "no-such-folder") is None
+
+
+def test_current_revisions_are_alembics(app: Flask) -> None:
+    from alembic.migration import MigrationContext
+
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as connection:
+            for table in ("alembic_version", "alembic_version_webadmin", "alembic_version_nobody"):
+                context = MigrationContext.configure(connection, opts={"version_table": table})
+                assert current_revisions(connection, table) == tuple(sorted(context.get_current_heads())), table
+    finally:
+        engine.dispose()
