@@ -56,6 +56,9 @@ setup(
         "zxcvbn>=4.4",
         # The JSON API's OpenAPI document, from its marshmallow schemas (webadmin/openapi.py).
         "apispec>=6.6",
+        # The result document of `stdpolicy evaluate`, encoded ~5x faster than the standard library's
+        # encoder, byte for byte the same (core/interchange/fastjson.py).
+        "orjson>=3.9",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],

@@ -16,6 +16,7 @@ or ``"line"`` (JSON Lines), and ``"sheet"`` for a workbook.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -23,22 +24,32 @@ from typing import IO, Any
 from ..activities import Activity, InvalidRecord, ValidationReport
 from ..evaluation import EvaluationResult
 from ..gcpause import paused_gc
+from ..outcomes import Outcome
+from .fastjson import ResultEncoder
 
-__all__ = ["result_items", "results_document", "write_results"]
+__all__ = ["result_item", "result_items", "results_document", "write_results"]
 
 def result_items(report: ValidationReport, result: EvaluationResult) -> Iterator[dict[str, Any]]:
     """One result per input record, in input order."""
     for item in report.items:
-        if isinstance(item, Activity):
-            outcomes = result.for_activity(item)
-            found: dict[str, Any] = {"id": item.ref, "kind": item.kind, "amount": sum(o.amount for o in outcomes)}
-            held = sum(o.held_amount for o in outcomes)
-            if held:
-                found["held_amount"] = held
-            found.update(outcomes=[o.to_json() for o in outcomes], errors=[])
-            yield found
-        else:
-            yield _invalid_item(item)
+        yield result_item(item, result.for_activity(item) if isinstance(item, Activity) else None)
+
+
+def result_item(item: Activity | InvalidRecord, outcomes: list[Outcome] | None) -> dict[str, Any]:
+    """The result of one record: an activity with its ``outcomes``, or an invalid record (``outcomes`` ``None``).
+
+    ``fastjson.ResultEncoder.result`` writes the same keys in the same order: change both.
+    """
+    if outcomes is None:
+        assert isinstance(item, InvalidRecord)
+        return _invalid_item(item)
+    assert isinstance(item, Activity)
+    found: dict[str, Any] = {"id": item.ref, "kind": item.kind, "amount": sum(o.amount for o in outcomes)}
+    held = sum(o.held_amount for o in outcomes)
+    if held:
+        found["held_amount"] = held
+    found.update(outcomes=[o.to_json() for o in outcomes], errors=[])
+    return found
 
 
 def _invalid_item(item: InvalidRecord) -> dict[str, Any]:
@@ -63,13 +74,68 @@ def results_document(report: ValidationReport, result: EvaluationResult) -> dict
 def write_results(report: ValidationReport, result: EvaluationResult, out: IO[str], *, indent: int | None = None) -> None:
     """Write the result document, streamed a chunk of results at a time.
 
-    100,000 results are never held as one JSON string; each chunk is encoded
-    by the C encoder in one call. The cyclic GC is paused meanwhile: the
-    chunks' dicts would otherwise trigger full collections of a heap that
+    100,000 results are never held as one JSON string. Without ``indent``
+    (what ``stdpolicy evaluate`` writes) each chunk is encoded through orjson
+    (``fastjson``: the same bytes as the standard library, ~5× faster) and,
+    when ``out`` is a UTF-8 text stream over a binary one (standard output),
+    written to that binary stream without decoding. With ``indent``, the
+    standard library's encoder. The cyclic GC is paused meanwhile: the
+    chunks' objects would otherwise trigger full collections of a heap that
     holds every activity and outcome (~40 % of the time, core/gcpause.py).
     """
     with paused_gc():
-        _write_results(report, result, out, indent)
+        if indent is None:
+            _write_fast(report, result, out)
+        else:
+            _write_results(report, result, out, indent)
+
+
+def _binary(out: IO[str]) -> IO[bytes] | None:
+    """The binary stream under ``out`` if writing UTF-8 bytes there is what writing text to ``out`` does."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is None or not encoding or getattr(out, "errors", "strict") != "strict":
+        return None
+    try:
+        return buffer if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
+
+
+def _write_fast(report: ValidationReport, result: EvaluationResult, out: IO[str]) -> None:
+    binary = _binary(out)
+    if binary is not None:
+        out.flush()
+
+    def write(data: bytes | str) -> None:
+        if binary is None:
+            out.write(data if isinstance(data, str) else data.decode("utf-8"))
+        else:
+            binary.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+    encoder = ResultEncoder()
+    write(b'{"results": [')
+    first = True
+    chunk: list[tuple[Activity | InvalidRecord, list[Outcome] | None]] = []
+
+    def flush() -> None:
+        nonlocal first
+        if chunk:
+            if not first:
+                write(b",")  # between chunks: no space (what the standard library path always wrote)
+            write(encoder.results(chunk))
+            first = False
+            chunk.clear()
+
+    for item in report.items:
+        chunk.append((item, result.for_activity(item) if isinstance(item, Activity) else None))
+        if len(chunk) == 2000:
+            flush()
+    flush()
+    write(f'], "total_amount": {result.total_amount}, "held_amount": {result.held_amount}, '
+          f'"invalid": {len(report.invalid)}}}\n')
+    if binary is not None:
+        binary.flush()
 
 
 def _write_results(report: ValidationReport, result: EvaluationResult, out: IO[str], indent: int | None) -> None:
