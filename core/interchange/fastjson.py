@@ -108,19 +108,23 @@ class ResultEncoder:
 
     def outcome(self, o: Outcome) -> bytes:
         """``Outcome.to_json()``, encoded."""
-        short, value = self.short, self.value
+        short = self.short
+        zh, en, amount = o.explanation_zh, o.explanation_en, o.amount
+        if type(zh) is not str or type(en) is not str or type(amount) is not int:
+            raise _Fallback  # what a plugin may have set by hand: the standard library writes it
         parts = [
             b'{"plugin": ', short(o.plugin), b', "plugin_version": ', short(o.plugin_version),
-            b', "rule": ', short(o.rule), b', "amount": ', value(o.amount), b', "clause": ', short(o.clause),
-            b', "explanation": {"zh": ', value(o.explanation_zh), b', "en": ', value(o.explanation_en),
-            b'}, "parameters": [', b", ".join([self._parameter(p) for p in o.parameters]), b"]",
+            b', "rule": ', short(o.rule), b', "amount": ', _dumps(amount), b', "clause": ', short(o.clause),
+            b', "explanation": {"zh": ', _dumps(zh), b', "en": ', _dumps(en),
+            b'}, "parameters": [', b", ".join([self._parameter(p) for p in o.parameters]) if o.parameters else b"",
+            b"]",
         ]
         if o.references:
-            parts += (b', "references": ', value([r.to_json() for r in o.references]))
+            parts += (b', "references": ', self.value([r.to_json() for r in o.references]))
         if o.status != "ok":
             parts += (b', "status": ', short(o.status))
         if o.details:
-            parts += (b', "details": ', value(o.details))
+            parts += (b', "details": ', self.value(o.details))
         parts.append(b"}")
         return b"".join(parts)
 
@@ -131,10 +135,11 @@ class ResultEncoder:
 
             return self.value(_invalid_item(item))  # type: ignore[arg-type]
         assert isinstance(item, Activity)
-        amount = sum(o.amount for o in outcomes)
-        held = sum(o.held_amount for o in outcomes)
-        parts = [b'{"id": ', self.value(item.ref), b', "kind": ', self.short(item.kind),
-                 b', "amount": ', self.value(amount)]
+        amount = held = 0
+        for o in outcomes:
+            amount += o.amount
+            held += o.held_amount
+        parts = [b'{"id": ', self.value(item.ref), b', "kind": ', self.short(item.kind), b', "amount": ', self.value(amount)]
         if held:
             parts += (b', "held_amount": ', self.value(held))
         parts += (b', "outcomes": [', b", ".join([self.outcome(o) for o in outcomes]), b'], "errors": []}')
@@ -150,7 +155,7 @@ class ResultEncoder:
         """
         try:
             return b", ".join([self.result(item, outcomes) for item, outcomes in chunk])
-        except _Fallback:
+        except (_Fallback, orjson.JSONEncodeError):  # JSONEncodeError: a lone surrogate, an integer beyond 64 bits
             from .output import result_item
 
             return _STDLIB.encode([result_item(item, outcomes) for item, outcomes in chunk])[1:-1]
