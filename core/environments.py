@@ -353,8 +353,8 @@ def current_revisions(connection: Connection, table: str) -> tuple[str, ...]:
 
     if not inspect(connection).has_table(table):
         return ()
-    rows = connection.execute(select(column("version_num")).select_from(table_clause(table)))
-    return tuple(sorted(row[0] for row in rows))
+    found: list[str] = list(connection.scalars(select(column("version_num")).select_from(table_clause(table))))
+    return tuple(sorted(found))
 
 
 def state(env: Environment, connection: Connection) -> State:

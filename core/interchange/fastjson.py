@@ -55,7 +55,7 @@ class ResultEncoder:
     """
 
     def __init__(self) -> None:
-        self._short: dict[str, bytes] = {}
+        self._short: dict[str | None, bytes] = {}
         # id(parameter value) → (the value, kept alive so its id is not reused; its encoding)
         self._params: dict[int, tuple[Any, bytes]] = {}
 
@@ -86,7 +86,7 @@ class ResultEncoder:
             return b"[" + b", ".join([self.value(item) for item in value]) + b"]" if value else b"[]"
         raise _Fallback  # float (repr and NaN rules), subclasses, Decimal, date …: the standard library decides
 
-    def short(self, text: str) -> bytes:
+    def short(self, text: str | None) -> bytes:
         """A string that repeats across the document (keys, names, rules), encoded once."""
         try:
             return self._short[text]
