@@ -25,7 +25,8 @@ setup(
     # and the environment they share (core/alembic_env).
     package_data={
         "core": ["data/*.yaml", "data/*.json", "py.typed", "alembic_env/*.py", "alembic_env/*.mako",
-                 "alembic_env/README", "scaffold/template/**/*"],
+                 "alembic_env/README", "scaffold/template/**/*",
+                 "documents/templates/*.html"],
         "plugins": ["*/*.yaml", "*/templates/**/*", "*/static/**/*", "*/migrations/*.ini",
                     "*/migrations/*.mako", "*/migrations/versions/*.py", "*/data/**/*"],
         "migrations": ["alembic.ini", "script.py.mako", "README", "versions/*.py"],
@@ -59,6 +60,10 @@ setup(
         # The result document of `stdpolicy evaluate`, encoded ~5x faster than the standard library's
         # encoder, byte for byte the same (core/interchange/fastjson.py).
         "orjson>=3.9",
+        # Approval lists (core/documents): money in Chinese capital numerals (大写), and the printable PDF
+        # rendered from HTML (needs Debian's libpango-1.0-0 and libpangoft2-1.0-0, and a CJK font).
+        "cn2an>=0.5.22",
+        "weasyprint>=62",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],
@@ -79,6 +84,8 @@ setup(
             "mypy>=1.10",
             "types-PyYAML",
             "types-openpyxl",
+            # The approval list PDFs' text is read back in the tests.
+            "pypdf>=4",
         ],
     },
     entry_points={
