@@ -147,6 +147,7 @@ def list_xlsx(printed: PrintedList) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.writer.excel import ExcelWriter
 
     book = Workbook()
     sheet = book.active
@@ -214,7 +215,8 @@ def list_xlsx(printed: PrintedList) -> bytes:
     book.properties.modified = issued
     book.properties.title = printed.title
     raw = io.BytesIO()
-    book.save(raw)
+    # openpyxl's ``save`` stamps the workbook "modified now"; its writer keeps the properties set above.
+    ExcelWriter(book, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
     return _fixed_times(raw.getvalue(), issued)
 
 
