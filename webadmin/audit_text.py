@@ -22,7 +22,7 @@ from core.models import AuditEntry, Department
 from core.registry import Registry
 
 from .forms import ROLE_LABELS
-from .i18n import parameter_value, pick
+from .i18n import money, parameter_value, pick
 from .labels import detail, import_source, name, plugin_label, reason_text, version_label
 
 __all__ = ["ACTIONS", "Change", "changes", "describe"]
@@ -42,6 +42,7 @@ ACTIONS = {
     "refdata.version": _l("Reference data version recorded"),
     "activities.import": _l("Activities imported"),
     "outcomes.reevaluate": _l("Outcomes re-evaluated"),
+    "approvals.issue": _l("Approval list issued"),
     "user.create": _l("User created"),
     "user.activate": _l("User reactivated"),
     "user.deactivate": _l("User deactivated"),
@@ -93,6 +94,15 @@ FIELDS = {
     "id": _l("Number"),
     "prefix": _l("Token prefix"),
     "revoked": _l("Revoked"),
+    "number": _l("List number"),
+    "kind": _l("Kind of list"),
+    "supplements": _l("Supplements list"),
+    "plugin": _l("Plugin"),
+    "period_from": _l("Period from"),
+    "period_to": _l("Period to"),
+    "items": _l("Rows"),
+    "total_amount": _l("Total amount"),
+    "digest": _l("Digest"),
 }
 
 
@@ -173,6 +183,11 @@ def describe(entry: AuditEntry, registry: Registry, departments: Mapping[str, De
             _sentence(_("Re-evaluated the stored activities dated on or after %(date)s"), date=target[6:])
             if target.startswith("since ") else _sentence(_("Re-evaluated every stored activity"))
         ),
+        "approvals.issue": lambda: (
+            _sentence(_("Issued the supplementary approval list %(number)s to %(original)s"), number=name(target),
+                      original=name(after["supplements"]))
+            if after.get("supplements") else _sentence(_("Issued the approval list %(number)s"), number=name(target))
+        ),
         "user.create": lambda: _sentence(_("Created the user %(user)s"), user=name(target)),
         "user.activate": lambda: _sentence(_("Reactivated the user %(user)s"), user=name(target)),
         "user.deactivate": lambda: _sentence(_("Deactivated the user %(user)s"), user=name(target)),
@@ -238,6 +253,15 @@ def _shown(field: str, value: Any, entry: AuditEntry, registry: Registry, depart
         from .views.refdata import SOURCES
 
         return Markup(escape(str(SOURCES.get(value, value))))
+    if entry.action == "approvals.issue":
+        if field == "kind" and isinstance(value, str):
+            from .views.approvals import KINDS
+
+            return Markup(escape(str(KINDS.get(value, value))))
+        if field == "plugin" and isinstance(value, str):
+            return Markup(escape(plugin_label(value)))
+        if field == "total_amount" and isinstance(value, int):
+            return Markup(escape(money(value)))
     if field == "password":
         return Markup(escape(_("reset") if value == "reset" else _("changed")))
     return _plain(value)
