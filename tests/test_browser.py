@@ -42,7 +42,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from core import clock
 from core.app import get_registry
 from core.db import db
-from core.models import ActivityRecord, OutcomeRecord, ReferenceVersionRecord
+from core.models import ActivityRecord, ApprovalListRecord, OutcomeRecord, ReferenceVersionRecord
 from core.store import import_records
 
 from conftest import PASSWORD
@@ -860,3 +860,60 @@ def test_an_office_plans_a_budget_what_if_saves_compares_and_records_it(app: Fla
             .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(list(predicted)))
             .group_by(OutcomeRecord.activity_id))}
     assert stored == predicted and set(predicted) <= set(ids.values())
+
+
+# -- approval lists (拨付清单) ------------------------------------------------------------------
+
+
+def test_an_administrator_previews_issues_and_downloads_an_approval_list(
+        app: Flask, browser: Any, live_server: str, screenshots: _ScreenshotSummary, users: dict[str, int]) -> None:
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    done = app.test_cli_runner().invoke(args=["init", "--demo"])
+    assert done.exit_code == 0, done.output
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  accept_downloads=True)
+    context.set_default_timeout(TIMEOUT)
+    web = Browser(context.new_page(), live_server, screenshots)
+    try:
+        web.login("mr_admin")
+        web.goto("/approvals/")
+        web.page.fill("#period_from", "2024-01-01")
+        web.page.fill("#period_to", "2024-12-31")
+        web.page.fill("#note", "2024年度第一批")
+        web.submit("#period-form #preview")
+        assert web.text("#preview-count") == "9"
+        assert digits(web.text("#preview-total")) == 3_200_000 and "叁佰贰拾万元整" in web.text("#preview-total")
+        assert "桐乡玻纤复合材料有限公司" in web.text("#preview-rows")
+        assert digits(web.text("#preview-counties-total")) == 3_200_000
+        web.shot("approvals-preview")
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(ApprovalListRecord)) == 0  # a preview stores nothing
+
+        web.submit("#issue-form #issue")
+        assert web.path().endswith("/approvals/2024-001") or "2024-001" in web.path()
+        assert web.page.locator(".flash.success").count() == 1
+        assert web.text("#list-number") == "2024-001" and web.page.locator("#digest-ok").count() == 1
+        assert web.page.locator("#rows tbody tr").count() == 9
+        assert digits(web.text("#counties-total")) == 3_200_000
+        web.shot("approvals-list")
+
+        texts = {}
+        for fmt in ("xlsx", "pdf", "notice"):
+            with web.page.expect_download() as download:
+                web.page.click(f"#download-{fmt}")
+            texts[fmt] = Path(download.value.path()).read_bytes()
+        sheet = load_workbook(io.BytesIO(texts["xlsx"])).active
+        assert sheet["A1"].value == "标准化奖励与补助资金拨付清单"
+        pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(texts["pdf"])).pages).replace("\n", "")
+        assert "《中共嘉兴市委 嘉兴市人民政府关于加快推进标准强市建设的实施意见》" in pdf and "叁佰贰拾万元整" in pdf
+        notice = "".join(p.extract_text() for p in PdfReader(io.BytesIO(texts["notice"])).pages).replace("\n", "")
+        assert "公示" in notice and "91330483MA2CUW803G" not in notice and "桐乡玻纤复合材料有限公司" in notice
+
+        web.goto("/approvals/")
+        assert "2024-001" in web.text("#issued-lists")
+        assert not web.broken, f"responses that went wrong: {web.broken}"
+        assert not web.blocked, f"blocked by the Content-Security-Policy: {web.blocked}"
+    finally:
+        context.close()

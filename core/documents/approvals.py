@@ -147,6 +147,7 @@ def list_xlsx(printed: PrintedList) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
     from openpyxl.writer.excel import ExcelWriter
 
     book = Workbook()
@@ -206,8 +207,9 @@ def list_xlsx(printed: PrintedList) -> bytes:
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if sheet.oddFooter is not None and sheet.oddFooter.center is not None:
+        sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
 
     issued = printed.issued_at.replace(microsecond=0)
     book.properties.creator = "stdpolicy"
