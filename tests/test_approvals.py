@@ -287,3 +287,25 @@ def test_a_city_administrator_issues_for_any_department_and_a_failure_stores_not
                                 department=civil, city_admin=True)
         assert (record.number, record.item_count, record.total_amount) == ("2024-001", len(preview.rows), preview.total)
         assert [c.county.zh for c in preview.counties][:2] == ["嘉兴市(市本级)", "嘉善县"]
+
+
+def test_issuers_at_the_same_time_get_distinct_numbers_and_nothing_twice(bare_app: Flask, demo, database_url: str,
+                                                                         tmp_path: Path) -> None:
+    from fault_support import start_stdpolicy
+
+    instance = tmp_path / "instance"
+    periods = [("2024-01-01", "2024-12-31")] * 3 + [("2024-01-01", "2024-06-30"), ("2024-07-01", "2024-12-31")]
+    processes = [start_stdpolicy(database_url, instance, "approvals", "create", "--from", a, "--to", b,
+                                 "--department", "market_regulation", env={"STDPOLICY_LOCK_TIMEOUT": "120"})
+                 for a, b in periods]
+    results = [process.communicate(timeout=300) + (process.returncode,) for process in processes]
+    for out, err, code in results:
+        assert code in (0, 2), err
+        assert "Traceback" not in err and "IntegrityError" not in err
+        assert code == 0 or "nothing payable" in err
+    with bare_app.app_context():
+        numbers = sorted(db.session.scalars(select(ApprovalListRecord.number)))
+        assert numbers == [f"2024-{n:03d}" for n in range(1, len(numbers) + 1)]
+        listed = list(db.session.scalars(select(ApprovalListItemRecord.activity_id)))
+        assert len(listed) == len(set(listed)) == 9  # every payable activity once, whoever issued it
+    assert sum(1 for *_, code in results if code == 0) == len(numbers)
