@@ -309,3 +309,42 @@ def test_issuers_at_the_same_time_get_distinct_numbers_and_nothing_twice(bare_ap
         listed = list(db.session.scalars(select(ApprovalListItemRecord.activity_id)))
         assert len(listed) == len(set(listed)) == 9  # every payable activity once, whoever issued it
     assert sum(1 for *_, code in results if code == 0) == len(numbers)
+
+
+def test_held_outcomes_are_listed_once_a_reviewer_approves_them(app: Flask, runner) -> None:
+    """Rank conflict on GB/T 44101-2024: both claims held (待核实); one approved, one rejected; a plain participant paid."""
+    from core.services.reviews import decide
+    from core.store import find_department, import_records
+
+    records = [
+        {"id": "X-1", "kind": "standard_drafting", "date": "2024-06-28", "credit_code": "913304007429141869",
+         "organisation": "嘉兴市某某制造有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
+        {"id": "Y-1", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91330482MA2AH5T006",
+         "organisation": "平湖光电新能源有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
+        {"id": "P-1", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91330402MA2B3C4D1N",
+         "organisation": "南湖某某科技有限公司", "standard_code": "GB/T 44102-2024", "rank": 2},
+    ]
+    with app.app_context():
+        registry = get_registry()
+        assert import_records(registry, records, source="held.json", actor="tests").ok
+        db.session.commit()
+        from core.models import ActivityRecord, OutcomeRecord
+
+        held = {ref: oid for ref, oid in db.session.execute(
+            select(ActivityRecord.external_id, OutcomeRecord.id).join(OutcomeRecord)
+            .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.status == "held"))}
+        assert set(held) == {"X-1", "Y-1"}
+        pending = service.draft(registry, "reward_tiers", date(2024, 1, 1), date(2024, 12, 31))
+        assert [row.achievement for row in pending.rows] == ["GB/T 44102-2024"]  # held and pending: not payable
+        market = find_department("market_regulation")
+        approved = decide(held["X-1"], "approved", "排名经标准文本核实", actor="reviewer", department=market).decision.id
+        decide(held["Y-1"], "rejected", "非第一起草单位", actor="reviewer", department=market)
+    issued = invoke(runner, "approvals", "create", "--from", "2024-01-01", "--to", "2024-12-31",
+                    "--department", "market_regulation")
+    assert issued.exit_code == 0, issued.output
+    with app.app_context():
+        rows = db.session.scalars(select(ApprovalListItemRecord).order_by(ApprovalListItemRecord.position)).all()
+        assert {(r.organisation_name, r.amount) for r in rows} == {("嘉兴市某某制造有限公司", 300000),
+                                                                   ("南湖某某科技有限公司", 150000)}
+        [x] = [r for r in rows if r.organisation_name == "嘉兴市某某制造有限公司"]
+        assert x.review_decision_id == approved

@@ -34,6 +34,7 @@ from ..models import ApprovalListItemRecord, ApprovalListRecord, Department
 from ..registry import Registry
 from ..regions import region_name
 from ..store import approvals as store
+from ..store.reviews import Payable, payable_outcomes
 from ..store.audit import audit
 from ..store.locking import writing
 from ..store.permissions import plugin_owner
@@ -149,7 +150,7 @@ def _title(registry: Registry, plugin: str, supplements: ApprovalListRecord | No
     return f"{label}资金拨付补充清单(补充第{supplements.number}号清单)"
 
 
-def _row(payable: store.Payable, amount: int, *, corrects: ApprovalListItemRecord | None = None,
+def _row(payable: Payable, amount: int, *, corrects: ApprovalListItemRecord | None = None,
          explanation: Text | None = None) -> ListRow:
     outcome, activity, organisation = payable.outcome, payable.activity, payable.organisation
     return ListRow(
@@ -183,7 +184,7 @@ def draft(registry: Registry, plugin: str, period_from: date, period_to: date,
     if supplements is not None:
         return _supplement(registry, original_of(supplements))
     listed = store.listed_activities(plugin)
-    rows = [_row(p, p.amount) for p in store.payable_outcomes(plugin, period_from, period_to)
+    rows = [_row(p, p.amount) for p in payable_outcomes(plugin, period_from, period_to)
             if p.activity.id not in listed]
     return Draft(plugin=plugin, kind="original", period_from=period_from, period_to=period_to,
                  title=_title(registry, plugin, None), rows=_order(rows))
@@ -199,7 +200,7 @@ def _supplement(registry: Registry, original: ApprovalListRecord) -> Draft:
         paid[(item.activity_id, item.rule)] += int(item.amount)
         latest[(item.activity_id, item.rule)] = item
     payable = {(p.activity.id, p.outcome.rule): p
-               for p in store.payable_outcomes(original.plugin, original.period_from, original.period_to)
+               for p in payable_outcomes(original.plugin, original.period_from, original.period_to)
                if p.activity.id not in elsewhere}
 
     def where(item: ApprovalListItemRecord) -> Text:

@@ -1,7 +1,9 @@
 """Approval lists (拨付清单) in the database: read the payable outcomes and the issued lists, add a list.
 
 Adds to the current transaction and never commits (``core.services.approvals``
-owns the transaction, the writer lock and the audit entry). The tables are
+owns the transaction, the writer lock and the audit entry). What is payable
+is ``core.store.reviews.payable_outcomes``'s answer (paid outcomes, and
+held ones a reviewer approved). The tables are
 append-only: a list, once added, is never changed; a correction is another
 (supplementary) list.
 """
@@ -9,17 +11,15 @@ append-only: a list, once added, is never changed; a correction is another
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 
 from ..approvals import ListRow
 from ..db import db
-from ..models import ActivityRecord, ApprovalListItemRecord, ApprovalListRecord, Department, Organisation, OutcomeRecord
+from ..models import ApprovalListItemRecord, ApprovalListRecord, Department, OutcomeRecord
 
 __all__ = [
-    "Payable",
     "add_list",
     "chain_of",
     "current_outcomes",
@@ -29,45 +29,8 @@ __all__ = [
     "listed_activities",
     "lists",
     "originals_of_year",
-    "payable_outcomes",
     "supplements_of",
 ]
-
-
-@dataclass(frozen=True)
-class Payable:
-    """A current outcome that may be paid, with its activity and organisation and the amount payable."""
-
-    outcome: OutcomeRecord
-    activity: ActivityRecord
-    organisation: Organisation
-    #: Integer yuan.
-    amount: int
-    #: The approving review decision of a held outcome; ``None`` for an outcome paid as evaluated.
-    decision_id: int | None = None
-
-
-def payable_outcomes(plugin: str, period_from: date, period_to: date,
-                     department_ids: Collection[int] | None = None) -> list[Payable]:
-    """The current outcomes of ``plugin`` that pay, for activities dated in the period (both days included).
-
-    Stand-in for ``core.store.reviews.payable_outcomes`` (h11-review) until
-    it is on main: outcomes paid as evaluated (status ``ok``, amount above
-    zero); held outcomes are not payable here.
-    """
-    query = (
-        select(OutcomeRecord, ActivityRecord, Organisation)
-        .join(ActivityRecord, ActivityRecord.id == OutcomeRecord.activity_id)
-        .join(Organisation, Organisation.id == ActivityRecord.organisation_id)
-        .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin == plugin,
-               OutcomeRecord.status == "ok", OutcomeRecord.amount > 0,
-               ActivityRecord.date >= period_from, ActivityRecord.date <= period_to)
-        .order_by(ActivityRecord.id, OutcomeRecord.id)
-    )
-    if department_ids is not None:
-        query = query.where(ActivityRecord.department_id.in_(list(department_ids)))
-    return [Payable(outcome=o, activity=a, organisation=org, amount=int(o.amount))
-            for o, a, org in db.session.execute(query)]
 
 
 def lists(plugin: str | None = None) -> list[ApprovalListRecord]:
