@@ -133,10 +133,12 @@ def test_viewers_read_and_download_others_see_nothing(app: Flask, client, login)
     client.post("/logout")
 
     login("ca_admin")  # civil affairs: does not see reward_tiers
-    assert client.get("/approvals/").status_code == 404
+    hidden = client.get("/approvals/")
+    assert hidden.status_code == 200 and 'id="not-visible"' in hidden.get_data(as_text=True)
+    assert "2024-001" not in hidden.get_data(as_text=True)
     assert client.get("/approvals/2024-001").status_code == 404
     assert client.get("/approvals/2024-001/download/xlsx").status_code == 404
-    assert issue(client).status_code == 404
+    assert issue(client).status_code == 403
     assert lists(app) == ["2024-001"]
 
 

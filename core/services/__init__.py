@@ -18,6 +18,7 @@ module                  use cases
 ``refdata``             ``record_reference``
 ``plugins``             ``switch_plugin``, ``permit_plugin``, ``change_owner``
 ``outcomes``            ``reevaluate_outcomes``
+``approvals``           ``draft``, ``create`` (approval lists, 拨付清单), ``verify``
 ``reviews``             ``decide`` (a held outcome approved or rejected)
 ``setup``               ``seed`` (``stdpolicy init``), ``seed_samples`` (``--demo``)
 ``whatif``              ``evaluate_scenario`` (stores nothing), ``save_scenario``, ``record_scenario``

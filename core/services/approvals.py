@@ -30,6 +30,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..approvals import ListRow, achievement_text, capital_yuan, date_zh, items_digest, list_number, supplement_number
+from ..messages import Bilingual
 from ..models import ApprovalListItemRecord, ApprovalListRecord, Department
 from ..registry import Registry
 from ..regions import region_name
@@ -78,7 +79,7 @@ class RequestSchema(Schema):
     @validates_schema
     def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("period_from") and data.get("period_to") and data["period_from"] > data["period_to"]:
-            raise ValidationError("截止日期早于起始日期 / the end of the period is before its start",
+            raise ValidationError(Bilingual("截止日期早于起始日期", "the end of the period is before its start"),
                                   field_name="period_to")
 
 

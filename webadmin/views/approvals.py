@@ -4,7 +4,8 @@ Who sees and does what:
 
 - everyone whose working department sees the plugin (has it switched on
   and permitted), and those who manage it, see its issued lists and
-  download them (XLSX, PDF, the public notice); anyone else gets 404;
+  download them (XLSX, PDF, the public notice); anyone else sees an empty
+  index saying so, and 404 for a list's page and its downloads;
 - the plugin's managers (``may_manage``: the owning department's
   administrators and city administrators) preview and issue lists and
   supplementary lists; a POST from anyone else is 403.
@@ -121,8 +122,13 @@ def _issue(form: FlaskForm, period_from: Any, period_to: Any, supplements: str |
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
-    if not _visible(PLUGIN):
+    if PLUGIN not in get_registry().plugins:
         abort(404)
+    if not _visible(PLUGIN):
+        if request.method == "POST":
+            abort(403)
+        # The menu shows the entry to everyone: say why there is nothing here rather than answer 404.
+        return render_template("approvals/index.html", lists=[], form=None, kinds=KINDS, hidden=True)
     manage = may_manage(PLUGIN)
     form = PeriodForm()
     if request.method == "POST":
