@@ -30,7 +30,8 @@ EXAMPLES = ROOT / "docs" / "examples"
 #: Top-level packages (and modules of the admin) a file-only evaluate must not import.
 FORBIDDEN = ("flask_babel", "babel", "openpyxl", "alembic", "flask_migrate", "flask_login", "flask_wtf", "wtforms",
              "flask_limiter", "zxcvbn", "webadmin.factory", "webadmin.views", "webadmin.commands", "webadmin.models",
-             "core.cli.database", "core.cli.refdata", "core.cli.params", "core.cli.scaffold")
+             "core.cli.database", "core.cli.refdata", "core.cli.params", "core.cli.scaffold", "core.cli.approvals",
+             "cn2an", "weasyprint")
 
 _LAUNCH = (
     "import core.app, core.registry, os, sys; "
