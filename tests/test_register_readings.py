@@ -100,6 +100,34 @@ def test_a_rank_claimed_by_another_organisation_in_the_register_is_held(ctx: Reg
     assert (result.total_amount, result.held_amount) == (300_000, 300_000)
 
 
+def test_importing_a_rank_conflict_holds_the_stored_partner_at_once(ctx: Registry) -> None:
+    # Two organisations claiming one rank are both held, each naming the other: the stored one too,
+    # by the import itself (not only at the next re-evaluation).
+    store(ctx, [drafting("HN-001", "2024-03-12", CODE_C, "ISO/IEC 30141:2024", rank=2, organisation="嘉兴南湖某某研究院")])
+    assert (stored_outcome("HN-001").status, stored_outcome("HN-001").amount) == ("ok", 300_000)
+    result = store(ctx, [drafting("JX-101", "2024-04-02", CODE_A, "ISO 30141:2024", rank=2),
+                         drafting("JX-102", "2024-04-02", CODE_B, "ISO 30141:2024", rank=3)])
+    assert result.reevaluated is not None and result.reevaluated.changed == 1
+    new, partner = stored_outcome("JX-101"), stored_outcome("HN-001")
+    assert (new.status, new.amount, new.details["held_amount"]) == ("held", 0, 300_000)
+    assert (partner.status, partner.amount, partner.details["held_amount"]) == ("held", 0, 300_000)
+    assert [r["other"]["activity"] for r in partner.details["held_reasons"]] == ["JX-101"]
+    assert "该奖励待核实" in partner.explanation_zh
+    assert (stored_outcome("JX-102").status, stored_outcome("JX-102").amount) == ("ok", 300_000)
+    # the partner's paid outcome is kept as history, superseded by the import's re-evaluation
+    history = db.session.scalars(
+        select(OutcomeRecord).join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+        .where(ActivityRecord.external_id == "HN-001").order_by(OutcomeRecord.id)).all()
+    assert [(o.status, o.superseded_by_run_id is not None) for o in history] == [("ok", True), ("held", False)]
+
+
+def test_an_import_without_a_stored_partner_reevaluates_nothing(ctx: Registry) -> None:
+    result = store(ctx, [drafting("X-1", "2024-06-28", CODE_A, "GB/T 44101-2024"),
+                         drafting("Y-1", "2024-07-02", CODE_B, "GB/T 44101-2024")])
+    assert {stored_outcome("X-1").status, stored_outcome("Y-1").status} == {"held"}
+    assert result.reevaluated is None
+
+
 def test_a_held_outcome_takes_the_achievement_a_repeat_is_not_paid_meanwhile(ctx: Registry) -> None:
     store(ctx, [drafting("X-1", "2024-06-28", CODE_A, "GB/T 44101-2024"),
                 drafting("Y-1", "2024-07-02", CODE_B, "GB/T 44101-2024")])

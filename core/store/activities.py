@@ -46,6 +46,16 @@ _CHUNK = 500
 
 
 @dataclass
+class ReevaluationResult:
+    run: EvaluationRun
+    activities: int
+    changed: int
+    unchanged: int
+    #: The evaluation itself: its outcomes, and the plugins that raised (``result.failures``).
+    result: EvaluationResult | None = None
+
+
+@dataclass
 class ImportResult(Reported):
     """What an import validated, stored and skipped."""
 
@@ -57,16 +67,8 @@ class ImportResult(Reported):
     result: EvaluationResult | None = None
     #: Known credit codes that arrived with another organisation name (now their current name).
     renamed: list[NameChange] = field(default_factory=list)
-
-
-@dataclass
-class ReevaluationResult:
-    run: EvaluationRun
-    activities: int
-    changed: int
-    unchanged: int
-    #: The evaluation itself: its outcomes, and the plugins that raised (``result.failures``).
-    result: EvaluationResult | None = None
+    #: The re-evaluation that held a stored partner of a new record at once (a rank claimed by both), if any.
+    reevaluated: ReevaluationResult | None = None
 
 
 def fingerprint(activity: Activity) -> str:
@@ -183,6 +185,12 @@ def import_records(
         run.outcomes_added = _store_outcomes(run, result.result.outcomes)
         run.finished_at = utcnow()
         result.run = run
+        # A new outcome held with a stored record as the other party (two organisations claiming
+        # one rank): that record's outcome changes too. Re-evaluated now, in this transaction,
+        # from the partner's date, so both are held at once; unchanged outcomes stay as they are.
+        since = _stored_partners_since(result.stored, result.result.outcomes)
+        if since is not None:
+            result.reevaluated = reevaluate(registry, actor=actor, since=since)
 
     after: dict[str, Any] = {"stored": len(result.stored), "skipped": len(result.skipped),
                              "run": result.run.id if result.run else None}
@@ -191,6 +199,28 @@ def import_records(
                             for c in result.renamed]
     audit("activities.import", actor, source[:300], department=department, after=after)
     return result
+
+
+def _stored_partners_since(new: Sequence[Activity], outcomes: Iterable[Outcome]) -> date | None:
+    """The earliest date of a stored record that a new held outcome names as its other party (``None``: none).
+
+    A held reason's ``other`` (``{"activity": ref, "date": …}``) names a record the reading
+    compared with; one that is not among the new records is a stored one, whose outcome
+    may change now that the new record is there.
+    """
+    ours = {a.ref for a in new}
+    dates: list[date] = []
+    for outcome in outcomes:
+        if outcome.status != "held" or not outcome.details:
+            continue
+        for reason in outcome.details.get("held_reasons") or ():
+            other = reason.get("other") if isinstance(reason, dict) else None
+            if isinstance(other, dict) and other.get("activity") not in ours and other.get("date"):
+                try:
+                    dates.append(date.fromisoformat(str(other["date"])))
+                except ValueError:
+                    continue
+    return min(dates) if dates else None
 
 
 def stored_fingerprints(prints: Sequence[str]) -> set[str]:
