@@ -61,6 +61,9 @@ from .evaluation import (
 )
 from .fields import CreditCodeField, StandardNumberField, field_metadata
 from .hooks import hookimpl, hookspec
+from .identity import Identity as StandardIdentity
+from .identity import identity_of as standard_identity
+from .identity import register_prefixes as standard_register_prefixes
 from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TC_SECRETARIAT
 from .kinds.schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES, committee_level_of
 from .messages import Bilingual, FieldError, field_error, flatten_errors
@@ -212,6 +215,7 @@ __all__ = [
     "STATUS_LABELS",
     "ShippedVersion",
     "StandardCodes",
+    "StandardIdentity",
     "StandardNumber",
     "StandardNumberField",
     "StoredRowsInvalid",
@@ -252,6 +256,8 @@ __all__ = [
     "render_page",
     "require_manager",
     "standard_codes",
+    "standard_identity",
+    "standard_register_prefixes",
     "status_label",
     "reference_url",
     "region_of",

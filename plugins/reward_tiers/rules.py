@@ -21,6 +21,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from core import StandardIdentity as Identity
+from core import standard_identity as identity_of
+from core import standard_register_prefixes as register_prefixes
 from core import (
     Activity,
     Batch,
@@ -36,7 +39,6 @@ from core import (
 )
 from core import STANDARD_LEVEL_NAMES as LEVEL_NAMES
 
-from .identity import Identity, identity_of, register_prefixes
 from .schemas import AWARD_NAMES, PILOT_LEVEL_NAMES
 from .wording import CITE, DOCUMENT, GRANTS, PART, committee_name, date_en, date_zh, ordinal_en, quoted, rank_zh
 
