@@ -64,8 +64,15 @@ from .hooks import hookimpl, hookspec
 from .identity import Identity as StandardIdentity
 from .identity import identity_of as standard_identity
 from .identity import register_prefixes as standard_register_prefixes
-from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TC_SECRETARIAT
-from .kinds.schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES, committee_level_of
+from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TALENT_ENTERPRISE, TC_SECRETARIAT
+from .kinds.schemas import (
+    AWARD_LEVEL_NAMES,
+    AWARD_NAMES,
+    COMMITTEE_LEVEL_NAMES,
+    PILOT_LEVEL_NAMES,
+    award_level_of,
+    committee_level_of,
+)
 from .messages import Bilingual, FieldError, field_error, flatten_errors
 from .outcomes import STATUS_LABELS, Outcome, OutcomeStatus, ParamValue, status_label
 from .parameters import Money, ParameterResolver, ParameterVersion, load_parameter_file
@@ -155,6 +162,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AWARD_LEVEL_NAMES",
     "AWARD_NAMES",
     "Activity",
     "ActivityKind",
@@ -219,12 +227,14 @@ __all__ = [
     "StandardNumber",
     "StandardNumberField",
     "StoredRowsInvalid",
+    "TALENT_ENTERPRISE",
     "TC_SECRETARIAT",
     "Text",
     "UnknownReferenceTable",
     "ValidationReport",
     "VersionDiff",
     "check_plugin_migrations",
+    "award_level_of",
     "committee_level_of",
     "core_table",
     "current_department",

@@ -817,7 +817,8 @@ def test_plugins_lists_the_loaded_plugins(runner) -> None:
     lines = result.stdout.splitlines()
     assert "reward_tiers 1.0.0 — 标准化奖励与补助 / Standardisation rewards and subsidies" in lines
     assert "    source:      stdpolicy (built-in) [plugins.reward_tiers]" in lines
-    assert "    kinds:       standard_drafting, tc_secretariat, innovation_award, pilot_project" in lines
+    assert "    kinds:       standard_drafting, tc_secretariat, innovation_award, pilot_project, talent_enterprise" in lines
+    assert "    reads:       standard_drafting, tc_secretariat, innovation_award, pilot_project" in lines
     assert "    parameters:  22" in lines
     assert "    enabled by:  market_regulation" in lines
     assert any(line.startswith("    hooks:") and "stdpolicy_evaluate" in line for line in lines)

@@ -31,6 +31,8 @@ from core.outcomes import ERROR_RULE
 from conftest import PROJECT_PLUGINS
 
 CODE = "913304007429141869"
+#: The shared kinds 三(二) rewards (reward_tiers reads them; talent_enterprise is read by city_targets).
+REWARDED = ("standard_drafting", "tc_secretariat", "innovation_award", "pilot_project")
 
 LEAD = {"id": "S1", "kind": "standard_drafting", "date": "2025-06-20", "credit_code": CODE,
         "standard_code": "GB/T 45123-2025", "rank": 1}
@@ -55,14 +57,16 @@ def no_plugins():
 def test_core_declares_the_shared_kinds_and_reward_tiers_reads_them() -> None:
     registry = load_registry(only=PROJECT_PLUGINS)
 
-    assert SHARED_KINDS == ("standard_drafting", "tc_secretariat", "innovation_award", "pilot_project")
+    assert SHARED_KINDS == ("standard_drafting", "tc_secretariat", "innovation_award", "pilot_project",
+                            "talent_enterprise")
     assert {k: registry.kind_plugin[k] for k in SHARED_KINDS} == dict.fromkeys(SHARED_KINDS, "core")
     assert registry.base is not None and registry.base.kinds == list(SHARED_KINDS)
     assert "core" not in registry.plugins  # not a policy plugin: nothing to switch on, own, or permit
     tiers = registry.plugins["reward_tiers"]
     assert tiers.kinds == []
-    assert tiers.reads == list(SHARED_KINDS)
-    assert tiers.evaluates == list(SHARED_KINDS)
+    # 三(二) rewards four of them: no reward for a talent enterprise's designation.
+    assert tiers.reads == list(REWARDED)
+    assert tiers.evaluates == list(REWARDED)
     assert "stdpolicy_register_activity_kinds" not in tiers.hooks
 
 
@@ -267,7 +271,7 @@ def test_reading_or_extending_a_kind_nobody_declares_is_a_warning() -> None:
     class Lost:
         @hookimpl
         def stdpolicy_describe_plugin(self):
-            return PluginDescription(Text("x", "x"), Text("", ""), reads=("talent_enterprise",), api=">=1")
+            return PluginDescription(Text("x", "x"), Text("", ""), reads=("export_licence",), api=">=1")
 
         @hookimpl
         def stdpolicy_register_kind_extensions(self):
@@ -275,9 +279,9 @@ def test_reading_or_extending_a_kind_nobody_declares_is_a_warning() -> None:
 
     registry = load_registry(entry_points_group=None, plugins=[("lost", Lost())])
     assert registry.failures == [] and "lost" in registry.plugins
-    assert [(w.code, w.subject) for w in registry.warnings] == [("unknown_read", "talent_enterprise"),
+    assert [(w.code, w.subject) for w in registry.warnings] == [("unknown_read", "export_licence"),
                                                                ("unknown_extension", "energy_quota")]
-    assert registry.plugins["lost"].evaluates == ["talent_enterprise"]
+    assert registry.plugins["lost"].evaluates == ["export_licence"]
 
 
 # -- a plugin that raises gets error outcomes on the kinds it reads ----------------------------
@@ -353,9 +357,9 @@ def test_a_department_sees_the_shared_kinds_its_plugins_read(pilots_app: Flask) 
         civil, market = find_department("civil_affairs"), find_department("market_regulation")
         assert enabled_plugins(civil) == {"pilots"}
         assert visible_kinds(registry, enabled_plugins(civil)) == ["pilot_project"]
-        assert visible_kinds(registry, enabled_plugins(market)) == list(SHARED_KINDS)
+        assert visible_kinds(registry, enabled_plugins(market)) == list(REWARDED)
         # Two plugins reading one kind: listed once.
-        assert visible_kinds(registry, {"pilots", "reward_tiers"}) == list(SHARED_KINDS)
+        assert visible_kinds(registry, {"pilots", "reward_tiers"}) == list(REWARDED)
         pilot = {**PILOT_OVER_CAP, "granted_amount": 100000}
         result = import_activities(registry, [LEAD, pilot], source="test", actor="tests", department=market)
         assert result.ok and len(result.stored) == 2
@@ -386,3 +390,30 @@ def test_an_extension_field_is_a_spreadsheet_column_by_its_label(tmp_path) -> No
     [activity] = registry.validate(read_records(str(path), registry)).valid
 
     assert activity.fields["carbon_topic"] == "footprint"
+
+
+# -- issue #12: the award's level, the talent enterprise ----------------------------------------
+
+
+def test_an_award_without_a_level_keeps_its_fields_and_reads_as_national() -> None:
+    from core import award_level_of
+
+    registry = load_registry(only=PROJECT_PLUGINS)
+    award = {**AWARD, "project": "p"}
+    report = registry.validate([award, {**award, "id": "A2", "level": "provincial"},
+                                {**award, "id": "A3", "level": "municipal"}])
+    plain, provincial = report.valid
+    assert "level" not in plain.fields and award_level_of(plain.fields) == "national"  # fingerprint unchanged
+    assert award_level_of(provincial.fields) == "provincial"
+    [bad] = report.invalid
+    assert bad.ref == "A3" and [e.field for e in bad.errors] == ["level"]
+
+
+def test_a_talent_enterprise_needs_its_designation() -> None:
+    registry = load_registry(only=PROJECT_PLUGINS)
+    good = {"id": "T1", "kind": "talent_enterprise", "date": "2024-03-01", "credit_code": CODE,
+            "designation": "嘉兴市国际标准化人才培育企业(第一批)", "document": "嘉市监〔2024〕1号"}
+    report = registry.validate([good, {**good, "id": "T2", "designation": ""}, {**good, "id": "T3", "designation": None}])
+    assert [a.ref for a in report.valid] == ["T1"]
+    assert report.valid[0].fields["designated_by"] is None
+    assert {(i.ref, e.field) for i in report.invalid for e in i.errors} == {("T2", "designation"), ("T3", "designation")}

@@ -12,7 +12,8 @@ fields and checks of its own (``stdpolicy_register_kind_extensions``).
 
 The schemas (``core.kinds.schemas``) check what is true of a record whatever
 policy reads it; a policy's own reading belongs to that policy's plugin.
-Issue #12 adds ``talent_enterprise`` here.
+Issue #12 added ``talent_enterprise`` (一(二) 培育国际标准化人才企业) and the
+award's level (national or provincial).
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from __future__ import annotations
 from ..declarations import ActivityKind, PluginDescription
 from ..hooks import hookimpl
 from ..text import Text
-from .schemas import InnovationAwardSchema, PilotProjectSchema, StandardDraftingSchema, TcSecretariatSchema
+from .schemas import (
+    InnovationAwardSchema,
+    PilotProjectSchema,
+    StandardDraftingSchema,
+    TalentEnterpriseSchema,
+    TcSecretariatSchema,
+)
 
 __all__ = [
     "INNOVATION_AWARD",
@@ -28,6 +35,7 @@ __all__ = [
     "PILOT_PROJECT",
     "SHARED_KINDS",
     "STANDARD_DRAFTING",
+    "TALENT_ENTERPRISE",
     "TC_SECRETARIAT",
 ]
 
@@ -35,9 +43,10 @@ STANDARD_DRAFTING = "standard_drafting"
 TC_SECRETARIAT = "tc_secretariat"
 INNOVATION_AWARD = "innovation_award"
 PILOT_PROJECT = "pilot_project"
+TALENT_ENTERPRISE = "talent_enterprise"
 
 #: The shared kinds' names, in declaration order.
-SHARED_KINDS = (STANDARD_DRAFTING, TC_SECRETARIAT, INNOVATION_AWARD, PILOT_PROJECT)
+SHARED_KINDS = (STANDARD_DRAFTING, TC_SECRETARIAT, INNOVATION_AWARD, PILOT_PROJECT, TALENT_ENTERPRISE)
 
 KINDS = [
     ActivityKind(
@@ -60,7 +69,9 @@ KINDS = [
         Text("中国标准创新贡献奖", "Standard Innovation Contribution Award"),
         InnovationAwardSchema,
         subject_field="award",
-        description=Text("获得中国标准创新贡献奖", "Won the China Standard Innovation Contribution Award"),
+        description=Text("获得中国标准创新贡献奖(国家级)或浙江省标准创新贡献奖(省级);未填级别的为国家级",
+                         "Won the China (national) or Zhejiang (provincial) Standard Innovation Contribution Award; "
+                         "national when no level is recorded"),
     ),
     ActivityKind(
         PILOT_PROJECT,
@@ -68,6 +79,14 @@ KINDS = [
         PilotProjectSchema,
         subject_field="pilot_level",
         description=Text("国家级、省级标准化试点示范项目", "National or provincial standardisation pilot or demonstration project"),
+    ),
+    ActivityKind(
+        TALENT_ENTERPRISE,
+        Text("国际标准化人才企业", "International-standardisation talent enterprise"),
+        TalentEnterpriseSchema,
+        subject_field="designation",
+        description=Text("被认定为培育国际标准化人才的企业;日期为认定日期",
+                         "An enterprise designated as cultivating international-standardisation talent; dated on designation"),
     ),
 ]
 
@@ -77,9 +96,10 @@ def stdpolicy_describe_plugin() -> PluginDescription:
     return PluginDescription(
         label=Text("共用活动类型", "Shared activity kinds"),
         description=Text(
-            "核心声明的、多个政策领域共同读取的活动类型:标准制定、技术委员会秘书处、标准创新贡献奖、标准化试点项目。",
+            "核心声明的、多个政策领域共同读取的活动类型:标准制定、技术委员会秘书处、标准创新贡献奖、标准化试点项目、国际标准化人才企业。",
             "The kinds of activity several policy areas read, declared by core: standard drafting, "
-            "TC/SC secretariats, the Standard Innovation Contribution Award, standardisation pilots.",
+            "TC/SC secretariats, the Standard Innovation Contribution Award, standardisation pilots, "
+            "international-standardisation talent enterprises.",
         ),
     )
 

@@ -30,6 +30,8 @@ from ..text import Text
 
 __all__ = [
     "AWARDS",
+    "AWARD_LEVELS",
+    "AWARD_LEVEL_NAMES",
     "AWARD_NAMES",
     "COMMITTEE_LEVELS",
     "COMMITTEE_LEVEL_NAMES",
@@ -39,13 +41,16 @@ __all__ = [
     "PILOT_LEVEL_NAMES",
     "PilotProjectSchema",
     "StandardDraftingSchema",
+    "TalentEnterpriseSchema",
     "TcSecretariatSchema",
+    "award_level_of",
     "committee_level_of",
 ]
 
 COMMITTEE_LEVELS = ("international", "national", "provincial")
 AWARDS = ("first", "second", "third", "organization")
 PILOT_LEVELS = ("national", "provincial")
+AWARD_LEVELS = ("national", "provincial")
 
 COMMITTEE_LEVEL_NAMES = {
     "international": Text("国际", "international"),
@@ -59,6 +64,10 @@ AWARD_NAMES = {
     "organization": Text("组织奖", "organisation award"),
 }
 PILOT_LEVEL_NAMES = {"national": Text("国家级", "national"), "provincial": Text("省级", "provincial")}
+AWARD_LEVEL_NAMES = {
+    "national": Text("国家级(中国标准创新贡献奖)", "national (China Standard Innovation Contribution Award)"),
+    "provincial": Text("省级(浙江省标准创新贡献奖)", "provincial (Zhejiang Standard Innovation Contribution Award)"),
+}
 
 
 def _label(zh: str, en: str, values: dict[str, Text] | None = None) -> dict[str, Any]:
@@ -194,14 +203,29 @@ class TcSecretariatSchema(Schema):
 
 # -- awards and pilots ----------------------------------------------------------
 
+def award_level_of(record_fields: dict[str, Any]) -> str:
+    """The level of an ``innovation_award`` record: as recorded, ``national`` when not recorded.
+
+    Records stored before the level existed name the China Standard
+    Innovation Contribution Award (the national one, the only one the kind
+    recorded): they keep their fields and fingerprints and read as national.
+    """
+    return str(record_fields.get("level") or "national")
+
+
 class InnovationAwardSchema(Schema):
-    """``innovation_award``: the China Standard Innovation Contribution Award.
+    """``innovation_award``: a Standard Innovation Contribution Award, national or provincial.
 
     ``project`` (the awarded standard project) is optional; when given, the
-    same organisation and project is rewarded once.
+    same organisation and project is rewarded once. ``level`` (一(二) 争创国家、
+    省级标准创新贡献奖) is optional and has no default, so a record written
+    before it existed keeps its fields and its fingerprint: such a record is
+    the national award (``award_level_of``).
     """
 
     award = fields.String(required=True, validate=LabelledOneOf(AWARD_NAMES), metadata=_label("奖项", "Award", AWARD_NAMES))
+    level = fields.String(validate=LabelledOneOf(AWARD_LEVEL_NAMES),
+                          metadata=_label("奖项级别", "Award level", AWARD_LEVEL_NAMES))
     project = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
                             metadata=_label("获奖项目", "Project"))
 
@@ -220,3 +244,22 @@ class PilotProjectSchema(Schema):
     granted_amount = Money(load_default=None, metadata=_label("核定金额(元)", "Granted amount (yuan)"))
     project = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
                             metadata=_label("试点项目", "Project"))
+
+
+# -- international-standardisation talent enterprises ----------------------------
+
+class TalentEnterpriseSchema(Schema):
+    """``talent_enterprise``: an enterprise designated as cultivating international-standardisation talent.
+
+    一(二) 培育国际标准化人才企业5家以上: the city counts the enterprises
+    designated. The activity's date is the designation's date; ``designation``
+    names it as conferred (the list or batch), ``designated_by`` and
+    ``document`` the body and the document that conferred it.
+    """
+
+    designation = fields.String(required=True, validate=validate.Length(min=1, max=300),
+                                metadata=_label("认定名称", "Designation"))
+    designated_by = fields.String(load_default=None, validate=validate.Length(max=200),
+                                  metadata=_label("认定单位", "Designated by"))
+    document = fields.String(load_default=None, validate=validate.Length(max=200),
+                             metadata=_label("认定文件(文号)", "Designation document"))

@@ -33,6 +33,7 @@ from core import (
     ParamValue,
     PriorPayment,
     Text,
+    award_level_of,
     format_yuan_en,
     format_yuan_zh,
     in_recorded_order,
@@ -234,9 +235,21 @@ def decide_secretariat(committee_level: str) -> Decision:
     return Decision(*SECRETARIAT[committee_level])
 
 
+#: A provincial award is no tier of 三(二): it rewards the China award only.
+PROVINCIAL_AWARD = Decision("R0", zero=Text(
+    f":{CITE.zh},仅对获得中国标准创新贡献奖的单位给予奖励,省级标准创新贡献奖不予奖励"
+    "(该奖项计入第一部分第(二)项的发展目标统计)。",
+    f": {CITE.en}, a reward is granted for the China Standard Innovation Contribution Award only; no reward is "
+    "granted for a provincial award (it counts towards the development targets of Part I, item (2)).",
+), reason="provincial_award")
+
+
 @lru_cache(maxsize=None)
-def decide_award(award: str) -> Decision:
-    """R10–R11."""
+def decide_award(award: str, level: str = "national") -> Decision:
+    """R10–R11; R0 for a provincial award (a record without a level is the national one)."""
+    # 三(二) 对获得中国标准创新贡献奖一、二、三等奖的单位……给予奖励: the China award, national.
+    if level == "provincial":
+        return PROVINCIAL_AWARD
     return Decision(*AWARD[award])
 
 
@@ -564,12 +577,15 @@ class _InnovationAward(_Kind):
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
         award, project = AWARD_NAMES[fields["award"]], fields.get("project")
-        return (decide_award(fields["award"]),
-                (f"获得中国标准创新贡献奖{award.zh}" + (f"(获奖项目{quoted(project).zh})" if project else ""),
-                 f"{_capital(award.en)} of the China Standard Innovation Contribution Award"
+        level = award_level_of(fields)
+        name = ("中国", "China") if level == "national" else ("浙江省", "Zhejiang")
+        return (decide_award(fields["award"], level),
+                (f"获得{name[0]}标准创新贡献奖{award.zh}" + (f"(获奖项目{quoted(project).zh})" if project else ""),
+                 f"{_capital(award.en)} of the {name[1]} Standard Innovation Contribution Award"
                  + (f" for the project {quoted(project).en}" if project else "")),
-                f"award:{activity.credit_code}:{fields['award']}:{_project_key(project)}" if project
-                else f"award:{activity.credit_code}:{fields['award']}:{activity.date.year}")
+                (f"award:{activity.credit_code}:{fields['award']}:{_project_key(project)}" if project
+                 else f"award:{activity.credit_code}:{fields['award']}:{activity.date.year}")
+                if level == "national" else None)
 
 
 class _PilotProject(_Kind):
