@@ -117,6 +117,7 @@ if TYPE_CHECKING:  # imported on first use: they need Flask (see __getattr__)
         BASE_TEMPLATE,
         Column,
         PageDepartment,
+        activity_url,
         current_department,
         current_plugin,
         current_registry,
@@ -130,6 +131,7 @@ if TYPE_CHECKING:  # imported on first use: they need Flask (see __getattr__)
         render_page,
         require_manager,
         reference_url,
+        stored_activities,
         stored_outcomes,
         stored_parameters,
         stored_references,
@@ -142,6 +144,7 @@ _LAZY = {
         "BASE_TEMPLATE",
         "Column",
         "PageDepartment",
+        "activity_url",
         "current_department",
         "current_plugin",
         "current_registry",
@@ -155,6 +158,7 @@ _LAZY = {
         "render_page",
         "reference_url",
         "require_manager",
+        "stored_activities",
         "stored_outcomes",
         "stored_parameters",
         "stored_references",
@@ -279,6 +283,8 @@ __all__ = [
     "validation_parameters",
     "validation_reference",
     "__version__",
+    "activity_url",
+    "stored_activities",
 ]
 
 

@@ -33,6 +33,7 @@ from werkzeug.routing import BuildError
 from .text import Text
 
 if TYPE_CHECKING:
+    from .activities import Activity
     from .store.plugin_reads import StoredOutcome
     from .parameters import ParameterResolver
     from .refdata import ReferenceResolver
@@ -42,6 +43,7 @@ __all__ = [
     "BASE_TEMPLATE",
     "Column",
     "PageDepartment",
+    "activity_url",
     "current_department",
     "current_plugin",
     "current_registry",
@@ -55,6 +57,7 @@ __all__ = [
     "render_page",
     "reference_url",
     "require_manager",
+    "stored_activities",
     "stored_outcomes",
     "stored_parameters",
     "stored_references",
@@ -312,6 +315,29 @@ def stored_outcomes(*, kinds: Collection[str], plugin: str | None = None,
     if not has_request_context() or "register.detail" not in current_app.view_functions:
         return found  # a command (no request to build links in), or an application without the register
     return [replace(o, url=url_for("register.detail", activity_id=o.activity.stored_id)) for o in found]
+
+
+def stored_activities(*, kinds: Collection[str], since: date | None = None,
+                      until: date | None = None) -> list[Activity]:
+    """The stored activities of ``kinds`` dated from ``since`` to ``until`` (both included), oldest first.
+
+    What a plugin counts from the register itself rather than from outcomes
+    (the city's targets: standards drafted, pilots approved): each ``Activity``
+    with ``.fields``, ``.date``, ``.credit_code``, ``.organisation`` and
+    ``.stored_id`` (for ``activity_url``). One query; the SQL is core's.
+    Needs an application context (a page or a command), not a request.
+    """
+    from .store.activities import stored_activities as read
+
+    found = read(kinds=kinds, since=since)
+    return found if until is None else [a for a in found if a.date <= until]
+
+
+def activity_url(activity: Activity) -> str | None:
+    """The admin's page of a stored activity (``None`` outside a request or for an unstored one)."""
+    if activity.stored_id is None or not has_request_context() or "register.detail" not in current_app.view_functions:
+        return None
+    return url_for("register.detail", activity_id=activity.stored_id)
 
 
 def stored_references(*, believed_at: datetime | None = None) -> ReferenceResolver:
