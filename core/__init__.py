@@ -94,7 +94,7 @@ from .refdata import (
     diff_rows,
     load_reference_versions,
 )
-from .regions import region_of
+from .regions import CITY_REGIONS, region_of
 from .registry import PluginFailure, PluginRecord, PluginWarning, Registry, load_registry
 from .storage import (
     PluginStorage,
@@ -167,6 +167,7 @@ _LAZY = {
 
 __all__ = [
     "AWARD_LEVEL_NAMES",
+    "CITY_REGIONS",
     "AWARD_NAMES",
     "Activity",
     "ActivityKind",

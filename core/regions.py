@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .text import Text
 
-__all__ = ["JIAXING_COUNTIES", "PROVINCES", "region_name", "region_of"]
+__all__ = ["CITY_REGIONS", "JIAXING_COUNTIES", "PROVINCES", "region_name", "region_of"]
 
 #: Jiaxing city and its county-level divisions (domain-facts.md, ✔).
 JIAXING_COUNTIES: dict[str, Text] = {
@@ -22,6 +22,9 @@ JIAXING_COUNTIES: dict[str, Text] = {
     "330482": Text("平湖市", "Pinghu"),
     "330483": Text("桐乡市", "Tongxiang"),
 }
+
+#: The plugin API's copy (``core.CITY_REGIONS``): the city level and the county-level divisions, by region code.
+CITY_REGIONS: dict[str, Text] = dict(JIAXING_COUNTIES)
 
 #: Province-level codes (first two digits of a GB/T 2260 code).
 PROVINCES: dict[str, Text] = {
