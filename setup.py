@@ -64,6 +64,8 @@ setup(
         # rendered from HTML (needs Debian's libpango-1.0-0 and libpangoft2-1.0-0, and a CJK font).
         "cn2an>=0.5.22",
         "weasyprint>=62",
+        # The city's charts (plugins/city_targets/charts.py): SVG rendered on the server, the same in a page and a PDF.
+        "pygal>=3.0",
     ],
     extras_require={
         "postgres": ["psycopg[binary]>=3.1"],
@@ -95,6 +97,7 @@ setup(
             "benchmarking = plugins.benchmarking",
             "carbon = plugins.carbon",
             "public_services = plugins.public_services",
+            "city_targets = plugins.city_targets",
         ],
         # The test kit (core/testing): fixtures and policy cases for plugins' tests.
         "pytest11": [
