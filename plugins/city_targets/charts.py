@@ -1,7 +1,8 @@
 """The city's charts, rendered on the server as SVG with pygal: the same picture in a page and in a PDF.
 
-No script (``js=[]``: pygal's tooltips load a script from the web, which
-the admin's policy and a PDF both refuse); the text is SVG text in a CJK
+No script (``js=[]``: pygal's tooltips load a script from the web, and
+the configuration script pygal always writes is taken out: the admin's
+policy and a PDF both refuse scripts); the text is SVG text in a CJK
 font family, labelled in the page's language (Chinese first), so WeasyPrint
 draws the same words as the browser.
 """
@@ -9,6 +10,8 @@ draws the same words as the browser.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+from xml.etree import ElementTree  # noqa: S405 — parses pygal's own output, never outside input
 
 import pygal
 from pygal.style import Style
@@ -36,9 +39,18 @@ def _config(**options: object) -> dict[str, object]:
             "width": 900, "legend_at_bottom": True, **options}
 
 
-def _svg(chart: pygal.graph.graph.Graph) -> bytes:
-    rendered: bytes = chart.render()
-    return rendered
+_SVG = "http://www.w3.org/2000/svg"
+
+
+def _svg(chart: Any) -> bytes:
+    """The chart's SVG without pygal's one script (its configuration for tooltips, unconditional in pygal)."""
+    ElementTree.register_namespace("", _SVG)
+    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ElementTree.fromstring(chart.render())
+    for parent in root.iter():
+        for child in [c for c in parent if c.tag in ("script", f"{{{_SVG}}}script")]:
+            parent.remove(child)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def progress_chart(report: TargetsReport, lang: str = "zh") -> bytes:
