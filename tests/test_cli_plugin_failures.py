@@ -383,7 +383,7 @@ def test_the_plugins_page_shows_failures_where_they_were_raised_and_warnings_in_
     class Sloppy:
         @hookimpl
         def stdpolicy_describe_plugin(self):
-            return PluginDescription(Text("公共服务", "Public services"), Text("", ""), reads=("talent_enterprise",))
+            return PluginDescription(Text("公共服务", "Public services"), Text("", ""), reads=("export_licence",))
 
         def stdpolicy_evaluate(self, batch, context):
             return []
@@ -410,7 +410,7 @@ def test_the_plugins_page_shows_failures_where_they_were_raised_and_warnings_in_
     assert "技术细节(错误追踪信息)" in page and "Traceback (most recent call last)" in page
     assert '函数 <small class="detail"><code>stdpolicy_evaluate</code></small> 未标注 @hookimpl,系统不会调用它' in page
     assert "未声明所适用的插件接口版本;本系统的插件接口版本为" in page
-    assert '读取活动类型 <small class="detail"><code>talent_enterprise</code></small>,但没有已加载的插件声明该类型' in page
+    assert '读取活动类型 <small class="detail"><code>export_licence</code></small>,但没有已加载的插件声明该类型' in page
     assert "无已加载的插件声明" in page
 
     client = app.test_client()  # another browser
