@@ -178,7 +178,7 @@ def test_a_switch_that_is_not_permitted_has_no_effect(app, client, bureaus, mr_a
 
 def test_default_permissions_and_owners_come_from_departments_yaml(app):
     with app.app_context():
-        assert permitted_plugins(find_department("market_regulation")) == {"reward_tiers", "benchmarking"}
+        assert permitted_plugins(find_department("market_regulation")) == {"reward_tiers", "benchmarking", "city_targets"}
         assert permitted_plugins(find_department("ecology_environment")) == {"carbon"}
         assert plugin_owner("reward_tiers").code == "market_regulation"
         assert plugin_owner("benchmarking").code == "market_regulation"

@@ -443,7 +443,7 @@ def test_records_of_an_unknown_kind_hear_of_a_plugin_that_failed_before_declarin
 def test_without_failures_an_unknown_kind_reads_as_before() -> None:
     [invalid] = load_registry(only=PROJECT_PLUGINS).validate([record("X1", "prize")]).invalid
     assert invalid.errors[0].message == (
-        "unknown kind 'prize' (known: innovation_award, pilot_project, standard_drafting, tc_secretariat)")
+        "unknown kind 'prize' (known: innovation_award, pilot_project, standard_drafting, talent_enterprise, tc_secretariat)")
 
 
 def test_the_name_core_is_reserved() -> None:

@@ -33,13 +33,22 @@ from core import (
     reference_url,
     region_of,
     render_page,
-    today,
 )
 
 from .charts import assessment_chart, progress_chart, years_chart
 from .counting import TARGET_NAMES, TARGETS
-from .figures import ASSESSED_COUNTIES, WEIGHTS_TABLE, Assessment, assessment, goal_key, period, target_items, \
-    targets_report
+from .figures import (
+    ASSESSED_COUNTIES,
+    WEIGHTS_TABLE,
+    Assessment,
+    all_items,
+    assessment,
+    default_year,
+    goal_key,
+    period,
+    target_items,
+    targets_report,
+)
 
 __all__ = ["WORDS", "admin_pages", "assessment_columns", "bp"]
 
@@ -110,7 +119,7 @@ def _year_arg(required: bool = False) -> int | None:
     text = request.args.get("year", "").strip()
     if not text:
         if required:
-            return today().year
+            return default_year()
         return None
     if not text.isdigit() or not 2000 <= int(text) <= 2100:
         abort(404)
@@ -140,10 +149,10 @@ def index() -> str:
     )
 
 
-def item_rows(target: str, year: int | None, county: str | None) -> list[dict[str, Any]]:
+def item_rows(target: str, year: int | None, county: str | None, items: Any = None) -> list[dict[str, Any]]:
     """The achievements behind one count, one row each, with their activities (links in a request)."""
     rows = []
-    for item in target_items(target, year, county):
+    for item in target_items(target, year, county, items):
         rows.append({
             "subject": item.subject, "date": item.date,
             "counties": "、".join(pick(CITY_REGIONS[c]) for c in sorted(item.counties)),
@@ -223,7 +232,8 @@ def county(code: str) -> str:
     assert year is not None
     table = assessment(year)
     row = table.row(code)
-    achievements = {t: item_rows(t, year, code) for t in TARGETS}
+    every = all_items()
+    achievements = {t: item_rows(t, year, code, every) for t in TARGETS}
     title = Text(f"{CITY_REGIONS[code].zh} {year}年考核", f"{CITY_REGIONS[code].en}, {year}")
     return render_page(
         "city_targets/county.html", title=title, words=WORDS, nav=_nav("county"),
@@ -241,7 +251,7 @@ def chart(name: str) -> Response:
     elif name == "years":
         svg = years_chart(targets_report(None, _county_arg()), lang)
     elif name == "assessment":
-        table = assessment(_year_arg(required=True) or today().year)
+        table = assessment(_year_arg(required=True) or default_year())
         if table.weights_version is None:
             abort(404)
         svg = assessment_chart(table, lang)

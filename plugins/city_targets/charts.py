@@ -22,7 +22,7 @@ from .figures import Assessment, TargetsReport
 
 __all__ = ["assessment_chart", "progress_chart", "years_chart"]
 
-_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'WenQuanYi Zen Hei', 'Microsoft YaHei', sans-serif"
+_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', 'WenQuanYi Zen Hei', 'Microsoft YaHei', sans-serif"
 _STYLE = Style(
     font_family=_FONTS, background="white", plot_background="white", foreground="#333", foreground_strong="#111",
     foreground_subtle="#888", colors=("#1f5f99", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#16a085", "#7f8c8d"),

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from core import Text, today
+from core import Text
 
 __all__ = ["register"]
 
@@ -84,7 +84,8 @@ def register(cli: click.Group) -> None:
                     else f"counting period {report.start} to {report.end}"))
 
     @cli.command("assessment")
-    @click.option("--year", type=click.IntRange(2000, 2100), help="Assessment year (default: this year).")
+    @click.option("--year", type=click.IntRange(2000, 2100),
+                  help="Assessment year (default: this year, or the counting period's last once it is over).")
     @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
     @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="The .xlsx file to write (--format xlsx).")
     @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
@@ -93,11 +94,11 @@ def register(cli: click.Group) -> None:
 
         Exit status: 0 shown or written, 2 bad options or the file cannot be written.
         """
-        from .figures import assessment
+        from .figures import assessment, default_year
 
         if fmt == "xlsx" and output is None:
             raise click.UsageError("--format xlsx needs --output FILE")
-        table = assessment(year or today().year)
+        table = assessment(year or default_year())
         if fmt == "json":
             click.echo(json.dumps({
                 "year": table.year,

@@ -30,7 +30,7 @@ from core import (
 
 from .counting import KINDS, TARGET_NAMES, TARGETS, Item, count_items, in_period
 
-__all__ = ["ASSESSED_COUNTIES", "Assessment", "CountyRow", "Indicator", "PLUGIN", "TargetFigure", "TargetsReport",
+__all__ = ["ASSESSED_COUNTIES", "all_items", "default_year", "Assessment", "CountyRow", "Indicator", "PLUGIN", "TargetFigure", "TargetsReport",
            "WEIGHTS_TABLE", "assessment", "city_figures", "goal_key", "period", "target_items", "targets_report"]
 
 PLUGIN = "city_targets"
@@ -113,10 +113,21 @@ def targets_report(year: int | None = None, county: str | None = None) -> Target
     return TargetsReport(start, end, year, county, years, list(CITY_REGIONS), figures)
 
 
-def target_items(target: str, year: int | None = None, county: str | None = None) -> list[Item]:
-    """The achievements behind one count (the list one click away from it)."""
+def target_items(target: str, year: int | None = None, county: str | None = None,
+                 items: dict[str, list[Item]] | None = None) -> list[Item]:
+    """The achievements behind one count (the list one click away from it); ``items`` reuses a count already read."""
     start, end = period()
-    return in_period(_items()[target], start, end, year=year, county=county)
+    return in_period((items or _items())[target], start, end, year=year, county=county)
+
+
+def all_items() -> dict[str, list[Item]]:
+    """Every target's achievements in the register (before the period is applied), read once for several lists."""
+    return _items()
+
+
+def default_year() -> int:
+    """The year a page or command shows when none is asked: this year, or the period's last when it is over."""
+    return min(today().year, period()[1].year)
 
 
 # -- the county assessment (三(三)) ------------------------------------------------------

@@ -12,6 +12,7 @@ import io
 import json
 import re
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -235,6 +236,14 @@ def test_the_commands_give_the_same_figures(demo, stdpolicy_database_url, tmp_pa
     assert demo.invoke(args=["assessment", "--format", "xlsx"]).exit_code == 2
     assert demo.invoke(args=["targets", "--county", "110108"]).exit_code == 2
     assert "Traceback" not in demo.invoke(args=["targets", "--county", "110108"]).output
+
+
+def test_without_a_year_the_assessment_shows_this_year_or_the_periods_last(demo, stdpolicy_login) -> None:
+    year = min(date.today().year, 2025)
+    html = stdpolicy_login("dept_viewer", "market_regulation").get("/admin/p/city_targets/assessment").get_data(as_text=True)
+    assert f'<option value="{year}" selected>' in html
+    data = json.loads(demo.invoke(args=["assessment", "--format", "json"]).output)
+    assert data["year"] == year
 
 
 def test_without_weights_in_force_no_score_is_made_up(stdpolicy_runner, stdpolicy_login) -> None:
