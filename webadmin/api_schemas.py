@@ -19,6 +19,7 @@ __all__ = [
     "PluginsSchema",
     "RegisterTotalsQuerySchema",
     "RegisterTotalsSchema",
+    "StoredActivitySchema",
 ]
 
 
@@ -164,3 +165,43 @@ class RegisterTotalsSchema(Schema):
     amount = fields.Integer(required=True, metadata={"description": "Integer yuan paid over the filtered list."})
     held = fields.Integer(required=True, metadata={"description": "Integer yuan held for review, not in amount."})
     lines = fields.List(fields.Nested(_TotalLineSchema), required=True)
+
+
+class _ReviewSchema(Schema):
+    decision = fields.String(required=True, metadata={"description": "approved or rejected."})
+    note = fields.String(required=True)
+    decided_by = fields.String(required=True)
+    decided_at = fields.DateTime(required=True, format="iso", metadata={"description": "UTC."})
+
+
+class _StoredOutcomeSchema(Schema):
+    id = fields.Integer(required=True)
+    plugin = fields.String(required=True)
+    plugin_version = fields.String(required=True)
+    rule = fields.String(required=True)
+    amount = fields.Integer(required=True, metadata={"description": "Integer yuan due by the rules (0 when held)."})
+    payable = fields.Integer(required=True, metadata={"description": "amount, or the held amount once approved."})
+    status = fields.String(required=True, metadata={"description": "ok, held, not_covered, error, tracking …"})
+    clause = fields.String(required=True)
+    explanation = fields.Nested(_TextSchema, required=True)
+    computed_at = fields.DateTime(required=True, format="iso", metadata={"description": "UTC."})
+    held_amount = fields.Integer(metadata={"description": "A held outcome: what it would pay once approved."})
+    held_reasons = fields.List(fields.Dict(), metadata={"description": "A held outcome: {code, zh, en, other?} each."})
+    review = fields.Nested(_ReviewSchema, allow_none=True,
+                           metadata={"description": "A held outcome: the decision in effect; null while pending."})
+
+
+class StoredActivitySchema(Schema):
+    """A stored activity with the current outcomes the token's department sees."""
+
+    id = fields.Integer(required=True, metadata={"description": "The database id (the admin's /activities/<id>)."})
+    ref = fields.String(required=True)
+    external_id = fields.String(allow_none=True)
+    kind = fields.String(required=True)
+    date = fields.Date(required=True)
+    credit_code = fields.String(required=True)
+    organisation = fields.String(allow_none=True)
+    fields_ = fields.Dict(data_key="fields", required=True)
+    amount = fields.Integer(required=True)
+    payable = fields.Integer(required=True)
+    outcomes = fields.List(fields.Nested(_StoredOutcomeSchema), required=True)

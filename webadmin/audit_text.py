@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from core.models import AuditEntry, Department
+from core.reviews import held_reason_label, review_label
 from core.registry import Registry
 
 from .forms import ROLE_LABELS
@@ -43,6 +44,8 @@ ACTIONS = {
     "activities.import": _l("Activities imported"),
     "outcomes.reevaluate": _l("Outcomes re-evaluated"),
     "approvals.issue": _l("Approval list issued"),
+    "review.approve": _l("Held outcome approved"),
+    "review.reject": _l("Held outcome rejected"),
     "user.create": _l("User created"),
     "user.activate": _l("User reactivated"),
     "user.deactivate": _l("User deactivated"),
@@ -103,6 +106,13 @@ FIELDS = {
     "items": _l("Rows"),
     "total_amount": _l("Total amount"),
     "digest": _l("Digest"),
+    "decision": _l("Decision"),
+    "note": _l("Note"),
+    "held_amount": _l("Amount held"),
+    "reasons": _l("Reasons held"),
+    "rule": _l("Rule"),
+    "outcome": _l("Outcome number"),
+    "activity": _l("Activity number"),
 }
 
 
@@ -188,6 +198,10 @@ def describe(entry: AuditEntry, registry: Registry, departments: Mapping[str, De
                       original=name(after["supplements"]))
             if after.get("supplements") else _sentence(_("Issued the approval list %(number)s"), number=name(target))
         ),
+        "review.approve": lambda: _sentence(_("Approved the held outcome of activity %(activity)s (%(plugin)s, rule %(rule)s)"),
+                                            activity=name(target), plugin=plugin(after["plugin"]), rule=name(after["rule"])),
+        "review.reject": lambda: _sentence(_("Rejected the held outcome of activity %(activity)s (%(plugin)s, rule %(rule)s)"),
+                                           activity=name(target), plugin=plugin(after["plugin"]), rule=name(after["rule"])),
         "user.create": lambda: _sentence(_("Created the user %(user)s"), user=name(target)),
         "user.activate": lambda: _sentence(_("Reactivated the user %(user)s"), user=name(target)),
         "user.deactivate": lambda: _sentence(_("Deactivated the user %(user)s"), user=name(target)),
@@ -262,6 +276,14 @@ def _shown(field: str, value: Any, entry: AuditEntry, registry: Registry, depart
             return Markup(escape(plugin_label(value)))
         if field == "total_amount" and isinstance(value, int):
             return Markup(escape(money(value)))
+    if field == "decision" and isinstance(value, str):
+        return Markup(escape(pick(review_label(value))))
+    if field == "reasons" and isinstance(value, list):
+        return Markup(escape("、".join(pick(held_reason_label(str(code))) for code in value) if value else "—"))
+    if field == "held_amount" and isinstance(value, int):
+        return Markup(escape(money(value)))
+    if field == "plugin" and entry.action.startswith("review.") and isinstance(value, str):
+        return Markup(escape(plugin_label(value)))
     if field == "password":
         return Markup(escape(_("reset") if value == "reset" else _("changed")))
     return _plain(value)

@@ -101,6 +101,7 @@ def _whole_number(variable: str, default: int, *, minimum: int) -> int:
 
 def _template_context(app: Flask) -> None:
     from core.outcomes import status_label
+    from core.reviews import held_reason_label, review_label
     from core.pages import format_date, may_manage, parameter_url
 
     from .access import current_department, visible_departments
@@ -124,6 +125,8 @@ def _template_context(app: Flask) -> None:
         version_label=version_label,
         reason_text=reason_text,
         status_label=status_label,
+        review_label=review_label,
+        held_reason_label=held_reason_label,
         # For plugins' templates (docs/plugins/admin-pages.md), the same as core's helpers.
         parameter_url=parameter_url,
         may_manage=may_manage,

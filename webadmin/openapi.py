@@ -39,6 +39,7 @@ _IGNORED_METHODS = {"HEAD", "OPTIONS"}
 _ERRORS = {
     400: "The request is malformed: the message (and ``fields``) say what to change.",
     401: "No token, an unknown one or a revoked one.",
+    404: "Nothing the token's department sees is there.",
     405: "The path does not take this method.",
     413: "The body is larger than the endpoint takes.",
     503: "The database cannot be reached or is busy; try again.",

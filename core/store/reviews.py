@@ -20,17 +20,21 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from ..db import db
 from ..models import ActivityRecord, Organisation, OutcomeRecord, ReviewDecisionRecord
+from ..reviews import PENDING
 
 __all__ = [
     "APPROVED",
     "DECISIONS",
     "REJECTED",
+    "PENDING",
     "Payable",
+    "QueueItem",
     "current_successor",
     "decision_basis",
     "decision_history",
@@ -38,7 +42,11 @@ __all__ = [
     "held_amount_of",
     "outcome_basis",
     "payable_outcomes",
+    "held_activity_ids",
     "reason_codes_of",
+    "review_queue",
+    "review_state",
+    "review_states",
 ]
 
 APPROVED = "approved"
@@ -191,3 +199,89 @@ def payable_outcomes(plugin: str, period_from: date, period_to: date,
         else:
             payable.append(Payable(outcome, activity, organisation, int(outcome.amount), None))
     return payable
+
+
+def review_state(outcome: OutcomeRecord, decisions: dict[int, ReviewDecisionRecord]) -> str | None:
+    """``pending``, ``approved`` or ``rejected`` for a held outcome (``effective_decisions``'s answer given); else ``None``."""
+    if outcome.status != "held":
+        return None
+    decision = decisions.get(outcome.id)
+    return decision.decision if decision is not None else PENDING
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A current held outcome in the review queue, with the decision in effect on it (``None``: pending)."""
+
+    outcome: OutcomeRecord
+    activity: ActivityRecord
+    organisation: Organisation
+    decision: ReviewDecisionRecord | None
+
+    @property
+    def state(self) -> str:
+        return self.decision.decision if self.decision is not None else PENDING
+
+    @property
+    def held_amount(self) -> int:
+        return held_amount_of(self.outcome)
+
+    @property
+    def reasons(self) -> list[dict[str, Any]]:
+        """``{"code", "zh", "en", "other"?}`` each (``core.Outcome.held_reasons``)."""
+        return list((self.outcome.details or {}).get("held_reasons") or [])
+
+
+def _held_query(plugins: Collection[str]) -> Select[OutcomeRecord, ActivityRecord, Organisation]:
+    # Held outcomes carry amount 0: the current-amount index (plugin, amount, activity) finds them.
+    return (
+        select(OutcomeRecord, ActivityRecord, Organisation)
+        .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+        .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
+        .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin.in_(list(plugins)),
+               OutcomeRecord.amount == 0, OutcomeRecord.status == "held")
+    )
+
+
+def review_queue(plugins: Collection[str], *, reason: str | None = None, county: str | None = None,
+                 year: int | None = None, state: str | None = None) -> list[QueueItem]:
+    """The current held outcomes of ``plugins``, oldest activity first, narrowed by the filters.
+
+    :param reason: a held reason's code (``core.reviews.HELD_REASONS``): outcomes held (also) for it.
+    :param county: a region code (positions 3–8 of the credit code, ``core.regions``).
+    :param year: the year of the activity's date.
+    :param state: ``pending``, ``approved`` or ``rejected`` (the decision in effect).
+    """
+    if not plugins:
+        return []
+    query = _held_query(plugins).order_by(ActivityRecord.date, ActivityRecord.id, OutcomeRecord.id)
+    if county:
+        query = query.where(Organisation.region_code == county)
+    if year:
+        query = query.where(ActivityRecord.date >= date(year, 1, 1), ActivityRecord.date < date(year + 1, 1, 1))
+    rows: list[tuple[OutcomeRecord, ActivityRecord, Organisation]] = [
+        (outcome, activity, organisation) for outcome, activity, organisation in db.session.execute(query)
+        if not reason or reason in reason_codes_of(outcome)]
+    decisions = effective_decisions(outcome for outcome, _, _ in rows)
+    items = [QueueItem(outcome, activity, organisation, decisions.get(outcome.id)) for outcome, activity, organisation in rows]
+    if state:
+        items = [item for item in items if item.state == state]
+    return items
+
+
+def held_activity_ids(plugins: Collection[str], state: str) -> list[int]:
+    """The activities with a current held outcome of ``plugins`` in review ``state`` (the register's filter)."""
+    return sorted({item.activity.id for item in review_queue(plugins, state=state)})
+
+
+def review_states(activity_ids: Collection[int], plugins: Collection[str]) -> dict[tuple[int, str], str]:
+    """(activity id, rule) → the review state of its current held outcome, for a page of activities."""
+    ids = list(activity_ids)
+    if not ids or not plugins:
+        return {}
+    held = list(db.session.scalars(
+        select(OutcomeRecord).where(OutcomeRecord.activity_id.in_(ids), OutcomeRecord.superseded_at.is_(None),
+                                    OutcomeRecord.plugin.in_(list(plugins)), OutcomeRecord.status == "held")
+    ))
+    decisions = effective_decisions(held)
+    return {(o.activity_id, o.rule): review_state(o, decisions) or PENDING for o in held}

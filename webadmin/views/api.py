@@ -1,4 +1,4 @@
-"""The JSON API for department systems: ``POST /api/evaluate`` and ``GET /api/plugins``.
+"""The JSON API for department systems: ``POST /api/evaluate``, ``GET /api/activities/<id>``, ``GET /api/plugins``.
 
 Other errors are JSON as well (``webadmin/errors.py``): ``405`` for a wrong
 method, ``503`` when the database fails.
@@ -55,6 +55,17 @@ Every accepted request records the token's ``last_used_at``.
     The OpenAPI document of this API (``webadmin/openapi.py``), generated
     from the marshmallow schemas of ``webadmin/api_schemas.py``. No token needed.
 
+``GET /api/activities/<id>``
+    One stored activity (its database id, as the register's links carry it)
+    with its current outcomes, as the token's department sees it: only the
+    outcomes of the plugins it has enabled; ``404`` when none of them
+    evaluates the activity's kind. Each outcome carries its ``status`` and,
+    for an outcome held for review (待核实), ``held_amount``, ``held_reasons``
+    and ``review``: the decision in effect ``{decision, note, decided_by,
+    decided_at}`` (``approved`` or ``rejected``), or ``null`` while pending.
+    ``amount`` is what is due by the rules alone (0 for a held outcome);
+    ``payable`` adds the held amount of an approved one.
+
 ``GET /api/plugins``
     Every loaded plugin (name, version, label and description in zh/en,
     clauses, activity kinds, parameter keys, and ``enabled``: whether the
@@ -77,8 +88,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from core.app import get_registry
 from core.interchange import InputError, parse_records
 from core.services import evaluate_records
-from core.store import enabled_plugins
-from core.store.register import RegisterFilter, register_totals
+from core.store import effective_decisions, enabled_plugins
+from core.store.register import RegisterFilter, activity_detail, register_totals
+from core.store.reviews import held_amount_of
 
 from .. import csrf
 from ..api_schemas import (
@@ -87,6 +99,7 @@ from ..api_schemas import (
     PluginsSchema,
     RegisterTotalsQuerySchema,
     RegisterTotalsSchema,
+    StoredActivitySchema,
 )
 from ..openapi import describe, openapi_document
 from ..services import InvalidToken, authenticate_token, token_used
@@ -260,3 +273,44 @@ def register_totals_view():
 @describe("This document: the OpenAPI description of the JSON API", None, errors=(), secured=False)
 def openapi_json():
     return jsonify(openapi_document(current_app))
+
+
+@bp.route("/activities/<int:activity_id>")
+@describe("One stored activity with its current outcomes, each held one with its review", StoredActivitySchema,
+          errors=(401, 404, 503),
+          description="Only the outcomes of the plugins the token's department has enabled; 404 when none of them "
+                      "evaluates the activity's kind. A held outcome (待核实) carries `held_amount`, `held_reasons` "
+                      "and `review` (the decision in effect, or null while pending); `payable` adds the held amount "
+                      "of an approved one to `amount`.")
+@token_required
+def activity(activity_id: int):
+    found = activity_detail(get_registry(), enabled_plugins(g.api_token.department), activity_id)
+    if found is None:
+        return _error(404, "not_found", f"no activity {activity_id} that this department sees")
+    decisions = effective_decisions(found.current)
+    outcomes = []
+    for o in found.current:
+        item: dict[str, Any] = {
+            "id": o.id, "plugin": o.plugin, "plugin_version": o.plugin_version, "rule": o.rule, "amount": o.amount,
+            "status": o.status, "clause": o.clause, "explanation": {"zh": o.explanation_zh, "en": o.explanation_en},
+            "computed_at": o.computed_at,
+        }
+        payable = o.amount
+        if o.status == "held":
+            decision = decisions.get(o.id)
+            item["held_amount"] = held_amount_of(o)
+            item["held_reasons"] = list((o.details or {}).get("held_reasons") or [])
+            item["review"] = None if decision is None else {
+                "decision": decision.decision, "note": decision.note, "decided_by": decision.decided_by,
+                "decided_at": decision.decided_at}
+            if decision is not None and decision.decision == "approved":
+                payable = item["held_amount"]
+        item["payable"] = payable
+        outcomes.append(item)
+    record = found.record
+    return jsonify(StoredActivitySchema().dump({
+        "id": record.id, "ref": record.ref, "external_id": record.external_id, "kind": record.kind, "date": record.date,
+        "credit_code": found.organisation.credit_code, "organisation": found.organisation.name,
+        "fields": record.fields, "amount": sum(o["amount"] for o in outcomes),
+        "payable": sum(o["payable"] for o in outcomes), "outcomes": outcomes,
+    }))

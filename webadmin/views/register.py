@@ -28,8 +28,10 @@ from core import clock
 from core.app import get_registry
 from core.interchange import COMMON, COMPUTED
 from core.regions import JIAXING_COUNTIES
+from core.reviews import REVIEW_STATES
 from core.registry import Registry
 from core.store.organisations import name_history
+from core.store.reviews import decision_history, effective_decisions
 from core.store.register import (
     ExportRow,
     RegisterFilter,
@@ -67,6 +69,7 @@ class RegisterFilterForm(FlaskForm):
     county = SelectField(_l("County"), validators=[Optional()])
     plugin = SelectField(_l("Plugin"), validators=[Optional()])
     paid_only = BooleanField(_l("Amount above zero only"))
+    review = SelectField(_l("Review"), validators=[Optional()])
 
 
 def _filter_form() -> tuple[RegisterFilterForm, RegisterFilter]:
@@ -86,6 +89,7 @@ def _filter_form() -> tuple[RegisterFilterForm, RegisterFilter]:
     form.plugin.choices = select_choices([every] + [
         (name, pick(record.description.label)) for name, record in registry.plugins.items() if name in plugins
     ])
+    form.review.choices = select_choices([every] + [(state, pick(label)) for state, label in REVIEW_STATES.items()])
     form.validate()
 
     def value(name: str) -> Any:
@@ -100,6 +104,7 @@ def _filter_form() -> tuple[RegisterFilterForm, RegisterFilter]:
         county=value("county"),
         plugin=value("plugin"),
         paid_only=bool(value("paid_only")),
+        review=value("review"),
     )
     return form, filt
 
@@ -215,8 +220,11 @@ def detail(activity_id: int):
         abort(404)
     kind = registry.kinds.get(found.record.kind)
     legend = rule_legend(registry, department_plugins(), {o.rule for o in (*found.current, *found.superseded)})
+    reviews = effective_decisions(found.current)
+    decisions = [d for d in decision_history(found.record.id) if d.plugin in department_plugins()]
     return render_template("register/detail.html", a=found, kind=kind, registry=registry, parameter_url=parameter_url,
-                           reference_url=reference_url,
+                           reference_url=reference_url, reviews=reviews, decisions=decisions,
+                           in_effect={d.id for d in reviews.values()},
                            names=name_history(found.organisation.id), legend=legend,
                            meanings={e.rule: e.meaning for e in legend})
 

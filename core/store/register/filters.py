@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ...db import db
 from ...models import ActivityRecord, Organisation, OutcomeRecord
 from ...standards import normalise
+from ..reviews import held_activity_ids
 from ..runcache import RunCache
 from . import thresholds
 from .plan import Plan
@@ -164,4 +165,9 @@ def build_plan(scope: Scope, filt: RegisterFilter) -> Plan:
             test=not_indexed(ActivityRecord.id).in_(ids),
             counter=lambda dates: None if dates else _paid_count(scope.plugins),
         )
+    if filt.review:
+        # Held outcomes are few (a reviewer's queue): their activities as a list of ids.
+        held = held_activity_ids(scope.plugins, filt.review)
+        plan.add(select(ActivityRecord.id).where(ActivityRecord.id.in_(held)), not_indexed(ActivityRecord.id).in_(held),
+                 ActivityRecord.id.in_(held), lambda: len(held), short=lambda limit: len(held) <= limit)
     return plan

@@ -20,6 +20,7 @@ from ...models import ActivityRecord, Organisation, OutcomeRecord
 from ...registry import Registry
 from ...regions import region_name
 from ...text import Text
+from ..reviews import review_states
 from . import thresholds
 from .filters import build_plan
 from .plan import conditions, count_matching, short_list
@@ -47,6 +48,8 @@ class RegisterRow:
     rules: list[tuple[str, int]] = field(default_factory=list)
     #: The rules whose current outcome is held for review (待核实): amount 0 until a reviewer decides.
     held: set[str] = field(default_factory=set)
+    #: Rule → the review state of its held outcome: ``pending``, ``approved`` or ``rejected``.
+    reviews: dict[str, str] = field(default_factory=dict)
 
     @property
     def county(self) -> Text:
@@ -171,6 +174,9 @@ def register_page(
             if held:
                 row.held.add(rule)
             row.amount += int(amount or 0)
+        held = [activity_id for activity_id, row in rows.items() if row.held]
+        for (activity_id, rule), state in review_states(held, scope.plugins).items():
+            rows[activity_id].reviews[rule] = state
     return result
 
 

@@ -32,6 +32,9 @@ class RegisterFilter:
     plugin: str | None = None
     #: Only activities whose current amount is above zero.
     paid_only: bool = False
+    #: Only activities with a current held outcome in this review state: ``pending`` (待核实),
+    #: ``approved`` (已核准) or ``rejected`` (未核准) (``core.store.reviews``).
+    review: str | None = None
 
 
 
