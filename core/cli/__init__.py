@@ -28,6 +28,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("activities", "reevaluate_command"),
     ("params", "params_group"),
     ("refdata", "refdata_group"),
+    ("reviews", "reviews_group"),
     ("approvals", "approvals_group"),
     ("plugins", "plugins_command"),
     ("plugins", "enable_command"),
