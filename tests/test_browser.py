@@ -917,3 +917,50 @@ def test_an_administrator_previews_issues_and_downloads_an_approval_list(
         assert not web.blocked, f"blocked by the Content-Security-Policy: {web.blocked}"
     finally:
         context.close()
+
+
+#: Two organisations claiming rank 1 on one standard, and a Shanghai-registered drafter: held for review (issue #11).
+HELD_RECORDS = [
+    {"id": "X-1", "kind": "standard_drafting", "date": "2024-06-28", "credit_code": "913304007429141869",
+     "organisation": "嘉兴市某某制造有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
+    {"id": "Y-1", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91330482MA2AH5T006",
+     "organisation": "平湖光电新能源有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
+    {"id": "S-1", "kind": "standard_drafting", "date": "2023-05-10", "credit_code": "91310115MA1FL0AB0P",
+     "organisation": "上海某某科技有限公司", "standard_code": "GB/T 43001-2023", "rank": 1},
+]
+
+
+def test_a_reviewer_approves_one_held_outcome_and_rejects_another(app: Flask, web: Browser) -> None:
+    from core.models import ReviewDecisionRecord
+
+    with app.app_context():
+        assert import_records(get_registry(), HELD_RECORDS, source="held.json", actor="tests").ok
+        db.session.commit()
+        held = dict(db.session.execute(
+            select(ActivityRecord.external_id, OutcomeRecord.id)
+            .join(OutcomeRecord, OutcomeRecord.activity_id == ActivityRecord.id)).all())
+    web.login("mr_admin")
+    web.goto("/reviews")
+    page = web.page
+    assert page.locator("#review-queue tbody tr").count() == 3
+    row = f"#outcome-row-{held['X-1']}"
+    assert digits(web.text(f"{row} td.num")) == 300_000 and "平湖光电新能源有限公司" in web.text(row)
+    web.shot("reviews-queue")
+
+    page.fill(f"#note-{held['X-1']}", "核对起草单位名单,排名第一位无误")
+    web.submit(f"#decide-{held['X-1']} button[value=approved]")
+    assert web.path() == "/reviews" and page.locator(".flash.success").count() == 1
+    page.fill(f"#note-{held['S-1']}", "注册地在上海市,不属于本市企业")
+    web.submit(f"#decide-{held['S-1']} button[value=rejected]")
+    assert page.locator("#review-queue tbody tr").count() == 1  # Y-1 still pending
+
+    with web.page.expect_navigation():
+        page.click("#tab-decided")
+    assert page.get_attribute(f"#outcome-row-{held['X-1']}", "data-state") == "approved"
+    assert page.get_attribute(f"#outcome-row-{held['S-1']}", "data-state") == "rejected"
+    assert "注册地在上海市,不属于本市企业" in web.text(f"#outcome-row-{held['S-1']}")
+    web.shot("reviews-decided")
+    with app.app_context():
+        stored = db.session.execute(select(ReviewDecisionRecord.outcome_id, ReviewDecisionRecord.decision,
+                                           ReviewDecisionRecord.decided_by).order_by(ReviewDecisionRecord.id)).all()
+    assert [tuple(r) for r in stored] == [(held["X-1"], "approved", "mr_admin"), (held["S-1"], "rejected", "mr_admin")]
