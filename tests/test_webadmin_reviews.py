@@ -198,6 +198,14 @@ def test_the_queue_exports_to_xlsx(app, client, login, held):
     assert set(body) == {"X-1", "Y-1"}
     assert body["X-1"][8] == 300_000 and "排名冲突" in body["X-1"][9] and body["X-1"][10] == "待核实"
 
+    client.post("/logout")
+    login("mr_admin")
+    assert client.post(f"/reviews/{held['X-1']}", data={"decision": "approved", "note": "=排名无误", "seen": ""}).status_code == 302
+    rows = list(load_workbook(io.BytesIO(client.get("/reviews/export.xlsx?tab=decided").data)).active.iter_rows(values_only=True))
+    [x] = rows[1:]
+    assert x[1] == "X-1" and x[10:12] == ("已核准", "mr_admin") and re.match(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", x[12])
+    assert x[13] == "'=排名无误"  # never a formula
+
 
 def test_the_audit_entry_is_counted_with_the_department(app, client, login, held):
     login("city")

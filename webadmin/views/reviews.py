@@ -42,7 +42,7 @@ from core.store.register import year_range
 
 from ..access import acting_department, department_plugins, may_manage
 from ..forms import select_choices
-from ..i18n import is_chinese, pick
+from ..i18n import is_chinese, pick, when
 from ..nav import NavItem
 
 __all__ = ["NAV", "bp"]
@@ -215,7 +215,7 @@ def export_xlsx():
             item.activity.date, item.activity.ref, item.organisation.name or "", item.organisation.credit_code,
             pick(region_name(item.organisation.region_code)), pick(kind.label) if kind else item.activity.kind,
             item.activity.subject or "", item.outcome.rule, item.held_amount, reasons, pick(review_label(item.state)),
-            decision.decided_by if decision else "", decision.decided_at if decision else None,
+            decision.decided_by if decision else "", when(decision.decided_at) if decision else None,
             decision.note if decision else "",
         ]
         sheet.append([_text(v) for v in values])
