@@ -230,6 +230,10 @@ def test_the_api_gives_each_held_outcome_its_review(app, client, login, held):
     login("mr_admin")
     assert client.post(f"/reviews/{held['X-1']}", data={"decision": "approved", "note": "排名无误", "seen": ""}).status_code == 302
     body = client.get(f"/api/activities/{x_id}", headers=headers).get_json()
+    from test_openapi import _check
+
+    document = client.get("/api/openapi.json").get_json()
+    _check(document, "/api/activities/{activity_id}", "get", 200, body)
     [outcome] = body["outcomes"]
     review = outcome["review"]
     assert (review["decision"], review["note"], review["decided_by"]) == ("approved", "排名无误", "mr_admin")
@@ -238,5 +242,7 @@ def test_the_api_gives_each_held_outcome_its_review(app, client, login, held):
     [paid] = client.get(f"/api/activities/{activity_id(app, 'P-1')}", headers=headers).get_json()["outcomes"]
     assert "review" not in paid and paid["payable"] == 150_000
     other = make_token(app, "civil_affairs", name="ca")
-    assert client.get(f"/api/activities/{x_id}", headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    missing = client.get(f"/api/activities/{x_id}", headers={"Authorization": f"Bearer {other}"})
+    assert missing.status_code == 404
+    _check(document, "/api/activities/{activity_id}", "get", 404, missing.get_json())
     assert client.get(f"/api/activities/{x_id}").status_code == 401

@@ -311,6 +311,6 @@ def activity(activity_id: int):
     return jsonify(StoredActivitySchema().dump({
         "id": record.id, "ref": record.ref, "external_id": record.external_id, "kind": record.kind, "date": record.date,
         "credit_code": found.organisation.credit_code, "organisation": found.organisation.name,
-        "fields": record.fields, "amount": sum(o["amount"] for o in outcomes),
+        "fields_": record.fields, "amount": sum(o["amount"] for o in outcomes),
         "payable": sum(o["payable"] for o in outcomes), "outcomes": outcomes,
     }))
