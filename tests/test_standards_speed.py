@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from core import standards
 from core.standards import InvalidStandardNumber
-from plugins.reward_tiers import identity
+from core import identity
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
