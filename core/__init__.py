@@ -42,6 +42,7 @@ from .clock import today
 from .declarations import (
     ActivityKind,
     AdminPage,
+    ApiEndpoint,
     DashboardFigure,
     DefaultValue,
     KindExtension,
@@ -172,6 +173,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "AdminPage",
+    "ApiEndpoint",
     "BASE_TEMPLATE",
     "Batch",
     "Bilingual",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # Flask is only needed by the admin, never by core at run tim
 __all__ = [
     "ActivityKind",
     "AdminPage",
+    "ApiEndpoint",
     "DashboardFigure",
     "DefaultValue",
     "KindExtension",
@@ -259,3 +260,47 @@ class AdminPage:
     blueprint: "Blueprint"
     label: Text
     endpoint: str = "index"
+
+
+_API_PATH = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$")
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """A read endpoint of the JSON API a plugin contributes (``GET /api/p/<plugin>/<path>``).
+
+    The admin authenticates the department token, answers 404 to a
+    department that has not enabled the plugin, validates the query string
+    with ``query_schema`` (400 naming the field), then calls ``view`` with
+    the loaded query as keyword arguments (in an application context, so the
+    ``stored_*`` readers work) and answers what ``response_schema`` dumps of
+    its result as JSON. Both schemas describe the endpoint in
+    ``/api/openapi.json``, so the plugin writes no Flask code at all.
+
+    ``path`` is relative (``"targets"``, ``"counties/summary"``): lower-case
+    letters, digits, ``_`` and ``-`` separated by ``/``; no path parameters,
+    a query string carries every argument.
+    """
+
+    path: str
+    view: Callable[..., Any]
+    summary: Text
+    response_schema: type[Schema] | Schema
+    query_schema: type[Schema] | None = None
+    #: A longer explanation for the OpenAPI document (optional).
+    description: Text | None = None
+
+    def __post_init__(self) -> None:
+        if not _API_PATH.match(self.path):
+            raise ValueError(f"ApiEndpoint path {self.path!r}: lower-case segments of letters, digits, _ and - "
+                             "separated by /, without a leading /")
+        if not callable(self.view):
+            raise TypeError(f"ApiEndpoint {self.path!r}: view must be callable")
+        if not isinstance(self.summary, Text):
+            raise TypeError(f"ApiEndpoint {self.path!r}: summary must be a Text")
+        if not (isinstance(self.response_schema, Schema)
+                or (isinstance(self.response_schema, type) and issubclass(self.response_schema, Schema))):
+            raise TypeError(f"ApiEndpoint {self.path!r}: response_schema must be a marshmallow Schema")
+        if self.query_schema is not None and not (isinstance(self.query_schema, type)
+                                                  and issubclass(self.query_schema, Schema)):
+            raise TypeError(f"ApiEndpoint {self.path!r}: query_schema must be a marshmallow Schema class")

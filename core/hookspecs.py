@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .declarations import (
         ActivityKind,
         AdminPage,
+        ApiEndpoint,
         DashboardFigure,
         KindExtension,
         ParameterDeclaration,
@@ -55,6 +56,7 @@ __all__ = [
     "stdpolicy_evaluate",
     "stdpolicy_register_activity_kinds",
     "stdpolicy_register_admin_pages",
+    "stdpolicy_register_api_endpoints",
     "stdpolicy_register_commands",
     "stdpolicy_register_dashboard_figures",
     "stdpolicy_register_kind_extensions",
@@ -183,6 +185,21 @@ def stdpolicy_register_admin_pages() -> list[AdminPage]:
     gets a menu entry. The pages are shown and reachable only to users of a
     department that has enabled the plugin (404 for the others). Keep rules
     out of these views: they call the plugin's library code.
+    """
+
+
+@hookspec
+def stdpolicy_register_api_endpoints() -> list[ApiEndpoint]:
+    """Contribute read endpoints to the JSON API for department systems.
+
+    Called once when the admin application is created (it takes no
+    parameters). Returns a list of ``ApiEndpoint``; each is mounted at
+    ``GET /api/p/<plugin>/<path>`` behind the department token of the
+    existing API (401 without a valid one, 404 for a department that has not
+    enabled the plugin), its query validated by the endpoint's marshmallow
+    schema (400 naming the field) and its answer dumped by the response
+    schema, and it is described in ``/api/openapi.json`` from those schemas.
+    Keep rules out of the view: it calls the plugin's library code.
     """
 
 

@@ -73,9 +73,11 @@ def current_registry() -> Registry:
 
 
 def current_plugin() -> str | None:
-    """The plugin whose page is being served (``None`` outside a plugin's page)."""
+    """The plugin whose page (or JSON API endpoint) is being served (``None`` outside them)."""
+    blueprint = (request.blueprint or "").split(".")[0]
     owners: Mapping[str, str] = current_app.extensions.get("stdpolicy.page_owners", {})
-    return owners.get((request.blueprint or "").split(".")[0])
+    api_owners: Mapping[str, str] = current_app.extensions.get("stdpolicy.api_owners", {})
+    return owners.get(blueprint) or api_owners.get(blueprint)
 
 
 def stored_parameters(*, believed_at: datetime | None = None) -> ParameterResolver:

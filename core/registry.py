@@ -34,6 +34,7 @@ from .activities import ENVELOPE_FIELDS, Activity, ActivityValidator, Validation
 from .declarations import (
     ActivityKind,
     AdminPage,
+    ApiEndpoint,
     DashboardFigure,
     KindExtension,
     ParameterDeclaration,
@@ -188,6 +189,7 @@ class Registry:
         self.validator = ActivityValidator(self.kinds, extensions=self.extensions, failures=self.failures)
         self._callers: dict[frozenset[str], list[tuple[str, pluggy.HookCaller]]] = {}
         self._admin_pages: dict[str, list[AdminPage]] | None = None
+        self._api_endpoints: dict[str, list[ApiEndpoint]] | None = None
         #: Core's base plugin (the shared kinds), loaded before any other.
         self.base: PluginRecord | None = None
         from . import kinds as base_module
@@ -237,6 +239,7 @@ class Registry:
             self.plugins[name] = record
         self._callers.clear()
         self._admin_pages = None
+        self._api_endpoints = None
         self.validator.reset()
         return True
 
@@ -544,6 +547,25 @@ class Registry:
                     pages[name] = declared
             self._admin_pages = pages
         return self._admin_pages
+
+    def api_endpoints(self) -> dict[str, list[ApiEndpoint]]:
+        """Each plugin's JSON API endpoints (asked once; a plugin that raises, or repeats a path, is reported)."""
+        if self._api_endpoints is None:
+            endpoints: dict[str, list[ApiEndpoint]] = {}
+            for name in list(self.plugins):
+                try:
+                    declared = self._declared("stdpolicy_register_api_endpoints", name, ApiEndpoint)
+                    paths = [e.path for e in declared]
+                    repeated = sorted({p for p in paths if paths.count(p) > 1})
+                    if repeated:
+                        raise ValueError(f"API endpoint paths declared twice: {', '.join(repeated)}")
+                except Exception as exc:
+                    self._fail(name, self.plugins[name].source, "API endpoints", exc)
+                    continue
+                if declared:
+                    endpoints[name] = declared
+            self._api_endpoints = endpoints
+        return self._api_endpoints
 
     def register_commands(self, cli: Any) -> None:
         """Let each plugin add commands to the ``stdpolicy`` click group."""

@@ -19,6 +19,7 @@ from core import hookspecs, load_registry
 from core.declarations import (
     ActivityKind,
     AdminPage,
+    ApiEndpoint,
     DashboardFigure,
     KindExtension,
     ParameterDeclaration,
@@ -54,6 +55,7 @@ _TYPES = {
     "click": click,
     "ActivityKind": ActivityKind,
     "AdminPage": AdminPage,
+    "ApiEndpoint": ApiEndpoint,
     "DashboardFigure": DashboardFigure,
     "KindExtension": KindExtension,
     "ParameterDeclaration": ParameterDeclaration,
@@ -75,6 +77,7 @@ def test_the_module_declares_the_expected_hooks() -> None:
         "stdpolicy_evaluate",
         "stdpolicy_register_activity_kinds",
         "stdpolicy_register_admin_pages",
+        "stdpolicy_register_api_endpoints",
         "stdpolicy_register_commands",
         "stdpolicy_register_dashboard_figures",
         "stdpolicy_register_kind_extensions",
@@ -125,6 +128,7 @@ def test_hook_types_are_the_documented_ones() -> None:
     assert hints("stdpolicy_register_dashboard_figures") == {"return": list[DashboardFigure]}
     assert hints("stdpolicy_register_kind_extensions") == {"return": list[KindExtension]}
     assert hints("stdpolicy_register_admin_pages") == {"return": list[AdminPage]}
+    assert hints("stdpolicy_register_api_endpoints") == {"return": list[ApiEndpoint]}
     assert hints("stdpolicy_register_commands") == {"cli": click.Group, "return": type(None)}
     assert hints("stdpolicy_register_storage") == {"return": PluginStorage}
     assert hints("stdpolicy_register_parameter_types") == {"return": list[ParameterType]}
@@ -193,6 +197,8 @@ def test_every_hook_is_exercised(demo_plugin) -> None:
         answered.add("stdpolicy_register_reference_tables")
     if registry.admin_pages():
         answered.add("stdpolicy_register_admin_pages")
+    if registry.api_endpoints().get("demo"):
+        answered.add("stdpolicy_register_api_endpoints")
     if registry.demo_records().get("demo"):
         answered.add("stdpolicy_demo_records")
     group = click.Group("stdpolicy")
@@ -232,3 +238,41 @@ def _docs_written() -> bool:
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_is_documented(name: str) -> None:
     assert name in _docs_text(), f"{name} appears neither in README.md nor in docs/"
+
+
+# -- stdpolicy_register_api_endpoints: what core checks -------------------------------
+
+
+def _endpoints_plugin(*paths: str):
+    from marshmallow import Schema
+
+    class Endpoints:
+        @staticmethod
+        @__import__("core").hookimpl
+        def stdpolicy_register_api_endpoints():
+            return [ApiEndpoint(p, lambda: {}, __import__("core").Text("示例", "Sample"), Schema) for p in paths]
+
+    return Endpoints()
+
+
+def test_an_api_endpoint_path_is_checked() -> None:
+    from marshmallow import Schema
+
+    from core import Text
+
+    for bad in ("/targets", "Targets", "a//b", "a/<id>", ""):
+        with pytest.raises(ValueError, match="ApiEndpoint path"):
+            ApiEndpoint(bad, lambda: {}, Text("示例", "Sample"), Schema)
+    with pytest.raises(TypeError, match="response_schema"):
+        ApiEndpoint("ok", lambda: {}, Text("示例", "Sample"), dict)  # type: ignore[arg-type]
+    assert ApiEndpoint("counties/summary-2", lambda: {}, Text("示例", "Sample"), Schema).path == "counties/summary-2"
+
+
+def test_a_plugin_repeating_an_api_path_is_reported_and_the_others_keep_theirs() -> None:
+    registry = Registry()
+    assert registry.add_plugin("twice", _endpoints_plugin("a", "a"))
+    assert registry.add_plugin("once", _endpoints_plugin("a"))
+    found = registry.api_endpoints()
+    assert list(found) == ["once"] and [e.path for e in found["once"]] == ["a"]
+    assert [(f.name, f.stage) for f in registry.failures] == [("twice", "API endpoints")]
+    assert "declared twice: a" in registry.failures[0].error

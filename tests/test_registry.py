@@ -203,6 +203,7 @@ def test_external_plugin_is_discovered_with_its_distribution_version_and_source(
         "stdpolicy_evaluate",
         "stdpolicy_register_activity_kinds",
         "stdpolicy_register_admin_pages",
+        "stdpolicy_register_api_endpoints",
         "stdpolicy_register_commands",
         "stdpolicy_register_parameter_types",
         "stdpolicy_register_parameters",

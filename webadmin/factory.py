@@ -70,10 +70,12 @@ def create_app(config: dict[str, Any] | None = None, registry: Registry | None =
     errors.init_app(app)
     headers.init_app(app)
 
+    from . import plugin_api
     from .views import register_views
 
     register_views(app)
     plugin_pages.init_app(app)
+    plugin_api.init_app(app)
     _template_context(app)
     on_init(app, first_run)
     _add_admin_commands(app)

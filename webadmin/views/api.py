@@ -66,6 +66,11 @@ Every accepted request records the token's ``last_used_at``.
     ``amount`` is what is due by the rules alone (0 for a held outcome);
     ``payable`` adds the held amount of an approved one.
 
+``GET /api/p/<plugin>/<path>``
+    The read endpoints plugins contribute (``stdpolicy_register_api_endpoints``,
+    mounted by ``webadmin/plugin_api.py``): the same token, 404 for a
+    department that has not enabled the plugin, 400 naming a bad query field.
+
 ``GET /api/plugins``
     Every loaded plugin (name, version, label and description in zh/en,
     clauses, activity kinds, parameter keys, and ``enabled``: whether the
@@ -104,7 +109,7 @@ from ..api_schemas import (
 from ..openapi import describe, openapi_document
 from ..services import InvalidToken, authenticate_token, token_used
 
-__all__ = ["bp"]
+__all__ = ["bp", "invalid_query", "token_required"]
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -164,6 +169,14 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return response
 
     return wrapped
+
+
+def invalid_query(exc: ValidationError) -> tuple[Any, int]:
+    """``400`` for a query string its schema refused: ``message`` and ``fields`` name each field."""
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    response = jsonify(error="bad_request", message="; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in messages.items()),
+                       fields=messages)
+    return response, 400
 
 
 def _records(body: bytes) -> list[Any]:
@@ -249,10 +262,7 @@ def register_totals_view():
     try:
         query = RegisterTotalsQuerySchema().load(request.args)
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        response = jsonify(error="bad_request", message="; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in messages.items()),
-                           fields=messages)
-        return response, 400
+        return invalid_query(exc)
     department = g.api_token.department
     group = query.pop("by")
     found = register_totals(get_registry(), enabled_plugins(department), RegisterFilter(**query), group)

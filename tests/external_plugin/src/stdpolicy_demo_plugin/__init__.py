@@ -5,7 +5,7 @@ an organisation held), one dated parameter read from its own YAML file, and
 pays that flat amount per event. It keeps a table of its own, the training
 venues (``models.py``, two migrations in ``migrations/versions``). It also
 contributes one admin page (``admin.py``, on ``stdpolicy/plugin_page.html``),
-two commands, a reference table of training venues' seats (one shipped
+two commands, a JSON API endpoint (``GET /api/p/demo/trainings``), a reference table of training venues' seats (one shipped
 version) and a parameter type, so that between them the built-in plugins and
 this one implement every ``stdpolicy_*`` hook.
 
@@ -24,6 +24,7 @@ from sqlalchemy import select
 from core import (
     ActivityKind,
     AdminPage,
+    ApiEndpoint,
     Batch,
     EvaluationContext,
     Outcome,
@@ -107,6 +108,30 @@ def stdpolicy_register_admin_pages() -> list[AdminPage]:
     from .admin import admin_pages  # Flask only when the admin is built
 
     return admin_pages()
+
+
+class TrainingsQuerySchema(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+class TrainingsSchema(Schema):
+    year = fields.Integer(required=True)
+    events = fields.Integer(required=True)
+    participants = fields.Integer(required=True)
+
+
+def trainings(year: int) -> dict[str, int]:
+    """The stored training events of ``year`` and their participants."""
+    from core import stored_activities  # Flask only when the API answers
+
+    found = stored_activities(kinds=[KIND], since=date(year, 1, 1), until=date(year, 12, 31))
+    return {"year": year, "events": len(found), "participants": sum(a.fields["participants"] for a in found)}
+
+
+@hookimpl
+def stdpolicy_register_api_endpoints() -> list[ApiEndpoint]:
+    return [ApiEndpoint("trainings", trainings, Text("培训活动", "Training events of a year"), TrainingsSchema,
+                        TrainingsQuerySchema)]
 
 
 @hookimpl
