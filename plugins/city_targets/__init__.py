@@ -32,6 +32,7 @@ import click
 from core import (
     TALENT_ENTERPRISE,
     AdminPage,
+    ApiEndpoint,
     Batch,
     DashboardFigure,
     EvaluationContext,
@@ -98,6 +99,13 @@ def stdpolicy_register_admin_pages() -> list[AdminPage]:
     from .admin import admin_pages  # Flask only here
 
     return admin_pages()
+
+
+@hookimpl
+def stdpolicy_register_api_endpoints() -> list[ApiEndpoint]:
+    from .api import api_endpoints
+
+    return api_endpoints()
 
 
 @hookimpl
