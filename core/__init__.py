@@ -109,6 +109,7 @@ from .standards import LEVEL_NAMES as STANDARD_LEVEL_NAMES
 from .standards import LEVELS as STANDARD_LEVELS
 from .standards import InvalidStandardNumber, StandardCodes, StandardNumber, standard_codes
 from .standards import parse as parse_standard_number
+from .printing import PRINT_STYLE, pdf_from_html
 from .text import Text, format_yuan_en, format_yuan_zh
 from .uscc import InvalidCreditCode, validate_credit_code
 from .version import HOOK_API_VERSION, __version__
@@ -198,6 +199,7 @@ __all__ = [
     "Outcome",
     "OutcomeStatus",
     "PILOT_LEVEL_NAMES",
+    "PRINT_STYLE",
     "PILOT_PROJECT",
     "PageDepartment",
     "ParamValue",
@@ -288,6 +290,7 @@ __all__ = [
     "__version__",
     "activity_url",
     "stored_activities",
+    "pdf_from_html",
 ]
 
 

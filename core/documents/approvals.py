@@ -19,6 +19,7 @@ from functools import cache
 from .. import clock
 from ..approvals import capital_yuan, clause_as_printed, date_zh
 from ..models import ApprovalListItemRecord, ApprovalListRecord, Department
+from ..printing import pdf_from_html
 from ..registry import Registry
 from ..regions import region_name
 
@@ -248,10 +249,7 @@ def _templates():  # type: ignore[no-untyped-def]
 
 
 def _pdf(template: str, **context: object) -> bytes:
-    from weasyprint import HTML
-
-    html = _templates().get_template(template).render(**context)
-    return bytes(HTML(string=html).write_pdf())
+    return pdf_from_html(_templates().get_template(template).render(**context))
 
 
 def list_pdf(printed: PrintedList) -> bytes:
