@@ -11,6 +11,7 @@ register; the views only choose and render.
 - 明细 (``items``): the achievements behind one count and their activities;
 - 县域考核 (``assessment``): indicators, weighted score, ranking; XLSX;
 - 县(市、区) (``county``): how a county's score was made, and its achievements;
+- 年度报告 (``report``): the annual report of a year, PDF or XLSX (``report``);
 - ``chart/<name>.svg``: the charts (pygal), served with a policy of their own.
 """
 
@@ -108,6 +109,9 @@ WORDS = {
     "chart_years": Text("各年度新增图", "New per year chart"),
     "chart_assessment": Text("考核得分图", "Score chart"),
     "bad_filter": Text("筛选条件无效。", "Invalid filter."),
+    "report": Text("年度报告", "Annual report"),
+    "report_pdf": Text("下载年度报告(PDF)", "Annual report (PDF)"),
+    "report_xlsx": Text("下载年度报告(Excel)", "Annual report (Excel)"),
 }
 
 
@@ -145,6 +149,7 @@ def index() -> str:
     return render_page(
         "city_targets/index.html", title=WORDS["targets"], breadcrumbs=[(WORDS["targets"], None)], words=WORDS,
         nav=_nav("index"), report=report, year=year, county=county, counties=CITY_REGIONS,
+        report_year=year if year is not None and year in report.years else default_year(),
         goal_urls={t: parameter_url(goal_key(t)) for t in TARGETS},
     )
 
@@ -241,6 +246,25 @@ def county(code: str) -> str:
         table=table, row=row, year=year, code=code, achievements=achievements, target_names=TARGET_NAMES,
         number=_number, weights_url=reference_url(WEIGHTS_TABLE),
     )
+
+
+@bp.route("/report")
+def report() -> Response:
+    """The annual report of ``year`` (default: as the assessment) as PDF or XLSX, for download."""
+    from .report import annual_report, report_pdf, report_xlsx
+
+    year = _year_arg(required=True)
+    fmt = request.args.get("format", "pdf")
+    if year is None or fmt not in ("pdf", "xlsx"):
+        abort(404)
+    figures = annual_report(year)
+    if fmt == "pdf":
+        data, mimetype = report_pdf(figures), "application/pdf"
+    else:
+        data, mimetype = report_xlsx(figures), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=city_targets-report-{year}.{fmt}"
+    return response
 
 
 @bp.route("/chart/<name>.svg")

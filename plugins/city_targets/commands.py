@@ -1,7 +1,7 @@
-"""``stdpolicy targets`` and ``stdpolicy assessment``: the city's figures from the command line.
+"""``stdpolicy targets``, ``stdpolicy assessment`` and ``stdpolicy report``: the city's figures from the command line.
 
 The same figures as the pages (``figures``), as a table, as JSON, or (the
-assessment) as an Excel workbook.
+assessment) as an Excel workbook; the annual report (``report``) as XLSX or PDF.
 """
 
 from __future__ import annotations
@@ -131,6 +131,32 @@ def register(cli: click.Group) -> None:
                        else "no assessment weights in force for this year: no score or ranking")
         elif table.weights_version["sample"]:
             click.echo("所用权重为示例数据" if lang == "zh" else "the weights used are SAMPLE data")
+
+    _report_command(cli)
+
+
+def _report_command(cli: click.Group) -> None:
+    @cli.command("report")
+    @click.option("--year", type=click.IntRange(2000, 2100),
+                  help="Report year (default: this year, or the counting period's last once it is over).")
+    @click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf"]), required=True)
+    @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="The file to write.")
+    def report_command(year: int | None, fmt: str, output: Path) -> None:
+        """The annual report: targets progress with charts, county assessment, rewards by rule and county, top organisations.
+
+        Exit status: 0 written, 1 the file cannot be written, 2 bad options.
+        """
+        from .figures import default_year
+        from .report import annual_report, report_pdf, report_xlsx
+
+        report = annual_report(year or default_year())
+        data = report_xlsx(report) if fmt == "xlsx" else report_pdf(report)
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+        click.echo(f"annual report {report.year} ({fmt}) written to {output}")
 
 
 def _write_xlsx(table: Any, output: Path, lang: str) -> None:
