@@ -1,7 +1,7 @@
 """End-to-end tests of the admin in a real headless Chromium (Playwright).
 
 Each test serves its own ``app`` (a fresh database, SQLite or PostgreSQL as
-the other tests) with werkzeug's ``make_server`` on 127.0.0.1 and a free
+the other tests) with the kit's ``core.testing.browser.live_server`` (werkzeug) on 127.0.0.1 and a free
 port, and drives the real pages in a new browser context: CSRF protection is
 on, and the session cookie is ``Secure`` as in production. Chromium treats
 http://127.0.0.1 (and http://localhost) as a potentially trustworthy origin
@@ -28,7 +28,6 @@ import io
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,13 +36,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from core import clock
 from core.app import get_registry
 from core.db import db
 from core.models import ActivityRecord, ApprovalListRecord, OutcomeRecord, ReferenceVersionRecord
 from core.store import import_records
+from core.testing.browser import live_server as serve
 
 from conftest import PASSWORD
 from refdata_support import quota_app  # noqa: F401  (fixture of the reference data scenario)
@@ -118,13 +117,6 @@ def screenshots(pytestconfig: pytest.Config) -> _ScreenshotSummary:
     return summary
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log lines (errors still reach the log)."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """``app`` (this test's database) served on 127.0.0.1 in a thread; its base URL.
@@ -132,15 +124,8 @@ def live_server(app: Flask) -> Iterator[str]:
     CSRF protection back on and Secure cookies, as in production.
     """
     app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(app) as url:
+        yield url
 
 
 class Browser:
@@ -659,21 +644,16 @@ REFDATA_TABLE = "quota.limits"
 @pytest.fixture
 def quota_web(browser: Any, quota_app: Flask, screenshots: _ScreenshotSummary) -> Iterator[Browser]:
     quota_app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
-    server = make_server("127.0.0.1", 0, quota_app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(TIMEOUT)
-    session = Browser(context.new_page(), f"http://127.0.0.1:{server.server_port}", screenshots)
-    try:
-        yield session
-        assert not session.broken, f"responses that went wrong: {session.broken}"
-        assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
-    finally:
-        context.close()
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(quota_app) as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(TIMEOUT)
+        session = Browser(context.new_page(), base, screenshots)
+        try:
+            yield session
+            assert not session.broken, f"responses that went wrong: {session.broken}"
+            assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
+        finally:
+            context.close()
 
 
 def _refdata_versions(app: Flask) -> list[tuple[int, str, int]]:
@@ -763,22 +743,17 @@ def carbon_web(browser: Any, stdpolicy_app: Flask, stdpolicy_runner: Any,
     done = stdpolicy_runner.invoke(args=["init", "--demo"])       # the sample quota versions and records
     assert done.exit_code == 0, done.output
     stdpolicy_app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=False)
-    server = make_server("127.0.0.1", 0, stdpolicy_app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  accept_downloads=True)
-    context.set_default_timeout(TIMEOUT)
-    session = Browser(context.new_page(), f"http://127.0.0.1:{server.server_port}", screenshots)
-    try:
-        yield session
-        assert not session.broken, f"responses that went wrong: {session.broken}"
-        assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
-    finally:
-        context.close()
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(stdpolicy_app) as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      accept_downloads=True)
+        context.set_default_timeout(TIMEOUT)
+        session = Browser(context.new_page(), base, screenshots)
+        try:
+            yield session
+            assert not session.broken, f"responses that went wrong: {session.broken}"
+            assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
+        finally:
+            context.close()
 
 
 @pytest.mark.stdpolicy_plugins("carbon", "reward_tiers")

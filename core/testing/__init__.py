@@ -18,6 +18,8 @@ of their own — ``pytest`` in the plugin's folder is enough. The fixtures
 ``stdpolicy_user``              ``stdpolicy_user(role, department)``: creates the user, returns its name
 ``stdpolicy_enable``            ``stdpolicy_enable(plugin, department)``: permit and switch a plugin on
 ``stdpolicy_runner``            ``stdpolicy_app.test_cli_runner()``: the ``stdpolicy`` commands
+``stdpolicy_live_server``       the admin served on 127.0.0.1 (CSRF on) for a browser: its base URL;
+                                ``run_in_browser(lambda browser: …)`` drives a headless Chromium
 ==============================  ================================================================
 
 The chosen plugins: ``@pytest.mark.stdpolicy_plugins("training", "reward_tiers")``
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING
 from .api_check import PrivateUse, private_uses
 from .evaluation import Evaluation, evaluate, parameters_with, references_with
 from .policy_cases import PolicyCase, PolicyCaseError, PolicyFile, check_case, load_policy_file
+from .browser import run_in_browser
 
 if TYPE_CHECKING:
     from ..registry import Registry
@@ -57,6 +60,7 @@ __all__ = [
     "parameters_with",
     "references_with",
     "private_uses",
+    "run_in_browser",
     "select_registry",
 ]
 

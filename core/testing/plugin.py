@@ -235,6 +235,20 @@ def stdpolicy_runner(stdpolicy_app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture
+def stdpolicy_live_server(stdpolicy_app: Flask) -> Iterator[str]:
+    """The test's admin served on 127.0.0.1 with CSRF protection on, for a browser: its base URL.
+
+    Drive it with ``core.testing.run_in_browser(scenario)``; records may be
+    stored (``stdpolicy_runner``) before or while it serves.
+    """
+    from .browser import live_server
+
+    stdpolicy_app.config.update(WTF_CSRF_ENABLED=True)
+    with live_server(stdpolicy_app) as url:
+        yield url
+
+
+@pytest.fixture
 def stdpolicy_fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap password hashes (werkzeug's scrypt default costs ~0.3 s a hash); ``real_password_hashing`` keeps them.
 

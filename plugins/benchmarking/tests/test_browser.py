@@ -9,67 +9,21 @@ without it the test is skipped unless ``STDPOLICY_REQUIRE_BROWSER=1``.
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-from core.testing import PASSWORD
+from core.testing import PASSWORD, run_in_browser
 
 pytestmark = pytest.mark.stdpolicy_plugins("benchmarking", "reward_tiers")
 
 ROOT = Path(__file__).resolve().parents[3]
-CHROMIUM = Path(os.environ.get("STDPOLICY_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-def in_own_thread(scenario: Callable[[Any], None]) -> None:
-    """Run ``scenario(browser)`` with a Chromium of its own, in a thread of its own.
-
-    Playwright's sync API refuses to start while another instance runs in the
-    same thread (the project's tests/test_browser.py keeps one for the whole
-    session); a new thread has no event loop, so both can run.
-    """
-    if not CHROMIUM.exists():
-        if os.environ.get("STDPOLICY_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-                try:
-                    scenario(browser)
-                finally:
-                    browser.close()
-        except BaseException as exc:  # re-raised in the test's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="benchmarking-browser")
-    thread.start()
-    thread.join(timeout=120)
-    assert not thread.is_alive(), "the browser scenario did not finish in 120 s"
-    if failure:
-        raise failure[0]
-
-
-@pytest.fixture
-def served(stdpolicy_app: Any, stdpolicy_runner: Any, stdpolicy_user: Any, tmp_path: Path) -> Iterator[str]:
+def test_a_viewer_reads_progress_and_prints_a_forerunner_list(stdpolicy_live_server: str, stdpolicy_app: Any,
+                                                              stdpolicy_runner: Any, stdpolicy_user: Any,
+                                                              tmp_path: Path) -> None:
     campaigns = tmp_path / "campaigns.csv"
     campaigns.write_text("年度,重点领域,专项行动名称,目标企业数,目标产品数\n2024,玻纤,玻纤专项行动,4,2\n2024,光伏,光伏专项行动,2,2\n",
                          encoding="utf-8")
@@ -77,20 +31,8 @@ def served(stdpolicy_app: Any, stdpolicy_runner: Any, stdpolicy_user: Any, tmp_p
                                          "2024-01-01", "--reason", "计划", "--reference", "测试文号"]).exit_code == 0
     assert stdpolicy_runner.invoke(args=["import", str(ROOT / "docs/examples/benchmarking.json")]).exit_code == 0
     stdpolicy_user("dept_viewer", "market_regulation")
-    stdpolicy_app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
-    server = make_server("127.0.0.1", 0, stdpolicy_app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
-def test_a_viewer_reads_progress_and_prints_a_forerunner_list(served: str) -> None:
-    in_own_thread(lambda browser: _scenario(browser, served))
+    stdpolicy_app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)  # as in production
+    run_in_browser(lambda browser: _scenario(browser, stdpolicy_live_server))
 
 
 def _scenario(chromium: Any, served: str) -> None:
