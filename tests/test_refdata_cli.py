@@ -155,3 +155,20 @@ def test_evaluating_before_the_shipped_reference_data_is_stored_says_run_init(qu
     assert init.exit_code == 0 and "reference data shipped: quota.limits" in init.output, init.output
     done = runner.invoke(args=["evaluate", str(path), "-d", "market_regulation"])
     assert done.exit_code == 0, done.output
+
+
+def test_the_admin_names_the_missing_reference_data_too(quota_app_before_init: Flask, tmp_path: Path) -> None:
+    """The admin's page says "parameters and reference data" when tables are missing, not "parameters" alone."""
+    import io
+
+    from conftest import PASSWORD
+
+    client = quota_app_before_init.test_client()
+    assert client.post("/login", data={"username": "mr_admin", "password": PASSWORD}).status_code == 302
+    records = json.dumps([report("46", ref="R1")], ensure_ascii=False).encode("utf-8")
+    page = client.post("/import", data={"file": (io.BytesIO(records), "reports.json")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 503
+    html = page.get_data(as_text=True)
+    assert "的参数和参考数据尚未存入数据库" in html and "stdpolicy init" in html
+    assert "参数值和参考数据表" in html

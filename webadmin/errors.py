@@ -94,7 +94,8 @@ def init_app(app: Flask) -> None:
 
         registry = get_registry()
         labels = [registry.plugins[name].description.label if name in registry.plugins else name for name in exc.missing]
-        return render_template("errors/error.html", status=503, error="parameters_not_stored", plugins=labels), 503
+        return render_template("errors/error.html", status=503, error="parameters_not_stored", plugins=labels,
+                               tables=exc.tables), 503
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

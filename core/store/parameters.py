@@ -63,6 +63,8 @@ class ParametersNotStored(RuntimeError):
 
     def __init__(self, missing: Mapping[str, list[str]], *, tables: Collection[str] = ()) -> None:
         self.missing = dict(missing)
+        #: True when reference tables are missing too (the admin's page says "parameters and reference data").
+        self.tables = bool(tables)
         listed = "; ".join(f"{plugin} ({', '.join(keys)})" for plugin, keys in self.missing.items())
         what = "parameters and reference data" if tables else "parameters"
         super().__init__(f"the {what} of {listed} are not stored yet: run `stdpolicy init` "
