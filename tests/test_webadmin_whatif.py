@@ -135,6 +135,11 @@ def test_save_list_compare_and_record(app, client, login, stored):
     recorded = client.get(f"/whatif/scenarios/{ids['forty']}?lang=en").get_data(as_text=True)
     assert 'id="recorded"' in recorded and 'id="record-form"' not in recorded
     assert client.post(f"/whatif/scenarios/{ids['forty']}", data={"reason": "x", "reference": "y"}).status_code == 403
+    # "fifty" was saved on the version "forty" has just replaced: its effect was computed on older values.
+    stale = client.post(f"/whatif/scenarios/{ids['fifty']}?lang=zh_CN", data={"reason": "2025 budget", "reference": "三(二)"},
+                        follow_redirects=True)
+    assert "该方案保存后" in stale.get_data(as_text=True) and "本次未作任何登记" in stale.get_data(as_text=True)
+    assert _versions(app) == versions + 1
 
     client.post("/logout")
     login("city")

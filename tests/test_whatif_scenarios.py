@@ -205,3 +205,24 @@ def test_the_demo_data_what_if_agrees_with_an_independent_count(app, runner):
                    ActivityRecord.date < date(2022, 8, 1))
         ).scalars().all()
         assert {c.activity_id for c in early.changes} == set(before_policy)
+
+
+def test_a_scenario_whose_parameter_moved_on_since_it_was_saved_is_not_recorded(app):
+    """Its effect was computed on older values: recording refuses, stores nothing, and says to save it again."""
+    from core.services import record_parameter
+    from core.services.whatif import ScenarioOutdated
+
+    with app.app_context():
+        registry = get_registry()
+        _import(RECORDS)
+        save_scenario(registry, "plan", _proposals((LEAD, 250000, "2025-03-01")), actor="tests")
+        record_parameter(registry, LEAD, {"value": 320000, "effective_from": "2025-01-01", "reason": "budget",
+                                          "reference": "文号"}, actor="tests", source="cli")
+        before = (_counts(), _stored_amounts())
+        with pytest.raises(ScenarioOutdated, match=f"{LEAD} was at version 1; version 2 was recorded since"):
+            record_scenario(registry, "plan", reason="r", reference="x", actor="tests", source="cli")
+        assert (_counts(), _stored_amounts()) == before
+        # Saved again on the current values, it records.
+        save_scenario(registry, "plan again", _proposals((LEAD, 250000, "2025-03-01")), actor="tests")
+        recorded = record_scenario(registry, "plan again", reason="r", reference="x", actor="tests", source="cli")
+        assert [(v.key, v.sequence) for v in recorded.versions] == [(LEAD, 3)]

@@ -25,6 +25,7 @@ from ..services.whatif import (
     AlreadyRecorded,
     Proposal,
     ScenarioExists,
+    ScenarioOutdated,
     UnknownScenario,
     WhatIf,
     evaluate_scenario,
@@ -259,7 +260,7 @@ def record_command(name: str, reason: str, reference: str) -> None:
     registry = get_registry()
     try:
         recorded = record_scenario(registry, name, reason=reason, reference=reference, actor=actor(), source="cli")
-    except (UnknownScenario, AlreadyRecorded) as exc:
+    except (UnknownScenario, AlreadyRecorded, ScenarioOutdated) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except ValidationError as exc:

@@ -42,7 +42,7 @@ from ..store.activities import ReevaluationResult, reevaluate, stored_activities
 from ..store.departments import active_plugins
 from ..store.history import StoredHistory
 from ..store.locking import writing
-from ..store.parameters import record_version, require_parameters, resolver
+from ..store.parameters import latest_sequence, record_version, require_parameters, resolver
 from ..store.permissions import plugin_owner
 from ..store.refdata import reference_resolver
 from ..store.register.scope import RegisterFilter, visible_kinds
@@ -54,6 +54,7 @@ __all__ = [
     "Proposal",
     "RecordedScenario",
     "ScenarioExists",
+    "ScenarioOutdated",
     "UnknownScenario",
     "WhatIf",
     "WhatIfLine",
@@ -347,7 +348,10 @@ def save_scenario(registry: Registry, name: str, proposals: Sequence[Proposal], 
     if not proposals:
         raise ValidationError({"_schema": ["propose at least one parameter version"]})
     with writing("save a what-if scenario"):
-        return add_scenario(name, [p.stored(registry) for p in proposals], actor=actor, department=department)
+        # The latest version of each key when saved: recording refuses if another was recorded since
+        # (``ScenarioOutdated``), as a parameter form refuses a save based on an older version.
+        stored = [{**p.stored(registry), "based_on": latest_sequence(p.key)} for p in proposals]
+        return add_scenario(name, stored, actor=actor, department=department)
 
 
 def saved_scenarios(department: Department | None = None) -> list[WhatIfScenario]:
@@ -372,6 +376,15 @@ def find_saved(name: str) -> WhatIfScenario:
     if row is None:
         raise UnknownScenario(name)
     return row
+
+
+class ScenarioOutdated(ValueError):
+    """A parameter of the scenario got a new version after the scenario was saved: its effect was computed on older values."""
+
+    def __init__(self, row: WhatIfScenario, key: str, based_on: int, latest: int) -> None:
+        super().__init__(f"scenario {row.name!r} was saved when {key} was at version {based_on}; version {latest} "
+                         "was recorded since: review the what-if on the current values and save it again under a new name")
+        self.row, self.key, self.based_on, self.latest = row, key, based_on, latest
 
 
 class AlreadyRecorded(ValueError):
@@ -402,6 +415,7 @@ def record_scenario(
 
     :param managed: the plugins the caller may record for (``None``: all).
     :raises UnknownScenario, AlreadyRecorded: nothing stored.
+    :raises ScenarioOutdated: a parameter of the scenario got a version after it was saved; nothing stored.
     :raises ValidationError: a version does not load (blank reason or
         reference, a value no longer allowed), or the caller does not own a
         parameter's plugin; nothing stored.
@@ -411,6 +425,10 @@ def record_scenario(
         if row.recorded_at is not None:
             raise AlreadyRecorded(row)
         proposals = scenario_proposals(registry, row)
+        for item in row.proposals or []:
+            based_on = item.get("based_on")  # absent in scenarios saved before the check existed
+            if based_on is not None and latest_sequence(item["key"]) != based_on:
+                raise ScenarioOutdated(row, item["key"], based_on, latest_sequence(item["key"]))
         for n, proposal in enumerate(proposals):
             if managed is not None and registry.parameter_plugin[proposal.key] not in managed:
                 raise ValidationError({n: {"key": [f"{proposal.key!r} belongs to a plugin your department does not own"]}})

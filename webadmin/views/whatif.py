@@ -49,7 +49,7 @@ from core.services import (
     save_scenario,
     saved_scenarios,
 )
-from core.services.whatif import AlreadyRecorded, scenario_proposals
+from core.services.whatif import AlreadyRecorded, ScenarioOutdated, scenario_proposals
 from core.store import resolver
 
 from ..access import department_plugins, may_manage
@@ -237,6 +237,12 @@ def scenario(scenario_id: int):
                     actor=current_user.username, source="admin", department=current_user.department, managed=managed)
             except AlreadyRecorded:
                 flash(_("This scenario was already recorded."), "error")
+                return redirect(url_for(".scenario", scenario_id=row.id))
+            except ScenarioOutdated as exc:
+                flash(_("%(parameter)s has been changed since this scenario was saved, so its effect was computed on "
+                        "earlier values. Nothing was recorded. Review the effect shown below on the current values "
+                        "and save the scenario again under a new name.",
+                        parameter=pick(registry.parameters[exc.key].label)), "error")
                 return redirect(url_for(".scenario", scenario_id=row.id))
             except ValidationError as exc:
                 form.reason.errors = [*form.reason.errors, _error_text(exc)]
