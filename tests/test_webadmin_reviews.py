@@ -246,3 +246,25 @@ def test_the_api_gives_each_held_outcome_its_review(app, client, login, held):
     assert missing.status_code == 404
     _check(document, "/api/activities/{activity_id}", "get", 404, missing.get_json())
     assert client.get(f"/api/activities/{x_id}").status_code == 401
+
+
+def test_the_register_export_shows_status_held_amount_and_review(app, client, login, held):
+    """The register's CSV and XLSX say which outcomes are held, what they would pay, and the review's result."""
+    import csv
+
+    login("mr_admin")
+    assert client.post(f"/reviews/{held['X-1']}", data={"decision": "approved", "note": "排名无误",
+                                                         "seen": ""}).status_code == 302
+    text = client.get("/activities/export.csv?lang=zh_CN").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    held_rows = sorted((r["待核实金额(元)"], r["核实结果"], r["金额(元)"]) for r in rows if r["结果状态"] == "待核实")
+    # X-1 approved (still held in the register: the approval lists pay it), Y-1 and S-1 pending.
+    assert held_rows == [("300000", "已核准", "0"), ("300000", "待核实", "0"), ("300000", "待核实", "0")]
+    others = [r for r in rows if r["结果状态"] != "待核实"]
+    assert others and all(r["待核实金额(元)"] == "" and r["核实结果"] == "" for r in others)
+    sheet = load_workbook(io.BytesIO(client.get("/activities/export.xlsx?lang=en").data), read_only=True).active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert {"Status", "Amount held for review (yuan)", "Review"} <= set(header)
+    values = [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+    assert sorted(v["Review"] for v in values if v["Status"] == "held for review") == \
+        ["approved", "pending review", "pending review"]

@@ -28,10 +28,11 @@ from core import clock
 from core.app import get_registry
 from core.interchange import COMMON, COMPUTED
 from core.regions import JIAXING_COUNTIES
-from core.reviews import REVIEW_STATES
+from core.outcomes import status_label
+from core.reviews import REVIEW_STATES, review_label
 from core.registry import Registry
 from core.store.organisations import name_history
-from core.store.reviews import decision_history, effective_decisions
+from core.store.reviews import decision_history, effective_decisions, review_states
 from core.store.register import (
     ExportRow,
     RegisterFilter,
@@ -255,6 +256,13 @@ def _columns() -> list[_Column]:
     yes, no = _("Yes"), _("No")
     sequences = version_numbers()  # for outcomes stored before the version's number travelled with them
 
+    def review(row: ExportRow) -> str | None:
+        # Held outcomes are few: the decision in effect is looked up for each held row alone.
+        if row.status != "held" or row.plugin is None or row.rule is None:
+            return None
+        state = review_states([row.activity_id], [row.plugin]).get((row.activity_id, row.rule))
+        return pick(review_label(state)) if state is not None else None
+
     def computed(key: str, value: Callable[[ExportRow], Any]) -> _Column:
         return _Column(key, pick(COMPUTED[key]), value)
 
@@ -290,6 +298,9 @@ def _columns() -> list[_Column]:
         computed("plugin_version", lambda r: r.plugin_version),
         computed("rule", lambda r: r.rule),
         computed("amount", lambda r: r.amount),
+        computed("status", lambda r: pick(status_label(r.status)) if r.status is not None else None),
+        computed("held_amount", lambda r: r.held_amount),
+        computed("review", review),
         computed("clause", lambda r: r.clause),
         computed("explanation_zh", lambda r: r.explanation_zh),
         computed("explanation_en", lambda r: r.explanation_en),

@@ -56,6 +56,16 @@ class ExportRow:
     fields: dict[str, Any] | None = None
     #: The parameter versions read, as stored (``key``, ``value``, ``effective_from``, ``version_id``).
     parameter_versions: list[dict[str, Any]] | None = None
+    #: The outcome's status (``core.OutcomeStatus``) and its details (a held outcome's ``held_amount``, ``held_reasons``).
+    status: str | None = None
+    details: dict[str, Any] | None = None
+
+    @property
+    def held_amount(self) -> int | None:
+        """What a held outcome would pay once approved; ``None`` for any other row."""
+        if self.status != "held":
+            return None
+        return int((self.details or {}).get("held_amount", 0))
 
     @property
     def county(self) -> Text:
@@ -104,7 +114,7 @@ def export_rows(
             Organisation.credit_code, Organisation.region_code, ActivityRecord.kind, ActivityRecord.subject,
             OutcomeRecord.plugin, OutcomeRecord.plugin_version, OutcomeRecord.rule, OutcomeRecord.amount,
             OutcomeRecord.clause, OutcomeRecord.explanation_zh, OutcomeRecord.explanation_en, OutcomeRecord.parameters,
-            ActivityRecord.fields,
+            ActivityRecord.fields, OutcomeRecord.status, OutcomeRecord.details,
         )
         .select_from(ActivityRecord)
         .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
@@ -119,4 +129,5 @@ def export_rows(
             r[0], r[1], as_date(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
             None if r[11] is None else int(r[11]), r[12], r[13], r[14],
             None if r[8] is None else format_parameters(r[15], sequences), r[16], None if r[8] is None else (r[15] or []),
+            r[17], r[18],
         )
