@@ -144,6 +144,7 @@ def test_init_creates_the_first_admin_with_the_given_password(app, runner, monke
     assert "created city administrator 'admin' with the password from STDPOLICY_ADMIN_PASSWORD" in result.output
     assert GOOD_PASSWORD not in result.output
     assert log_in(app, "admin", GOOD_PASSWORD) == 302
+    assert [u.must_change_password for u in users_named(app, "admin")] == [False]  # chosen, not shown anywhere
     assert _city_admins(app) == 1
 
 
@@ -154,7 +155,13 @@ def test_init_generates_a_password_once(app, runner, monkeypatch):
     assert result.exit_code == 0, result.output
     [password] = re.findall(r"created city administrator 'admin' with password: (\S+)", result.output)
     assert len(password) >= 10
-    assert log_in(app, "admin", password) == 302
+    assert "to be changed at the first login" in result.output
+    # The printed password is a one-time password: the first login leads to choosing one's own, nothing else.
+    client = app.test_client()
+    first = client.post("/login", data={"username": "admin", "password": password})
+    assert first.status_code == 302 and first.location.endswith("/password")
+    assert client.get("/").status_code == 302 and client.get("/").location.endswith("/password")
+    assert [u.must_change_password for u in users_named(app, "admin")] == [True]
     [entry] = [e for e in audit_actions(app, "user.create") if e.target == "admin"]
     assert entry.actor == "stdpolicy init" and password not in repr(entry.after)
 

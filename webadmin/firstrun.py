@@ -2,7 +2,8 @@
 
 The first city administrator's password comes from
 ``STDPOLICY_ADMIN_PASSWORD``; failing that a random one is generated and
-printed once. ``init`` never asks for input. The user is created as every
+printed once, as a one-time password: the administrator chooses their own at
+the first login before anything else. ``init`` never asks for input. The user is created as every
 other is (``webadmin.services.create_user``): a weak password or a bad name
 is refused, with nothing stored.
 """
@@ -41,12 +42,14 @@ def first_run(app: Flask, echo: Callable[[str], None]) -> None:
         password = new_password()
     assert password is not None
     try:
+        # A generated password is printed: it is a one-time password, changed at the first login.
         create_user(name, role="city_admin", department=find_department("market_regulation"), password=password,
-                    actor="stdpolicy init")
+                    actor="stdpolicy init", must_change_password=generated)
     except ServiceError as exc:
         raise click.ClickException(f"the first city administrator was not created: {exc.message}") from None
     if generated:
         echo(f"created city administrator {name!r} with password: {password}")
-        echo("  (shown once; set STDPOLICY_ADMIN_PASSWORD before `stdpolicy init` to choose it)")
+        echo("  (shown once, and to be changed at the first login; set STDPOLICY_ADMIN_PASSWORD before "
+             "`stdpolicy init` to choose it)")
     else:
         echo(f"created city administrator {name!r} with the password from STDPOLICY_ADMIN_PASSWORD")

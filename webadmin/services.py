@@ -99,8 +99,13 @@ def list_users() -> Sequence[User]:
     return db.session.scalars(select(User).order_by(User.username)).all()
 
 
-def create_user(username: str, *, role: str, department: Department | None, password: str, actor: str) -> User:
+def create_user(username: str, *, role: str, department: Department | None, password: str, actor: str,
+                must_change_password: bool = False) -> User:
     """Create an active user (audited ``user.create``, committed).
+
+    ``must_change_password``: the password is a one-time password (one that
+    was shown on a screen or in a log): the user chooses their own at the
+    first login before anything else.
 
     :raises UserProblem: the name's form (``name``) or another user's
         (``taken``), an unknown ``role``, no department for a department
@@ -120,12 +125,13 @@ def create_user(username: str, *, role: str, department: Department | None, pass
         if find_user(username) is not None:
             raise UserProblem(f"user {username!r} exists", "taken")
         user = User(username=username, role=role, department_id=department.id if department else None,
-                    created_by=actor)
+                    created_by=actor, must_change_password=must_change_password)
         user.set_password(password)
         db.session.add(user)
-        audit("user.create", actor, username,
-              after={"role": role, "department": department.code if department else None, "active": True},
-              department=department)
+        after = {"role": role, "department": department.code if department else None, "active": True}
+        if must_change_password:
+            after["must_change_password"] = True
+        audit("user.create", actor, username, after=after, department=department)
     return user
 
 
