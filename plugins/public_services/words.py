@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core import Text
+from core import CITY_REGIONS, Text
 
 __all__ = [
     "CLAUSE",
@@ -70,17 +70,8 @@ STANDARD_STATUSES = {
     "withdrawn": Text("已废止", "withdrawn"),
 }
 
-#: Jiaxing's county-level divisions (GB/T 2260; domain-facts.md ✔) and the city level.
-COUNTIES: dict[str, Text] = {
-    "330400": Text("嘉兴市(市本级)", "Jiaxing (city level)"),
-    "330402": Text("南湖区", "Nanhu District"),
-    "330411": Text("秀洲区", "Xiuzhou District"),
-    "330421": Text("嘉善县", "Jiashan County"),
-    "330424": Text("海盐县", "Haiyan County"),
-    "330481": Text("海宁市", "Haining"),
-    "330482": Text("平湖市", "Pinghu"),
-    "330483": Text("桐乡市", "Tongxiang"),
-}
+#: Jiaxing's county-level divisions (GB/T 2260; domain-facts.md ✔) and the city level: core's table.
+COUNTIES: dict[str, Text] = CITY_REGIONS
 
 
 def county_name(code: str) -> Text:
