@@ -19,7 +19,7 @@ from functools import cache
 from .. import clock
 from ..approvals import capital_yuan, clause_as_printed, date_zh
 from ..models import ApprovalListItemRecord, ApprovalListRecord, Department
-from ..printing import pdf_from_html
+from ..printing import PRINT_STYLE, pdf_from_html
 from ..registry import Registry
 from ..regions import region_name
 
@@ -249,7 +249,7 @@ def _templates():  # type: ignore[no-untyped-def]
 
 
 def _pdf(template: str, **context: object) -> bytes:
-    return pdf_from_html(_templates().get_template(template).render(**context))
+    return pdf_from_html(_templates().get_template(template).render(style=PRINT_STYLE, **context))
 
 
 def list_pdf(printed: PrintedList) -> bytes:
