@@ -29,6 +29,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -192,18 +193,30 @@ class Browser:
         return " ".join(self.page.inner_text(selector).split())
 
 
-@pytest.fixture
-def web(browser: Any, live_server: str, screenshots: _ScreenshotSummary, users: dict[str, int]) -> Iterator[Browser]:
-    """A new browser context (no cookies) on this test's live server; the users exist."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai")
+@contextmanager
+def browsing(browser: Any, base: str, screenshots: _ScreenshotSummary, **options: Any) -> Iterator[Browser]:
+    """A new browser context (no cookies, Chinese, Shanghai time) on ``base``.
+
+    Leaving the block normally asserts that no response went wrong and the
+    Content-Security-Policy blocked nothing; the context is closed either way.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  **options)
     context.set_default_timeout(TIMEOUT)
-    session = Browser(context.new_page(), live_server, screenshots)
+    session = Browser(context.new_page(), base, screenshots)
     try:
         yield session
         assert not session.broken, f"responses that went wrong: {session.broken}"
         assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
     finally:
         context.close()
+
+
+@pytest.fixture
+def web(browser: Any, live_server: str, screenshots: _ScreenshotSummary, users: dict[str, int]) -> Iterator[Browser]:
+    """A new browser context (no cookies) on this test's live server; the users exist."""
+    with browsing(browser, live_server, screenshots) as session:
+        yield session
 
 
 def seed(app: Flask) -> dict[str, int]:
@@ -644,16 +657,8 @@ REFDATA_TABLE = "quota.limits"
 @pytest.fixture
 def quota_web(browser: Any, quota_app: Flask, screenshots: _ScreenshotSummary) -> Iterator[Browser]:
     quota_app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
-    with serve(quota_app) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai")
-        context.set_default_timeout(TIMEOUT)
-        session = Browser(context.new_page(), base, screenshots)
-        try:
-            yield session
-            assert not session.broken, f"responses that went wrong: {session.broken}"
-            assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
-        finally:
-            context.close()
+    with serve(quota_app) as base, browsing(browser, base, screenshots) as session:
+        yield session
 
 
 def _refdata_versions(app: Flask) -> list[tuple[int, str, int]]:
@@ -743,17 +748,8 @@ def carbon_web(browser: Any, stdpolicy_app: Flask, stdpolicy_runner: Any,
     done = stdpolicy_runner.invoke(args=["init", "--demo"])       # the sample quota versions and records
     assert done.exit_code == 0, done.output
     stdpolicy_app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=False)
-    with serve(stdpolicy_app) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      accept_downloads=True)
-        context.set_default_timeout(TIMEOUT)
-        session = Browser(context.new_page(), base, screenshots)
-        try:
-            yield session
-            assert not session.broken, f"responses that went wrong: {session.broken}"
-            assert not session.blocked, f"blocked by the Content-Security-Policy: {session.blocked}"
-        finally:
-            context.close()
+    with serve(stdpolicy_app) as base, browsing(browser, base, screenshots, accept_downloads=True) as session:
+        yield session
 
 
 @pytest.mark.stdpolicy_plugins("carbon", "reward_tiers")
@@ -847,11 +843,7 @@ def test_an_administrator_previews_issues_and_downloads_an_approval_list(
 
     done = app.test_cli_runner().invoke(args=["init", "--demo"])
     assert done.exit_code == 0, done.output
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  accept_downloads=True)
-    context.set_default_timeout(TIMEOUT)
-    web = Browser(context.new_page(), live_server, screenshots)
-    try:
+    with browsing(browser, live_server, screenshots, accept_downloads=True) as web:
         web.login("mr_admin")
         web.goto("/approvals/")
         web.page.fill("#period_from", "2024-01-01")
@@ -888,10 +880,6 @@ def test_an_administrator_previews_issues_and_downloads_an_approval_list(
 
         web.goto("/approvals/")
         assert "2024-001" in web.text("#issued-lists")
-        assert not web.broken, f"responses that went wrong: {web.broken}"
-        assert not web.blocked, f"blocked by the Content-Security-Policy: {web.blocked}"
-    finally:
-        context.close()
 
 
 #: Two organisations claiming rank 1 on one standard, and a Shanghai-registered drafter: held for review (issue #11).
