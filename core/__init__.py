@@ -61,6 +61,8 @@ from .evaluation import (
     in_recorded_order,
 )
 from .fields import CreditCodeField, StandardNumberField, field_metadata
+from .grouping import by_organisation as group_by_organisation
+from .grouping import by_standard_series as group_by_standard_series
 from .hooks import hookimpl, hookspec
 from .identity import Identity as StandardIdentity
 from .identity import identity_of as standard_identity
@@ -259,6 +261,8 @@ __all__ = [
     "format_date",
     "format_yuan_en",
     "format_yuan_zh",
+    "group_by_organisation",
+    "group_by_standard_series",
     "hookimpl",
     "hookspec",
     "in_recorded_order",

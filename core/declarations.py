@@ -9,7 +9,7 @@ whose declarations are wrong as failed instead of letting it half-load.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -22,6 +22,8 @@ from .text import Text
 
 if TYPE_CHECKING:  # Flask is only needed by the admin, never by core at run time.
     from flask import Blueprint
+
+    from .activities import Activity
 
     from .paramtypes import ParameterType
 
@@ -87,6 +89,15 @@ class ActivityKind:
     loads a record. ``subject_field`` names the field that says *what* the
     activity is about (a standard number, a committee code); the register
     indexes and searches it.
+
+    ``group`` says which activities of the kind a rule may read together
+    (``core.grouping``): it maps a validated activity to a key, and a rule
+    that looks across activities (the one-time rule, rank conflicts, a
+    ranking) must look only at activities of the same kind and the same
+    key. Core then evaluates a large input or register a few groups at a
+    time, in bounded memory, with the same outcomes as all at once. Without
+    it, every activity of the kind is one group (always correct; the kind's
+    activities are then held in memory together).
     """
 
     name: str
@@ -94,6 +105,7 @@ class ActivityKind:
     schema: type[Schema]
     subject_field: str | None = None
     description: Text | None = None
+    group: Callable[[Activity], Hashable] | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

@@ -255,6 +255,15 @@ def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome
         and the error; the others get the outcomes they would get without
         them, and the other plugins' outcomes are kept.
 
+    A batch need not be the whole input: core may evaluate a large input
+    or register a few *groups* at a time (``core.grouping``). A group is a
+    kind and the key its ``ActivityKind.group`` gives (a kind without one is
+    one group), and a batch always holds every activity of each group in it.
+    So a rule that reads across activities (the one-time rule, conflicts,
+    rankings) must read only activities of the same group, and stored data
+    through ``context.history``; outcomes must not depend on which other
+    groups share the batch.
+
     Core calls each enabled plugin's implementation on its own (a pluggy
     subset caller per plugin, cached per set of enabled plugins), so one
     plugin raising cannot take the others' outcomes with it. A wrapper

@@ -19,6 +19,7 @@ award's level (national or provincial).
 from __future__ import annotations
 
 from ..declarations import ActivityKind, PluginDescription
+from ..grouping import by_organisation, by_standard_series
 from ..hooks import hookimpl
 from ..text import Text
 from .schemas import (
@@ -54,6 +55,7 @@ KINDS = [
         Text("标准制定", "Standard drafting"),
         StandardDraftingSchema,
         subject_field="standard_code",
+        group=by_standard_series,
         description=Text("牵头或参与制定并完成(发布)的标准;日期为发布日期",
                          "A completed (published) standard the organisation led or took part in drafting; dated on publication"),
     ),
@@ -62,6 +64,7 @@ KINDS = [
         Text("技术委员会秘书处", "TC/SC secretariat"),
         TcSecretariatSchema,
         subject_field="committee_code",
+        group=by_organisation,
         description=Text("承担组建专业标准化技术委员会(分委会)秘书处", "Took on the secretariat of a technical committee or sub-committee"),
     ),
     ActivityKind(
@@ -69,6 +72,7 @@ KINDS = [
         Text("中国标准创新贡献奖", "Standard Innovation Contribution Award"),
         InnovationAwardSchema,
         subject_field="award",
+        group=by_organisation,
         description=Text("获得中国标准创新贡献奖(国家级)或浙江省标准创新贡献奖(省级);未填级别的为国家级",
                          "Won the China (national) or Zhejiang (provincial) Standard Innovation Contribution Award; "
                          "national when no level is recorded"),
@@ -78,6 +82,7 @@ KINDS = [
         Text("标准化试点项目", "Standardisation pilot"),
         PilotProjectSchema,
         subject_field="pilot_level",
+        group=by_organisation,
         description=Text("国家级、省级标准化试点示范项目", "National or provincial standardisation pilot or demonstration project"),
     ),
     ActivityKind(
@@ -85,6 +90,7 @@ KINDS = [
         Text("国际标准化人才企业", "International-standardisation talent enterprise"),
         TalentEnterpriseSchema,
         subject_field="designation",
+        group=by_organisation,
         description=Text("被认定为培育国际标准化人才的企业;日期为认定日期",
                          "An enterprise designated as cultivating international-standardisation talent; dated on designation"),
     ),

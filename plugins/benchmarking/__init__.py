@@ -28,6 +28,7 @@ from core import (
     PluginDescription,
     ReferenceTable,
     Text,
+    group_by_organisation,
     hookimpl,
     load_parameter_file,
 )
@@ -68,19 +69,21 @@ def stdpolicy_describe_plugin() -> PluginDescription:
 def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
     return [
         ActivityKind("campaign_enrolment", Text("参加对标达标专项行动", "Benchmarking campaign enrolment"),
-                     CampaignEnrolmentSchema, subject_field="campaign_field",
+                     CampaignEnrolmentSchema, subject_field="campaign_field", group=group_by_organisation,
                      description=Text("企业参加某年度某重点领域的对标达标专项行动",
                                       "An enterprise enrols in a year's benchmarking campaign of a key field")),
         ActivityKind("benchmark_result", Text("对标结果", "Benchmarking result"), BenchmarkResultSchema,
-                     subject_field="product",
+                     subject_field="product", group=group_by_organisation,
                      description=Text("产品对标国际标准或国外先进标准的逐项指标结果",
                                       "A product's indicators against an international or foreign advanced standard")),
         ActivityKind("standard_adoption", Text("采用国际标准", "Adoption of an international standard"),
-                     StandardAdoptionSchema, subject_field="chinese_standard",
+                     StandardAdoptionSchema, subject_field="chinese_standard", group=group_by_organisation,
                      description=Text("我国标准采用国际标准或国外先进标准(等同、修改、非等效)",
                                       "A Chinese standard adopting an international or foreign standard (IDT, MOD, NEQ)")),
         ActivityKind("forerunner_evaluation", Text("企业标准领跑者评价", "Forerunner evaluation"),
                      ForerunnerEvaluationSchema, subject_field="enterprise_standard",
+                     # Forerunners are ranked within a year and a product category (rules.forerunners).
+                     group=lambda activity: (activity.fields["year"], activity.fields["product_category"]),
                      description=Text("第三方评价机构对自我声明公开的企业标准或团体标准的评价",
                                       "A third party's evaluation of a self-declared enterprise or group standard")),
     ]

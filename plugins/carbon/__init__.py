@@ -39,6 +39,7 @@ from core import (
     PluginDescription,
     ReferenceTable,
     Text,
+    group_by_organisation,
     hookimpl,
     load_parameter_file,
     load_reference_versions,
@@ -84,14 +85,14 @@ def stdpolicy_describe_plugin() -> PluginDescription:
 def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
     return [
         ActivityKind(rules.ENERGY_QUOTA, Text("能耗限额报告", "Energy quota report"), EnergyQuotaReportSchema,
-                     subject_field="quota_standard",
+                     subject_field="quota_standard", group=group_by_organisation,
                      description=Text("单位产品能源消耗实测值与强制性能耗限额标准对照",
                                       "measured energy consumption per unit of product against a mandatory quota standard")),
         ActivityKind(rules.ACCOUNTING, Text("碳排放核算报告", "Carbon accounting report"), AccountingReportSchema,
-                     subject_field="accounting_standard",
+                     subject_field="accounting_standard", group=group_by_organisation,
                      description=Text("企业温室气体排放核算报告及核查", "an enterprise's greenhouse-gas report and its verification")),
         ActivityKind(rules.CERTIFICATE, Text("低碳产品认证", "Low-carbon product certificate"), CertificateSchema,
-                     subject_field="certificate_number",
+                     subject_field="certificate_number", group=group_by_organisation,
                      description=Text("低碳产品认证证书及其有效期", "a low-carbon product certificate and its validity")),
     ]
 

@@ -38,6 +38,7 @@ from core import (
     PluginDescription,
     ReferenceTable,
     Text,
+    group_by_organisation,
     hookimpl,
     load_parameter_file,
     load_reference_versions,
@@ -82,7 +83,7 @@ def stdpolicy_describe_plugin() -> PluginDescription:
 @hookimpl
 def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
     return [ActivityKind(rules.KIND, Text("基本公共服务标准实施监测", "Public service standard monitoring"),
-                         MonitoringSchema, subject_field="item_code")]
+                         MonitoringSchema, subject_field="item_code", group=group_by_organisation)]
 
 
 @hookimpl
