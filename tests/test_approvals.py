@@ -19,6 +19,7 @@ from core.approvals import capital_yuan, clause_as_printed
 from core.db import db
 from core.models import ApprovalListItemRecord, ApprovalListRecord, AuditEntry, Department
 from core.services import approvals as service
+from review_support import HELD_RECORDS
 
 TITLE = "《中共嘉兴市委 嘉兴市人民政府关于加快推进标准强市建设的实施意见》"
 LOCAL = "reward_tiers.lead.local"              # JX-005, DB33/T 2598-2023, lead: 200,000
@@ -316,14 +317,7 @@ def test_held_outcomes_are_listed_once_a_reviewer_approves_them(app: Flask, runn
     from core.services.reviews import decide
     from core.store import find_department, import_records
 
-    records = [
-        {"id": "X-1", "kind": "standard_drafting", "date": "2024-06-28", "credit_code": "913304007429141869",
-         "organisation": "嘉兴市某某制造有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
-        {"id": "Y-1", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91330482MA2AH5T006",
-         "organisation": "平湖光电新能源有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
-        {"id": "P-1", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": "91330402MA2B3C4D1N",
-         "organisation": "南湖某某科技有限公司", "standard_code": "GB/T 44102-2024", "rank": 2},
-    ]
+    records = HELD_RECORDS[:3]
     with app.app_context():
         registry = get_registry()
         assert import_records(registry, records, source="held.json", actor="tests").ok
@@ -345,6 +339,6 @@ def test_held_outcomes_are_listed_once_a_reviewer_approves_them(app: Flask, runn
     with app.app_context():
         rows = db.session.scalars(select(ApprovalListItemRecord).order_by(ApprovalListItemRecord.position)).all()
         assert {(r.organisation_name, r.amount) for r in rows} == {("嘉兴市某某制造有限公司", 300000),
-                                                                   ("南湖某某科技有限公司", 150000)}
+                                                                   ("嘉兴南湖某某研究院", 150000)}
         [x] = [r for r in rows if r.organisation_name == "嘉兴市某某制造有限公司"]
         assert x.review_decision_id == approved

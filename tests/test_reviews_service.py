@@ -30,20 +30,11 @@ from core.services.reviews import (
     decide,
 )
 from core.store import effective_decisions, find_department, import_records, payable_outcomes
+from review_support import HELD_RECORDS
 
-CODE_A = "913304007429141869"   # 330400: Jiaxing, city level
-CODE_B = "91330482MA2AH5T006"   # 330482: Pinghu
-CODE_C = "91330402MA2B3C4D1N"   # 330402: Nanhu
 KEY = "reward_tiers.lead.national"
 
-RECORDS = [
-    {"id": "X-1", "kind": "standard_drafting", "date": "2024-06-28", "credit_code": CODE_A,
-     "organisation": "嘉兴市某某制造有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
-    {"id": "Y-1", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": CODE_B,
-     "organisation": "平湖光电新能源有限公司", "standard_code": "GB/T 44101-2024", "rank": 1},
-    {"id": "P-1", "kind": "standard_drafting", "date": "2024-07-02", "credit_code": CODE_C,
-     "standard_code": "GB/T 44102-2024", "rank": 2},
-]
+RECORDS = HELD_RECORDS[:3]
 
 
 @pytest.fixture

@@ -23,10 +23,8 @@ from core.store import (
     reevaluate,
 )
 from core.store.reviews import outcome_basis
+from review_support import CODE_A, CODE_B, CODE_C
 
-CODE_A = "913304007429141869"   # 330400: Jiaxing, city level
-CODE_B = "91330482MA2AH5T006"   # 330482: Pinghu
-CODE_C = "91330402MA2B3C4D1N"   # 330402: Nanhu
 
 FP = "a" * 64
 
