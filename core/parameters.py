@@ -21,7 +21,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import Schema, ValidationError, fields, validate
 
 from . import clock
@@ -29,6 +28,7 @@ from .declarations import DefaultValue, ParameterDeclaration
 from .outcomes import ParamValue
 from .paramtypes import Money, ParameterType, parameter_type
 from .text import Text, as_text
+from .yamlload import load_dated
 
 __all__ = [
     "Money",
@@ -46,19 +46,6 @@ _PARAMETER_KEYS = {"key", "label", "unit", "type", "clause", "values", "descript
 _VALUE_KEYS = {"from", "value", "clause", "document"}
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML in which an impossible date (``2022-13-01``) stays a string,
-    so the error names the parameter instead of escaping from the YAML parser."""
-
-
-def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 # --------------------------------------------------------------------------
@@ -90,7 +77,7 @@ def load_parameter_file(source: str | Path, package: str | None = None) -> list[
     else:
         text = Path(source).read_text(encoding="utf-8")
         where = str(source)
-    data = yaml.load(text, Loader=_Loader) or {}
+    data = load_dated(text) or {}
     document = data.get("document")
     declarations = []
     for i, item in enumerate(data.get("parameters") or []):

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
@@ -131,3 +132,60 @@ def test_current_revisions_are_alembics(app: Flask) -> None:
                 assert current_revisions(connection, table) == tuple(sorted(context.get_current_heads())), table
     finally:
         engine.dispose()
+
+
+# -- the plugins' declaration files: parsed by libyaml, same values ----------------------------------------
+
+
+def _shipped_yaml() -> list[Path]:
+    return sorted(p for folder in (ROOT / "core", ROOT / "plugins") for p in folder.rglob("*.yaml")
+                  if "tests" not in p.relative_to(ROOT).parts)
+
+
+def test_declaration_files_read_by_libyaml_give_the_python_parsers_values() -> None:
+    import yaml
+
+    from core.yamlload import DatedLoader, load_dated
+
+    class PythonDated(yaml.SafeLoader):
+        pass
+
+    PythonDated.add_constructor("tag:yaml.org,2002:timestamp", DatedLoader.yaml_constructors["tag:yaml.org,2002:timestamp"])
+    files = _shipped_yaml()
+    assert len(files) >= 15
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert load_dated(text) == yaml.load(text, Loader=PythonDated), path  # noqa: S506
+    # An impossible date stays text (the error then names the parameter), as with the Python parser.
+    assert load_dated("from: 2022-13-01\nok: 2022-12-01\n") == {"from": "2022-13-01", "ok": date(2022, 12, 1)}
+
+
+def test_parameters_and_reference_data_do_not_use_the_pure_python_parser(monkeypatch) -> None:
+    """PyYAML here has libyaml: a start-up that parses with the Python parser (~0.2 s) fails this."""
+    import yaml
+    import yaml.parser
+
+    from core.parameters import load_parameter_file
+    from core.refdata import load_reference_versions
+
+    assert yaml.__with_libyaml__
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed by PyYAML's pure-Python parser")
+
+    monkeypatch.setattr(yaml.parser.Parser, "parse_stream_start", refuse)
+    assert load_parameter_file("parameters.yaml", "plugins.reward_tiers")
+    assert load_reference_versions("data/carbon_standards.yaml", "plugins.carbon")
+
+
+def test_entry_points_named_by_their_distributions_headers() -> None:
+    """The built-in plugins' distribution and version, read from the metadata's headers alone."""
+    from importlib.metadata import entry_points
+
+    from core.registry import ENTRY_POINT_GROUP, _distribution
+
+    found = list(entry_points(group=ENTRY_POINT_GROUP))
+    assert {ep.name for ep in found} >= set(PROJECT_PLUGINS)
+    for ep in found:
+        assert ep.dist is not None
+        assert _distribution(ep) == (ep.dist.name, ep.dist.version), ep.name

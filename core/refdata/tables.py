@@ -22,11 +22,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import Schema
 from marshmallow import fields as mfields
 
 from ..text import Text, as_text
+from ..yamlload import load_dated
 
 __all__ = ["SHIPPED_REASON", "DEMO_REASON", "ReferenceTable", "ShippedVersion", "load_reference_versions"]
 
@@ -181,18 +181,6 @@ class ReferenceTable:
         return sorted((v for v in self.versions if v.demo), key=lambda v: v.effective_from)
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML in which an impossible date stays a string (the error then names the version)."""
-
-
-def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def load_reference_versions(source: str | Path, package: str | None = None) -> tuple[ShippedVersion, ...]:
@@ -221,7 +209,7 @@ def load_reference_versions(source: str | Path, package: str | None = None) -> t
     else:
         text = Path(source).read_text(encoding="utf-8")
         where = str(source)
-    data = yaml.load(text, Loader=_Loader) or {}
+    data = load_dated(text) or {}
     if not isinstance(data, dict) or set(data) - _FILE_KEYS:
         raise ValueError(f"{where}: expected the entries {sorted(_FILE_KEYS)}")
     document, clause = data.get("document") or "", data.get("clause") or ""
