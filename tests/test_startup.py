@@ -32,7 +32,11 @@ EXAMPLES = ROOT / "docs" / "examples"
 FORBIDDEN = ("flask_babel", "babel", "openpyxl", "alembic", "flask_migrate", "flask_login", "flask_wtf", "wtforms",
              "flask_limiter", "zxcvbn", "webadmin.factory", "webadmin.views", "webadmin.commands", "webadmin.models",
              "core.cli.database", "core.cli.refdata", "core.cli.params", "core.cli.scaffold", "core.cli.approvals",
-             "cn2an", "weasyprint")
+             "cn2an", "weasyprint",
+             # Part B: the use cases evaluate does not run, and the register's queries.
+             "core.services.whatif", "core.services.reviews", "core.services.setup", "core.services.approvals",
+             "core.services.plugins", "core.services.refdata", "core.store.register", "core.store.whatif",
+             "core.store.approvals")
 
 _LAUNCH = (
     "import core.app, core.registry, os, sys; "
@@ -189,3 +193,21 @@ def test_entry_points_named_by_their_distributions_headers() -> None:
     for ep in found:
         assert ep.dist is not None
         assert _distribution(ep) == (ep.dist.name, ep.dist.version), ep.name
+
+
+def test_use_cases_imported_on_first_use() -> None:
+    """``core.services`` exports every use case, each module imported when one of its names is asked for."""
+    import importlib
+
+    import core.services as services
+
+    for name in services.__all__:
+        module = importlib.import_module(f"core.services.{services._SOURCES[name]}")
+        assert getattr(services, name) is getattr(module, name), name
+    assert set(services._SOURCES) == set(services.__all__)
+    try:
+        services.no_such_use_case  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_use_case" in str(exc)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")

@@ -25,31 +25,75 @@ module                  use cases
 ======================  ==================================================
 
 The admin's own use cases (users, sessions, API tokens) are in
-``webadmin.services``; SQL stays in ``core.store``.
+``webadmin.services``; SQL stays in ``core.store``. Each module is imported
+when one of its names is first asked for (``stdpolicy evaluate`` imports
+``evaluate`` alone: issue #13, start-up); a new use case's names go in
+``_SOURCES`` as well as in ``__all__``.
 """
 
 from __future__ import annotations
 
-from .evaluate import Evaluation, evaluate_records
-from .imports import ImportPreview, ImportResult, foreign_kinds, import_activities, preview_import
-from .outcomes import ReevaluationResult, reevaluate_outcomes
-from .parameters import Preview, default_reference, parameter_state, preview_parameter, record_parameter
-from .plugins import NotPermitted, change_owner, permit_plugin, switch_plugin
-from .refdata import record_reference
-from .reviews import ReviewError, decide
-from .setup import seed, seed_samples
-from .whatif import (
-    Proposal,
-    RecordedScenario,
-    ScenarioExists,
-    UnknownScenario,
-    WhatIf,
-    evaluate_scenario,
-    load_proposals,
-    record_scenario,
-    save_scenario,
-    saved_scenarios,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .evaluate import Evaluation, evaluate_records
+    from .imports import ImportPreview, ImportResult, foreign_kinds, import_activities, preview_import
+    from .outcomes import ReevaluationResult, reevaluate_outcomes
+    from .parameters import Preview, default_reference, parameter_state, preview_parameter, record_parameter
+    from .plugins import NotPermitted, change_owner, permit_plugin, switch_plugin
+    from .refdata import record_reference
+    from .reviews import ReviewError, decide
+    from .setup import seed, seed_samples
+    from .whatif import (
+        Proposal,
+        RecordedScenario,
+        ScenarioExists,
+        UnknownScenario,
+        WhatIf,
+        evaluate_scenario,
+        load_proposals,
+        record_scenario,
+        save_scenario,
+        saved_scenarios,
+    )
+
+#: Each exported name → the module of this package that defines it (imported on first use).
+_SOURCES: dict[str, str] = {
+    "Evaluation": "evaluate",
+    "evaluate_records": "evaluate",
+    "ImportPreview": "imports",
+    "ImportResult": "imports",
+    "foreign_kinds": "imports",
+    "import_activities": "imports",
+    "preview_import": "imports",
+    "ReevaluationResult": "outcomes",
+    "reevaluate_outcomes": "outcomes",
+    "Preview": "parameters",
+    "default_reference": "parameters",
+    "parameter_state": "parameters",
+    "preview_parameter": "parameters",
+    "record_parameter": "parameters",
+    "NotPermitted": "plugins",
+    "change_owner": "plugins",
+    "permit_plugin": "plugins",
+    "switch_plugin": "plugins",
+    "record_reference": "refdata",
+    "ReviewError": "reviews",
+    "decide": "reviews",
+    "seed": "setup",
+    "seed_samples": "setup",
+    "Proposal": "whatif",
+    "RecordedScenario": "whatif",
+    "ScenarioExists": "whatif",
+    "UnknownScenario": "whatif",
+    "WhatIf": "whatif",
+    "evaluate_scenario": "whatif",
+    "load_proposals": "whatif",
+    "record_scenario": "whatif",
+    "save_scenario": "whatif",
+    "saved_scenarios": "whatif",
+}
 
 __all__ = [
     "Evaluation",
@@ -86,3 +130,13 @@ __all__ = [
     "seed_samples",
     "switch_plugin",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the use case's module on first use (PEP 562): ``stdpolicy evaluate`` needs one of ten."""
+    module = _SOURCES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
