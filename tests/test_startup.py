@@ -38,6 +38,9 @@ FORBIDDEN = ("flask_babel", "babel", "openpyxl", "alembic", "flask_migrate", "fl
              "core.services.plugins", "core.services.refdata", "core.store.register", "core.store.whatif",
              "core.store.approvals")
 
+#: The plugins' modules of admin pages, charts and commands: imported by the admin, never by evaluate.
+PLUGIN_ADMIN = ("admin", "views", "charts", "commands")
+
 _LAUNCH = (
     "import core.app, core.registry, os, sys; "
     f"core.app.load_registry = lambda **kw: core.registry.load_registry(only={PROJECT_PLUGINS!r}, **kw); "
@@ -229,11 +232,12 @@ _COLLECTOR = (
     "    main(sys.argv[1:], prog_name='stdpolicy')\n"
     "finally:\n"
     "    seen['after'] = gc.isenabled()\n"
+    "    seen['modules'] = sorted(sys.modules)\n"
     "    open(os.environ['LOADED_MODULES'], 'w').write(json.dumps(seen))\n"
 )
 
 
-def test_evaluate_starts_without_the_garbage_collector_and_runs_with_it(tmp_path: Path) -> None:
+def test_evaluate_with_every_plugin_starts_light_and_without_the_garbage_collector(tmp_path: Path) -> None:
     """Start-up allocates a lot and frees almost nothing: ~200 collections (a tenth of it) for no gain.
 
     Every plugin loaded (the launcher as installed), on an instance of its own set up by ``stdpolicy init``.
@@ -254,3 +258,9 @@ def test_evaluate_starts_without_the_garbage_collector_and_runs_with_it(tmp_path
             # The command runs with the collector on; what start-up built is frozen; few collections before.
             assert seen["enabled"] is True and seen["frozen"] > 10_000, seen
             assert seen["collections"] < 40, seen  # ~170 with the collector on (~10 here: importing click)
+            # Every plugin loaded, none of their admin pages, charts or commands (nor pygal), nor the admin.
+            modules = set(seen["modules"])
+            assert {m.split(".")[0] for m in modules} >= {"plugins", "core"}
+            assert {"plugins.carbon", "plugins.city_targets", "plugins.benchmarking", "plugins.public_services"} <= modules
+            assert [m for m in (*FORBIDDEN, "pygal") if _imported(modules, m)] == []
+            assert sorted(m for m in modules if m.startswith("plugins.") and m.split(".")[-1] in PLUGIN_ADMIN) == []
