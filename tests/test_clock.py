@@ -93,3 +93,41 @@ def test_displayed_times_follow_the_configured_zone(app, client, login, monkeypa
     monkeypatch.setenv("STDPOLICY_TIMEZONE", "UTC")
     page = client.get("/audit?actor=x&lang=en").get_data(as_text=True)
     assert "2024-03-01 20:30" in page and "time zone UTC" in page
+
+
+def test_the_zone_follows_every_change_of_the_environment(monkeypatch):
+    """zone_name() reads os.environ's raw values without os.environ.get (once per validated record),
+    and still sees each change however it is made."""
+    import os
+    from unittest import mock
+
+    monkeypatch.delenv("STDPOLICY_TIMEZONE", raising=False)
+    assert clock.zone_name() == "Asia/Shanghai"
+    monkeypatch.setenv("STDPOLICY_TIMEZONE", " UTC ")
+    assert clock.zone_name() == "UTC"
+    os.environ["STDPOLICY_TIMEZONE"] = "Asia/Urumqi"
+    assert clock.zone_name() == "Asia/Urumqi"
+    with mock.patch.dict(os.environ, {"STDPOLICY_TIMEZONE": "Europe/Paris"}):
+        assert clock.zone_name() == "Europe/Paris"
+    assert clock.zone_name() == "Asia/Urumqi"
+    with mock.patch.dict(os.environ, clear=True):
+        assert clock.zone_name() == "Asia/Shanghai"
+    monkeypatch.setenv("STDPOLICY_TIMEZONE", "")
+    assert clock.zone_name() == "Asia/Shanghai"
+    monkeypatch.setattr(os, "environ", {"STDPOLICY_TIMEZONE": "UTC"})  # os.environ replaced by a plain dict
+    assert clock.zone_name() == "UTC"
+
+
+def test_today_does_not_go_through_os_environ_get(monkeypatch):
+    import os
+
+    monkeypatch.setenv("STDPOLICY_TIMEZONE", "UTC")
+    clock.today()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("os.environ.get on every call")
+
+    monkeypatch.setattr(type(os.environ), "get", refuse)
+    for _ in range(3):
+        assert clock.zone_name() == "UTC"
+        clock.today()
