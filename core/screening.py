@@ -190,7 +190,7 @@ def screen(record: dict[Any, Any], multiline: Collection[str] = ()) -> dict[str 
     for key, value in record.items():
         t = type(value)
         if t is str:
-            if len(value) <= MAX_TEXT and value.isprintable():
+            if value.isprintable() and len(value) <= MAX_TEXT:
                 problem = None
             else:
                 problem = _text_problem(value, key in multiline)
@@ -200,6 +200,8 @@ def screen(record: dict[Any, Any], multiline: Collection[str] = ()) -> dict[str 
             problem = None
         else:
             problem = _value_problem(value, key in multiline)
+        if problem is None and type(key) is str and key.isprintable() and len(key) <= 200:
+            continue  # the common case, without a call per key
         key_problem = _key_problem(key)
         if key_problem is not None:
             if found is None:
