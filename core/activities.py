@@ -27,11 +27,12 @@ from .declarations import ActivityKind, KindExtension, KindValidator
 from .gcpause import paused_gc
 from .messages import Bilingual, FieldError, flatten_errors
 from .parameters import ParameterResolver
-from .screening import key_ok, printable, screen
+from .screening import RawRecord, key_ok, printable, screen
 from .text import Text
 from .uscc import InvalidCreditCode, validate_credit_code
 
 if TYPE_CHECKING:
+    from .fastcheck import Loader
     from .registry import PluginFailure
     from .refdata import ReferenceResolver, ReferenceSnapshot
 
@@ -264,12 +265,28 @@ class ActivityValidator:
         self._schemas: dict[str, Schema] = {}
         self._checks: dict[str, tuple[KindValidator, ...]] = {}
         self._multiline: dict[str, frozenset[str]] = {}
+        self._loaders: dict[str, Loader | None] = {}
+
+    #: Whether valid records take the compiled loaders (``core.fastcheck``); ``False`` makes
+    #: marshmallow load every record (the benchmark's baseline, the differential test's oracle).
+    compiled: bool = True
 
     def reset(self) -> None:
         """Forget the combined schemas (a plugin was added: kinds or extensions changed)."""
         self._schemas.clear()
         self._checks.clear()
         self._multiline.clear()
+        self._loaders.clear()
+
+    def loader_for(self, kind: str) -> Loader | None:
+        """The compiled loader of ``kind``'s combined schema (``None``: marshmallow loads it), built once."""
+        try:
+            return self._loaders[kind]
+        except KeyError:
+            from .fastcheck import compile_schema
+
+            found = self._loaders[kind] = compile_schema(self.schema_for(kind))
+            return found
 
     def schema_for(self, kind: str) -> Schema:
         """The combined (common + kind) schema of ``kind``; the kind's schema holds its extensions' fields
@@ -363,6 +380,14 @@ class ActivityValidator:
             )], record)
         kind = record.get("kind")
         known = isinstance(kind, str) and kind in self.kinds
+        if known and self.compiled and (type(record) is dict or (type(record) is RawRecord and not record.problems)):
+            # A record the compiled loader accepts is one screen() finds nothing in and the
+            # schema loads as it returns (core/fastcheck.py); any other goes the whole way.
+            loader = self._loaders[kind] if kind in self._loaders else self.loader_for(kind)
+            if loader is not None:
+                data = loader(record)
+                if data is not None:
+                    return self._loaded(record, row, kind, data)
         problems = screen(record, self.multiline_fields(kind) if isinstance(kind, str) and known else ())
         if problems is None:
             return self._load(record, row)
@@ -389,6 +414,15 @@ class ActivityValidator:
             # even while validate() has the cyclic GC paused.
             exc.__traceback__ = None
             return InvalidRecord(row, ref, kind, self._value_labels(kind, flatten_errors(exc.messages)), record)
+        return self._loaded(record, row, kind, data, ref)
+
+    def _loaded(self, record: dict[Any, Any], row: int, kind: str, data: dict[str, Any],
+                ref: str | None = None) -> Activity | InvalidRecord:
+        """What a record the kind's schema loaded as ``data`` is, once the extensions' validators ran."""
+        if ref is None:
+            raw_id = record.get("id")
+            ref = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and raw_id != "" \
+                else f"#{row}"
         checks = self._checks.get(kind)
         if checks is None:
             checks = self.checks_for(kind)
