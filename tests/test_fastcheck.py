@@ -200,3 +200,16 @@ def test_a_schema_with_what_is_not_compiled_falls_back_whole(caplog: pytest.LogC
     assert load({"name": "a", "size": 1.0}) is None
     assert load({"name": "a", "flag": 1}) is None  # marshmallow takes 1 for True: it decides
     assert load({"name": "a", "size": 5, "flag": False}) == Plain().load({"name": "a", "size": 5, "flag": False})
+
+
+def test_screening_a_plain_record_makes_no_call_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """screen() checks a printable short key inline (the fallback path screens every record)."""
+    from core import screening
+
+    def refuse(key: Any) -> None:
+        raise AssertionError("a call per key")
+
+    monkeypatch.setattr(screening, "_key_problem", refuse)
+    assert screening.screen(dict(VALID[0])) is None
+    with pytest.raises(AssertionError):
+        screening.screen({"a\x00": 1})
