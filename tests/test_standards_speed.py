@@ -59,7 +59,7 @@ def _real_numbers() -> list[str]:
         "DB12/ 617-2016", "DB12 617-2016", "Q/JXHR 001-2023", "Q/ JXHR 1", "ISO/TR 10013:2021", "IEC 63202-3:2024",
         "GJB 5000B-2021", "GJB5000B-2021", "T/ZZB 2109-2021", "T/ZJ01 2109-2021", "ISO/DIS 9001", "GB/T 1-1948",
         "GB/T 1-2099", "GB/T 1-93", "DB3304/T 100-2023", "DB330/T 1-2023", "XX/T 1-2020", "ISO/IEC 30141:2024",
-        "ＧＢ／Ｔ　４２５８７－２０２３", "gb/t 42587-2023", "G B/T 1-2020", "GB / T 1 - 2020", "  GB/T 1-2020  ",
+        "ＧＢ／Ｔ　４２５８７－２０２３", "GB/T １-2020", "GB/T 1-２０２０", "DB33/T ２５１２-2022", "ISO ９００１:2015", "gb/t 42587-2023", "G B/T 1-2020", "GB / T 1 - 2020", "  GB/T 1-2020  ",
     }
     return sorted(numbers | extra)
 
@@ -88,6 +88,14 @@ def test_arbitrary_text_parses_as_before(value: str) -> None:
 @given(st.text(max_size=20))
 def test_any_text_parses_as_before(value: str) -> None:
     _same(value)
+
+
+def test_full_width_digits_are_normalised() -> None:
+    """A number in canonical form but for its full-width digits is not canonical: NFKC makes them ASCII."""
+    for value, canonical in (("GB/T １-2020", "GB/T 1-2020"), ("GB/T 1-２０２０", "GB/T 1-2020"),
+                             ("DB33/T ２５１２-2022", "DB33/T 2512-2022")):
+        assert standards.normalise(value) == canonical
+        assert standards.parse(value).code == canonical
 
 
 def test_canonical_numbers_skip_the_rewriting(monkeypatch: pytest.MonkeyPatch) -> None:
