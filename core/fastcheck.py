@@ -6,8 +6,11 @@ a few type checks. Nearly every record of a register is valid, so the work is
 split in two:
 
 - ``compile_schema(schema)`` reads a bound schema once (per kind, lazily, by
-  ``core.activities.ActivityValidator``) and builds a loader: one small
-  function per field for the field types and validators the schema uses;
+  ``core.activities.ActivityValidator``) and writes a loader for it: the
+  source of one straight-line function — per field, a type check and the
+  validators' comparisons inline — compiled once (``exec``; the source is
+  kept as ``loader.source``). Only the hooks, core's own fields and
+  validators it does not inline are calls;
 - the loader either returns *exactly* the dict ``schema.load(record)`` would
   return, or ``None``: it never makes an error message. On ``None`` (a record
   it does not fully understand, or any doubt: a wrong type, a failing
@@ -242,74 +245,155 @@ def compile_schema(schema: Schema) -> Loader | None:
         return None
 
 
+class _Source:
+    """The source of a loader being written, and the objects its names refer to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"MISSING": missing, "MAX_TEXT": MAX_TEXT, "MAX_INTEGER": MAX_INTEGER,
+                                      "fromisoformat": date.fromisoformat, "parse": parse}
+
+    def name(self, prefix: str, value: Any) -> str:
+        """A name in the loader's globals for ``value``."""
+        name = f"{prefix}{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def add(self, indent: int, *lines: str) -> None:
+        self.lines.extend(" " * (4 * indent) + line for line in lines)
+
+
+_TEXT_CHECK = "if type(v) is not str or len(v) > MAX_TEXT or not v.isprintable(): return None"
+_INTEGER_CHECK = "if type(v) is not int or not -MAX_INTEGER <= v <= MAX_INTEGER: return None"
+
+
+def _conversion(src: _Source, field: fields.Field, attr: str) -> list[str]:
+    """Lines turning the raw ``v`` (present, not None) into the loaded ``v``, or returning None."""
+    from .activities import _Id  # core.activities imports this module
+
+    cls = type(field)
+    if cls is fields.String:
+        return [_TEXT_CHECK]
+    if cls is fields.Integer:
+        return [_INTEGER_CHECK]
+    if cls is fields.Date:
+        if field.format not in ("iso", "iso8601"):
+            raise _Unsupported(f"Date format {field.format!r}")
+        # Date's "iso" format is exactly this call; its ValueError declines
+        return ["if type(v) is not str or not v.isprintable(): return None", "v = fromisoformat(v)"]
+    if cls is _Id:
+        return ["if type(v) is int and -MAX_INTEGER <= v <= MAX_INTEGER: v = str(v)",
+                "elif type(v) is not str or len(v) > MAX_TEXT or not v.isprintable(): return None"]
+    if cls is StandardNumberField:
+        return [_TEXT_CHECK, "v = parse(v)" if field.parsed else "v = parse(v).code"]
+    if cls is fields.Boolean:
+        outcomes = {}
+        for value in (True, False):
+            try:
+                outcomes[value] = field._deserialize(value, attr, None)
+            except Exception:  # noqa: BLE001 - a boolean the field refuses goes to marshmallow
+                pass
+        booleans = src.name("booleans", outcomes)
+        return [f"if type(v) is not bool or v not in {booleans}: return None", f"v = {booleans}[v]"]
+    convert = src.name("convert", _leaf(field, attr))  # raises _Decline: the loader's except returns None
+    return [f"v = {convert}(v)"]
+
+
+def _checks(src: _Source, validators: Any) -> list[str]:
+    """Lines returning None unless the loaded ``v`` passes every validator."""
+    lines = []
+    for validator in validators:
+        cls = type(validator)
+        bounds = (getattr(validator, "min", None), getattr(validator, "max", None), getattr(validator, "equal", None))
+        if cls is validate.Length and all(b is None or type(b) is int for b in bounds):
+            low, high, equal = bounds
+            if equal is not None:
+                lines.append(f"if len(v) != {equal}: return None")
+                continue
+            if low:
+                lines.append(f"if len(v) < {low}: return None")
+            if high is not None:
+                lines.append(f"if len(v) > {high}: return None")
+        elif cls in (validate.OneOf, LabelledOneOf) and all(type(c) is str for c in validator.choices):
+            choices = src.name("choices", frozenset(validator.choices))
+            lines.append(f"if type(v) is not str or v not in {choices}: return None")  # str: set and tuple agree
+        elif (cls is validate.Range and validator.min_inclusive and validator.max_inclusive
+              and type(validator.min) is int and type(validator.max) is int):
+            lines.append(f"if type(v) is not int or not {validator.min} <= v <= {validator.max}: return None")
+        else:
+            lines.append(f"if {src.name('validator', validator)}(v) is False: return None")  # an error declines
+    return lines
+
+
 def _compile(schema: Schema) -> Loader:
     if schema.many or schema.partial or schema.unknown != RAISE or schema.dict_class is not dict:
         raise _Unsupported("many, partial, unknown or dict_class")
     if schema._hooks[PRE_LOAD]:
         raise _Unsupported("a @pre_load hook")
-    # (data key, result key, converter, required, load_default) in load_fields order: the result's key order.
-    plan: list[tuple[str, str, _Convert, bool, Any]] = []
-    for attr, field in schema.load_fields.items():
+    src = _Source()
+    src.add(0, "def load(record):", "    try:")
+    src.add(2, "get = record.get", "data = {}", "present = 0")
+    data_keys = set()
+    for attr, field in schema.load_fields.items():  # in order: the result's key order
         data_key = field.data_key if field.data_key is not None else attr
         key = field.attribute or attr
-        if "." in key or not key_ok(data_key):
+        if "." in key or not key_ok(data_key) or data_key in data_keys:
             raise _Unsupported(f"the key {data_key!r}")
-        plan.append((data_key, key, _field(field, data_key), field.required, field.load_default))
-    if len({p[0] for p in plan}) != len(plan):
-        raise _Unsupported("two fields read one key")
-    field_validators = []
+        if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
+            raise _Unsupported("a field-level pre_load/post_load function")
+        data_keys.add(data_key)
+        src.add(2, f"v = get({data_key!r}, MISSING)", "if v is MISSING:")
+        if field.required:
+            src.add(3, "return None")
+        elif field.load_default is missing:
+            src.add(3, "pass")
+        elif callable(field.load_default):
+            src.add(3, f"data[{key!r}] = {src.name('default', field.load_default)}()")
+        else:
+            src.add(3, f"data[{key!r}] = {src.name('default', field.load_default)}")
+        src.add(2, "else:", "    present += 1", "    if v is None:")
+        src.add(4, f"data[{key!r}] = None" if field.allow_none else "return None")
+        src.add(3, "else:")
+        src.add(4, *_conversion(src, field, data_key), *_checks(src, field.validators), f"data[{key!r}] = v")
+    src.add(2, "if present != len(record): return None  # a key no field loads: \"Unknown field.\"")
     for attr_name, _, kwargs in schema._hooks[VALIDATES]:
-        validator = getattr(schema, attr_name)
+        validator = src.name("validates", getattr(schema, attr_name))
         for name in kwargs["field_names"]:
             field = schema.fields.get(name)
             if field is None:
                 if name in schema.declared_fields:
                     continue
                 raise _Unsupported(f"@validates of an unknown field {name!r}")
+            key = field.attribute or name
             data_key = field.data_key if field.data_key is not None else name
-            field_validators.append((validator, field.attribute or name, data_key))
-    schema_validators = bool(schema._hooks[VALIDATES_SCHEMA])
-    post_load = [(getattr(schema, attr_name), bool(kwargs.get("pass_original")))
-                 for collection in (True, False)
-                 for attr_name, hook_many, kwargs in schema._hooks[POST_LOAD] if hook_many == collection]
-    partial, unknown = schema.partial, schema.unknown
-    missing_ = missing
-
-    def load(record: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            data: dict[str, Any] = {}
-            present = 0
-            get = record.get
-            for data_key, key, convert, required, default in plan:
-                raw = get(data_key, missing_)
-                if raw is missing_:
-                    if required:
-                        return None
-                    if default is not missing_:
-                        data[key] = default() if callable(default) else default
-                    continue
-                present += 1
-                data[key] = convert(raw)
-            if present != len(record):
-                return None  # a key no field loads: "Unknown field."
-            for validator, key, data_key in field_validators:
-                if key in data and validator(data[key], data_key=data_key) is missing_:
-                    return None
-            if schema_validators:
-                store = ErrorStore()
-                for collection in (True, False):
-                    schema._invoke_schema_validators(
-                        error_store=store, pass_collection=collection, data=data, original_data=record,
-                        many=False, partial=partial, unknown=unknown, field_errors=False)
-                if store.errors:
-                    return None
-            for processor, pass_original in post_load:
-                if pass_original:
-                    data = processor(data, record, many=False, partial=partial, unknown=unknown)
-                else:
-                    data = processor(data, many=False, partial=partial, unknown=unknown)
-            return data
-        except Exception:  # noqa: BLE001 - any doubt: marshmallow decides, and raises what it raises
-            return None
-
+            src.add(2, f"if {key!r} in data and {validator}(data[{key!r}], data_key={data_key!r}) is MISSING: return None")
+    if schema._hooks[VALIDATES_SCHEMA]:
+        src.add(2, f"if not {src.name('schema_valid', _schema_validators(schema))}(data, record): return None")
+    for collection in (True, False):
+        for attr_name, hook_many, kwargs in schema._hooks[POST_LOAD]:
+            if hook_many != collection:
+                continue
+            processor = src.name("post_load", getattr(schema, attr_name))
+            original = "record, " if kwargs.get("pass_original") else ""
+            src.add(2, f"data = {processor}(data, {original}many=False, partial={schema.partial!r}, unknown={schema.unknown!r})")
+    src.add(2, "return data")
+    src.add(1, "except Exception:  # any doubt: marshmallow decides, and raises what it raises", "    return None")
+    namespace = dict(src.names)
+    exec(compile("\n".join(src.lines), f"<loader of {type(schema).__name__}>", "exec"), namespace)  # noqa: S102
+    load: Loader = namespace["load"]
+    load.source = "\n".join(src.lines)  # type: ignore[attr-defined]  # for a reader, and the tests
     return load
+
+
+def _schema_validators(schema: Schema) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """Whether the ``@validates_schema`` methods pass, run by marshmallow's own ``_invoke_schema_validators``."""
+    partial, unknown = schema.partial, schema.unknown
+
+    def valid(data: dict[str, Any], record: dict[str, Any]) -> bool:
+        store = ErrorStore()
+        for collection in (True, False):
+            schema._invoke_schema_validators(
+                error_store=store, pass_collection=collection, data=data, original_data=record,
+                many=False, partial=partial, unknown=unknown, field_errors=False)
+        return not store.errors
+    return valid

@@ -106,6 +106,9 @@ def test_the_benchmark_kinds_are_compiled_and_the_others_fall_back(caplog: pytes
         assert validator.loader_for("benchmark_result") is None  # Nested indicators
     assert "BenchmarkResultSchemaWithEnvelope is loaded by marshmallow alone: field type " \
            "marshmallow.fields.Nested is not compiled" in caplog.text
+    source = validator.loader_for("standard_drafting").source  # type: ignore[union-attr]
+    assert "if type(v) is not int or not 1 <= v <= 99: return None" in source  # rank: Integer, Range inline
+    assert "if len(v) > 300: return None" in source  # title: Length inline
 
 
 def test_valid_records_do_not_reach_marshmallow(monkeypatch: pytest.MonkeyPatch) -> None:
