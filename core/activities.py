@@ -380,7 +380,8 @@ class ActivityValidator:
             )], record)
         kind = record.get("kind")
         known = isinstance(kind, str) and kind in self.kinds
-        if known and self.compiled and (type(record) is dict or (type(record) is RawRecord and not record.problems)):
+        if (known and self.compiled and isinstance(kind, str)
+                and (type(record) is dict or (type(record) is RawRecord and not record.problems))):
             # A record the compiled loader accepts is one screen() finds nothing in and the
             # schema loads as it returns (core/fastcheck.py); any other goes the whole way.
             loader = self._loaders[kind] if kind in self._loaders else self.loader_for(kind)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["DEFAULT_ZONE", "InvalidTimezone", "local", "now", "today", "zone", "zone_name"]
@@ -35,13 +37,13 @@ class InvalidTimezone(ValueError):
 # looking the raw value up there and comparing it with the last one seen costs ~0.1 µs
 # and still follows every change. When that mapping is not there (another platform's
 # ``os``, ``os.environ`` replaced by a test), the plain lookup is used.
-_ENVIRON = os.environ
+_ENVIRON: Any = os.environ
 try:
-    _RAW: dict[object, object] | None = _ENVIRON._data  # type: ignore[attr-defined]
-    _RAW_KEY: object = _ENVIRON.encodekey(_VARIABLE)  # type: ignore[attr-defined]
-    _ENVIRON.decodevalue  # type: ignore[attr-defined]  # noqa: B018
-except AttributeError:  # pragma: no cover - CPython's os.environ has both
-    _RAW, _RAW_KEY = None, None
+    _RAW: dict[Any, Any] | None = _ENVIRON._data
+    _RAW_KEY: Any = _ENVIRON.encodekey(_VARIABLE)
+    _DECODE: Callable[[Any], str] = _ENVIRON.decodevalue
+except AttributeError:  # pragma: no cover - CPython's os.environ has all three
+    _RAW = _RAW_KEY = None
 # (the raw value last seen, the zone name it gives)
 _seen: tuple[object, str] = (object(), DEFAULT_ZONE)
 
@@ -54,7 +56,7 @@ def zone_name() -> str:
         last, name = _seen
         if raw is last or raw == last:
             return name
-        name = (_ENVIRON.decodevalue(raw).strip() if raw is not None else "") or DEFAULT_ZONE  # type: ignore[attr-defined]
+        name = (_DECODE(raw).strip() if raw is not None else "") or DEFAULT_ZONE
         _seen = (raw, name)
         return name
     return os.environ.get(_VARIABLE, "").strip() or DEFAULT_ZONE

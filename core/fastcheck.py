@@ -111,7 +111,7 @@ def _plain(value: Any) -> Any:
     raise _Decline
 
 
-def _leaf(field: fields.Field, attr: str) -> _Convert:
+def _leaf(field: Any, attr: str) -> _Convert:
     """The converter of a field's ``_deserialize`` for the plain values it accepts."""
     from .activities import _Id  # core.activities imports this module
 
@@ -267,7 +267,7 @@ _TEXT_CHECK = "if type(v) is not str or len(v) > MAX_TEXT or not v.isprintable()
 _INTEGER_CHECK = "if type(v) is not int or not -MAX_INTEGER <= v <= MAX_INTEGER: return None"
 
 
-def _conversion(src: _Source, field: fields.Field, attr: str) -> list[str]:
+def _conversion(src: _Source, field: Any, attr: str) -> list[str]:
     """Lines turning the raw ``v`` (present, not None) into the loaded ``v``, or returning None."""
     from .activities import _Id  # core.activities imports this module
 
@@ -359,13 +359,13 @@ def _compile(schema: Schema) -> Loader:
     for attr_name, _, kwargs in schema._hooks[VALIDATES]:
         validator = src.name("validates", getattr(schema, attr_name))
         for name in kwargs["field_names"]:
-            field = schema.fields.get(name)
-            if field is None:
+            target = schema.fields.get(name)
+            if target is None:
                 if name in schema.declared_fields:
                     continue
                 raise _Unsupported(f"@validates of an unknown field {name!r}")
-            key = field.attribute or name
-            data_key = field.data_key if field.data_key is not None else name
+            key = target.attribute or name
+            data_key = target.data_key if target.data_key is not None else name
             src.add(2, f"if {key!r} in data and {validator}(data[{key!r}], data_key={data_key!r}) is MISSING: return None")
     if schema._hooks[VALIDATES_SCHEMA]:
         src.add(2, f"if not {src.name('schema_valid', _schema_validators(schema))}(data, record): return None")
