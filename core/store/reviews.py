@@ -279,9 +279,12 @@ def review_states(activity_ids: Collection[int], plugins: Collection[str]) -> di
     ids = list(activity_ids)
     if not ids or not plugins:
         return {}
+    # The plugin test is kept off the (plugin, dedup_key) index: SQLite would
+    # otherwise walk every outcome of the plugins (16 ms at 100,000
+    # activities) instead of the page's outcomes by (activity_id, superseded_at).
     held = list(db.session.scalars(
         select(OutcomeRecord).where(OutcomeRecord.activity_id.in_(ids), OutcomeRecord.superseded_at.is_(None),
-                                    OutcomeRecord.plugin.in_(list(plugins)), OutcomeRecord.status == "held")
+                                    OutcomeRecord.plugin.concat("").in_(list(plugins)), OutcomeRecord.status == "held")
     ))
     decisions = effective_decisions(held)
     return {(o.activity_id, o.rule): review_state(o, decisions) or PENDING for o in held}
