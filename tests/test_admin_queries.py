@@ -20,8 +20,10 @@ from core.app import get_registry
 from core.db import db
 from core.models import OutcomeRecord
 from core.store import import_records
+from core.store.register import RegisterFilter, register_page
 from core.store.reviews import review_states
 
+from test_register_queries import JIASHAN_CODE, REWARD, current_amounts, expected, load_examples
 from test_reviews_store import RECORDS
 
 
@@ -73,3 +75,48 @@ def test_review_states_of_a_page_read_its_outcomes_by_activity(app: Flask, held:
         return
     [plan] = plans(sent, lambda s: s.lstrip().startswith("SELECT outcomes.id"))
     assert "ix_outcomes_activity_current" in plan and "ix_outcomes_plugin_dedup" not in plan, plan
+
+
+def _refs(page) -> list[str]:
+    return [row.external_id for row in page.rows]
+
+
+def test_register_counts_are_kept_until_the_next_evaluation_run(app: Flask) -> None:
+    """Counts of kinds, counties, years and paid outcomes are read once per run; a search's every time."""
+    ids = load_examples(app)
+    year = lambda r: int(r["date"][:4])  # noqa: E731
+    with app.app_context():
+        paid = {ref for ref, amount in current_amounts().items() if amount > 0}
+        cases = [
+            ({}, lambda r: True),
+            ({"kind": "standard_drafting"}, lambda r: r["kind"] == "standard_drafting"),
+            ({"county": JIASHAN_CODE[2:8]}, lambda r: r["credit_code"][2:8] == JIASHAN_CODE[2:8]),
+            ({"year": 2024}, lambda r: year(r) == 2024),
+            ({"paid_only": True}, lambda r: r["id"] in paid),
+            ({"kind": "standard_drafting", "year": 2024, "paid_only": True},
+             lambda r: r["kind"] == "standard_drafting" and year(r) == 2024 and r["id"] in paid),
+        ]
+        registry = get_registry()
+        for filters, predicate in cases:
+            want = expected(predicate)
+            first = register_page(registry, REWARD, RegisterFilter(**filters), per_page=4)
+            assert first.total == len(want) and _refs(first) == want[:4], filters
+            with statements() as sent:
+                again = register_page(registry, REWARD, RegisterFilter(**filters), per_page=4)
+            assert again.total == first.total and _refs(again) == _refs(first), filters
+            assert not [s for s, _ in sent if "count(" in s.lower()], filters
+        with statements() as sent:
+            register_page(registry, REWARD, RegisterFilter(q="嘉善"), per_page=4)
+        assert [s for s, _ in sent if "count(" in s.lower()]  # a search counts every time
+
+        # an import is an evaluation run: every count follows it at once
+        result = import_records(registry, [{
+            "id": "COUNT-NEW", "kind": "standard_drafting", "date": "2024-07-01", "credit_code": JIASHAN_CODE,
+            "standard_code": "GB/T 46002-2024", "rank": 1,
+        }], source="tests", actor="tests")
+        assert result.ok and result.result.total_amount > 0
+        db.session.commit()
+        for filters, _predicate in cases:
+            page = register_page(registry, REWARD, RegisterFilter(**filters), per_page=4)
+            assert page.total == len(expected(_predicate)) + 1, filters
+        assert ids

@@ -23,7 +23,7 @@ from ..runcache import RunCache
 from . import thresholds
 from .plan import Plan
 from .scope import RegisterFilter, Scope
-from .sql import contains, count_where, like_escape, not_indexed
+from .sql import contains, count_where, like_escape, not_indexed, stored_count
 
 __all__ = ["build_plan", "stored_kinds"]
 
@@ -132,17 +132,23 @@ def build_plan(scope: Scope, filt: RegisterFilter) -> Plan:
     plan = Plan()
     if filt.year:
         plan.since, plan.before = date(filt.year, 1, 1), date(filt.year + 1, 1, 1)
+    # The sizes and counts of the kind, county and paid sets change only with
+    # an evaluation run: kept until the next one (sql.stored_count).
+    by_kinds = None
     if filt.kind or not stored_kinds() <= set(scope.kinds):
         by_kind = ActivityRecord.kind.in_(scope.kinds)
+        by_kinds = tuple(scope.kinds)
         plan.add(select(ActivityRecord.id).where(by_kind), not_indexed(ActivityRecord.kind).in_(scope.kinds),
-                 by_kind, lambda: count_where(by_kind))
+                 by_kind, lambda: stored_count(("kinds", by_kinds), lambda: count_where(by_kind)))
     if filt.county:
         organisations = select(Organisation.id).where(Organisation.region_code == filt.county).correlate(None)
         by_county = ActivityRecord.organisation_id.in_(organisations)
         plan.add(select(ActivityRecord.id).where(by_county), not_indexed(ActivityRecord.organisation_id).in_(organisations),
-                 by_county, lambda: count_where(by_county))
+                 by_county, lambda: stored_count(("county", filt.county), lambda: count_where(by_county)))
+    plan.key = (by_kinds, filt.county or None, tuple(scope.plugins) if filt.paid_only else None)
     q = (filt.q or "").strip()
     if q:
+        plan.key = None  # a search: its count is not kept
         add_search(q, plan)
     if filt.paid_only:
         # Amounts are never negative (integer yuan, 0 when nothing is due), so
@@ -161,11 +167,13 @@ def build_plan(scope: Scope, filt: RegisterFilter) -> Plan:
             exists().where(paid.activity_id == ActivityRecord.id, paid.superseded_at.is_(None),
                            not_indexed(paid.plugin).in_(scope.plugins), paid.amount > 0),
             ActivityRecord.id.in_(ids),
-            lambda: db.session.scalar(select(func.count()).select_from(OutcomeRecord).where(*current_paid)) or 0,
+            lambda: stored_count(("paid outcomes", tuple(scope.plugins)), lambda: db.session.scalar(
+                select(func.count()).select_from(OutcomeRecord).where(*current_paid)) or 0),
             test=not_indexed(ActivityRecord.id).in_(ids),
             counter=lambda dates: None if dates else _paid_count(scope.plugins),
         )
     if filt.review:
+        plan.key = None  # review decisions are recorded without an evaluation run
         # Held outcomes are few (a reviewer's queue): their activities as a list of ids.
         held = held_activity_ids(scope.plugins, filt.review)
         plan.add(select(ActivityRecord.id).where(ActivityRecord.id.in_(held)), not_indexed(ActivityRecord.id).in_(held),

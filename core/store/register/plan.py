@@ -45,7 +45,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ...db import db
 from ...models import ActivityRecord
 from . import thresholds
-from .sql import as_date, count_where, not_indexed
+from .sql import as_date, count_where, not_indexed, stored_count
 
 __all__ = ["Plan", "conditions", "count_matching", "short_list"]
 
@@ -76,6 +76,9 @@ class Plan:
     #: For some sets (by position), whether they may have at most ``limit``
     #: ids (a cheap check): such a set drives the pass that lists a short list.
     shorts: dict[int, Callable[[int], bool]] = field(default_factory=dict)
+    #: What the sets are, when only an evaluation run can change them (no
+    #: search, no review state): the list's count is then kept until the next run.
+    key: tuple[Any, ...] | None = None
     _counted: dict[Any, Any] = field(default_factory=dict)
 
     def add(self, ids: Select, row_test: ColumnElement[bool], drive: ColumnElement[bool],
@@ -112,11 +115,13 @@ class Plan:
 
     def everything(self) -> int:
         """All stored activities (at least 1)."""
-        return max(1, self._once("all", lambda: count_where()))
+        return max(1, self._once("all", lambda: stored_count("all", count_where)))
 
     def scanned(self) -> int:
         """The activities in the date range (all without one): what a walk of the date index reads at most."""
-        return self._once("dates", lambda: count_where(*self.dates())) if self.dates() else self.everything()
+        if not self.dates():
+            return self.everything()
+        return self._once("dates", lambda: stored_count(("dates", self.since, self.before), lambda: count_where(*self.dates())))
 
     def size(self, position: int) -> int | None:
         size = self.sizes[position]
@@ -197,8 +202,15 @@ class Plan:
 
 
 def count_matching(plan: Plan) -> int:
+    """The activities matching ``plan``: kept until the next evaluation run when ``plan.key`` says only a run changes them."""
     if plan.empty:
         return 0
+    if plan.key is None:
+        return _count(plan)
+    return stored_count(("matching", plan.key, plan.since, plan.before), lambda: _count(plan))
+
+
+def _count(plan: Plan) -> int:
     if not plan.sets:
         return count_where(*plan.dates())
     if len(plan.sets) == 1 and 0 in plan.counters:
