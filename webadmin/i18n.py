@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from babel import Locale, support
-from flask_babel import Babel, Domain, format_datetime, get_locale
+from flask_babel import Babel, Domain, format_datetime, get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.utils import cached_property
@@ -49,8 +49,37 @@ def select_locale() -> str:
     return DEFAULT
 
 
+def _locale() -> Locale | None:
+    """``get_locale()``, read where Flask-Babel keeps it once chosen for the request.
+
+    ``get_locale`` reaches it through three context-local look-ups, and a
+    page asks a few hundred times (every ``pick``, ``money``, ``_()``).
+    Flask-Babel's ``refresh()`` deletes the attribute: it is chosen again.
+    """
+    try:
+        return g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):  # not chosen yet, refreshed, or outside a request
+        return get_locale()
+
+
+def _translations() -> support.NullTranslations:
+    """``get_translations()`` of the request's locale, kept beside the locale for the request (templates' ``_()``)."""
+    try:
+        kept = g._flask_babel.stdpolicy_translations
+        if kept[0] is g._flask_babel.babel_locale:
+            return kept[1]
+    except (AttributeError, RuntimeError):
+        pass
+    translations = get_translations()
+    try:
+        g._flask_babel.stdpolicy_translations = (g._flask_babel.babel_locale, translations)
+    except (AttributeError, RuntimeError):  # outside a request: nothing to keep it on
+        pass
+    return translations
+
+
 def is_chinese() -> bool:
-    locale = get_locale()
+    locale = _locale()
     return locale is None or locale.language == "zh"
 
 
@@ -139,6 +168,14 @@ def init_app(app: Flask) -> None:
     clock.zone()  # a bad STDPOLICY_TIMEZONE stops the start with a clear message
     # Displayed times follow core.clock (STDPOLICY_TIMEZONE, Beijing time by default), as "today" does.
     _Babel(app, locale_selector=select_locale, timezone_selector=clock.zone_name)
+    # Flask-Babel's template callables, with the request's translations found once (``_translations``).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["pick"] = pick
     app.jinja_env.filters["when"] = when
