@@ -20,7 +20,7 @@ from core.app import get_registry
 from core.db import db
 from core.models import OutcomeRecord
 from core.store import import_records
-from core.store.register import RegisterFilter, register_page
+from core.store.register import RegisterFilter, register_page, stored_kinds, year_range
 from core.store.reviews import review_states
 
 from test_register_queries import JIASHAN_CODE, REWARD, current_amounts, expected, load_examples
@@ -120,3 +120,47 @@ def test_register_counts_are_kept_until_the_next_evaluation_run(app: Flask) -> N
             page = register_page(registry, REWARD, RegisterFilter(**filters), per_page=4)
             assert page.total == len(expected(_predicate)) + 1, filters
         assert ids
+
+
+def test_a_page_reads_the_latest_run_once_and_sees_a_run_of_its_own_transaction(app: Flask) -> None:
+    """Every cache of a page (counts, kinds, years) is keyed on one read of the latest run per transaction."""
+    load_examples(app)
+    with app.app_context():
+        registry = get_registry()
+        wanted = RegisterFilter(kind="standard_drafting", paid_only=True)
+        before = register_page(registry, REWARD, wanted).total
+        years = year_range()
+        assert years is not None and years[1] < 2026
+        db.session.commit()  # a new transaction reads the latest run again
+        with statements() as sent:
+            assert register_page(registry, REWARD, wanted).total == before
+            assert year_range() == years
+            assert "standard_drafting" in stored_kinds()
+        assert len([s for s, _ in sent if "evaluation_runs" in s]) == 1
+        # a run added in this transaction (not committed) is seen at once
+        result = import_records(registry, [{
+            "id": "RUN-NEW", "kind": "standard_drafting", "date": "2026-03-01", "credit_code": JIASHAN_CODE,
+            "standard_code": "GB/T 46003-2026", "rank": 1,
+        }], source="tests", actor="tests")
+        assert result.ok and result.result.total_amount > 0
+        assert register_page(registry, REWARD, wanted).total == before + 1
+        assert year_range() == (years[0], 2026)
+        db.session.rollback()
+        assert register_page(registry, REWARD, wanted).total == before and year_range() == years
+
+
+def test_a_page_reads_the_departments_once(app: Flask, client, login) -> None:
+    """The working department is picked from the departments the menu lists: one statement for both."""
+    login("city")
+    client.get("/dashboard")
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+    listener = lambda _c, _cur, statement, *_rest: sent.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        html = client.get("/dashboard").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert 'id="department-select"' in html
+    assert len([s for s in sent if "FROM departments" in s]) == 1, sent

@@ -45,10 +45,17 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _all_departments() -> list[Department]:
+    """Every department, in id order, read once per request (the working one is picked from them, the menu lists them)."""
+    if "all_departments" not in g:
+        g.all_departments = list(db.session.scalars(select(Department).order_by(Department.id)))
+    return list(g.all_departments)
+
+
 def visible_departments() -> list[Department]:
     """The departments the user may look at."""
     if current_user.is_city_admin:
-        return list(db.session.scalars(select(Department).order_by(Department.id)))
+        return _all_departments()
     return [current_user.department] if current_user.department is not None else []
 
 
@@ -59,10 +66,11 @@ def current_department() -> Department | None:
     department = None
     if current_user.is_city_admin:
         code = session.get("department")
+        everyone = _all_departments()
         if code:
-            department = db.session.scalar(select(Department).filter_by(code=code))
-        if department is None:
-            department = db.session.scalar(select(Department).order_by(Department.id).limit(1))
+            department = next((d for d in everyone if d.code == code), None)
+        if department is None and everyone:
+            department = everyone[0]
     else:
         department = current_user.department
     g.department = department

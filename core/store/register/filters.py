@@ -43,9 +43,13 @@ _STORED_KINDS = text(f"""
 """)
 
 
+# Only an evaluation run stores activities: the kinds are kept until the next one.
+_KINDS = RunCache()
+
+
 def stored_kinds() -> set[str]:
     """The kinds of the stored activities."""
-    return set(db.session.scalars(_STORED_KINDS))
+    return set(_KINDS.get("kinds", lambda: frozenset(db.session.scalars(_STORED_KINDS))))
 
 
 

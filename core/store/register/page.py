@@ -21,6 +21,7 @@ from ...registry import Registry
 from ...regions import region_name
 from ...text import Text
 from ..reviews import review_states
+from ..runcache import RunCache
 from . import thresholds
 from .filters import build_plan
 from .plan import conditions, count_matching, short_list
@@ -180,8 +181,16 @@ def register_page(
     return result
 
 
+# Only an evaluation run stores activities: the years are kept until the next one.
+_YEARS = RunCache()
+
+
 def year_range() -> tuple[int, int] | None:
     """The first and last year of any stored activity (two index look-ups), ``None`` when empty."""
+    return _YEARS.get("years", _year_range)
+
+
+def _year_range() -> tuple[int, int] | None:
     # Two scalar subqueries: SQLite reads min() or max() off the index only
     # when it is a query's single aggregate.
     first, last = db.session.execute(select(
