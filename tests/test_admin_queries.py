@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pytest
@@ -164,3 +165,45 @@ def test_a_page_reads_the_departments_once(app: Flask, client, login) -> None:
         event.remove(engine, "before_cursor_execute", listener)
     assert 'id="department-select"' in html
     assert len([s for s in sent if "FROM departments" in s]) == 1, sent
+
+
+#: Subjects with what could tell an in-memory search from SQLite's LIKE apart: ASCII and other letters in
+#: both cases, LIKE's wildcards and escape character, the in-memory search's separator, dashes and spaces.
+ODD_SUBJECTS = ["GB/T 12345-2023", "gb/t 12345—2023", "ÉCOLE Straße", "école STRASSE", "Ärger_100%", "a\\b%c_d",
+                "x\x00y", "ＧＢ／Ｔ 1", "T/ZZB 0001—2024", "", " ", "Ω-ω", "İstanbul ı"]
+
+
+def test_the_in_memory_subject_search_finds_what_sqlites_like_finds(app: Flask) -> None:
+    """subjects.subject_ids against ``subject LIKE '%q%'`` (the query it replaces on SQLite), on many searches."""
+    from core.models import ActivityRecord, Organisation
+    from core.store.register.sql import contains
+    from core.store.register.subjects import subject_ids
+
+    load_examples(app)
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the in-memory search serves SQLite only")
+        org = db.session.scalar(select(Organisation).where(Organisation.credit_code == JIASHAN_CODE))
+        for n, subject in enumerate(ODD_SUBJECTS):
+            db.session.add(ActivityRecord(kind="standard_drafting", organisation_id=org.id, date=date(2024, 1, 1),
+                                          fields={}, subject=subject, external_id=f"ODD-{n}", fingerprint=f"{n:064d}",
+                                          source="tests", created_by="tests"))
+        db.session.commit()
+        subjects = [s for s in db.session.scalars(select(ActivityRecord.subject)) if s is not None]
+        needles = {"gb/t", "GB/T", "12345", "—", "-", "é", "É", "straße", "STRASSE", "%", "_", "\\", "\\b%", "\x00",
+                   "x\x00", "\x00y", "ｇｂ", "Ｔ 1", "ω", "Ω", "ı", "i", "İ", "zz-none", "T/zzb"}
+        for subject in subjects[:60]:  # and pieces of stored subjects, in both cases
+            for piece in (subject[:3], subject[2:9], subject[-4:]):
+                needles |= {piece, piece.upper(), piece.lower()}
+        needles.discard("")
+        for needle in sorted(needles):
+            like = sorted(db.session.scalars(select(ActivityRecord.id).where(contains(ActivityRecord.subject, needle))))
+            if "\x00" in needle:  # SQLite reads a pattern up to a NUL: left to it
+                assert subject_ids([needle], 10**9) is None
+                continue
+            assert subject_ids([needle], 10**9) == like, repr(needle)
+        both = sorted(db.session.scalars(select(ActivityRecord.id).where(
+            contains(ActivityRecord.subject, "straße") | contains(ActivityRecord.subject, "12345"))))
+        assert subject_ids(["straße", "12345"], 10**9) == both
+        assert subject_ids(["GB"], 0) is None  # more than the limit: the caller asks SQLite
+        assert subject_ids([""], 10) is None

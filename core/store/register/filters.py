@@ -24,6 +24,7 @@ from . import thresholds
 from .plan import Plan
 from .scope import RegisterFilter, Scope
 from .sql import contains, count_where, like_escape, not_indexed, stored_count
+from .subjects import subject_ids
 
 __all__ = ["build_plan", "stored_kinds"]
 
@@ -71,7 +72,12 @@ def add_search(q: str, plan: Plan) -> None:
         return or_(*(contains(column, text) for text in spellings))
 
     by_organisation = ActivityRecord.organisation_id.in_(organisations)
-    by_subject = select(ActivityRecord.id).where(subject_matches(ActivityRecord.subject)).correlate(None)
+    # On SQLite the subjects are searched in memory (subjects.py) unless they match many.
+    found = subject_ids(spellings, thresholds.FEW) if db.session.get_bind().dialect.name == "sqlite" else None
+    if found is None:
+        by_subject = select(ActivityRecord.id).where(subject_matches(ActivityRecord.subject)).correlate(None)
+    else:
+        by_subject = select(ActivityRecord.id).where(ActivityRecord.id.in_(found)).correlate(None)
     either = union(
         select(ActivityRecord.id).where(by_organisation).correlate(None),
         by_subject,
