@@ -9,6 +9,7 @@ every outcome of the plugins instead of a page's few. The plan checks read
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import re
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -207,3 +208,23 @@ def test_the_in_memory_subject_search_finds_what_sqlites_like_finds(app: Flask) 
         assert subject_ids(["straße", "12345"], 10**9) == both
         assert subject_ids(["GB"], 0) is None  # more than the limit: the caller asks SQLite
         assert subject_ids([""], 10) is None
+
+
+def test_an_activity_page_reads_its_organisation_once(app: Flask, client, login) -> None:
+    """The activity and its organisation in one statement; the name history does not read the name again."""
+    ids = load_examples(app)
+    login("mr_viewer")
+    path = f"/activities/{ids['EX-007']}"
+    client.get(path)
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+    listener = lambda _c, _cur, statement, *_rest: sent.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        html = client.get(path).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert "嘉兴市某某制造有限公司" in html and "913304007429141869" in html
+    reading = [s for s in sent if re.search(r"\borganisations\b", s)]
+    assert len(reading) == 1 and "FROM activities" in reading[0], reading

@@ -154,15 +154,21 @@ def ensure_organisations(
     return {code: after[code][0] for code in codes}, _changes(incoming, before)
 
 
-def name_history(organisation_id: int) -> list[NameRecord]:
-    """Every name the organisation had, oldest first; the last one is its current name."""
+def name_history(organisation_id: int, current: Organisation | None = None) -> list[NameRecord]:
+    """Every name the organisation had, oldest first; the last one is its current name.
+
+    ``current``: the organisation, when the caller has it loaded (its name is not read again).
+    """
     rows = db.session.execute(
         select(OrganisationName.name, OrganisationName.first_seen_at, OrganisationName.source,
                OrganisationName.run_id, OrganisationName.recorded_by)
         .where(OrganisationName.organisation_id == organisation_id)
         .order_by(OrganisationName.id)
     ).all()
-    current = db.session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))
+    if current is not None and current.id == organisation_id:
+        name_now = current.name
+    else:
+        name_now = db.session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))
     last = len(rows) - 1
-    return [NameRecord(name, seen, source, run_id, by, current=(n == last and name == current))
+    return [NameRecord(name, seen, source, run_id, by, current=(n == last and name == name_now))
             for n, (name, seen, source, run_id, by) in enumerate(rows)]

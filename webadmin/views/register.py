@@ -226,7 +226,7 @@ def detail(activity_id: int):
     return render_template("register/detail.html", a=found, kind=kind, registry=registry, parameter_url=parameter_url,
                            reference_url=reference_url, reviews=reviews, decisions=decisions,
                            in_effect={d.id for d in reviews.values()},
-                           names=name_history(found.organisation.id), legend=legend,
+                           names=name_history(found.organisation.id, found.organisation), legend=legend,
                            meanings={e.rule: e.meaning for e in legend})
 
 

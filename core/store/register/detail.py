@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ...db import db
 from ...models import ActivityRecord, Department, Organisation, OutcomeRecord, ParameterVersionRecord
@@ -55,7 +56,8 @@ def version_numbers(ids: Collection[int] | None = None) -> dict[int, int]:
 
 def activity_detail(registry: Registry, plugins: Collection[str], activity_id: int) -> ActivityDetail | None:
     """An activity and its outcomes; ``None`` if it does not exist or ``plugins`` do not declare its kind."""
-    record = db.session.get(ActivityRecord, activity_id)
+    # The activity with its organisation: one statement (the page shows both).
+    record = db.session.get(ActivityRecord, activity_id, options=[joinedload(ActivityRecord.organisation)])
     if record is None or record.kind not in visible_kinds(registry, plugins):
         return None
     names = [name for name in registry.plugins if name in plugins]
