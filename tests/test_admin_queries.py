@@ -228,3 +228,40 @@ def test_an_activity_page_reads_its_organisation_once(app: Flask, client, login)
     assert "嘉兴市某某制造有限公司" in html and "913304007429141869" in html
     reading = [s for s in sent if re.search(r"\borganisations\b", s)]
     assert len(reading) == 1 and "FROM activities" in reading[0], reading
+
+
+def test_a_list_of_one_filter_is_read_once_per_run_and_paged_from_memory(app: Flask) -> None:
+    """A kind's, a county's or the paid list: every page the same rows in the same order, read once until the next run."""
+    load_examples(app)
+    with app.app_context():
+        paid = {ref for ref, amount in current_amounts().items() if amount > 0}
+        cases = [
+            ({"kind": "standard_drafting"}, lambda r: r["kind"] == "standard_drafting"),
+            ({"county": JIASHAN_CODE[2:8]}, lambda r: r["credit_code"][2:8] == JIASHAN_CODE[2:8]),
+            ({"paid_only": True}, lambda r: r["id"] in paid),
+        ]
+        registry = get_registry()
+        for filters, predicate in cases:
+            want = expected(predicate)
+            assert len(want) > 3, filters
+            got = []
+            with statements() as sent:
+                for n in range(1, 100):
+                    page = register_page(registry, REWARD, RegisterFilter(**filters), page=n, per_page=3)
+                    assert page.total == len(want), filters
+                    got += _refs(page)
+                    if not page.has_next:
+                        break
+            assert got == want, filters
+            listing = [s for s, _ in sent if "ORDER BY activities.date" in s]
+            assert len(listing) == 1 and "LIMIT" not in listing[0], (filters, listing)
+
+        result = import_records(registry, [{
+            "id": "LIST-NEW", "kind": "standard_drafting", "date": "2026-03-01", "credit_code": JIASHAN_CODE,
+            "standard_code": "GB/T 46004-2026", "rank": 1,
+        }], source="tests", actor="tests")
+        assert result.ok and result.result.total_amount > 0
+        db.session.commit()
+        for filters, predicate in cases:
+            page = register_page(registry, REWARD, RegisterFilter(**filters), per_page=3)
+            assert page.total == len(expected(predicate)) + 1 and _refs(page)[0] == "LIST-NEW", filters

@@ -24,7 +24,7 @@ from ..reviews import review_states
 from ..runcache import RunCache
 from . import thresholds
 from .filters import build_plan
-from .plan import conditions, count_matching, short_list
+from .plan import conditions, count_matching, short_list, stored_list
 from .scope import PER_PAGE, RegisterFilter, scope_of
 from .sql import as_date, not_indexed
 
@@ -116,7 +116,9 @@ def register_page(
     plan = build_plan(scope, filt)
     newest_first = (ActivityRecord.date.desc(), ActivityRecord.id.desc())
 
-    matching = short_list(plan)
+    matching = stored_list(plan)
+    if matching is None:
+        matching = short_list(plan)
     total = len(matching) if matching is not None else count_matching(plan)
     pages = max(1, ceil(total / per_page))
     page = min(max(1, page), pages)
@@ -126,7 +128,7 @@ def register_page(
     offset = (page - 1) * per_page
 
     if matching is not None:
-        ids = matching[offset:offset + per_page]
+        ids = list(matching[offset:offset + per_page])
     else:
         # A page in the second half is read from the oldest end: positions
         # [offset, end) newest first are [total - end, total - offset) oldest first.
