@@ -62,8 +62,8 @@ def held(app: Flask) -> Iterator[list[tuple[int, str]]]:
         result = import_records(get_registry(), RECORDS, source="test", actor="tester")
         assert result.ok
         db.session.commit()
-        yield sorted(db.session.execute(select(OutcomeRecord.activity_id, OutcomeRecord.rule)
-                                        .where(OutcomeRecord.status == "held")).tuples())
+        yield sorted((activity, rule) for activity, rule in db.session.execute(
+            select(OutcomeRecord.activity_id, OutcomeRecord.rule).where(OutcomeRecord.status == "held")))
         db.session.rollback()
 
 
