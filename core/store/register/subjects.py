@@ -51,6 +51,8 @@ def _read() -> _Subjects:
     for subject, activity_id in db.session.execute(
         select(ActivityRecord.subject, ActivityRecord.id).where(ActivityRecord.subject.is_not(None))
     ):
+        if subject is None:  # (excluded above; for the type checker)
+            continue
         by_subject.setdefault(subject.split(_END, 1)[0].translate(_FOLD), []).append(activity_id)
     starts, at = [], 0
     for s in by_subject:
