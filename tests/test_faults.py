@@ -255,7 +255,7 @@ def test_a_database_opened_read_only_refuses_writes_in_the_admin_with_a_503(app:
 
 
 def test_a_full_disk_refuses_the_import_and_stores_nothing(app: Flask, runner, tmp_path: Path) -> None:
-    """SQLite: the database may not grow (PRAGMA max_page_count); PostgreSQL: the driver's disk-full error."""
+    """SQLite: the database may not grow (PRAGMA max_page_count); PostgreSQL: the server's disk-full error (a trigger)."""
     big = write_json(tmp_path / "big.json", drafting("BIG", 600))
     with app.app_context():
         engine = db.engine
@@ -271,19 +271,28 @@ def test_a_full_disk_refuses_the_import_and_stores_nothing(app: Flask, runner, t
         event.listen(engine, "connect", limit)
         injected = None
     else:
-        import psycopg.errors
-
-        def limit(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-            if statement.startswith("INSERT INTO outcomes"):
-                raise psycopg.errors.DiskFull("could not extend file \"base/1/2\": No space left on device")
-
-        event.listen(engine, "before_cursor_execute", limit)
-        injected = "before_cursor_execute"
+        # The server's own disk-full error (SQLSTATE 53100) as the outcomes are written (by COPY,
+        # which no SQLAlchemy event sees): raised by a trigger on their table.
+        with app.app_context():
+            db.session.connection().exec_driver_sql("""
+                CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device' USING ERRCODE = 'disk_full';
+                END $$;
+                CREATE TRIGGER test_disk_full BEFORE INSERT ON outcomes FOR EACH ROW EXECUTE FUNCTION test_disk_full();
+            """)
+            db.session.commit()
+        injected = "trigger"
     before = everything(app)
     try:
         result = runner.invoke(args=["import", big])
     finally:
-        event.remove(engine, injected or "connect", limit)
+        if injected == "trigger":
+            with app.app_context():
+                db.session.connection().exec_driver_sql("DROP TRIGGER test_disk_full ON outcomes; DROP FUNCTION test_disk_full()")
+                db.session.commit()
+        else:
+            event.remove(engine, "connect", limit)
         engine.dispose()
     assert result.exit_code == EXIT_REFUSED, result.output
     line = _one_error_line(result.output)

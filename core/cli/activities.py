@@ -149,8 +149,10 @@ def _field_name(kind: str | None, field: str | None, lang: str) -> str:
 @click.argument("file", metavar="FILE")
 @department_option
 @click.option("--source", help="Where the records come from (default: the file name).")
+@click.option("--timings", is_flag=True,
+              help="Print to standard error how long reading, validation, evaluation and each storing step took.")
 @with_database
-def import_command(file: str, department: str | None, source: str | None) -> None:
+def import_command(file: str, department: str | None, source: str | None, timings: bool) -> None:
     """Store the activities in FILE and their outcomes: all of them, or none.
 
     Every record is validated first; if any is invalid, each invalid row is
@@ -168,11 +170,16 @@ def import_command(file: str, department: str | None, source: str | None) -> Non
     outcomes (listed on standard error); fix the plugin and run `stdpolicy
     reevaluate`. Nothing is stored unless the status is 0 or 5.
     """
+    clock = _Clock()
     registry = get_registry()
     records = _read(file)
+    clock.lap("read")
     dept = resolve_department(department)
     # A path may hold bytes that are not UTF-8 (kept as surrogates): no database stores those.
-    result = import_activities(registry, records, source=safe_text(source or file), actor=actor(), department=dept)
+    result = import_activities(registry, records, source=safe_text(source or file), actor=actor(), department=dept,
+                               lap=clock.lap)
+    if timings:
+        click.echo(f"timings: {clock} ({len(records)} records)", err=True)
     if not result.ok:
         for item in result.report.invalid:
             where = item.location.text

@@ -17,7 +17,7 @@ audit entry are committed together, or nothing is.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,7 @@ def import_activities(
     source: str,
     actor: str,
     department: Department | None = None,
+    lap: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Validate ``records`` and, if all are valid, store the new ones with their outcomes (committed).
 
@@ -120,6 +121,8 @@ def import_activities(
     activities, their outcomes, new organisations and name changes, and the
     audit entry are committed together.
 
+    :param lap: called with the name of each step as it ends (``stdpolicy
+        import --timings``): ``validate``, those of ``import_records``, ``commit``.
     :raises ParametersNotStored: a plugin some department enabled ships
         parameters the database does not hold yet; nothing is stored.
     """
@@ -128,10 +131,16 @@ def import_activities(
     require_parameters(registry, active_plugins(registry))  # before the validation's cost (again under the lock)
     state = parameter_state()
     report = registry.validate(records, resolver(registry), references=reference_resolver(registry))
+    if lap is not None:
+        lap("validate")
     if report.invalid:
         db.session.rollback()
         return ImportResult(report)
     with writing("import"):
         # A parameter version recorded meanwhile: validated again under the lock.
         current = report if parameter_state() == state else None
-        return import_records(registry, records, source=source, actor=actor, department=department, report=current)
+        result = import_records(registry, records, source=source, actor=actor, department=department, report=current,
+                                lap=lap)
+    if lap is not None:
+        lap("commit")
+    return result
