@@ -95,13 +95,31 @@ def _converter(names: list[str], processors: list[Callable[[Any], Any] | None],
     """A function giving row ``n``'s values, in ``names``' order, as the driver is to receive them."""
     keys = names[1:] if ids is not None else names
     procs = processors[1:] if ids is not None else processors
-    pairs = list(zip(keys, procs))
+    pairs = list(zip(keys, [_by_identity(p) if p is not None else None for p in procs]))
 
     def convert(n: int, row: Mapping[str, Any]) -> tuple[Any, ...]:
         values = [process(row[key]) if process is not None else row[key] for key, process in pairs]
         if ids is not None:
             values.insert(0, ids[n])
         return tuple(values)
+
+    return convert
+
+
+def _by_identity(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process``, converting each object once: rows share values (the import's one ``now``, ``None``).
+
+    Keyed by ``id()``, with the object kept alive beside its result so that no
+    other object can take its id while the rows are converted (the rows are
+    not changed meanwhile).
+    """
+    done: dict[int, tuple[Any, Any]] = {}
+
+    def convert(value: Any) -> Any:
+        found = done.get(id(value))
+        if found is None:
+            found = done[id(value)] = (value, process(value))
+        return found[1]
 
     return convert
 
