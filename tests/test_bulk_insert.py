@@ -181,3 +181,18 @@ def test_a_failure_in_the_middle_of_the_bulk_write_stores_nothing(app: Flask, ru
     after = everything(app)
     assert len(after["activities"]) - len(before["activities"]) == 3000
     assert len(after["outcomes"]) - len(before["outcomes"]) == 3000
+
+
+def test_import_timings_name_each_step(app: Flask, runner, tmp_path: Path) -> None:
+    """``stdpolicy import --timings``: how long each step took, on standard error; nothing else changes."""
+    path = write_json(tmp_path / "t.json", drafting("TIM", 20))
+    result = runner.invoke(args=["import", "--timings", path])
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("timings: ")]
+    steps = [part.split("=")[0] for part in line.removeprefix("timings: ").split(" (")[0].split()]
+    assert steps == ["read", "validate", "fingerprints", "organisations", "store_activities", "evaluate",
+                     "store_outcomes", "partners", "commit", "total"]
+    assert "(20 records)" in line
+    assert "stored 20 activities" in result.stdout and "timings" not in result.stdout
+    again = runner.invoke(args=["import", path])  # without the option: no timings
+    assert again.exit_code == 0 and "timings" not in again.output
