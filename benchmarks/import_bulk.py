@@ -155,6 +155,15 @@ def compare(dumps: dict[str, dict[str, list[tuple[Any, ...]]]]) -> str:
 # -- the runs -----------------------------------------------------------------------------------------
 
 
+def check_tree(tree: Path) -> None:
+    """Run from ``tree``, Python imports the tree's own ``core`` (not the installed one)."""
+    found = subprocess.run([sys.executable, "-c", "import core; print(core.__file__)"], cwd=tree,
+                           env=environment(tree, tree / "no-instance", None), capture_output=True, text=True,
+                           check=True).stdout.strip()
+    if not found.startswith(str(tree)):
+        raise SystemExit(f"{tree}: imports {found}, not its own core")
+
+
 def import_once(tree: Path, this: bool, data: Path, workdir: Path, label: str, url: str | None,
                 keep_dump: bool) -> tuple[dict[str, Any], dict[str, list[tuple[Any, ...]]] | None]:
     """``stdpolicy init`` (by this code) then ``stdpolicy import`` (by ``tree``) into a fresh instance."""
@@ -163,7 +172,12 @@ def import_once(tree: Path, this: bool, data: Path, workdir: Path, label: str, u
     if init.returncode != 0:
         raise SystemExit(f"init ({label}): exit status {init.returncode}: {init.stderr[-2000:]}")
     argv = command("import", *(["--timings"] if this else []), str(data))
-    measured = run_measured(argv, environment(tree, instance, url), workdir / f"{label}.json")
+    here = os.getcwd()
+    os.chdir(tree)  # ``python -c`` puts the working folder first on sys.path: the tree's own core, not this one
+    try:
+        measured = run_measured(argv, environment(tree, instance, url), workdir / f"{label}.json")
+    finally:
+        os.chdir(here)
     if measured["rc"] != 0:
         raise SystemExit(f"import ({label}): exit status {measured['rc']}: {measured['stderr'][-2000:]}")
     stored = dump(url, instance) if keep_dump else None
@@ -209,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         trees = {"baseline": args.baseline.resolve(), "this code": ROOT}
     for tree in trees.values():
+        check_tree(tree)
         compileall.compile_dir(str(tree), quiet=1, workers=1, rx=re.compile(r"/(\.venv|node_modules|tests|\.git)/"))
     databases: list[tuple[str, str | None]] = [] if args.skip_sqlite else [("SQLite", None)]
     if args.pg:
