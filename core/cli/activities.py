@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from datetime import date
@@ -11,9 +10,12 @@ import click
 
 from ..activities import Activity
 from ..app import get_registry
-from ..interchange import InputError, field_label, read_records
+from ..interchange import InputError, field_label, format_of, read_records
+from ..registry import Registry
 from ..screening import safe_text
 from ..services import Evaluation, evaluate_records, import_activities, reevaluate_outcomes
+from ..services.evaluate import evaluate_streamed
+from ..streaming import JsonLinesSource, RecordsSource, Source, StreamedEvaluation, parts_for, parts_for_file
 from ..outcomes import status_label
 from ..text import format_yuan_en
 from ._common import EXIT_PLUGIN_FAILED, actor, department_option, plugin_failures, resolve_department, with_database
@@ -32,12 +34,14 @@ def _read(path: str) -> list:
 @click.command("evaluate")
 @click.argument("file", metavar="FILE")
 @department_option
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "table"]), default="json", show_default=True,
+              help="json: one document {\"results\": [...], \"total_amount\", \"held_amount\", \"invalid\"}; "
+                   "jsonl: one result per line, then a line with the totals; table: for reading.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the explanations in --format table (JSON carries both).")
-@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Processes that validate a file of 20,000 records or more (default: the CPUs "
-                   "this process may use, at most 4; 1 validates in this process only).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Processes that validate a file of 20,000 records or more. N > 1 pays only where N CPUs "
+                   "are idle, and reads the whole input into memory (as --format table does).")
 @click.option("--timings", is_flag=True,
               help="Print to standard error how long reading, validation, evaluation and output took.")
 @with_database
@@ -49,6 +53,11 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     input. Parameters come from the database. With --department, only the
     plugins that department enabled evaluate; without, every loaded plugin.
 
+    JSON and JSON Lines output is written in bounded memory: the records are
+    validated and spilled to temporary files (TMPDIR), evaluated a part at a
+    time and written in input order. A JSON Lines file is read a line at a
+    time; a JSON array, CSV, workbook or standard input is read whole first.
+
     Exit status: 0 all valid, 1 some activity invalid (the others are still
     evaluated), 2 the file cannot be read (or an enabled plugin's parameters
     are not stored yet: run `stdpolicy init`), 3 the database cannot be
@@ -58,14 +67,21 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     """
     clock = _Clock()
     registry = get_registry()
+    if fmt != "table" and workers == 1:
+        streamed = _evaluate_streamed(registry, file, department, fmt, clock)
+        if timings:
+            click.echo(f"timings: {clock} ({streamed.records} records, {streamed.parts} parts)", err=True)
+        if plugin_failures(streamed.result, "the activities it raised on have error outcomes (amount 0); the others are complete"):
+            sys.exit(EXIT_PLUGIN_FAILED)
+        sys.exit(0 if streamed.ok else 1)
     records = _read(file)
     clock.lap("read")
     evaluation = evaluate_records(registry, records, department=resolve_department(department),
-                                  workers=workers or _available_cpus(), lap=clock.lap)
-    if fmt == "json":
-        evaluation.write_json(sys.stdout)
-    else:
+                                  workers=workers, lap=clock.lap)
+    if fmt == "table":
         _print_table(evaluation, lang)
+    else:
+        evaluation.write_json(sys.stdout)
     sys.stdout.flush()
     clock.lap("write")
     if timings:
@@ -75,13 +91,24 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
     sys.exit(0 if evaluation.ok else 1)
 
 
-def _available_cpus() -> int:
-    """CPUs this process may run on, at most 4 (validation gains little beyond)."""
+def _evaluate_streamed(registry: Registry, file: str, department: str | None, fmt: str, clock: _Clock) -> StreamedEvaluation:
+    """``stdpolicy evaluate`` in bounded memory (``core.streaming``); the same output as the whole input's."""
+    source: Source
+    if file != "-" and format_of(file) == "jsonl":
+        source, parts = JsonLinesSource(file), parts_for_file(file)
+    else:
+        records = _read(file)
+        clock.lap("read")
+        source, parts = RecordsSource(records), parts_for(len(records))
+    dept = resolve_department(department)
     try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
+        found = evaluate_streamed(registry, source, sys.stdout, department=dept, parts=parts, fmt=fmt, lap=clock.lap)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    sys.stdout.flush()
+    clock.lap("write")
+    return found
 
 
 class _Clock:
@@ -91,9 +118,14 @@ class _Clock:
         self.start = self.last = time.perf_counter()
         self.laps: list[tuple[str, float]] = []
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str, read: float | None = None) -> None:
+        """A step ended; ``read``: seconds of it spent reading (a streamed pass reads as it validates)."""
         now = time.perf_counter()
-        self.laps.append((name, now - self.last))
+        if read is not None:
+            self.laps.append(("read", read))
+            self.laps.append((name, now - self.last - read))
+        else:
+            self.laps.append((name, now - self.last))
         self.last = now
 
     def __str__(self) -> str:

@@ -41,6 +41,8 @@ __all__ = ["ResultEncoder"]
 _dumps = orjson.dumps
 _STDLIB = json.JSONEncoder(ensure_ascii=False)
 _CONSTANTS: dict[Any, bytes] = {True: b"true", False: b"false", None: b"null"}
+#: Entries a cache of encoded values keeps before it starts again (memory stays flat over a long stream).
+_MAX_CACHED = 10_000
 
 
 class _Fallback(Exception):
@@ -58,6 +60,9 @@ class ResultEncoder:
         self._short: dict[str | None, bytes] = {}
         # id(parameter value) → (the value, kept alive so its id is not reused; its encoding)
         self._params: dict[int, tuple[Any, bytes]] = {}
+        # (plugin, version, rule, clause) → the bytes around an outcome's amount
+        self._heads: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+        self._refs: dict[Any, bytes] = {}
 
     # -- values --------------------------------------------------------------------------------
 
@@ -91,6 +96,8 @@ class ResultEncoder:
         try:
             return self._short[text]
         except KeyError:
+            if len(self._short) >= _MAX_CACHED:
+                self._short.clear()
             found = self._short[text] = self.value(text)
             return found
         except TypeError:  # not hashable, so not a string
@@ -101,6 +108,8 @@ class ResultEncoder:
         if held is not None and held[0] is used:
             return held[1]
         found = self.value(used.to_json())
+        if len(self._params) >= _MAX_CACHED:  # a long stream of results must not grow it for ever
+            self._params.clear()
         self._params[id(used)] = (used, found)
         return found
 
@@ -108,25 +117,50 @@ class ResultEncoder:
 
     def outcome(self, o: Outcome) -> bytes:
         """``Outcome.to_json()``, encoded."""
-        short = self.short
         zh, en, amount = o.explanation_zh, o.explanation_en, o.amount
         if type(zh) is not str or type(en) is not str or type(amount) is not int:
             raise _Fallback  # what a plugin may have set by hand: the standard library writes it
-        parts = [
-            b'{"plugin": ', short(o.plugin), b', "plugin_version": ', short(o.plugin_version),
-            b', "rule": ', short(o.rule), b', "amount": ', _dumps(amount), b', "clause": ', short(o.clause),
-            b', "explanation": {"zh": ', _dumps(zh), b', "en": ', _dumps(en),
-            b'}, "parameters": [', b", ".join([self._parameter(p) for p in o.parameters]) if o.parameters else b"",
-            b"]",
-        ]
+        try:
+            head = self._heads[o.plugin, o.plugin_version, o.rule, o.clause]
+        except KeyError:
+            head = self._head(o)
+        except TypeError:  # a value that is not hashable, so not a string: written one at a time
+            head = self._head(o, keep=False)
+        parts = [head[0], b"%d" % amount, head[1], _dumps(zh), b', "en": ', _dumps(en), b'}, "parameters": [',
+                 b", ".join([self._parameter(p) for p in o.parameters]) if o.parameters else b"", b"]"]
         if o.references:
-            parts += (b', "references": ', self.value([r.to_json() for r in o.references]))
+            parts += (b', "references": [', b", ".join([self._reference(r) for r in o.references]), b"]")
         if o.status != "ok":
-            parts += (b', "status": ', short(o.status))
+            parts += (b', "status": ', self.short(o.status))
         if o.details:
             parts += (b', "details": ', self.value(o.details))
         parts.append(b"}")
         return b"".join(parts)
+
+    def _head(self, o: Outcome, keep: bool = True) -> tuple[bytes, bytes]:
+        """The bytes before an outcome's amount and between it and its Chinese explanation: the same for
+        every outcome of one rule."""
+        short = self.short
+        head = (b'{"plugin": ' + short(o.plugin) + b', "plugin_version": ' + short(o.plugin_version)
+                + b', "rule": ' + short(o.rule) + b', "amount": ',
+                b', "clause": ' + short(o.clause) + b', "explanation": {"zh": ')
+        if keep:
+            self._heads[o.plugin, o.plugin_version, o.rule, o.clause] = head
+        return head
+
+    def _reference(self, read: Any) -> bytes:
+        """A reference read (``ReferenceRead``, a named tuple made anew for each outcome): encoded once per value."""
+        try:
+            return self._refs[read]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable: not a ReferenceRead
+            return self.value(read.to_json())
+        found = self.value(read.to_json())
+        if len(self._refs) >= _MAX_CACHED:
+            self._refs.clear()
+        self._refs[read] = found
+        return found
 
     def result(self, item: Activity | InvalidRecord, outcomes: list[Outcome] | None) -> bytes:
         """One result of ``output.result_items``, encoded (``outcomes``: the activity's, ``None`` for an invalid record)."""

@@ -20,8 +20,9 @@ from ..outcomes import Outcome
 from ..parameters import ParameterResolver
 from ..registry import Registry
 from ..store import evaluation_context
+from ..streaming import Source, StreamedEvaluation, evaluate_stream
 
-__all__ = ["Evaluation", "evaluate_records"]
+__all__ = ["Evaluation", "evaluate_records", "evaluate_streamed"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,29 @@ def evaluate_records(
     if lap is not None:
         lap("evaluate")
     return Evaluation(report, result, plugins)
+
+
+def evaluate_streamed(
+    registry: Registry,
+    source: Source,
+    out: IO[str],
+    *,
+    department: Department | None = None,
+    parameters: ParameterResolver | None = None,
+    parts: int = 1,
+    fmt: str = "json",
+    lap: Callable[..., None] | None = None,
+) -> StreamedEvaluation:
+    """``evaluate_records`` and ``Evaluation.write_json`` in bounded memory (``core.streaming``): the same bytes.
+
+    The records of ``source`` are validated and spilled to temporary files,
+    evaluated ``parts`` groups of evaluation groups at a time, and their
+    results written to ``out`` in input order; ``fmt="jsonl"`` writes one
+    result per line and a last line with the totals. Raises ``InputError``
+    (nothing written) when the input cannot be read.
+    """
+    context, plugins = evaluation_context(registry, department)
+    if parameters is not None:
+        context = EvaluationContext(parameters=parameters, history=context.history, department=context.department,
+                                    references=context.references)
+    return evaluate_stream(registry, source, out, context, plugins=plugins, parts=parts, fmt=fmt, lap=lap)

@@ -151,16 +151,45 @@ def match_carbon_standard(code: str, rows: Iterable[Mapping[str, Any]]) -> Mappi
 
     A row names a standard without its year (``GB/T 24067``) and covers every
     edition of it, and a series row (``GB/T 32151``) covers its parts
-    (``GB/T 32151.31-2024``). The most specific row wins.
+    (``GB/T 32151.31-2024``). The most specific row wins (of rows naming the
+    same standard, the first).
+
+    Every standard-drafting record asks this: the list is indexed by the
+    standard each row names, once per version of the list, and the number's
+    own series and its parents (``GB/T 32151.31`` → ``GB/T 32151``) are looked
+    up, longest first — what comparing with every row gives.
     """
+    index = _index_of(rows)
     series = series_of(code)
-    best: Mapping[str, Any] | None = None
+    found = index.get(series)
+    if found is not None:
+        return found
+    end = series.rfind(".")
+    while end >= 0:
+        found = index.get(series[:end])
+        if found is not None:
+            return found
+        end = series.rfind(".", 0, end)
+    return None
+
+
+#: id(rows) → (rows, {series named: its first row}); rows kept so that their id is not reused.
+_INDEXES: dict[int, tuple[Any, dict[str, Mapping[str, Any]]]] = {}
+
+
+def _index_of(rows: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    held = _INDEXES.get(id(rows))
+    if held is not None and held[0] is rows:
+        return held[1]
+    index: dict[str, Mapping[str, Any]] = {}
     for row in rows:
-        listed = series_of(row["standard"])
-        if series == listed or series.startswith(listed + "."):
-            if best is None or len(listed) > len(series_of(best["standard"])):
-                best = row
-    return best
+        index.setdefault(series_of(row["standard"]), row)
+    # Only an immutable collection (a reference snapshot's rows are shared, never changed) is kept.
+    if isinstance(rows, (tuple, frozenset)) or type(rows).__name__ == "ReferenceSnapshot":
+        if len(_INDEXES) > 64:
+            _INDEXES.clear()
+        _INDEXES[id(rows)] = (rows, index)
+    return index
 
 
 # ---------------------------------------------------------------------------

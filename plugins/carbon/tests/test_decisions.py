@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugins.carbon.decisions import (
     decide_accounting,
@@ -106,6 +108,31 @@ def test_carbon_standards_match_every_edition_and_part_most_specific_first():
     assert match_carbon_standard("ISO 14067:2018", rows)["topic"] == "carbon_footprint"
     assert match_carbon_standard("GB/T 321510-2020", rows) is None
     assert match_carbon_standard("GB/T 1.1-2020", rows) is None
+
+
+def _match_by_every_row(code, rows):
+    """The lookup as it was before the list was indexed: every row compared (the oracle)."""
+    series = series_of(code)
+    best = None
+    for row in rows:
+        listed = series_of(row["standard"])
+        if series == listed or series.startswith(listed + "."):
+            if best is None or len(listed) > len(series_of(best["standard"])):
+                best = row
+    return best
+
+
+_PIECES = st.sampled_from(["GB/T ", "GB ", "ISO ", "ISO/IEC ", "DB33/T ", "32151", "32150", "24067", "14067", ".",
+                           ".31", ".5", "1", "-2015", "-2024", ":2018", "-", ":", " ", "/Amd 1"])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.lists(_PIECES, min_size=1, max_size=4).map("".join), max_size=8),
+       st.lists(_PIECES, min_size=1, max_size=6).map("".join))
+def test_indexed_carbon_list_matches_as_comparing_every_row(standards, code):
+    rows = tuple({"standard": standard, "topic": f"t{i}"} for i, standard in enumerate(standards))
+    assert match_carbon_standard(code, rows) is _match_by_every_row(code, rows)
+    assert match_carbon_standard(code, list(rows)) is _match_by_every_row(code, rows)  # not cached: a list may change
 
 
 SECTORS = [
