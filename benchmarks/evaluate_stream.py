@@ -11,9 +11,9 @@ first round keeps both outputs and checks that they are the same bytes
 this code's ``--format jsonl`` and checks that its lines are the document's
 results.
 
-The input files are generated once (``benchmarks/generate.py``, seed fixed)
-under ``--data`` (default /tmp/stdpolicy-evaluate-stream); 1,000,000 records
-are ~240 MB. The baseline holds every record, activity and outcome at once
+The input files are generated once (``benchmarks/generate.py``, seeds fixed;
+``data_file``) under ``--data`` (default /tmp/stdpolicy-evaluate-stream);
+1,000,000 records are ~240 MB. The baseline holds every record, activity and outcome at once
 (~2.5 GB at 1,000,000): ``--baseline-max N`` skips it above N records and
 says so.
 
@@ -60,8 +60,19 @@ def environment(tree: Path, instance: Path) -> dict[str, str]:
     return env
 
 
+#: Records generated with one seed: ``generate(1_000_000)`` does not finish (it keeps one TC
+#: secretariat per committee, and 50,000 secretariats exhaust the committee numbers it draws from).
+BLOCK = 100_000
+
+
 def data_file(directory: Path, n: int) -> Path:
-    """``n`` generated records as JSON Lines, written once (a chunk of records at a time)."""
+    """``n`` generated records as JSON Lines, written once.
+
+    Up to ``BLOCK`` records: ``generate(n)``. More: blocks of ``BLOCK`` with
+    seeds ``DEFAULT_SEED``, ``DEFAULT_SEED + 1`` …, each block's ids prefixed
+    with its number (``B2-BM-000001``) so that every id stays unique; the
+    first block is the 100,000-record file.
+    """
     path = directory / f"activities-{n}.jsonl"
     if path.exists():
         return path
@@ -69,9 +80,12 @@ def data_file(directory: Path, n: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     with open(partial, "w", encoding="utf-8") as out:
-        for record in generate(n, seed=DEFAULT_SEED):
-            out.write(json.dumps(record, ensure_ascii=False))
-            out.write("\n")
+        for block, start in enumerate(range(0, n, BLOCK)):
+            for record in generate(min(BLOCK, n - start), seed=DEFAULT_SEED + block):
+                if block:
+                    record["id"] = f"B{block}-{record['id']}"
+                out.write(json.dumps(record, ensure_ascii=False))
+                out.write("\n")
     partial.rename(path)
     return path
 

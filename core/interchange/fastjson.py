@@ -172,10 +172,14 @@ class ResultEncoder:
         amount = held = 0
         for o in outcomes:
             amount += o.amount
-            held += o.held_amount
-        parts = [b'{"id": ', self.value(item.ref), b', "kind": ', self.short(item.kind), b', "amount": ', self.value(amount)]
+            if o.status == "held":
+                held += o.held_amount
+        ref = item.ref
+        # amount: a sum of ints (Outcome refuses any other amount), written as the standard library writes an int
+        parts = [b'{"id": ', _dumps(ref) if type(ref) is str else self.value(ref), b', "kind": ', self.short(item.kind),
+                 b', "amount": ', b"%d" % amount]
         if held:
-            parts += (b', "held_amount": ', self.value(held))
+            parts += (b', "held_amount": ', b"%d" % held)
         parts += (b', "outcomes": [', b", ".join([self.outcome(o) for o in outcomes]), b'], "errors": []}')
         return b"".join(parts)
 
