@@ -49,7 +49,7 @@ from .evaluation import Batch, EvaluationContext, EvaluationResult
 from .gcpause import paused_gc
 from .grouping import group_of, partition
 from .interchange.fastjson import ResultEncoder, _Fallback
-from .interchange.jsonread import _loads
+from .interchange.jsonread import MISS, _loads, quick_record
 from .interchange.records import InputError, Records
 from .messages import Bilingual, FieldError
 from .outcomes import ERROR_RULE
@@ -150,24 +150,26 @@ class JsonLinesSource:
             for number, raw in enumerate(handle, start=1):
                 if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise _not_utf8(name) from None
-                if line.endswith("\n"):
-                    line = line[:-1]
-                if not line.strip(" \t\r"):
+                if raw.endswith(b"\n"):
+                    raw = raw[:-1]
+                if not raw.strip(b" \t\r"):
                     continue
-                try:
-                    record = _loads(line)
-                except json.JSONDecodeError as exc:
-                    _rest_is_utf8(handle, name)
-                    raise InputError(f"{name}, line {number}: not JSON ({exc.msg})",
-                                     f"{name} 第{number}行:不是有效的 JSON({exc.msg})") from None
-                except RecursionError:
-                    _rest_is_utf8(handle, name)
-                    raise InputError(f"{name}, line {number}: nested too deeply",
-                                     f"{name} 第{number}行:嵌套层级过深") from None
+                record = quick_record(raw)  # valid UTF-8 when it is not MISS
+                if record is MISS:
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise _not_utf8(name) from None
+                    try:
+                        record = _loads(line)
+                    except json.JSONDecodeError as exc:
+                        _rest_is_utf8(handle, name)
+                        raise InputError(f"{name}, line {number}: not JSON ({exc.msg})",
+                                         f"{name} 第{number}行:不是有效的 JSON({exc.msg})") from None
+                    except RecursionError:
+                        _rest_is_utf8(handle, name)
+                        raise InputError(f"{name}, line {number}: nested too deeply",
+                                         f"{name} 第{number}行:嵌套层级过深") from None
                 lines.append(number)
                 yield record
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from core import EvaluationContext, Registry
 from core.interchange import InputError, parse_bytes, write_results
+from core.interchange.jsonread import MISS, quick_record
 from core.streaming import JsonLinesSource, RecordsSource, evaluate_stream, parts_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -177,3 +178,86 @@ def test_cli_default_is_one_process(runner, tmp_path: Path) -> None:
     result = runner.invoke(args=["evaluate", str(ROOT / "docs/examples/activities.jsonl"), "--timings"])
     assert result.exit_code == 0
     assert "timings: read=" in result.stderr and " validate=" in result.stderr and "parts)" in result.stderr
+
+
+def test_a_raising_plugin_gives_the_same_bytes_and_failures_in_parts() -> None:
+    from test_cli_plugin_failures import Boom
+
+    from core import load_registry
+
+    registry = load_registry()
+    registry.add_plugin("boom", Boom())
+    code = "913304007429141869"
+    records: list[Any] = generate(300, seed=2)
+    records += [{"id": f"B{i}", "kind": "boom_thing", "date": "2025-06-20", "credit_code": code,
+                 "note": "boom" if i == 3 else "fine"} for i in range(6)]
+    whole = _whole(registry, records)
+    context = _context(registry)
+    report = registry.validate(records, context.parameters, references=context.references)
+    expected = registry.evaluate(report.valid, context)
+    for parts in (1, 4):
+        streamed, found = _streamed(registry, RecordsSource(list(records)), parts)
+        assert streamed == whole
+        assert found.failures == expected.failures == {"boom": "ValueError: kaput"}
+        assert [o.activity.ref for o in found.result.outcomes] == ["B3"]
+
+
+def _as_read(value: Any) -> Any:
+    """A parsed value with what ``_loads`` marks: repeated keys (RawRecord's problems) and over-long integers."""
+    from core.screening import Oversized, RawRecord
+
+    if isinstance(value, RawRecord):
+        return ("raw", {k: _as_read(v) for k, v in value.items()}, repr(value.problems))
+    if isinstance(value, dict):
+        return {k: _as_read(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_read(v) for v in value]
+    if isinstance(value, Oversized):
+        return ("oversized", value.digits)
+    if isinstance(value, float) and value != value:
+        return "nan"
+    return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_record_parses_through_orjson_as_through_the_standard_library(data: st.DataObject) -> None:
+    from core.interchange.jsonread import _loads, loads_record
+    from test_fuzz_input import json_values
+
+    choice = data.draw(st.integers(0, 3))
+    if choice == 0:
+        text = data.draw(raw_record(data.draw(st.integers(0, 99))))
+    elif choice == 1:
+        text = json.dumps(data.draw(json_values), ensure_ascii=data.draw(st.booleans()), allow_nan=True)
+    elif choice == 2:  # keys repeated, nested, spaced
+        keys = data.draw(st.lists(st.sampled_from(["a", "b", ":", '"', "\\", "a\\", "ü", ""]), max_size=6))
+        inner = ", ".join(f"{json.dumps(k)} {data.draw(st.sampled_from([':', ' :', ': ']))} "
+                          f"{json.dumps(data.draw(json_values), allow_nan=True)}" for k in keys)
+        text = "{" + inner + "}" if data.draw(st.booleans()) else '{"x": [{' + inner + "}], \"y\": 1}"
+    else:
+        text = data.draw(st.text(alphabet='{}[]",:\\ 0123456789.eE-+tfnulrsa', max_size=40))
+    try:
+        expected: Any = _as_read(_loads(text))
+    except (ValueError, RecursionError) as exc:
+        expected = (type(exc).__name__, getattr(exc, "msg", str(exc)))
+    try:
+        found: Any = _as_read(loads_record(text))
+    except (ValueError, RecursionError) as exc:
+        found = (type(exc).__name__, getattr(exc, "msg", str(exc)))
+    assert found == expected, text
+    quick = quick_record(text.encode("utf-8", "surrogatepass"))  # a JSON Lines file's line, as bytes
+    assert quick is MISS or _as_read(quick) == expected, text
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(data=st.binary(max_size=30), record=st.sampled_from([b'{"a": "%s"}', b'{"%s": 1}', b'%s{"a": 1}', b'["%s"]']))
+def test_bytes_orjson_takes_are_utf8_and_parse_alike(data: bytes, record: bytes) -> None:
+    from core.interchange.jsonread import _loads
+
+    line = record.replace(b"%s", data)
+    quick = quick_record(line)
+    if quick is MISS:
+        return
+    assert _as_read(quick) == _as_read(_loads(line.decode("utf-8"))), line  # decodes: orjson took UTF-8 only

@@ -15,11 +15,13 @@ import json
 from collections import Counter
 from typing import Any
 
+import orjson
+
 from ..messages import Bilingual
 from ..screening import Oversized, RawRecord, key_ok, printable
 from .records import InputError, Records
 
-__all__ = ["json_array", "json_lines", "looks_like_lines"]
+__all__ = ["MISS", "json_array", "json_lines", "loads_record", "looks_like_lines", "quick_record"]
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -57,6 +59,74 @@ def _loads(text: str) -> Any:
         return json.loads(text, object_pairs_hook=_object, parse_int=_integer)
 
 
+#: What ``quick_record`` answers when it cannot be sure: the caller parses with ``_loads``.
+MISS: Any = object()
+
+
+def quick_record(data: str | bytes) -> Any:
+    """orjson's value of one record's JSON when it is certainly what ``_loads`` gives, else ``MISS``.
+
+    orjson parses ~4× faster than ``json.loads`` with the repeated-key hook,
+    but keeps the last of a repeated key silently and reads an integer beyond
+    64 bits as a float. So its value is taken only for a text without a
+    backslash — every quote in it then opens or closes a string — whose
+    quotes are twice the strings of the value (keys and values: a repeated
+    key, dropped, leaves fewer), and which holds no float. Anything else (a
+    repeated key, a float, NaN, an escape, text that is not UTF-8, an error)
+    is ``MISS``. tests/test_streaming.py compares both on fuzzed records.
+    """
+    if isinstance(data, bytes):
+        if b"\\" in data:
+            return MISS
+        quotes = data.count(b'"')
+    else:
+        if "\\" in data:
+            return MISS
+        quotes = data.count('"')
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return MISS
+    strings = _strings(value)
+    if strings < 0 or 2 * strings != quotes:
+        return MISS
+    return value
+
+
+def loads_record(text: str) -> Any:
+    """``_loads`` of one record (a JSON Lines line): through orjson when ``quick_record`` can be sure."""
+    value = quick_record(text)
+    return _loads(text) if value is MISS else value
+
+
+def _strings(value: Any) -> int:
+    """Strings in ``value``, object keys included; -1 if it holds a float."""
+    kind = type(value)
+    if kind is str:
+        return 1
+    if kind is dict:
+        count = len(value)
+        for item in value.values():
+            kind = type(item)
+            if kind is str:
+                count += 1
+            elif kind is not int and kind is not bool and item is not None:
+                nested = _strings(item)
+                if nested < 0:
+                    return -1
+                count += nested
+        return count
+    if kind is list:
+        count = 0
+        for item in value:
+            nested = _strings(item)
+            if nested < 0:
+                return -1
+            count += nested
+        return count
+    return -1 if kind is float else 0
+
+
 def json_array(text: str, name: str) -> Records:
     """The records of a JSON array."""
     try:
@@ -82,7 +152,7 @@ def json_lines(text: str, name: str) -> Records:
         if not line.strip(" \t\r"):
             continue
         try:
-            records.append(_loads(line))
+            records.append(loads_record(line))
         except json.JSONDecodeError as exc:
             raise InputError(f"{name}, line {number}: not JSON ({exc.msg})",
                              f"{name} 第{number}行:不是有效的 JSON({exc.msg})") from None
