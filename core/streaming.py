@@ -243,7 +243,10 @@ def evaluate_stream(
     """
     found = StreamedEvaluation(parts=max(1, parts))
     with tempfile.TemporaryDirectory(prefix="stdpolicy-evaluate-", dir=directory) as tmp, paused_gc():
-        gc.freeze()  # what start-up built stays out of the collections run between parts
+        # What start-up built stays out of the collections run between parts (the launcher may
+        # have frozen it already: then it stays so).
+        frozen = gc.get_freeze_count()
+        gc.freeze()
         try:
             spills = _pass_one(registry, source, context, found, Path(tmp))
             if lap is not None:
@@ -253,7 +256,8 @@ def evaluate_stream(
                 lap("evaluate")
             _merge(results, found, out, fmt)
         finally:
-            gc.unfreeze()
+            if not frozen:
+                gc.unfreeze()
     return found
 
 
