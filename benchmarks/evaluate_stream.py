@@ -98,9 +98,23 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_tree(tree: Path, env: dict[str, str]) -> None:
+    """The tree's own ``core`` is the one imported: run from the tree (``python -c`` puts the current
+    folder first on the path, before PYTHONPATH and the editable install)."""
+    found = subprocess.run([sys.executable, "-c", "import core; print(core.__file__)"], cwd=tree, env=env,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    if not found.startswith(str(tree)):
+        raise SystemExit(f"{tree}: imports {found}, not its own core")
+
+
 def run(tree: Path, instance: Path, args: list[str], result: Path, keep: bool) -> dict[str, Any]:
     argv = [sys.executable, "-c", _MAIN, "evaluate", *args]
-    found = run_measured(argv, environment(tree, instance), result, keep_stdout=keep)
+    here = os.getcwd()
+    os.chdir(tree)  # run_measured starts the command in the current folder: the tree's own code first
+    try:
+        found = run_measured(argv, environment(tree, instance), result, keep_stdout=keep)
+    finally:
+        os.chdir(here)
     if found["rc"] not in (0, 1):
         raise SystemExit(f"{tree}: exit status {found['rc']}: {found['stderr'][-2000:]}")
     return found
@@ -138,6 +152,8 @@ def main() -> None:
           f"Python {platform.python_version()}; load average at the start {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="stdpolicy-bench-") as tmp:
         instance = Path(tmp) / "instance"
+        for tree in trees.values():
+            check_tree(tree, environment(tree, instance))
         log("init")
         subprocess.run([sys.executable, "-c", _MAIN, "init"], cwd=ROOT, env=environment(ROOT, instance),
                        check=True, capture_output=True)

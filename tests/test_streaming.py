@@ -261,3 +261,14 @@ def test_bytes_orjson_takes_are_utf8_and_parse_alike(data: bytes, record: bytes)
     if quick is MISS:
         return
     assert _as_read(quick) == _as_read(_loads(line.decode("utf-8"))), line  # decodes: orjson took UTF-8 only
+
+
+@time_machine.travel("2026-06-30T12:00:00+08:00", tick=False)
+def test_cli_json_lines_from_several_processes_are_the_same_lines(runner, tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [*EXAMPLES, {"kind": "x"}]) + "\n",
+                    encoding="utf-8")
+    one = runner.invoke(args=["evaluate", str(path), "--format", "jsonl"])
+    several = runner.invoke(args=["evaluate", str(path), "--format", "jsonl", "--workers", "2"])
+    assert one.exit_code == several.exit_code == 1
+    assert several.stdout == one.stdout and len(one.stdout.splitlines()) == len(EXAMPLES) + 2

@@ -80,6 +80,8 @@ def evaluate_command(file: str, department: str | None, fmt: str, lang: str, wor
                                   workers=workers, lap=clock.lap)
     if fmt == "table":
         _print_table(evaluation, lang)
+    elif fmt == "jsonl":
+        evaluation.write_lines(sys.stdout)
     else:
         evaluation.write_json(sys.stdout)
     sys.stdout.flush()

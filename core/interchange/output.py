@@ -21,13 +21,15 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
+import orjson
+
 from ..activities import Activity, InvalidRecord, ValidationReport
 from ..evaluation import EvaluationResult
 from ..gcpause import paused_gc
 from ..outcomes import Outcome
 from .fastjson import ResultEncoder
 
-__all__ = ["result_item", "result_items", "results_document", "write_results"]
+__all__ = ["result_item", "result_items", "results_document", "write_result_lines", "write_results"]
 
 def result_items(report: ValidationReport, result: EvaluationResult) -> Iterator[dict[str, Any]]:
     """One result per input record, in input order."""
@@ -136,6 +138,25 @@ def _write_fast(report: ValidationReport, result: EvaluationResult, out: IO[str]
           f'"invalid": {len(report.invalid)}}}\n')
     if binary is not None:
         binary.flush()
+
+
+def write_result_lines(report: ValidationReport, result: EvaluationResult, out: IO[str]) -> None:
+    """The results as JSON Lines: each result's JSON as ``write_results`` writes it, one a line, then a line
+    ``{"total_amount": …, "held_amount": …, "invalid": …}`` (``stdpolicy evaluate --format jsonl``)."""
+    from .fastjson import _STDLIB, _Fallback
+
+    encoder = ResultEncoder()
+    with paused_gc():
+        for item in report.items:
+            outcomes = result.for_activity(item) if isinstance(item, Activity) else None
+            try:
+                data: bytes | str = encoder.result(item, outcomes)
+            except (_Fallback, orjson.JSONEncodeError):
+                data = _STDLIB.encode(result_item(item, outcomes))
+            out.write(data if isinstance(data, str) else data.decode("utf-8"))
+            out.write("\n")
+    out.write(json.dumps({"total_amount": result.total_amount, "held_amount": result.held_amount,
+                          "invalid": len(report.invalid)}) + "\n")
 
 
 def _write_results(report: ValidationReport, result: EvaluationResult, out: IO[str], indent: int | None) -> None:

@@ -15,6 +15,7 @@ from typing import IO, Any
 from ..activities import Activity, InvalidRecord, Reported, ValidationReport
 from ..evaluation import EvaluationContext, EvaluationResult
 from ..interchange import results_document, write_results
+from ..interchange.output import write_result_lines
 from ..models import Department
 from ..outcomes import Outcome
 from ..parameters import ParameterResolver
@@ -60,6 +61,11 @@ class Evaluation(Reported):
     def write_json(self, out: IO[str]) -> None:
         """Write the result document, streamed: what ``stdpolicy evaluate`` prints and the API answers."""
         write_results(self.report, self.result, out)
+
+    def write_lines(self, out: IO[str]) -> None:
+        """Write the results as JSON Lines (``stdpolicy evaluate --format jsonl``): each result as in the
+        document, one a line, then ``{"total_amount", "held_amount", "invalid"}``."""
+        write_result_lines(self.report, self.result, out)
 
 
 def evaluate_records(
