@@ -13,8 +13,7 @@ from ..app import get_registry
 from ..interchange import InputError, field_label, format_of, read_records
 from ..registry import Registry
 from ..screening import safe_text
-from ..services import Evaluation, evaluate_records, import_activities, reevaluate_outcomes
-from ..services.evaluate import evaluate_streamed
+from ..services import Evaluation, evaluate_records, evaluate_streamed, import_activities, reevaluate_outcomes
 from ..streaming import JsonLinesSource, RecordsSource, Source, StreamedEvaluation, parts_for, parts_for_file
 from ..outcomes import status_label
 from ..text import format_yuan_en

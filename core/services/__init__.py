@@ -37,7 +37,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .evaluate import Evaluation, evaluate_records
+    from .evaluate import Evaluation, evaluate_records, evaluate_streamed
     from .imports import ImportPreview, ImportResult, foreign_kinds, import_activities, preview_import
     from .outcomes import ReevaluationResult, reevaluate_outcomes
     from .parameters import Preview, default_reference, parameter_state, preview_parameter, record_parameter
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 _SOURCES: dict[str, str] = {
     "Evaluation": "evaluate",
     "evaluate_records": "evaluate",
+    "evaluate_streamed": "evaluate",
     "ImportPreview": "imports",
     "ImportResult": "imports",
     "foreign_kinds": "imports",
@@ -113,6 +114,7 @@ __all__ = [
     "default_reference",
     "evaluate_records",
     "evaluate_scenario",
+    "evaluate_streamed",
     "foreign_kinds",
     "import_activities",
     "load_proposals",
