@@ -104,6 +104,7 @@ class ActivityRecord(Model):
     """A stored activity: the validated record, as the kind's schema loaded it."""
 
     __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_kind_group", "kind", "group_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50), index=True)
@@ -121,6 +122,10 @@ class ActivityRecord(Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
+    #: The evaluation group's key within the kind (``core.grouping``; ``core.store.incremental.group_key``):
+    #: the activities a rule may read together share it. Empty until filled (an import fills it; a
+    #: re-evaluation fills any left empty). Re-evaluating whole groups needs their members.
+    group_key: Mapped[str | None] = mapped_column(String(200))
 
     organisation: Mapped[Organisation] = relationship()
     outcomes: Mapped[list[OutcomeRecord]] = relationship(back_populates="activity", order_by="OutcomeRecord.id")

@@ -162,12 +162,20 @@ def version_schema(decl: ParameterDeclaration) -> Schema:
     ``effective_from`` (a date), ``reason`` and ``reference`` (non-blank).
     The CLI and the admin both load submissions through it.
     """
-    return _version_schema(decl, decl.value_type)
+    # Cached by identity, not by hash: a declaration whose shipped value is a list
+    # (string_list) cannot be hashed. Keyed on the type too: two registries may
+    # resolve one name to two types (tests). The entry keeps both alive, so ids are not reused.
+    cached = _SCHEMAS.get((id(decl), id(decl.value_type)))
+    if cached is None or cached[0] is not decl or cached[1] is not decl.value_type:
+        cached = _SCHEMAS[id(decl), id(decl.value_type)] = (decl, decl.value_type,
+                                                             _version_schema(decl, decl.value_type))
+    return cached[2]
 
 
-@lru_cache(maxsize=None)
+_SCHEMAS: dict[tuple[int, int], tuple[ParameterDeclaration, ParameterType, Schema]] = {}
+
+
 def _version_schema(decl: ParameterDeclaration, value_type: ParameterType) -> Schema:
-    # Keyed on the type too: two registries may resolve one name to two types (tests).
     not_blank = validate.Regexp(r"\s*\S", error="Must not be blank.")  # match() anchors at the start
     schema_cls = Schema.from_dict(
         {

@@ -609,9 +609,10 @@ def test_reevaluate_after_params_set_changes_later_activities_only(app: Flask, r
     done = invoke(runner, "reevaluate")
     assert done.exit_code == 0, done.output
     [_, run] = rows(app, EvaluationRun)
+    # Only the two activities that read the changed parameter (TC reads another one): incremental by default.
     assert done.stdout.strip() == (
-        f"run {run.id}: 3 activities evaluated, 1 changed, 2 unchanged; 1 outcomes superseded, 1 added")
-    assert (run.trigger, run.activities, run.outcomes_added, run.outcomes_superseded) == ("reevaluate", 3, 1, 1)
+        f"run {run.id}: 2 activities evaluated, 1 changed, 1 unchanged; 1 outcomes superseded, 1 added")
+    assert (run.trigger, run.activities, run.outcomes_added, run.outcomes_superseded) == ("reevaluate", 2, 1, 1)
     assert _current(app) == {"OLD": (300000, "R2"), "NEW": (400000, "R2"), "TC": (500000, "R8")}
 
     [new_activity] = rows(app, ActivityRecord, ActivityRecord.external_id == "NEW")
@@ -631,7 +632,10 @@ def test_reevaluate_after_params_set_changes_later_activities_only(app: Flask, r
 
     again = invoke(runner, "reevaluate")
     assert again.exit_code == 0
-    assert "3 activities evaluated, 0 changed, 3 unchanged; 0 outcomes superseded, 0 added" in again.stdout
+    assert "0 activities evaluated, 0 changed, 0 unchanged; 0 outcomes superseded, 0 added" in again.stdout
+    full = invoke(runner, "reevaluate", "--full")
+    assert full.exit_code == 0
+    assert "3 activities evaluated, 0 changed, 3 unchanged; 0 outcomes superseded, 0 added" in full.stdout
     assert count(app, OutcomeRecord) == 4
     assert count(app, OutcomeRecord, OutcomeRecord.superseded_at.is_not(None)) == 1
 
@@ -648,8 +652,9 @@ def test_reevaluate_since_leaves_earlier_activities_alone(app: Flask, runner, tm
     [_, run] = rows(app, EvaluationRun)
     assert run.since == date(2024, 1, 1)
 
+    # Incremental: NEW was recomputed with the new version already (by the --since run); OLD is what is left.
     everything = invoke(runner, "reevaluate")
-    assert "3 activities evaluated, 1 changed, 2 unchanged" in everything.stdout
+    assert "1 activities evaluated, 1 changed, 0 unchanged" in everything.stdout
     assert _current(app) == {"OLD": (350000, "R2"), "NEW": (350000, "R2"), "TC": (500000, "R8")}
 
 

@@ -239,9 +239,18 @@ def import_command(file: str, department: str | None, source: str | None, timing
 
 @click.command("reevaluate")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only activities dated on or after this day.")
+@click.option("--full", is_flag=True, help="Recompute every activity, not only those the parameter versions "
+                                           "recorded since the last re-evaluation can affect.")
 @with_database
-def reevaluate_command(since: object) -> None:
+def reevaluate_command(since: object, full: bool) -> None:
     """Recompute stored outcomes after a parameter or enablement change.
+
+    Without --since or --full, only the activities that read a parameter
+    changed since the outcomes were computed are recomputed, with every
+    activity of their evaluation groups (the same stored result as
+    recomputing everything); when that set cannot be told safely (reference
+    data or enablements changed, a parameter no outcome records), everything
+    is, and the output says why.
 
     Outcomes that change are kept, marked superseded (when, and by which
     run); the new ones are added beside them. Waits for a running import or
@@ -251,7 +260,9 @@ def reevaluate_command(since: object) -> None:
     standard error).
     """
     day: date | None = since.date() if since is not None else None  # type: ignore[attr-defined]
-    done = reevaluate_outcomes(get_registry(), actor=actor(), since=day)
+    done = reevaluate_outcomes(get_registry(), actor=actor(), since=day, incremental=not full)
+    if done.everything_because:
+        click.echo(f"every activity recomputed: {done.everything_because}", err=True)
     click.echo(
         f"run {done.run.id}: {done.activities} activities evaluated, {done.changed} changed, {done.unchanged} unchanged; "
         f"{done.run.outcomes_superseded} outcomes superseded, {done.run.outcomes_added} added"

@@ -12,13 +12,15 @@ after the proposed effective-from date twice with the plugin that owns the
 parameter: once with the parameters as stored, once with the proposed
 version added (``ParameterResolver.with_versions``). Both runs see the same
 payment history (one-time rewards paid for activities dated before that
-day), as a re-evaluation from that day would. Nothing is stored. The rules
-stay in the plugins; this only adds up the amounts they return.
+day), as a re-evaluation from that day would. Only the activities the
+proposal can affect are evaluated (``core.store.incremental``); the others'
+amounts come from the stored outcomes. Nothing is stored. The rules stay in
+the plugins; this only adds up the amounts they return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,11 +29,13 @@ from sqlalchemy import func, select
 
 from ..db import db
 from ..evaluation import EvaluationContext
-from ..models import Department, ParameterVersionRecord
+from ..models import ActivityRecord, Department, OutcomeRecord, ParameterVersionRecord
 from ..parameters import ParameterResolver, ParameterVersion, value_field
 from ..registry import Registry
 from ..store.activities import stored_activities
+from ..store.departments import active_plugins
 from ..store.history import StoredHistory
+from ..store.incremental import Change, activities_by_id, affected_by, pending_scope
 from ..store.locking import writing
 from ..store.parameters import declaration, record_version, resolver
 from ..store.permissions import plugin_owner
@@ -112,8 +116,18 @@ class Preview:
         return self.new_total - self.current_total
 
 
-def preview_parameter(registry: Registry, key: str, value: Any, effective_from: date) -> Preview:
+def preview_parameter(registry: Registry, key: str, value: Any, effective_from: date, *,
+                      incremental: bool = True) -> Preview:
     """What recording ``value`` for ``key`` from ``effective_from`` would change. Stores nothing.
+
+    Only the activities the proposal can affect (``core.store.incremental``:
+    those whose outcomes read the version in force on that day or a later
+    one, with their whole evaluation groups) are evaluated, twice; the other
+    activities' amounts are the same either way and are taken from the
+    stored outcomes. That holds while the stored outcomes are what the stored
+    parameters make them: when something recorded since is not re-evaluated
+    yet, or the set cannot be told safely, every activity is evaluated, as
+    ``incremental=False`` does.
 
     :param value: the proposed value, typed or as submitted (``"400000"``);
         it is loaded through the parameter's value field, so a bad value
@@ -123,7 +137,7 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
     decl = declaration(registry, key)
     plugin = registry.parameter_plugin[key]
     loaded = value_field(decl).deserialize(value)
-    activities = stored_activities(kinds=registry.plugins[plugin].evaluates, since=effective_from)
+    kinds = registry.plugins[plugin].evaluates
 
     stored = resolver(registry)
     proposed = stored.with_versions([ParameterVersion(
@@ -132,6 +146,14 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
     )])
     history = StoredHistory(before=effective_from)
     references = reference_resolver(registry)
+
+    scope = _preview_scope(registry, key, effective_from) if incremental else None
+    if scope is None:
+        activities = stored_activities(kinds=kinds, since=effective_from)
+        count, untouched = len(activities), 0
+    else:
+        activities = [a for a in activities_by_id(scope) if a.date >= effective_from and a.kind in kinds]
+        count, untouched = _stored_amounts(plugin, kinds, effective_from, scope)
     before = registry.evaluate(activities, EvaluationContext(parameters=stored, history=history, references=references),
                                plugins=[plugin])
     after = registry.evaluate(activities, EvaluationContext(parameters=proposed, history=history, references=references),
@@ -143,9 +165,44 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
         plugin=plugin,
         value=loaded,
         effective_from=effective_from,
-        activities=len(activities),
+        activities=count,
         changed=changed,
-        current_total=int(before.total_amount),
-        new_total=int(after.total_amount),
+        current_total=untouched + int(before.total_amount),
+        new_total=untouched + int(after.total_amount),
         failures={**before.failures, **after.failures},
     )
+
+
+def _preview_scope(registry: Registry, key: str, effective_from: date) -> set[int] | None:
+    """The activities a proposal can affect (whole groups), or ``None``: evaluate every one.
+
+    ``None`` too while the stored outcomes are not what the stored parameters,
+    reference data and enablements make them (``pending_scope``): the
+    amounts taken from them would not be the ones evaluating gives.
+    """
+    pending = pending_scope(registry, active_plugins(registry))
+    if pending.everything or pending.activity_ids:
+        return None
+    scope = affected_by(registry, [Change(key, effective_from)])
+    return scope.activity_ids
+
+
+def _stored_amounts(plugin: str, kinds: Collection[str], since: date, evaluated: Collection[int]) -> tuple[int, int]:
+    """(activities of ``kinds`` dated on or after ``since``; the plugin's current stored amount
+    of those not in ``evaluated``)."""
+    dated = (ActivityRecord.kind.in_(list(kinds)), ActivityRecord.date >= since)
+    count = db.session.scalar(select(func.count()).select_from(ActivityRecord).where(*dated)) or 0
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(OutcomeRecord.amount), 0))
+        .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+        .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin == plugin, *dated)
+    ) or 0
+    ids = sorted(evaluated)
+    for start in range(0, len(ids), 500):
+        total -= db.session.scalar(
+            select(func.coalesce(func.sum(OutcomeRecord.amount), 0))
+            .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+            .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.plugin == plugin, *dated,
+                   OutcomeRecord.activity_id.in_(ids[start:start + 500]))
+        ) or 0
+    return int(count), int(total)

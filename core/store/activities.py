@@ -27,6 +27,7 @@ from .audit import audit
 from .bulk import insert_rows
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
+from .incremental import Scope, activities_by_id, fill_group_keys, group_key, pending_scope
 from .organisations import NameChange, ensure_organisations
 from .parameters import require_parameters, resolver
 from .refdata import reference_resolver
@@ -54,6 +55,10 @@ class ReevaluationResult:
     unchanged: int
     #: The evaluation itself: its outcomes, and the plugins that raised (``result.failures``).
     result: EvaluationResult | None = None
+    #: Only the activities (whole groups) the recorded changes can affect were recomputed.
+    incremental: bool = False
+    #: Asked for an incremental re-evaluation, recomputed everything: why (``core.store.incremental``).
+    everything_because: str | None = None
 
 
 @dataclass
@@ -181,6 +186,7 @@ def import_records(
                 "fields": activity.fields, "subject": str(subject)[:200] if subject is not None else None,
                 "external_id": None if activity.ref.startswith("#") else activity.ref, "fingerprint": fp,
                 "source": source[:300], "department_id": department_id, "created_at": now, "created_by": actor,
+                "group_key": group_key(registry.kinds, activity),
             })
         # One COPY (PostgreSQL) or executemany (SQLite) with ids reserved beforehand,
         # in the order of the rows: far cheaper than SQLAlchemy binding each row.
@@ -328,7 +334,8 @@ _SIGNATURE_FIELDS = ("plugin_version", "rule", "amount", "clause", "explanation_
                      "parameters", "status", "dedup_key", "details", "reference_data")
 
 
-def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> ReevaluationResult:
+def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
+               incremental: bool = False) -> ReevaluationResult:
     """Recompute the stored outcomes of activities dated on or after ``since`` (all if ``None``).
 
     Uses the parameters, reference data and enablements as they are now. Where an activity's
@@ -336,14 +343,31 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     marked superseded (when, and by which run) and the new ones added;
     outcomes that come out the same are left as they are. Outcomes of a
     plugin no department enables any more are superseded without a successor.
+
+    :param incremental: (with ``since`` ``None``) recompute only the activities, in
+        whole evaluation groups, that the parameter versions recorded since the
+        outcomes were computed can affect (``core.store.incremental``); the
+        stored result is the one recomputing everything gives. Where that set
+        cannot be told safely, everything is recomputed and
+        ``ReevaluationResult.everything_because`` says why.
     """
     plugins = active_plugins(registry)
     require_parameters(registry, plugins)
+    scope: Scope | None = None
+    if incremental and since is None:
+        fill_group_keys(registry)
+        scope = pending_scope(registry, plugins)
     run = _start_run("reevaluate", actor, plugins, since)
-    # Kinds of an uninstalled plugin stay as they were.
-    activities = stored_activities(kinds=list(registry.kinds), since=since)
+    partial = scope is not None and not scope.everything
+    if partial:
+        assert scope is not None and scope.activity_ids is not None
+        activities = activities_by_id(scope.activity_ids)
+    else:
+        # Kinds of an uninstalled plugin stay as they were.
+        activities = stored_activities(kinds=list(registry.kinds), since=since)
     context = EvaluationContext(
         parameters=resolver(registry),
+        # Whole groups read nothing outside themselves: as when everything is evaluated, no history.
         history=StoredHistory(before=since, everything_reevaluated=since is None),
         references=reference_resolver(registry),
     )
@@ -354,16 +378,23 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     for outcome in result.outcomes:  # (stored activities have ids; outcomes are stamped with their plugin)
         new[outcome.activity.stored_id or 0, outcome.plugin or ""].append(_outcome_row(outcome, run.id, now))
 
-    current_query = select(OutcomeRecord).where(OutcomeRecord.superseded_at.is_(None))
-    if since is not None:
-        current_query = current_query.join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id).where(
-            ActivityRecord.date >= since
-        )
     evaluated_ids = {a.stored_id for a in activities}
     current: dict[tuple[int, str], list[OutcomeRecord]] = defaultdict(list)
-    for row in db.session.scalars(current_query):
-        if row.activity_id in evaluated_ids:
-            current[row.activity_id, row.plugin].append(row)
+    if partial:
+        ids = sorted(i for i in evaluated_ids if i is not None)
+        for start in range(0, len(ids), _CHUNK):
+            for row in db.session.scalars(select(OutcomeRecord).where(
+                    OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(ids[start:start + _CHUNK]))):
+                current[row.activity_id, row.plugin].append(row)
+    else:
+        current_query = select(OutcomeRecord).where(OutcomeRecord.superseded_at.is_(None))
+        if since is not None:
+            current_query = current_query.join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id).where(
+                ActivityRecord.date >= since
+            )
+        for row in db.session.scalars(current_query):
+            if row.activity_id in evaluated_ids:
+                current[row.activity_id, row.plugin].append(row)
 
     superseded_ids: list[int] = []
     added: list[dict[str, Any]] = []
@@ -389,11 +420,15 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None) -> 
     run.outcomes_added = len(added)
     run.outcomes_superseded = len(superseded_ids)
     run.finished_at = utcnow()
-    audit("outcomes.reevaluate", actor, f"since {since.isoformat()}" if since else "all activities",
-          after={"run": run.id, "activities": len(activities), "changed": len(changed_activities),
-                 "superseded": len(superseded_ids), "added": len(added), "plugins": plugins})
+    after: dict[str, Any] = {"run": run.id, "activities": len(activities), "changed": len(changed_activities),
+                             "superseded": len(superseded_ids), "added": len(added), "plugins": plugins}
+    if scope is not None:
+        after["incremental"] = partial
+        if scope.reason:
+            after["everything_because"] = scope.reason
+    audit("outcomes.reevaluate", actor, f"since {since.isoformat()}" if since else "all activities", after=after)
     return ReevaluationResult(run, len(activities), len(changed_activities), len(activities) - len(changed_activities),
-                              result)
+                              result, incremental=partial, everything_because=scope.reason if scope is not None else None)
 
 
 def _signatures(rows: Iterable[OutcomeRecord | dict[str, Any]]) -> list[str]:

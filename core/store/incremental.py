@@ -1,0 +1,319 @@
+"""Which stored activities a parameter change can affect: re-evaluate those, in whole groups.
+
+Every outcome records the parameter versions it read (``OutcomeRecord.parameters``:
+``[{key, value, effective_from, version_id, …}]``). A new version ``w`` of a key,
+effective from ``D``, changes the value in force only on ``D`` and later, up
+to the next version. An outcome that read version ``v`` (in force from ``F``
+until the next version ``N`` believed when the outcome was computed) read it
+on some day in ``[F, N)``; ``w`` changes what that day reads exactly when
+``F ≤ D < N``. Those outcomes' activities, with every activity of their
+evaluation groups (``core.grouping``: the one-time chain of a standard, the
+forerunners of a year and category), are re-evaluated; evaluating whole
+groups gives what evaluating everything would (tests/test_grouping.py).
+
+A read leaves no trace in two cases, and then the set cannot be told safely
+and the caller evaluates everything instead, saying why (``Scope.reason``):
+a version that covers days on which no version was in force before (the
+rules read "not in force" and record nothing), and a key that no stored
+outcome records (read, if at all, without recording: e.g. the region list a
+hold consults, or a cap read by validation). So is everything else a
+re-evaluation picks up besides parameter versions: reference data recorded,
+plugins enabled, disabled or upgraded since the outcomes were computed
+(organisations renamed since are re-evaluated with their groups: the
+explanations name them). The
+rule this relies on: a plugin records in an outcome each parameter version
+that outcome depends on whenever it records one of that key (keys it never
+records are handled by the fallback above).
+
+What "since the outcomes were computed" means: the start of the last
+re-evaluation of everything (which left every outcome as the parameters
+then made it), else of the oldest run whose outcomes are current; each
+outcome is compared with the versions recorded after its own run started.
+Ties count as later (the check errs toward re-evaluating).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, bindparam, cast, func, select, update
+
+from ..activities import Activity
+from ..db import db
+from ..grouping import group_of
+from ..models import (ActivityRecord, EvaluationRun, Organisation, OrganisationName, OutcomeRecord, ParameterVersionRecord,
+                      PluginEnablement, ReferenceVersionRecord)
+from ..registry import Registry
+
+__all__ = ["Change", "Scope", "activities_by_id", "affected_by", "fill_group_keys", "group_key", "group_members",
+           "pending_scope"]
+
+_CHUNK = 500
+#: Timestamps this close count as simultaneous (the change may be the later one); the clock has microseconds.
+_TIE = timedelta(0)
+#: Re-evaluations of everything: they leave every outcome as the parameters then in force make it.
+FULL_TRIGGERS = ("reevaluate",)
+
+
+def group_key(kinds: Mapping[str, Any], activity: Activity) -> str:
+    """The stored form of ``activity``'s group key within its kind ("" for a kind that is one group).
+
+    Cut to the column's 200 characters: two groups that share a cut key are
+    re-evaluated together, which is still a union of whole groups.
+    """
+    _, key = group_of(kinds, activity)
+    return "" if key is None else repr(key)[:200]
+
+
+def fill_group_keys(registry: Registry) -> int:
+    """Store the group key of every activity of a loaded kind that has none yet; how many were filled.
+
+    Rows migrated from before the column, or stored by a path that did not fill it.
+    """
+    query = (
+        select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.date, ActivityRecord.fields, Organisation.credit_code)
+        .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
+        .where(ActivityRecord.group_key.is_(None), ActivityRecord.kind.in_(list(registry.kinds)))
+    )
+    rows = [{"_id": id_, "_key": group_key(registry.kinds, Activity(kind, day, code, dict(fields or {})))}
+            for id_, kind, day, fields, code in db.session.execute(query)]
+    table = ActivityRecord.__table__
+    statement = update(table).where(table.c.id == bindparam("_id")).values(group_key=bindparam("_key"))  # type: ignore[arg-type]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(statement, rows[start:start + 5000], execution_options={"synchronize_session": False})
+    return len(rows)
+
+
+def group_members(activity_ids: Collection[int]) -> set[int]:
+    """``activity_ids`` and every stored activity in the same evaluation group as one of them."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    ids = list(activity_ids)
+    for start in range(0, len(ids), _CHUNK):
+        for kind, key in db.session.execute(
+            select(ActivityRecord.kind, ActivityRecord.group_key).where(ActivityRecord.id.in_(ids[start:start + _CHUNK]))
+        ):
+            groups[kind].add(key or "")
+    members = set(ids)
+    for kind, keys in groups.items():
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), _CHUNK):
+            members.update(db.session.scalars(select(ActivityRecord.id).where(
+                ActivityRecord.kind == kind, ActivityRecord.group_key.in_(ordered[start:start + _CHUNK]))))
+    return members
+
+
+@dataclass(frozen=True)
+class Change:
+    """A parameter version to account for: recorded (``recorded_at``) or proposed (``None``: after everything)."""
+
+    key: str
+    effective_from: date
+    recorded_at: datetime | None = None
+    version_id: int | None = None
+
+
+@dataclass
+class Scope:
+    """What to re-evaluate: ``activity_ids`` (whole groups), or everything when ``activity_ids`` is ``None``."""
+
+    activity_ids: set[int] | None
+    #: Why everything (``None`` when the set was determined).
+    reason: str | None = None
+    #: The changes accounted for.
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def everything(self) -> bool:
+        return self.activity_ids is None
+
+
+@dataclass(frozen=True)
+class _Version:
+    id: int
+    effective_from: date
+    recorded_at: datetime
+
+
+def _versions(keys: Iterable[str]) -> dict[str, list[_Version]]:
+    found: dict[str, list[_Version]] = defaultdict(list)
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), _CHUNK):
+        for key, id_, day, at in db.session.execute(
+            select(ParameterVersionRecord.key, ParameterVersionRecord.id, ParameterVersionRecord.effective_from,
+                   ParameterVersionRecord.recorded_at).where(ParameterVersionRecord.key.in_(wanted[start:start + _CHUNK]))
+        ):
+            found[key].append(_Version(id_, day, at))
+    return found
+
+
+def _like(key: str) -> str:
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f'%"{escaped}"%'
+
+
+def _readers(registry: Registry, key: str) -> list[tuple[int, int, list[dict[str, Any]]]]:
+    """(activity id, run id, recorded reads) of the current outcomes that recorded a read of ``key``."""
+    query = (
+        select(OutcomeRecord.activity_id, OutcomeRecord.run_id, OutcomeRecord.parameters)
+        .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+        .where(OutcomeRecord.superseded_at.is_(None), ActivityRecord.kind.in_(list(registry.kinds)),
+               cast(OutcomeRecord.parameters, String).like(_like(key), escape="\\"))
+    )
+    return [(a, r, [p for p in (reads or ()) if isinstance(p, dict) and p.get("key") == key])
+            for a, r, reads in db.session.execute(query)]
+
+
+def affected_by(registry: Registry, changes: Collection[Change], runs: Mapping[int, datetime] | None = None) -> Scope:
+    """The activities (whole groups) whose outcomes ``changes`` can alter, or everything and why.
+
+    :param runs: when the outcomes of each run were last confirmed: the run's
+        start, or the last re-evaluation of everything if later (it left them
+        as they were because they came out the same). Loaded here when not
+        given. An outcome confirmed before a change was recorded may be
+        stale; one confirmed after it already used it.
+    """
+    by_key: dict[str, list[Change]] = defaultdict(list)
+    for change in changes:
+        if change.key in registry.parameters:  # a key no loaded plugin declares: nothing reads it
+            by_key[change.key].append(change)
+    if not by_key:
+        return Scope(set(), changes=list(changes))
+    versions = _versions(by_key)
+    started = dict(runs) if runs is not None else None
+    candidates: set[int] = set()
+    for key, key_changes in by_key.items():
+        readers = _readers(registry, key)
+        if not readers:
+            return Scope(None, f"no stored outcome records a read of {key}: who reads it cannot be told",
+                         list(changes))
+        if started is None:
+            started = _run_starts()
+        for change in key_changes:
+            # Days on which no version was in force before the change: read as "not in force", unrecorded.
+            earlier = [v.effective_from for v in versions[key]
+                       if v.id != change.version_id and (change.recorded_at is None or v.recorded_at < change.recorded_at)]
+            if not earlier or change.effective_from < min(earlier):
+                return Scope(None, f"{key} had no version in force on {change.effective_from.isoformat()}: "
+                                   "outcomes of such days record no read", list(changes))
+        cache: dict[tuple[int, int], tuple[date, date | None]] = {}
+        for activity_id, run_id, reads in readers:
+            run_start = started.get(run_id)
+            for read in reads:
+                version_id = read.get("version_id")
+                for change in key_changes:
+                    if change.recorded_at is not None and run_start is not None and run_start > change.recorded_at + _TIE:
+                        continue  # computed after the change was recorded: it used it
+                    if version_id is None:  # a value not stored (cannot happen in the register): be safe
+                        candidates.add(activity_id)
+                        break
+                    span = cache.get((version_id, run_id))
+                    if span is None:
+                        span = cache[version_id, run_id] = _span(versions[key], version_id, read, run_start)
+                    start, end = span
+                    if start <= change.effective_from and (end is None or change.effective_from < end):
+                        candidates.add(activity_id)
+                        break
+    return Scope(group_members(candidates) if candidates else set(), changes=list(changes))
+
+
+def _span(versions: list[_Version], version_id: int, read: Mapping[str, Any], run_start: datetime | None) -> tuple[date, date | None]:
+    """``[F, N)``: the days version ``version_id`` was in force for a run that started at ``run_start``.
+
+    ``N`` counts the versions recorded before the run (others did not exist
+    then); unknown times widen the span, never narrow it.
+    """
+    mine = next((v for v in versions if v.id == version_id), None)
+    start = mine.effective_from if mine is not None else date.fromisoformat(str(read["effective_from"]))
+    later = [v.effective_from for v in versions
+             if v.effective_from > start and run_start is not None and v.recorded_at < run_start - _TIE]
+    return start, (min(later) if later else None)
+
+
+def _run_starts() -> dict[int, datetime]:
+    """When the outcomes of each run that has current ones were last confirmed (``affected_by``'s ``runs``)."""
+    query = select(EvaluationRun.id, EvaluationRun.started_at).where(
+        EvaluationRun.id.in_(select(OutcomeRecord.run_id).where(OutcomeRecord.superseded_at.is_(None)).distinct()))
+    starts = {id_: at for id_, at in db.session.execute(query)}
+    full = _last_full()
+    if full is not None:
+        starts = {id_: max(at, full[0]) for id_, at in starts.items()}
+    return starts
+
+
+def _last_full() -> tuple[datetime, list[str] | None] | None:
+    """When the last finished re-evaluation of everything started, and its plugins."""
+    row = db.session.execute(
+        select(EvaluationRun.started_at, EvaluationRun.plugins)
+        .where(EvaluationRun.trigger.in_(FULL_TRIGGERS), EvaluationRun.since.is_(None), EvaluationRun.finished_at.is_not(None))
+        .order_by(EvaluationRun.started_at.desc(), EvaluationRun.id.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def pending_scope(registry: Registry, plugins: Collection[str]) -> Scope:
+    """What ``stdpolicy reevaluate`` must recompute for the stored outcomes to be what evaluating everything gives now.
+
+    :param plugins: the plugins that evaluate now (``active_plugins``).
+    """
+    starts = _run_starts()
+    if not starts:
+        return Scope(None, "no current outcomes")
+    last_full = _last_full()
+    since = min(starts.values())  # (each is at least the last full re-evaluation's start)
+    since_tied = since - _TIE
+    # Which plugins computed the current outcomes: the last full run's, and every later run's.
+    later_plugins = list(db.session.scalars(select(EvaluationRun.plugins).where(EvaluationRun.started_at >= since_tied)))
+    if last_full is None:
+        later_plugins += list(db.session.scalars(select(EvaluationRun.plugins).where(EvaluationRun.id.in_(list(starts)))))
+    elif last_full[1] is not None:
+        later_plugins.append(last_full[1])
+    if any(set(p or ()) != set(plugins) for p in later_plugins):
+        return Scope(None, "plugins were enabled or disabled since the outcomes were computed")
+    if db.session.scalar(select(func.count()).select_from(PluginEnablement).where(PluginEnablement.changed_at >= since_tied)):
+        return Scope(None, "plugins were enabled or disabled since the outcomes were computed")
+    if db.session.scalar(select(func.count()).select_from(OutcomeRecord).where(
+            OutcomeRecord.superseded_at.is_(None), OutcomeRecord.status == "error")):
+        return Scope(None, "some outcomes are errors of a plugin that raised")
+    versions_now = {name: str(registry.plugins[name].version) for name in plugins if name in registry.plugins}
+    for plugin, version in db.session.execute(
+        select(OutcomeRecord.plugin, OutcomeRecord.plugin_version).where(OutcomeRecord.superseded_at.is_(None)).distinct()
+    ):
+        if plugin in versions_now and version != versions_now[plugin]:
+            return Scope(None, f"plugin {plugin} was upgraded since its outcomes were computed")
+    if db.session.scalar(select(func.count()).select_from(ReferenceVersionRecord)
+                         .where(ReferenceVersionRecord.recorded_at >= since_tied)):
+        return Scope(None, "reference data was recorded since the outcomes were computed")
+    changes = [Change(key, day, at, id_) for key, day, at, id_ in db.session.execute(
+        select(ParameterVersionRecord.key, ParameterVersionRecord.effective_from, ParameterVersionRecord.recorded_at,
+               ParameterVersionRecord.id).where(ParameterVersionRecord.recorded_at >= since_tied)
+        .order_by(ParameterVersionRecord.id))]
+    # An organisation renamed since: explanations name it (its own, and the other party's of a held rank).
+    renamed = select(OrganisationName.organisation_id).group_by(OrganisationName.organisation_id).having(
+        func.count() > 1, func.max(OrganisationName.first_seen_at) >= since_tied)
+    named = set(db.session.scalars(select(ActivityRecord.id).where(
+        ActivityRecord.organisation_id.in_(renamed), ActivityRecord.kind.in_(list(registry.kinds)))))
+    scope = affected_by(registry, changes, starts) if changes else Scope(set())
+    if named and scope.activity_ids is not None:
+        scope.activity_ids |= group_members(named)
+    return scope
+
+
+
+def activities_by_id(activity_ids: Collection[int]) -> list[Activity]:
+    """The stored activities ``activity_ids`` as plugins evaluate them, oldest first (as ``stored_activities``)."""
+    ids = sorted(activity_ids)
+    found: list[Any] = []
+    for start in range(0, len(ids), _CHUNK):
+        found.extend(db.session.execute(
+            select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.date, ActivityRecord.fields,
+                   ActivityRecord.external_id, Organisation.credit_code, Organisation.name)
+            .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
+            .where(ActivityRecord.id.in_(ids[start:start + _CHUNK]))
+        ).all())
+    found.sort(key=lambda row: (row[2], row[0]))
+    return [Activity(kind, day, code, dict(fields), ref=external_id or f"#{id_}", organisation=name, stored_id=id_)
+            for id_, kind, day, fields, external_id, code, name in found]

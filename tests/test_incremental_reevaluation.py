@@ -1,0 +1,216 @@
+"""Incremental re-evaluation (core/store/incremental.py) leaves what re-evaluating everything leaves.
+
+The differential test records random parameter versions (amounts, dates
+before, inside and after the versions in force, keys no outcome records),
+re-evaluates incrementally, then re-evaluates everything: the second run must
+find nothing to change. Both databases (``STDPOLICY_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, update
+
+from core.app import get_registry
+from core.db import db
+from core.models import ActivityRecord, OutcomeRecord
+from core.registry import Registry
+from core.store import import_records, reevaluate, record_version
+from core.store.activities import _signatures
+from core.store.incremental import Change, affected_by, fill_group_keys, group_key
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from generate import generate  # noqa: E402
+
+MONEY_KEYS = [
+    "reward_tiers.lead.national", "reward_tiers.lead.industry", "reward_tiers.lead.local",
+    "reward_tiers.participate.national", "reward_tiers.secretariat.national", "reward_tiers.secretariat.provincial",
+    "reward_tiers.award.first", "reward_tiers.award.third", "reward_tiers.pilot_cap.national",
+    "reward_tiers.pilot_cap.provincial", "reward_tiers.lead.zhejiang_made",
+]
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Registry]:
+    with app.app_context():
+        yield get_registry()
+        db.session.rollback()
+
+
+def _import(registry: Registry, records: list[dict]) -> None:
+    result = import_records(registry, records, source="test", actor="tester")
+    assert result.ok, [(i.ref, i.errors) for i in result.report.invalid]
+    db.session.commit()
+
+
+def _current() -> list[str]:
+    rows = db.session.scalars(select(OutcomeRecord).where(OutcomeRecord.superseded_at.is_(None))).all()
+    by_activity: dict[int, list[OutcomeRecord]] = {}
+    for row in rows:
+        by_activity.setdefault(row.activity_id, []).append(row)
+    return sorted(f"{a}:{s}" for a, group in by_activity.items() for s in _signatures(group))
+
+
+def _record(registry: Registry, key: str, value: object, day: date) -> None:
+    record_version(registry, key, {"value": str(value) if not isinstance(value, list) else value,
+                                   "effective_from": day.isoformat(), "reason": "test", "reference": "test"},
+                   actor="tester", source="cli")
+    db.session.commit()
+
+
+def _random_day(rng: random.Random) -> date:
+    return date(2021, 1, 1) + timedelta(days=rng.randrange(0, 5 * 365 + 180))
+
+
+def test_incremental_reevaluation_leaves_what_a_full_one_leaves(ctx: Registry) -> None:
+    rng = random.Random(13)
+    _import(ctx, generate(700, seed=5))
+    total = db.session.scalar(select(func.count()).select_from(ActivityRecord))
+    partial_rounds = 0
+    for round_ in range(12):
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            pick = rng.random()
+            if pick < 0.08:
+                _record(ctx, "reward_tiers.eligible_regions", rng.choice([["3304"], ["3304", "3301"]]), _random_day(rng))
+            else:
+                day = _random_day(rng) if pick < 0.3 else date(2022, 8, 1) + timedelta(days=rng.randrange(0, 4 * 365))
+                _record(ctx, rng.choice(MONEY_KEYS), rng.randrange(1, 40) * 25_000, day)
+        if round_ == 6:  # a later import between changes: its outcomes already use the versions recorded before it
+            _import(ctx, generate(150, seed=77))
+        if round_ == 8:  # an organisation renamed by an import: the explanations that name it change
+            first = generate(700, seed=5)[0]
+            renamed = {"id": "RENAMED", "kind": "tc_secretariat", "date": "2025-06-01", "credit_code": first["credit_code"],
+                       "organisation": "嘉兴更名后有限公司", "committee_code": "SAC/TC 999", "committee_level": "national"}
+            _import(ctx, [renamed])
+        done = reevaluate(ctx, actor="tester", incremental=True)
+        db.session.commit()
+        assert done.incremental == (done.everything_because is None)
+        if done.incremental:
+            partial_rounds += 1
+            assert done.activities < total
+        after_incremental = _current()
+
+        full = reevaluate(ctx, actor="tester")
+        db.session.commit()
+        assert (full.run.outcomes_added, full.run.outcomes_superseded) == (0, 0), f"round {round_}"
+        assert _current() == after_incremental
+    assert partial_rounds >= 4
+
+
+def test_nothing_recorded_since_recomputes_nothing(ctx: Registry) -> None:
+    _import(ctx, generate(120, seed=3))
+    done = reevaluate(ctx, actor="tester", incremental=True)
+    assert (done.incremental, done.activities, done.run.outcomes_added) == (True, 0, 0)
+
+
+def test_a_version_starting_where_none_was_in_force_recomputes_everything(ctx: Registry) -> None:
+    """Outcomes dated before the first version read "not in force" and record no read."""
+    _import(ctx, generate(120, seed=3))
+    _record(ctx, "reward_tiers.lead.national", 100_000, date(2021, 1, 1))
+    done = reevaluate(ctx, actor="tester", incremental=True)
+    assert not done.incremental
+    assert "no version in force on 2021-01-01" in (done.everything_because or "")
+
+
+def test_a_key_no_outcome_records_recomputes_everything(ctx: Registry) -> None:
+    """The region list is read by the hold check without being recorded in the outcome."""
+    _import(ctx, generate(120, seed=3))
+    _record(ctx, "reward_tiers.eligible_regions", ["3304", "3301"], date(2023, 1, 1))
+    done = reevaluate(ctx, actor="tester", incremental=True)
+    assert not done.incremental
+    assert "no stored outcome records a read of reward_tiers.eligible_regions" in (done.everything_because or "")
+
+
+def test_the_affected_set_holds_readers_in_span_and_their_whole_groups(ctx: Registry) -> None:
+    _import(ctx, generate(400, seed=9))
+    key = "reward_tiers.lead.national"
+    _record(ctx, key, 250_000, date(2024, 1, 1))
+    reevaluate(ctx, actor="tester")
+    db.session.commit()
+    # A proposal from 2025 on: outcomes that read the 2024 version may change, those that read the 2022 one cannot.
+    scope = affected_by(ctx, [Change(key, date(2025, 1, 1))])
+    assert scope.activity_ids is not None
+    readers = {}
+    for activity_id, reads in db.session.execute(
+        select(OutcomeRecord.activity_id, OutcomeRecord.parameters).where(OutcomeRecord.superseded_at.is_(None))
+    ):
+        for read in reads or ():
+            if read["key"] == key:
+                readers[activity_id] = read["effective_from"]
+    assert {a for a, day in readers.items() if day == "2024-01-01"} <= scope.activity_ids
+    assert not {a for a, day in readers.items() if day == "2022-08-01"} & scope.activity_ids - _groups_of(
+        {a for a, day in readers.items() if day == "2024-01-01"})
+    # Every member of an affected activity's group is in the set.
+    keys = {(k, g) for k, g in db.session.execute(
+        select(ActivityRecord.kind, ActivityRecord.group_key).where(ActivityRecord.id.in_(scope.activity_ids)))}
+    members = {i for i, k, g in db.session.execute(select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.group_key))
+               if (k, g) in keys}
+    assert members == scope.activity_ids
+
+
+def _groups_of(ids: set[int]) -> set[int]:
+    keys = {(k, g) for k, g in db.session.execute(
+        select(ActivityRecord.kind, ActivityRecord.group_key).where(ActivityRecord.id.in_(ids)))}
+    return {i for i, k, g in db.session.execute(select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.group_key))
+            if (k, g) in keys}
+
+
+def test_imports_store_group_keys_and_a_reevaluation_fills_missing_ones(ctx: Registry) -> None:
+    _import(ctx, generate(60, seed=4))
+    stored = dict(db.session.execute(select(ActivityRecord.id, ActivityRecord.group_key)).all())
+    assert all(key is not None for key in stored.values())
+    assert any(key for key in stored.values())  # organisations, standard series: not one group per kind
+    db.session.execute(update(ActivityRecord).values(group_key=None))
+    assert fill_group_keys(ctx) == len(stored)
+    assert dict(db.session.execute(select(ActivityRecord.id, ActivityRecord.group_key)).all()) == stored
+    assert group_key(ctx.kinds, _first_activity()) == stored[min(stored)]
+
+
+def _first_activity():
+    from core.store.incremental import activities_by_id
+    first = db.session.scalar(select(func.min(ActivityRecord.id)))
+    return activities_by_id([first])[0]
+
+
+def test_the_preview_on_the_affected_activities_says_what_evaluating_all_of_them_says(ctx: Registry) -> None:
+    from core.services.parameters import _preview_scope, preview_parameter
+
+    rng = random.Random(31)
+    _import(ctx, generate(500, seed=21))
+    _record(ctx, "reward_tiers.lead.national", 260_000, date(2024, 3, 1))
+    reevaluate(ctx, actor="tester", incremental=True)
+    db.session.commit()
+    narrowed = 0
+    for _ in range(10):
+        key = rng.choice(MONEY_KEYS)
+        day = date(2022, 8, 1) + timedelta(days=rng.randrange(0, 4 * 365))
+        value = rng.randrange(1, 40) * 25_000
+        assert preview_parameter(ctx, key, value, day) == preview_parameter(ctx, key, value, day, incremental=False)
+        narrowed += _preview_scope(ctx, key, day) is not None
+    assert narrowed == 10
+    # Something recorded and not re-evaluated yet: the stored amounts are not the evaluated ones; every activity is.
+    _record(ctx, "reward_tiers.lead.industry", 123_000, date(2023, 1, 1))
+    assert _preview_scope(ctx, "reward_tiers.lead.national", date(2024, 1, 1)) is None
+    assert preview_parameter(ctx, "reward_tiers.lead.national", 1, date(2024, 1, 1)) == \
+        preview_parameter(ctx, "reward_tiers.lead.national", 1, date(2024, 1, 1), incremental=False)
+
+
+def test_reevaluate_says_why_it_recomputed_everything(app: Flask, runner, tmp_path: Path) -> None:
+    import json
+
+    data = tmp_path / "a.json"
+    data.write_text(json.dumps(generate(40, seed=2)), encoding="utf-8")
+    assert runner.invoke(args=["import", str(data)]).exit_code == 0
+    assert runner.invoke(args=["params", "set", "reward_tiers.eligible_regions", "3304,3301", "--from", "2023-01-01",
+                               "--reason", "r", "--reference", "x"]).exit_code == 0
+    done = runner.invoke(args=["reevaluate"])
+    assert done.exit_code == 0, done.output
+    assert "every activity recomputed: no stored outcome records a read of reward_tiers.eligible_regions" in done.stderr
+    assert "40 activities evaluated" in done.stdout
