@@ -214,3 +214,23 @@ def test_reevaluate_says_why_it_recomputed_everything(app: Flask, runner, tmp_pa
     assert done.exit_code == 0, done.output
     assert "every activity recomputed: no stored outcome records a read of reward_tiers.eligible_regions" in done.stderr
     assert "40 activities evaluated" in done.stdout
+
+
+def test_a_full_reevaluation_in_chunks_of_whole_groups_leaves_what_one_batch_leaves(
+        ctx: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.store.activities as store_activities
+
+    rng = random.Random(17)
+    _import(ctx, generate(600, seed=8))
+    for _ in range(4):
+        for _ in range(2):
+            _record(ctx, rng.choice(MONEY_KEYS), rng.randrange(1, 40) * 25_000,
+                    date(2022, 8, 1) + timedelta(days=rng.randrange(0, 4 * 365)))
+        monkeypatch.setattr(store_activities, "REEVALUATION_CHUNK", 7)
+        chunked = reevaluate(ctx, actor="tester")
+        db.session.commit()
+        assert chunked.activities == 600
+        monkeypatch.setattr(store_activities, "REEVALUATION_CHUNK", 10**9)
+        whole = reevaluate(ctx, actor="tester")
+        db.session.commit()
+        assert (whole.run.outcomes_added, whole.run.outcomes_superseded) == (0, 0)

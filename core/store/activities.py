@@ -21,13 +21,13 @@ from ..activities import Activity, Reported, ValidationReport
 from ..db import db, utcnow
 from ..evaluation import EvaluationContext, EvaluationResult
 from ..models import ActivityRecord, Department, EvaluationRun, Organisation, OutcomeRecord
-from ..outcomes import Outcome
+from ..outcomes import ERROR_RULE, Outcome
 from ..registry import Registry
 from .audit import audit
 from .bulk import insert_rows
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
-from .incremental import Scope, activities_by_id, fill_group_keys, group_key, pending_scope
+from .incremental import Scope, activities_by_id, fill_group_keys, group_key, pending_scope, whole_group_chunks
 from .organisations import NameChange, ensure_organisations
 from .parameters import require_parameters, resolver
 from .refdata import reference_resolver
@@ -334,6 +334,10 @@ _SIGNATURE_FIELDS = ("plugin_version", "rule", "amount", "clause", "explanation_
                      "parameters", "status", "dedup_key", "details", "reference_data")
 
 
+#: Activities evaluated at once by a re-evaluation of everything (whole groups: a chunk may hold more).
+REEVALUATION_CHUNK = 10_000
+
+
 def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
                incremental: bool = False) -> ReevaluationResult:
     """Recompute the stored outcomes of activities dated on or after ``since`` (all if ``None``).
@@ -343,6 +347,12 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
     marked superseded (when, and by which run) and the new ones added;
     outcomes that come out the same are left as they are. Outcomes of a
     plugin no department enables any more are superseded without a successor.
+
+    All activities (``since`` ``None``) are evaluated a chunk of whole
+    evaluation groups at a time (``core.grouping``: the same outcomes as all
+    at once), so memory stays bounded whatever the register's size;
+    ``ReevaluationResult.result`` then holds the plugins' failures and
+    their error outcomes, not every outcome.
 
     :param incremental: (with ``since`` ``None``) recompute only the activities, in
         whole evaluation groups, that the parameter versions recorded since the
@@ -354,51 +364,80 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
     plugins = active_plugins(registry)
     require_parameters(registry, plugins)
     scope: Scope | None = None
-    if incremental and since is None:
+    if since is None:
         fill_group_keys(registry)
-        scope = pending_scope(registry, plugins)
+        if incremental:
+            scope = pending_scope(registry, plugins)
     run = _start_run("reevaluate", actor, plugins, since)
     partial = scope is not None and not scope.everything
-    if partial:
-        assert scope is not None and scope.activity_ids is not None
-        activities = activities_by_id(scope.activity_ids)
-    else:
-        # Kinds of an uninstalled plugin stay as they were.
-        activities = stored_activities(kinds=list(registry.kinds), since=since)
     context = EvaluationContext(
         parameters=resolver(registry),
         # Whole groups read nothing outside themselves: as when everything is evaluated, no history.
         history=StoredHistory(before=since, everything_reevaluated=since is None),
         references=reference_resolver(registry),
     )
-    result = registry.evaluate(activities, context, plugins=plugins)
     now = utcnow()
+    batches: Iterable[list[Activity]]
+    if partial:
+        assert scope is not None and scope.activity_ids is not None
+        batches = [activities_by_id(scope.activity_ids)]
+    elif since is None:
+        batches = (activities_by_id(ids) for ids in whole_group_chunks(registry.kinds, REEVALUATION_CHUNK))
+    else:
+        # Kinds of an uninstalled plugin stay as they were.
+        batches = [stored_activities(kinds=list(registry.kinds), since=since)]
+    kept = EvaluationResult()
+    evaluated = superseded = added = 0
+    changed_activities: set[int] = set()
+    for activities in batches:
+        result = registry.evaluate(activities, context, plugins=plugins)
+        counts = _replace_changed(run, activities, result, now, changed_activities)
+        superseded, added, evaluated = superseded + counts[0], added + counts[1], evaluated + len(activities)
+        if partial or since is not None:
+            kept = result
+        else:
+            kept.failures.update(result.failures)
+            kept.extend(o for o in result.outcomes if o.rule == ERROR_RULE)
+    db.session.expire_all()
 
+    run.activities = evaluated
+    run.outcomes_added = added
+    run.outcomes_superseded = superseded
+    run.finished_at = utcnow()
+    after: dict[str, Any] = {"run": run.id, "activities": evaluated, "changed": len(changed_activities),
+                             "superseded": superseded, "added": added, "plugins": plugins}
+    if scope is not None:
+        after["incremental"] = partial
+        if scope.reason:
+            after["everything_because"] = scope.reason
+    audit("outcomes.reevaluate", actor, f"since {since.isoformat()}" if since else "all activities", after=after)
+    return ReevaluationResult(run, evaluated, len(changed_activities), evaluated - len(changed_activities),
+                              kept, incremental=partial, everything_because=scope.reason if scope is not None else None)
+
+
+_CURRENT_COLUMNS = (OutcomeRecord.id, OutcomeRecord.activity_id, OutcomeRecord.plugin,
+                    *(getattr(OutcomeRecord, name) for name in _SIGNATURE_FIELDS))
+
+
+def _replace_changed(run: EvaluationRun, activities: Sequence[Activity], result: EvaluationResult, now: Any,
+                     changed_activities: set[int]) -> tuple[int, int]:
+    """Supersede the current outcomes of ``activities`` that ``result`` changes, add the new ones; (superseded, added).
+
+    Outcomes are compared by signature per activity and plugin; current
+    outcomes are read as plain rows (no ORM objects pile up over chunks).
+    """
     new: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for outcome in result.outcomes:  # (stored activities have ids; outcomes are stamped with their plugin)
         new[outcome.activity.stored_id or 0, outcome.plugin or ""].append(_outcome_row(outcome, run.id, now))
-
-    evaluated_ids = {a.stored_id for a in activities}
-    current: dict[tuple[int, str], list[OutcomeRecord]] = defaultdict(list)
-    if partial:
-        ids = sorted(i for i in evaluated_ids if i is not None)
-        for start in range(0, len(ids), _CHUNK):
-            for row in db.session.scalars(select(OutcomeRecord).where(
-                    OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(ids[start:start + _CHUNK]))):
-                current[row.activity_id, row.plugin].append(row)
-    else:
-        current_query = select(OutcomeRecord).where(OutcomeRecord.superseded_at.is_(None))
-        if since is not None:
-            current_query = current_query.join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id).where(
-                ActivityRecord.date >= since
-            )
-        for row in db.session.scalars(current_query):
-            if row.activity_id in evaluated_ids:
-                current[row.activity_id, row.plugin].append(row)
+    ids = sorted({a.stored_id for a in activities if a.stored_id is not None})
+    current: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for start in range(0, len(ids), _CHUNK):
+        for row in db.session.execute(select(*_CURRENT_COLUMNS).where(
+                OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(ids[start:start + _CHUNK]))):
+            current[row.activity_id, row.plugin].append(row)
 
     superseded_ids: list[int] = []
     added: list[dict[str, Any]] = []
-    changed_activities: set[int] = set()
     for key in set(new) | set(current):
         old_rows, new_rows = current.get(key, []), new.get(key, [])
         if _signatures(old_rows) == _signatures(new_rows):
@@ -410,25 +449,12 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
         db.session.execute(
             update(OutcomeRecord)
             .where(OutcomeRecord.id.in_(superseded_ids[start:start + _CHUNK]))
-            .values(superseded_at=now, superseded_by_run_id=run.id)
+            .values(superseded_at=now, superseded_by_run_id=run.id),
+            execution_options={"synchronize_session": False},
         )
     for start in range(0, len(added), 5000):
         db.session.execute(insert(OutcomeRecord), added[start:start + 5000])
-    db.session.expire_all()
-
-    run.activities = len(activities)
-    run.outcomes_added = len(added)
-    run.outcomes_superseded = len(superseded_ids)
-    run.finished_at = utcnow()
-    after: dict[str, Any] = {"run": run.id, "activities": len(activities), "changed": len(changed_activities),
-                             "superseded": len(superseded_ids), "added": len(added), "plugins": plugins}
-    if scope is not None:
-        after["incremental"] = partial
-        if scope.reason:
-            after["everything_because"] = scope.reason
-    audit("outcomes.reevaluate", actor, f"since {since.isoformat()}" if since else "all activities", after=after)
-    return ReevaluationResult(run, len(activities), len(changed_activities), len(activities) - len(changed_activities),
-                              result, incremental=partial, everything_because=scope.reason if scope is not None else None)
+    return len(superseded_ids), len(added)
 
 
 def _signatures(rows: Iterable[OutcomeRecord | dict[str, Any]]) -> list[str]:

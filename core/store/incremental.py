@@ -35,7 +35,7 @@ Ties count as later (the check errs toward re-evaluating).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -50,7 +50,7 @@ from ..models import (ActivityRecord, EvaluationRun, Organisation, OrganisationN
 from ..registry import Registry
 
 __all__ = ["Change", "Scope", "activities_by_id", "affected_by", "fill_group_keys", "group_key", "group_members",
-           "pending_scope"]
+           "pending_scope", "whole_group_chunks"]
 
 _CHUNK = 500
 #: Timestamps this close count as simultaneous (the change may be the later one); the clock has microseconds.
@@ -317,3 +317,27 @@ def activities_by_id(activity_ids: Collection[int]) -> list[Activity]:
     found.sort(key=lambda row: (row[2], row[0]))
     return [Activity(kind, day, code, dict(fields), ref=external_id or f"#{id_}", organisation=name, stored_id=id_)
             for id_, kind, day, fields, external_id, code, name in found]
+
+
+def whole_group_chunks(kinds: Collection[str], size: int) -> Iterator[list[int]]:
+    """The ids of every stored activity of ``kinds``, cut into chunks of whole groups of about ``size`` or more.
+
+    Activities come by kind and group key, so a group is never cut (a chunk
+    grows past ``size`` rather than split one); the keys must be filled
+    (``fill_group_keys``). Only the ids are held, never the register.
+    """
+    rows = db.session.execute(
+        select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.group_key)
+        .where(ActivityRecord.kind.in_(list(kinds)))
+        .order_by(ActivityRecord.kind, ActivityRecord.group_key, ActivityRecord.id)
+    ).all()
+    chunk: list[int] = []
+    last: tuple[str, str | None] | None = None
+    for id_, kind, key in rows:
+        if len(chunk) >= size and (kind, key) != last:
+            yield chunk
+            chunk = []
+        chunk.append(id_)
+        last = (kind, key)
+    if chunk:
+        yield chunk
