@@ -609,10 +609,9 @@ def test_reevaluate_after_params_set_changes_later_activities_only(app: Flask, r
     done = invoke(runner, "reevaluate")
     assert done.exit_code == 0, done.output
     [_, run] = rows(app, EvaluationRun)
-    # Only the two activities that read the changed parameter (TC reads another one): incremental by default.
     assert done.stdout.strip() == (
-        f"run {run.id}: 2 activities evaluated, 1 changed, 1 unchanged; 1 outcomes superseded, 1 added")
-    assert (run.trigger, run.activities, run.outcomes_added, run.outcomes_superseded) == ("reevaluate", 2, 1, 1)
+        f"run {run.id}: 3 activities evaluated, 1 changed, 2 unchanged; 1 outcomes superseded, 1 added")
+    assert (run.trigger, run.activities, run.outcomes_added, run.outcomes_superseded) == ("reevaluate", 3, 1, 1)
     assert _current(app) == {"OLD": (300000, "R2"), "NEW": (400000, "R2"), "TC": (500000, "R8")}
 
     [new_activity] = rows(app, ActivityRecord, ActivityRecord.external_id == "NEW")
@@ -630,7 +629,7 @@ def test_reevaluate_after_params_set_changes_later_activities_only(app: Flask, r
     [audit] = rows(app, AuditEntry, AuditEntry.action == "outcomes.reevaluate")
     assert audit.after["changed"] == 1 and audit.after["superseded"] == 1 and audit.after["run"] == run.id
 
-    again = invoke(runner, "reevaluate")
+    again = invoke(runner, "reevaluate")  # nothing recorded since: nothing to recompute
     assert again.exit_code == 0
     assert "0 activities evaluated, 0 changed, 0 unchanged; 0 outcomes superseded, 0 added" in again.stdout
     full = invoke(runner, "reevaluate", "--full")
@@ -638,6 +637,13 @@ def test_reevaluate_after_params_set_changes_later_activities_only(app: Flask, r
     assert "3 activities evaluated, 0 changed, 3 unchanged; 0 outcomes superseded, 0 added" in full.stdout
     assert count(app, OutcomeRecord) == 4
     assert count(app, OutcomeRecord, OutcomeRecord.superseded_at.is_not(None)) == 1
+    # Another version from 2025: only NEW is recomputed (it read the 2025 version; OLD read the one
+    # in force until 2025, which stays as it was; TC reads another parameter).
+    assert invoke(runner, "params", "set", KEY, "410000", "--from", "2025-01-01", "--reason", "r",
+                  "--reference", "x").exit_code == 0
+    only = invoke(runner, "reevaluate")
+    assert "1 activities evaluated, 1 changed, 0 unchanged; 1 outcomes superseded, 1 added" in only.stdout
+    assert _current(app) == {"OLD": (300000, "R2"), "NEW": (410000, "R2"), "TC": (500000, "R8")}
 
 
 def test_reevaluate_since_leaves_earlier_activities_alone(app: Flask, runner, tmp_path: Path) -> None:
@@ -652,9 +658,8 @@ def test_reevaluate_since_leaves_earlier_activities_alone(app: Flask, runner, tm
     [_, run] = rows(app, EvaluationRun)
     assert run.since == date(2024, 1, 1)
 
-    # Incremental: NEW was recomputed with the new version already (by the --since run); OLD is what is left.
     everything = invoke(runner, "reevaluate")
-    assert "1 activities evaluated, 1 changed, 0 unchanged" in everything.stdout
+    assert "3 activities evaluated, 1 changed, 2 unchanged" in everything.stdout
     assert _current(app) == {"OLD": (350000, "R2"), "NEW": (350000, "R2"), "TC": (500000, "R8")}
 
 

@@ -254,15 +254,24 @@ def _last_full() -> tuple[datetime, list[str] | None] | None:
     return (row[0], row[1]) if row is not None else None
 
 
-def pending_scope(registry: Registry, plugins: Collection[str]) -> Scope:
+def pending_scope(registry: Registry, plugins: Collection[str], *, imports: bool = True) -> Scope:
     """What ``stdpolicy reevaluate`` must recompute for the stored outcomes to be what evaluating everything gives now.
 
+    Activities stored since the last re-evaluation of everything are in it
+    too, with their groups: an import evaluates its records as the file
+    gives them (an organisation's name missing from a record, which the
+    register knows from another), a re-evaluation as the register holds them.
+
     :param plugins: the plugins that evaluate now (``active_plugins``).
+    :param imports: whether to count those activities (the preview, which
+        adds amounts only, does not).
     """
     starts = _run_starts()
     if not starts:
         return Scope(None, "no current outcomes")
     last_full = _last_full()
+    if imports and last_full is None:
+        return Scope(None, "the register was never re-evaluated as a whole since its activities were imported")
     since = min(starts.values())  # (each is at least the last full re-evaluation's start)
     since_tied = since - _TIE
     # Which plugins computed the current outcomes: the last full run's, and every later run's.
@@ -291,11 +300,18 @@ def pending_scope(registry: Registry, plugins: Collection[str]) -> Scope:
         select(ParameterVersionRecord.key, ParameterVersionRecord.effective_from, ParameterVersionRecord.recorded_at,
                ParameterVersionRecord.id).where(ParameterVersionRecord.recorded_at >= since_tied)
         .order_by(ParameterVersionRecord.id))]
-    # An organisation renamed since: explanations name it (its own, and the other party's of a held rank).
+    # An organisation renamed since: explanations name it (its own, and the other party's of a held rank);
+    # and (``imports``) the activities stored since.
     renamed = select(OrganisationName.organisation_id).group_by(OrganisationName.organisation_id).having(
         func.count() > 1, func.max(OrganisationName.first_seen_at) >= since_tied)
     named = set(db.session.scalars(select(ActivityRecord.id).where(
         ActivityRecord.organisation_id.in_(renamed), ActivityRecord.kind.in_(list(registry.kinds)))))
+    if imports and last_full is not None:
+        named |= set(db.session.scalars(select(ActivityRecord.id).where(
+            ActivityRecord.created_at >= last_full[0] - _TIE, ActivityRecord.kind.in_(list(registry.kinds)))))
+        everything = db.session.scalar(select(func.count()).select_from(ActivityRecord)) or 0
+        if len(named) * 2 > everything:
+            return Scope(None, "most activities were stored since the last re-evaluation of everything")
     scope = affected_by(registry, changes, starts) if changes else Scope(set())
     if named and scope.activity_ids is not None:
         scope.activity_ids |= group_members(named)
