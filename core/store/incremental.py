@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, select, update
+from sqlalchemy import String, bindparam, case, cast, func, select, update
 
 from ..activities import Activity
 from ..db import db
@@ -233,11 +233,30 @@ def _span(versions: list[_Version], version_id: int, read: Mapping[str, Any], ru
     return start, (min(later) if later else None)
 
 
-def _run_starts() -> dict[int, datetime]:
+@dataclass(frozen=True)
+class _Current:
+    """What the current outcomes were computed by, from one pass over them."""
+
+    runs: frozenset[int]
+    plugin_versions: frozenset[tuple[str, str]]
+    errors: bool
+
+
+def _current() -> _Current:
+    rows = db.session.execute(
+        select(OutcomeRecord.run_id, OutcomeRecord.plugin, OutcomeRecord.plugin_version,
+               func.max(case((OutcomeRecord.status == "error", 1), else_=0)))
+        .where(OutcomeRecord.superseded_at.is_(None))
+        .group_by(OutcomeRecord.run_id, OutcomeRecord.plugin, OutcomeRecord.plugin_version)
+    ).all()
+    return _Current(frozenset(r[0] for r in rows), frozenset((r[1], r[2]) for r in rows), any(r[3] for r in rows))
+
+
+def _run_starts(current: _Current | None = None) -> dict[int, datetime]:
     """When the outcomes of each run that has current ones were last confirmed (``affected_by``'s ``runs``)."""
-    query = select(EvaluationRun.id, EvaluationRun.started_at).where(
-        EvaluationRun.id.in_(select(OutcomeRecord.run_id).where(OutcomeRecord.superseded_at.is_(None)).distinct()))
-    starts = {id_: at for id_, at in db.session.execute(query)}
+    runs = sorted((current or _current()).runs)
+    starts = {id_: at for id_, at in db.session.execute(
+        select(EvaluationRun.id, EvaluationRun.started_at).where(EvaluationRun.id.in_(runs)))}
     full = _last_full()
     if full is not None:
         starts = {id_: max(at, full[0]) for id_, at in starts.items()}
@@ -266,7 +285,8 @@ def pending_scope(registry: Registry, plugins: Collection[str], *, imports: bool
     :param imports: whether to count those activities (the preview, which
         adds amounts only, does not).
     """
-    starts = _run_starts()
+    current = _current()
+    starts = _run_starts(current)
     if not starts:
         return Scope(None, "no current outcomes")
     last_full = _last_full()
@@ -284,13 +304,10 @@ def pending_scope(registry: Registry, plugins: Collection[str], *, imports: bool
         return Scope(None, "plugins were enabled or disabled since the outcomes were computed")
     if db.session.scalar(select(func.count()).select_from(PluginEnablement).where(PluginEnablement.changed_at >= since_tied)):
         return Scope(None, "plugins were enabled or disabled since the outcomes were computed")
-    if db.session.scalar(select(func.count()).select_from(OutcomeRecord).where(
-            OutcomeRecord.superseded_at.is_(None), OutcomeRecord.status == "error")):
+    if current.errors:
         return Scope(None, "some outcomes are errors of a plugin that raised")
     versions_now = {name: str(registry.plugins[name].version) for name in plugins if name in registry.plugins}
-    for plugin, version in db.session.execute(
-        select(OutcomeRecord.plugin, OutcomeRecord.plugin_version).where(OutcomeRecord.superseded_at.is_(None)).distinct()
-    ):
+    for plugin, version in current.plugin_versions:
         if plugin in versions_now and version != versions_now[plugin]:
             return Scope(None, f"plugin {plugin} was upgraded since its outcomes were computed")
     if db.session.scalar(select(func.count()).select_from(ReferenceVersionRecord)
