@@ -251,3 +251,17 @@ def test_activities_imported_since_the_last_full_reevaluation_are_recomputed(ctx
     second = reevaluate(ctx, actor="tester", incremental=True)
     db.session.commit()
     assert second.incremental and 30 <= second.activities < 230
+
+
+def test_a_what_if_on_the_affected_activities_says_what_evaluating_all_of_them_says(ctx: Registry) -> None:
+    from core.services.whatif import Proposal, _affected, evaluate_scenario
+
+    rng = random.Random(41)
+    _import(ctx, generate(500, seed=23))
+    narrowed = 0
+    for _ in range(6):
+        proposals = [Proposal(key, rng.randrange(1, 40) * 25_000, date(2022, 8, 1) + timedelta(days=rng.randrange(0, 1400)))
+                     for key in rng.sample(MONEY_KEYS, rng.choice([1, 2, 3]))]
+        assert evaluate_scenario(ctx, proposals) == evaluate_scenario(ctx, proposals, incremental=False)
+        narrowed += _affected(ctx, proposals) is not None
+    assert narrowed == 6

@@ -8,7 +8,9 @@ activities (every stored activity of a known kind dated on or after that
 day), the same payment history (``StoredHistory(before=that day)``), the
 parameters as stored plus the proposals (``ParameterResolver.with_versions``,
 as the Parameters page's preview) — and it is compared with the *current
-stored outcomes*, not with a second evaluation: so the prediction is what
+stored outcomes*, not with a second evaluation (so only the activities the
+proposals can change are evaluated, ``core.store.incremental``, while the
+stored outcomes are up to date with what is recorded): so the prediction is what
 ``record_scenario`` then stores, activity by activity (a test holds it to
 that). Totals are over the whole register the caller sees (its plugins),
 current versus proposed, by year, county (the organisation's region code,
@@ -41,13 +43,14 @@ from ..registry import Registry
 from ..store.activities import ReevaluationResult, reevaluate, stored_activities
 from ..store.departments import active_plugins
 from ..store.history import StoredHistory
+from ..store.incremental import Change, activities_by_id, affected_by, pending_scope
 from ..store.locking import writing
 from ..store.parameters import latest_sequence, record_version, require_parameters, resolver
 from ..store.permissions import plugin_owner
 from ..store.refdata import reference_resolver
 from ..store.register.scope import RegisterFilter, visible_kinds
 from ..store.register.totals import register_totals
-from ..store.whatif import ScenarioExists, add_scenario, current_outcomes, find_scenario, mark_recorded, scenarios
+from ..store.whatif import ScenarioExists, add_scenario, count_stored, current_outcomes, find_scenario, mark_recorded, scenarios
 
 __all__ = [
     "ActivityChange",
@@ -236,12 +239,27 @@ def _lines(current: Mapping[str, int], delta: Mapping[str, int]) -> list[WhatIfL
     return [WhatIfLine(k, current.get(k, 0), current.get(k, 0) + delta.get(k, 0)) for k in keys]
 
 
+def _affected(registry: Registry, proposals: Sequence[Proposal]) -> set[int] | None:
+    """The stored activities the proposals can change (whole evaluation groups), or ``None``: evaluate them all.
+
+    ``None`` too while something recorded is not re-evaluated yet: the stored
+    outcomes the others are compared with would not be what evaluating gives.
+    """
+    pending = pending_scope(registry, active_plugins(registry), imports=False)
+    if pending.everything or pending.activity_ids:
+        return None
+    return affected_by(registry, [Change(p.key, p.effective_from) for p in proposals]).activity_ids
+
+
 def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
-                      plugins: Collection[str] | None = None) -> WhatIf:
+                      plugins: Collection[str] | None = None, incremental: bool = True) -> WhatIf:
     """What recording ``proposals`` (then re-evaluating from their earliest date) would change. Stores nothing.
 
     :param plugins: the plugins whose outcomes are compared and totalled
         (a department's view); ``None``: every loaded plugin.
+    :param incremental: evaluate only the activities the proposals can
+        change (``core.store.incremental``), the others being as stored;
+        ``False``: every activity on or after the earliest date.
     :raises ParametersNotStored: a plugin some department enabled ships
         parameters the database does not hold yet.
     """
@@ -259,7 +277,16 @@ def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
                          reason="what-if", recorded_by="what-if", source="what-if")
         for p in proposals
     ])
-    activities = stored_activities(kinds=visible_kinds(registry, evaluated_plugins), since=since)
+    kinds = visible_kinds(registry, evaluated_plugins)
+    narrowed = _affected(registry, proposals) if incremental else None
+    if narrowed is None:
+        activities = stored_activities(kinds=kinds, since=since)
+        stored = len(activities)
+    else:
+        # Only the activities the proposals can affect (whole groups): the others come out as stored.
+        wanted = set(kinds)
+        activities = [a for a in activities_by_id(narrowed) if a.date >= since and a.kind in wanted]
+        stored = count_stored(since, kinds)
     context = EvaluationContext(parameters=proposed, history=StoredHistory(before=since),
                                 references=reference_resolver(registry))
     result = registry.evaluate(activities, context, plugins=evaluated_plugins)
@@ -275,7 +302,7 @@ def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
     old_rules: dict[int, dict[str, int]] = defaultdict(dict)
     old_held: dict[int, int] = defaultdict(int)
     seen = set(scope)
-    for row in current_outcomes(since, list(registry.kinds)):
+    for row in current_outcomes(since, list(registry.kinds), narrowed):
         if row.plugin not in seen:
             continue
         rules = old_rules[row.activity_id]
@@ -319,7 +346,7 @@ def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
         proposals=list(proposals),
         since=since,
         plugins=scope,
-        evaluated=len(activities),
+        evaluated=stored,
         current_total=current_total,
         proposed_total=current_total + sum(c.difference for c in changes),
         current_held=current_held,

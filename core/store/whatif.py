@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..db import db, utcnow
 from ..models import ActivityRecord, Department, OutcomeRecord, WhatIfScenario
@@ -20,6 +20,7 @@ __all__ = [
     "CurrentOutcome",
     "ScenarioExists",
     "add_scenario",
+    "count_stored",
     "current_outcomes",
     "find_scenario",
     "mark_recorded",
@@ -46,26 +47,41 @@ class CurrentOutcome:
     held: int
 
 
-def current_outcomes(since: date, kinds: Collection[str]) -> list[CurrentOutcome]:
-    """The current outcomes of the stored activities of ``kinds`` dated on or after ``since``.
+def current_outcomes(since: date, kinds: Collection[str],
+                     among: Collection[int] | None = None) -> list[CurrentOutcome]:
+    """The current outcomes of the stored activities of ``kinds`` dated on or after ``since`` (of those ``among``).
 
     Exactly the outcomes a re-evaluation from ``since`` compares and may
     supersede (``core.store.activities.reevaluate``), of every plugin.
     """
     if not kinds:
         return []
-    rows = db.session.execute(
+    query = (
         select(OutcomeRecord.activity_id, OutcomeRecord.plugin, OutcomeRecord.rule, OutcomeRecord.amount,
                OutcomeRecord.status, OutcomeRecord.details)
         .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
         .where(OutcomeRecord.superseded_at.is_(None), ActivityRecord.date >= since,
                ActivityRecord.kind.in_(list(kinds)))
     )
+    if among is None:
+        rows: list[Any] = list(db.session.execute(query))
+    else:
+        ids, rows = sorted(among), []
+        for start in range(0, len(ids), 500):
+            rows.extend(db.session.execute(query.where(OutcomeRecord.activity_id.in_(ids[start:start + 500]))))
     return [
         CurrentOutcome(activity_id, plugin, rule, int(amount or 0),
                        int((details or {}).get("held_amount", 0)) if status == "held" else 0)
         for activity_id, plugin, rule, amount, status, details in rows
     ]
+
+
+def count_stored(since: date, kinds: Collection[str]) -> int:
+    """How many stored activities of ``kinds`` are dated on or after ``since``."""
+    if not kinds:
+        return 0
+    return int(db.session.scalar(select(func.count()).select_from(ActivityRecord).where(
+        ActivityRecord.date >= since, ActivityRecord.kind.in_(list(kinds)))) or 0)
 
 
 def scenarios(department: Department | None = None) -> list[WhatIfScenario]:
