@@ -609,7 +609,7 @@ def test_reevaluate_after_params_set_changes_later_activities_only(app: Flask, r
     done = invoke(runner, "reevaluate")
     assert done.exit_code == 0, done.output
     [_, run] = rows(app, EvaluationRun)
-    assert done.stdout.strip() == (
+    assert done.stdout.splitlines()[0] == (
         f"run {run.id}: 3 activities evaluated, 1 changed, 2 unchanged; 1 outcomes superseded, 1 added")
     assert (run.trigger, run.activities, run.outcomes_added, run.outcomes_superseded) == ("reevaluate", 3, 1, 1)
     assert _current(app) == {"OLD": (300000, "R2"), "NEW": (400000, "R2"), "TC": (500000, "R8")}

@@ -218,7 +218,7 @@ def test_reevaluate_says_why_it_recomputed_everything(app: Flask, runner, tmp_pa
                                "--reason", "r", "--reference", "x"]).exit_code == 0
     done = runner.invoke(args=["reevaluate"])
     assert done.exit_code == 0, done.output
-    assert "every activity recomputed: no stored outcome records a read of reward_tiers.eligible_regions" in done.stderr
+    assert "every activity recomputed: no stored outcome records a read of reward_tiers.eligible_regions" in done.stdout
     assert "40 activities evaluated" in done.stdout
 
 

@@ -261,12 +261,12 @@ def reevaluate_command(since: object, full: bool) -> None:
     """
     day: date | None = since.date() if since is not None else None  # type: ignore[attr-defined]
     done = reevaluate_outcomes(get_registry(), actor=actor(), since=day, incremental=not full)
-    if done.everything_because:
-        click.echo(f"every activity recomputed: {done.everything_because}", err=True)
     click.echo(
         f"run {done.run.id}: {done.activities} activities evaluated, {done.changed} changed, {done.unchanged} unchanged; "
         f"{done.run.outcomes_superseded} outcomes superseded, {done.run.outcomes_added} added"
     )
+    if done.everything_because:
+        click.echo(f"every activity recomputed: {done.everything_because}")
     if plugin_failures(done.result, "the activities it raised on now have error outcomes (amount 0); "
                                     "once the plugin is fixed, run `stdpolicy reevaluate` again"):
         sys.exit(EXIT_PLUGIN_FAILED)
