@@ -54,14 +54,14 @@ def _argv(name: str, trees: dict[str, Path]) -> tuple[list[str], dict[str, str],
                                        dict(os.environ), ROOT)
 
 
-def measure(trees: dict[str, Path], instance: Path, runs: int) -> dict[str, list[tuple[float, float]]]:
+def measure(trees: dict[str, Path], instances: dict[str, Path], runs: int) -> dict[str, list[tuple[float, float]]]:
     """(wall, CPU) of each run of each row, interleaved; the first round warms the page cache and is dropped."""
     found: dict[str, list[tuple[float, float]]] = {PASS: [], LIBRARIES: [], **{name: [] for name in trees}}
     for round_ in range(runs + 1):
         for name in found:
             plain = _argv(name, trees)
             if plain is None:
-                argv, env, cwd = command(trees[name], "evaluate", str(TINY)), environment(trees[name], instance), trees[name]
+                argv, env, cwd = command(trees[name], "evaluate", str(TINY)), environment(trees[name], instances[name]), trees[name]
             else:
                 argv, env, cwd = plain
             start = time.perf_counter()
@@ -76,9 +76,9 @@ def measure(trees: dict[str, Path], instance: Path, runs: int) -> dict[str, list
     return found
 
 
-def same_output(trees: dict[str, Path], instance: Path) -> int:
+def same_output(trees: dict[str, Path], instances: dict[str, Path]) -> int:
     """Each tree's output of the tiny file: the same bytes (else stop); their length."""
-    outputs = {name: subprocess.run(command(tree, "evaluate", str(TINY)), cwd=tree, env=environment(tree, instance),
+    outputs = {name: subprocess.run(command(tree, "evaluate", str(TINY)), cwd=tree, env=environment(tree, instances[name]),
                                     capture_output=True, check=True).stdout for name, tree in trees.items()}
     if len(set(outputs.values())) != 1:
         raise SystemExit(f"the outputs differ: { {k: len(v) for k, v in outputs.items()} }")
@@ -111,12 +111,12 @@ sys.stderr.write("\n".join(f"{n}\t{t}" for n, t in laps) + "\n")
 """
 
 
-def where_the_time_goes(trees: dict[str, Path], instance: Path, runs: int) -> dict[str, dict[str, float]]:
+def where_the_time_goes(trees: dict[str, Path], instances: dict[str, Path], runs: int) -> dict[str, dict[str, float]]:
     """CPU seconds of each step of each tree's start-up (the minimum of ``runs``, interleaved), by step."""
     best: dict[str, dict[str, float]] = {}
     for _ in range(runs):
         for tree_name, tree in trees.items():
-            done = subprocess.run([sys.executable, "-c", _PHASES, str(TINY)], cwd=tree, env=environment(tree, instance),
+            done = subprocess.run([sys.executable, "-c", _PHASES, str(TINY)], cwd=tree, env=environment(tree, instances[tree_name]),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
             previous = 0.0
             for line in done.stderr.strip().splitlines()[-11:]:
@@ -146,14 +146,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}; load average {os.getloadavg()[0]:.2f} at start (shared with other jobs: "
         "wall times are noisy, CPU times less so)")
     with tempfile.TemporaryDirectory(prefix="stdpolicy-startup-") as tmp:
-        instance = Path(tmp) / "instance"
-        log("init")
-        subprocess.run(command(ROOT, "init"), cwd=ROOT, env=environment(ROOT, instance), check=True, capture_output=True)
-        for tree in trees.values():
-            check_tree(tree, environment(tree, instance))
-        size = same_output(trees, instance)
+        # Each tree initialises its own instance: the schema moved on (migration 0013), and a tree
+        # refuses a database migrated beyond what it knows.
+        instances = {name: Path(tmp) / f"instance-{i}" for i, name in enumerate(trees)}
+        for name, tree in trees.items():
+            log(f"init ({name})")
+            subprocess.run(command(tree, "init"), cwd=tree, env=environment(tree, instances[name]), check=True,
+                           capture_output=True)
+            check_tree(tree, environment(tree, instances[name]))
+        size = same_output(trees, instances)
         log(f"start-up: {args.runs} interleaved rounds")
-        runs = measure(trees, instance, args.runs)
+        runs = measure(trees, instances, args.runs)
         add(f"\n`stdpolicy evaluate {TINY.relative_to(ROOT)}` ({size:,} bytes of JSON, the same from every tree), "
             f"{args.runs} interleaved runs each, median (min–max):\n")
         add("| | wall s | CPU s | CPU vs baseline |")
@@ -166,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             add(f"| {label} | {spread([w for w, _ in values])} | {spread([c for _, c in values])} | {ratio} |")
 
         log("where the time goes")
-        steps = where_the_time_goes(trees, instance, args.steps_runs)
+        steps = where_the_time_goes(trees, instances, args.steps_runs)
         names = list(trees)
         add(f"\nWhere the start-up goes: CPU ms of each step in a fresh interpreter, the minimum of "
             f"{args.steps_runs} interleaved runs for each step (so the sum is below a whole run's median):\n")
