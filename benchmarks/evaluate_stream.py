@@ -151,12 +151,14 @@ def main() -> None:
     print(f"- machine: {len(os.sched_getaffinity(0))} CPUs ({cpu_model()}), Linux {platform.release()}; "
           f"Python {platform.python_version()}; load average at the start {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="stdpolicy-bench-") as tmp:
-        instance = Path(tmp) / "instance"
-        for tree in trees.values():
+        # Each tree initialises its own instance: the schema moved on (migration 0013), and a tree
+        # refuses a database migrated beyond what it knows.
+        instances = {tree: Path(tmp) / f"instance-{i}" for i, tree in enumerate(trees.values())}
+        for tree, instance in instances.items():
             check_tree(tree, environment(tree, instance))
-        log("init")
-        subprocess.run([sys.executable, "-c", _MAIN, "init"], cwd=ROOT, env=environment(ROOT, instance),
-                       check=True, capture_output=True)
+            log(f"init ({tree})")
+            subprocess.run([sys.executable, "-c", _MAIN, "init"], cwd=tree, env=environment(tree, instance),
+                           check=True, capture_output=True)
         rows = []
         for n in sizes:
             path = data_file(args.data, n)
@@ -167,12 +169,12 @@ def main() -> None:
                         continue
                     extra = ["--workers", "1"] if name == "baseline" else []
                     log(f"{n:,}: {name}, round {round_ + 1} (load {os.getloadavg()[0]:.1f})")
-                    found = run(tree, instance, [str(path), "--timings", *extra], Path(tmp) / f"{name}-{n}-{round_}",
+                    found = run(tree, instances[tree], [str(path), "--timings", *extra], Path(tmp) / f"{name}-{n}-{round_}",
                                 keep=round_ == 0)
                     found["load"] = os.getloadavg()[0]
                     runs.setdefault(name, []).append(found)
                     if args.jsonl_out and name == "this code" and round_ == 0:
-                        lines = run(tree, instance, [str(path), "--format", "jsonl"], Path(tmp) / f"lines-{n}", keep=True)
+                        lines = run(tree, instances[tree], [str(path), "--format", "jsonl"], Path(tmp) / f"lines-{n}", keep=True)
                         found["jsonl_ok"] = lines_match(found["stdout_path"], lines["stdout_path"])
                         found["jsonl"] = lines
                         lines["stdout_path"].unlink()

@@ -284,15 +284,18 @@ def main(argv: list[str] | None = None) -> int:
 
         cli: dict[str, list[dict[str, Any]]] = {}
         if args.cli:
-            instance = work / "instance"
-            subprocess.run([sys.executable, "-c", _MAIN, "init"], cwd=ROOT, env=environment(ROOT, instance), check=True,
-                           capture_output=True)
             trees = {"this code": ROOT, f"baseline ({baseline.name})": baseline}
+            # Each tree initialises its own instance: the schema moved on (migration 0013), and a tree
+            # refuses a database migrated beyond what it knows.
+            instances = {name: work / f"instance-{i}" for i, name in enumerate(trees)}
+            for name, tree in trees.items():
+                subprocess.run([sys.executable, "-c", _MAIN, "init"], cwd=tree, env=environment(tree, instances[name]),
+                               check=True, capture_output=True)
             outputs = {}
             for name, tree in trees.items():
                 log(f"evaluate: checked run, {name}")
                 path = work / f"out-{len(outputs)}.json"
-                run_cli(tree, instance, data, path)
+                run_cli(tree, instances[name], data, path)
                 outputs[name] = hashlib.sha256(path.read_bytes()).hexdigest()
                 path.unlink()
             if len(set(outputs.values())) != 1:
@@ -301,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(args.repeat):
                 for name, tree in trees.items():
                     log(f"evaluate: round {round_ + 1}, {name}")
-                    cli[name].append(run_cli(tree, instance, data, None))
+                    cli[name].append(run_cli(tree, instances[name], data, None))
 
     load_end = os.getloadavg()
     add(f"### Validation and standard numbers ({args.n:,} generated records)\n")

@@ -172,6 +172,11 @@ def import_records(
         organisations, result.renamed = ensure_organisations(
             [a for _, a in new], source=source, actor=actor, run=run,
         )
+        # Evaluated with the names the register now holds, as a re-evaluation will be: a record
+        # without a name (or with an earlier one) is named in explanations as the register names it.
+        names = _register_names(organisations.values())
+        for _, activity in new:
+            activity.organisation = names.get(activity.credit_code, activity.organisation)
         lap("organisations")
         # Stored by date, so the ids say which report came first (core.in_recorded_order).
         new.sort(key=lambda item: (item[1].date, item[1].row))
@@ -247,6 +252,17 @@ def _stored_partners_since(new: Sequence[Activity], outcomes: Iterable[Outcome])
                 except ValueError:
                     continue
     return min(dates) if dates else None
+
+
+def _register_names(organisation_ids: Iterable[int]) -> dict[str, str | None]:
+    """Credit code → the organisation's name in the register, for these organisations."""
+    ids = list(organisation_ids)
+    names: dict[str, str | None] = {}
+    for start in range(0, len(ids), 5000):
+        names.update(db.session.execute(
+            select(Organisation.credit_code, Organisation.name).where(Organisation.id.in_(ids[start:start + 5000]))
+        ).all())
+    return names
 
 
 def stored_fingerprints(prints: Sequence[str]) -> set[str]:
