@@ -93,6 +93,23 @@ def test_evaluate_in_the_launcher_keeps_messages_and_statuses(app: Flask, tmp_pa
         assert (done.returncode, done.stdout, done.stderr) == (full.returncode, full.stdout, full.stderr), args
 
 
+def test_import_and_reevaluate_run_without_the_admin(app: Flask, tmp_path: Path) -> None:
+    """The other commands of large files start light too, with the admin's messages and statuses."""
+    light, modules = _launch(app, tmp_path, "import", str(EXAMPLES / "with-errors.json"))
+    full, _ = _launch(app, tmp_path, "import", str(EXAMPLES / "with-errors.json"), module="webadmin.commands")
+    assert light.returncode == full.returncode == 1
+    assert (light.stdout, light.stderr) == (full.stdout, full.stderr)
+    assert not _imported(modules, "webadmin.commands") and not _imported(modules, "webadmin.views")
+    stored, modules = _launch(app, tmp_path, "import", str(EXAMPLES / "activities.json"))
+    assert stored.returncode == 0, stored.stderr.decode()
+    assert b"stored 8 activities" in stored.stdout
+    assert [m for m in FORBIDDEN if _imported(modules, m)] == []
+    again, modules = _launch(app, tmp_path, "reevaluate", "--full")
+    assert again.returncode == 0, again.stderr.decode()
+    assert b"8 activities evaluated, 0 changed" in again.stdout
+    assert not _imported(modules, "webadmin.commands")
+
+
 def test_other_commands_go_to_the_admin(app: Flask, tmp_path: Path) -> None:
     done, modules = _launch(app, tmp_path, "--help")
     assert done.returncode == 0
