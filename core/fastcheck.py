@@ -111,6 +111,17 @@ def _plain(value: Any) -> Any:
     raise _Decline
 
 
+def _boolean_outcomes(field: Any, attr: str) -> dict[bool, Any]:
+    """What a Boolean field makes of ``True`` and ``False`` (a value it refuses is left out: marshmallow loads it)."""
+    outcomes = {}
+    for value in (True, False):
+        try:
+            outcomes[value] = field._deserialize(value, attr, None)
+        except Exception:  # noqa: BLE001 - a boolean the field refuses goes to marshmallow
+            pass
+    return outcomes
+
+
 def _leaf(field: Any, attr: str) -> _Convert:
     """The converter of a field's ``_deserialize`` for the plain values it accepts."""
     from .activities import _Id  # core.activities imports this module
@@ -121,12 +132,7 @@ def _leaf(field: Any, attr: str) -> _Convert:
     if cls is fields.Integer:
         return _integer
     if cls is fields.Boolean:
-        outcomes = {}
-        for value in (True, False):
-            try:
-                outcomes[value] = field._deserialize(value, attr, None)
-            except Exception:  # noqa: BLE001 - a boolean the field refuses goes to marshmallow
-                pass
+        outcomes = _boolean_outcomes(field, attr)
 
         def boolean(value: Any) -> Any:
             if type(value) is bool and value in outcomes:
@@ -287,12 +293,7 @@ def _conversion(src: _Source, field: Any, attr: str) -> list[str]:
     if cls is StandardNumberField:
         return [_TEXT_CHECK, "v = parse(v)" if field.parsed else "v = parse(v).code"]
     if cls is fields.Boolean:
-        outcomes = {}
-        for value in (True, False):
-            try:
-                outcomes[value] = field._deserialize(value, attr, None)
-            except Exception:  # noqa: BLE001 - a boolean the field refuses goes to marshmallow
-                pass
+        outcomes = _boolean_outcomes(field, attr)
         booleans = src.name("booleans", outcomes)
         return [f"if type(v) is not bool or v not in {booleans}: return None", f"v = {booleans}[v]"]
     convert = src.name("convert", _leaf(field, attr))  # raises _Decline: the loader's except returns None

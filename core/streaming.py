@@ -397,18 +397,9 @@ def _pass_two(registry: Registry, spills: list[_Spill], context: EvaluationConte
 
 def _merge(results: list[_Spill], found: StreamedEvaluation, out: IO[str], fmt: str) -> None:
     """Write every result in input order (a k-way merge of the result files, each in row order)."""
-    from .interchange.output import _binary
+    from .interchange.output import raw_writer
 
-    binary = _binary(out)
-    if binary is not None:
-        out.flush()
-
-    def write(data: bytes | str) -> None:
-        if binary is None:
-            out.write(data if isinstance(data, str) else data.decode("utf-8"))
-        else:
-            binary.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-
+    write, flush_binary = raw_writer(out)
     streams = [iter(spill) for spill in results]
     merged = heapq.merge(*streams) if len(streams) > 1 else streams[0]
     summary = {"total_amount": found.total_amount, "held_amount": found.held_amount, "invalid": found.invalid}
@@ -439,5 +430,4 @@ def _merge(results: list[_Spill], found: StreamedEvaluation, out: IO[str], fmt: 
             write(b"".join(pending))
         write(f'], "total_amount": {found.total_amount}, "held_amount": {found.held_amount}, '
               f'"invalid": {found.invalid}}}\n')
-    if binary is not None:
-        binary.flush()
+    flush_binary()
