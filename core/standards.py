@@ -187,15 +187,9 @@ def _normalise(value: str) -> str:
 
 
 def _year(match: re.Match[str]) -> int | None:
+    """The year of a match's ``year`` group (``_year_of``), ``None`` where the number carries none."""
     raw = match["year"]
-    if raw is None:
-        return None
-    if len(raw) == 2:  # numbers before 1995 carry two-digit years
-        return 1900 + int(raw)
-    year = int(raw)
-    if not 1949 <= year <= clock.today().year + 1:
-        raise InvalidStandardNumber(Text(f"年份 {raw} 不合理", f"the year {raw} is not plausible"))
-    return year
+    return None if raw is None else _year_of(raw)
 
 
 #: Numbers parsed successfully, per code list. A batch names the same standard
@@ -267,7 +261,7 @@ _FAMILY_YEAR = {name: _FAMILIES.groupindex[f"{name}_year"]
 
 
 def _year_of(raw: str) -> int:
-    """``_year`` of a family's year digits."""
+    """The year of a number's year digits (two digits: 19xx), refused when implausible."""
     if len(raw) == 2:  # numbers before 1995 carry two-digit years
         return 1900 + int(raw)
     year = int(raw)
