@@ -374,7 +374,7 @@ def test_a_department_sees_the_shared_kinds_its_plugins_read(pilots_app: Flask) 
         db.session.commit()
     assert client.post("/login", data={"username": "ca", "password": "correct-horse-battery-1"}).status_code == 302
     page = client.get("/activities?lang=en").get_data(as_text=True)
-    assert "P1" in page and "S1" not in page  # its plugin reads pilots, not standards
+    assert ">P1</a>" in page and ">S1</a>" not in page  # its plugin reads pilots, not standards
     plugins_page = client.get("/plugins?lang=en").get_data(as_text=True)
     assert "shared kind" in plugins_page
 
