@@ -98,6 +98,13 @@ class ActivityKind:
     time, in bounded memory, with the same outcomes as all at once. Without
     it, every activity of the kind is one group (always correct; the kind's
     activities are then held in memory together).
+
+    ``daily`` says that the kind's outcomes depend on the day they are
+    computed (``EvaluationContext.evaluated_on``: a period of validity, a
+    deadline), not only on the records, parameters and reference data: a
+    re-evaluation (``stdpolicy reevaluate``) recomputes them whenever they
+    were computed on an earlier day. A rule that reads ``evaluated_on`` must
+    belong to a kind that says so, or its outcomes go stale.
     """
 
     name: str
@@ -106,6 +113,7 @@ class ActivityKind:
     subject_field: str | None = None
     description: Text | None = None
     group: Callable[[Activity], Hashable] | None = None
+    daily: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

@@ -115,6 +115,47 @@ def test_nothing_recorded_since_recomputes_nothing(ctx: Registry) -> None:
     assert (done.incremental, done.activities, done.run.outcomes_added) == (True, 0, 0)
 
 
+def _certificate(id_: str, expiry: date) -> dict:
+    return {"id": id_, "kind": "low_carbon_certification", "date": "2022-07-01", "credit_code": "91330424MA2CEM016P",
+            "organisation": "海盐示例水泥有限公司", "product": "水泥", "certificate_number": f"LC-{id_}",
+            "certification_body": "示例认证中心", "standard": "GB/T 24067-2024", "issue_date": "2022-07-01",
+            "expiry_date": expiry.isoformat()}
+
+
+@pytest.mark.stdpolicy_plugins("reward_tiers", "carbon")
+def test_outcomes_of_a_daily_kind_computed_on_an_earlier_day_are_recomputed(
+        ctx: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A certificate's days left change every day with nothing recorded: its kind says ``daily``."""
+    from core import clock
+
+    assert ctx.kinds["low_carbon_certification"].daily and not ctx.kinds["standard_drafting"].daily
+    today = clock.today()
+    _import(ctx, [*generate(60, seed=3), _certificate("CERT-1", today + timedelta(days=91))])
+    assert reevaluate(ctx, actor="tester", incremental=True).activities == 0  # the same day: nothing is stale
+
+    def rule_of_certificate() -> tuple[str, int]:
+        row = db.session.execute(
+            select(OutcomeRecord.rule, OutcomeRecord.details).join(ActivityRecord)
+            .where(ActivityRecord.external_id == "CERT-1", OutcomeRecord.superseded_at.is_(None))).one()
+        return row[0], row[1]["days_left"]
+
+    assert rule_of_certificate() == ("L1", 91)
+    real = clock._timestamp
+    monkeypatch.setattr(clock, "_timestamp", lambda: real() + 2 * 86400)  # two days later
+    later = reevaluate(ctx, actor="tester", incremental=True)
+    db.session.commit()
+    assert later.incremental and later.activities == 1, later.everything_because  # only the certificate
+    assert rule_of_certificate() == ("L2", 89)  # within the 90-day warning period now
+    # The previews leave the day's change out (it is not a proposal's): nothing is pending for them.
+    from core.store.departments import active_plugins
+    from core.store.incremental import pending_scope
+
+    assert pending_scope(ctx, active_plugins(ctx), imports=False, days=False).activity_ids == set()
+    whole = reevaluate(ctx, actor="tester")
+    db.session.commit()
+    assert (whole.run.outcomes_added, whole.run.outcomes_superseded) == (0, 0)
+
+
 def test_a_version_starting_where_none_was_in_force_recomputes_everything(ctx: Registry) -> None:
     """Outcomes dated before the first version read "not in force" and record no read."""
     _import(ctx, generate(120, seed=3))

@@ -248,9 +248,11 @@ def reevaluate_command(since: object, full: bool) -> None:
     Without --since or --full, only the activities that read a parameter
     changed since the outcomes were computed are recomputed, with every
     activity of their evaluation groups (the same stored result as
-    recomputing everything); when that set cannot be told safely (reference
-    data or enablements changed, a parameter no outcome records), everything
-    is, and the output says why.
+    recomputing everything), and the outcomes that change with the day
+    (certificates' days left) computed on an earlier day: run it daily to
+    keep those current. When that set cannot be told safely (reference data
+    or enablements changed, a parameter no outcome records), everything is,
+    and the output says why.
 
     Outcomes that change are kept, marked superseded (when, and by which
     run); the new ones are added beside them. Waits for a running import or

@@ -180,7 +180,7 @@ def _preview_scope(registry: Registry, key: str, effective_from: date) -> set[in
     reference data and enablements make them (``pending_scope``): the
     amounts taken from them would not be the ones evaluating gives.
     """
-    pending = pending_scope(registry, active_plugins(registry), imports=False)
+    pending = pending_scope(registry, active_plugins(registry), imports=False, days=False)
     if pending.everything or pending.activity_ids:
         return None
     scope = affected_by(registry, [Change(key, effective_from)])

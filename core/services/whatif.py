@@ -245,7 +245,7 @@ def _affected(registry: Registry, proposals: Sequence[Proposal]) -> set[int] | N
     ``None`` too while something recorded is not re-evaluated yet: the stored
     outcomes the others are compared with would not be what evaluating gives.
     """
-    pending = pending_scope(registry, active_plugins(registry), imports=False)
+    pending = pending_scope(registry, active_plugins(registry), imports=False, days=False)
     if pending.everything or pending.activity_ids:
         return None
     return affected_by(registry, [Change(p.key, p.effective_from) for p in proposals]).activity_ids

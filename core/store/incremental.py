@@ -30,6 +30,10 @@ re-evaluation of everything (which left every outcome as the parameters
 then made it), else of the oldest run whose outcomes are current; each
 outcome is compared with the versions recorded after its own run started.
 Ties count as later (the check errs toward re-evaluating).
+
+One thing changes outcomes with nothing recorded: the day. The outcomes of
+kinds declared ``daily`` (``ActivityKind.daily``: their rules read
+``evaluated_on``) computed on an earlier day are recomputed too.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from typing import Any
 
 from sqlalchemy import String, bindparam, case, cast, func, select, update
 
+from .. import clock
 from ..activities import Activity
 from ..db import db
 from ..grouping import group_of
@@ -273,17 +278,22 @@ def _last_full() -> tuple[datetime, list[str] | None] | None:
     return (row[0], row[1]) if row is not None else None
 
 
-def pending_scope(registry: Registry, plugins: Collection[str], *, imports: bool = True) -> Scope:
+def pending_scope(registry: Registry, plugins: Collection[str], *, imports: bool = True, days: bool = True) -> Scope:
     """What ``stdpolicy reevaluate`` must recompute for the stored outcomes to be what evaluating everything gives now.
 
     Activities stored since the last re-evaluation of everything are in it
     too, with their groups: an import evaluates its records as the file
     gives them (an organisation's name missing from a record, which the
     register knows from another), a re-evaluation as the register holds them.
+    So are the activities of ``daily`` kinds whose outcomes were computed on
+    an earlier day (a certificate's days left change every day).
 
     :param plugins: the plugins that evaluate now (``active_plugins``).
-    :param imports: whether to count those activities (the preview, which
-        adds amounts only, does not).
+    :param imports: whether to count the activities stored since (the
+        previews, which add amounts only, do not).
+    :param days: whether to count the daily kinds' outcomes of earlier days
+        (the previews, which compare a proposal with what is stored, do not:
+        the day's change is not the proposal's).
     """
     current = _current()
     starts = _run_starts(current)
@@ -329,11 +339,34 @@ def pending_scope(registry: Registry, plugins: Collection[str], *, imports: bool
         everything = db.session.scalar(select(func.count()).select_from(ActivityRecord)) or 0
         if len(named) * 2 > everything:
             return Scope(None, "most activities were stored since the last re-evaluation of everything")
+    if days:
+        named |= _stale_by_day(registry, starts)
     scope = affected_by(registry, changes, starts) if changes else Scope(set())
     if named and scope.activity_ids is not None:
         scope.activity_ids |= group_members(named)
     return scope
 
+
+
+def _stale_by_day(registry: Registry, starts: Mapping[int, datetime]) -> set[int]:
+    """The activities of ``daily`` kinds whose current outcomes were computed (or last confirmed) before today.
+
+    A run's day is the city's day of its start (``core.clock``): the day its
+    rules read as ``evaluated_on``.
+    """
+    daily = [name for name, kind in registry.kinds.items() if kind.daily]
+    today = clock.today()
+    earlier = [run for run, at in starts.items() if clock.local(at).date() < today]
+    if not daily or not earlier:
+        return set()
+    found: set[int] = set()
+    for start in range(0, len(earlier), _CHUNK):
+        found.update(db.session.scalars(
+            select(OutcomeRecord.activity_id).distinct()
+            .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
+            .where(OutcomeRecord.superseded_at.is_(None), OutcomeRecord.run_id.in_(earlier[start:start + _CHUNK]),
+                   ActivityRecord.kind.in_(daily))))
+    return found
 
 
 def activities_by_id(activity_ids: Collection[int]) -> list[Activity]:

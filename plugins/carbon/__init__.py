@@ -93,6 +93,7 @@ def stdpolicy_register_activity_kinds() -> list[ActivityKind]:
                      description=Text("企业温室气体排放核算报告及核查", "an enterprise's greenhouse-gas report and its verification")),
         ActivityKind(rules.CERTIFICATE, Text("低碳产品认证", "Low-carbon product certificate"), CertificateSchema,
                      subject_field="certificate_number", group=group_by_organisation,
+                     daily=True,  # valid, expiring or expired as of the evaluation day
                      description=Text("低碳产品认证证书及其有效期", "a low-carbon product certificate and its validity")),
     ]
 
