@@ -91,8 +91,8 @@ def stored_parameters(*, believed_at: datetime | None = None) -> ParameterResolv
     return resolver(current_registry(), believed_at)
 
 
-def pick(text: Text | Mapping[str, str] | None) -> str:
-    """The half of a ``Text`` (or ``{"zh": …, "en": …}``) in the page's language."""
+def pick(text: Text | Mapping[str, str] | str | None) -> str:
+    """The half of a ``Text`` (or ``{"zh": …, "en": …}``) in the page's language; a ``str`` as it is."""
     from webadmin.i18n import pick as _pick
 
     return _pick(text)
@@ -195,10 +195,14 @@ def render_page(template: str, *, title: Text, breadcrumbs: Sequence[tuple[Text,
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an export: the row's ``key`` (or ``value(row)``), its header, its width in an XLSX sheet."""
+    """A column of an export: the row's ``key`` (or ``value(row)``), its header, its width in an XLSX sheet.
+
+    ``label`` is a ``Text`` (its half in the page's language is the header), or a
+    header already in that language (the admin's own pages: a gettext).
+    """
 
     key: str
-    label: Text
+    label: Text | str
     value: Callable[[Any], Any] | None = None
     width: int = 16
 
@@ -253,7 +257,7 @@ def export_csv(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text]]
 
 
 def export_xlsx(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text]], filename: str, *,
-                sheet: Text | None = None) -> Response:
+                sheet: Text | str | None = None) -> Response:
     """An Excel workbook (.xlsx) download of ``rows``: one sheet, bold header, frozen first row.
 
     Numbers stay numbers, dates dates; text that starts like a formula is

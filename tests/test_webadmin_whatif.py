@@ -165,3 +165,43 @@ def test_a_department_plans_only_with_its_own_plugins_and_sees_its_own_scenarios
     assert client.post(f"/whatif/scenarios/{mr_plan}", data={"reason": "r", "reference": "x"}).status_code == 404
     assert "mr plan" not in client.get("/whatif/scenarios").get_data(as_text=True)
     assert client.get(f"/whatif/compare?id={mr_plan}&id={mr_plan}").status_code == 404
+
+
+@pytest.mark.stdpolicy_plugins("reward_tiers", "public_services")
+def test_a_saved_scenario_exports_every_activity_whose_amount_changes(app, client, login, stored):
+    """The page lists the first 500; the workbook holds them all, with exact integer yuan and Chinese headers."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    login("mr_admin")
+    draft = _draft(_add(client, LEAD, "400000", "2025-01-01").get_data(as_text=True))
+    assert client.post("/whatif/", data={"draft": draft, "action": "save", "save-name": "四十万"}).status_code == 302
+    with app.app_context():
+        scenario_id = db.session.scalar(select(WhatIfScenario.id))
+    page = client.get(f"/whatif/scenarios/{scenario_id}?lang=zh_CN").get_data(as_text=True)
+    assert f'href="/whatif/scenarios/{scenario_id}/changes.xlsx"' in page and "导出" in page
+    shown = dict(re.findall(r'<tr data-id="\d+">.*?>(A\d)</a>.*?<td class="num">[^<]*</td>\s*<td class="num">¥([\d,]+)',
+                            client.get(f"/whatif/scenarios/{scenario_id}?lang=en").get_data(as_text=True), re.S))
+
+    answer = client.get(f"/whatif/scenarios/{scenario_id}/changes.xlsx?lang=zh_CN")
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(BytesIO(answer.data), read_only=True).worksheets[0]
+    assert sheet.title == "四十万"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("日期", "编号", "单位") and all(isinstance(h, str) and h for h in rows[0])
+    assert not any(re.search(r"[A-Za-z]{3}", h) for h in rows[0])  # no English (nor keys) in the Chinese headers
+    exported = {row[1]: row for row in rows[1:]}
+    assert set(exported) == set(shown)
+    for ref, amount in shown.items():
+        now, proposed, difference = exported[ref][6:9]
+        assert type(proposed) is int and proposed == int(amount.replace(",", ""))  # exact yuan, no float
+        assert difference == proposed - now
+
+    # Not a planner, or another department's scenario: no export.
+    client.post("/logout")
+    login("mr_viewer")
+    assert client.get(f"/whatif/scenarios/{scenario_id}/changes.xlsx").status_code == 403
+    client.post("/logout")
+    login("ca_admin")
+    assert client.get(f"/whatif/scenarios/{scenario_id}/changes.xlsx").status_code == 404

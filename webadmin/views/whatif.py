@@ -6,7 +6,8 @@ the proposals in their stored form, loaded again through
 change with the parameter's own form (the widget its type gives, as on the
 Parameters page), remove one, see the effect on the stored register (total,
 by year, county and rule, and the activities whose amount changes), save the
-proposals under a name. Saved scenarios are listed, compared side by side,
+proposals under a name. A saved scenario's page exports every activity whose
+amount changes to Excel (the page lists the first 500). Saved scenarios are listed, compared side by side,
 and recorded: recording turns one into parameter versions with a reason and
 a policy reference (``core.services.record_scenario``: validated, audited,
 under the writer lock) and re-evaluates from its earliest date.
@@ -34,9 +35,11 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from core.app import get_registry
+from core.clock import today
 from core.db import db
 from core.messages import flatten_errors
 from core.models import WhatIfScenario
+from core.pages import Column, export_xlsx
 from core.regions import region_name
 from core.registry import Registry
 from core.services import (
@@ -49,7 +52,7 @@ from core.services import (
     save_scenario,
     saved_scenarios,
 )
-from core.services.whatif import AlreadyRecorded, ScenarioOutdated, scenario_proposals
+from core.services.whatif import ActivityChange, AlreadyRecorded, ScenarioOutdated, scenario_proposals
 from core.store import resolver
 
 from ..access import department_plugins, may_manage
@@ -256,6 +259,38 @@ def scenario(scenario_id: int):
             status = 400
     return render_template("whatif/scenario.html", row=row, proposals=proposals, whatif=whatif, problem=problem,
                            form=form, may_record=may_record, registry=registry, show=show_value), status
+
+
+@bp.route("/scenarios/<int:scenario_id>/changes.xlsx")
+@login_required
+def export_changes(scenario_id: int):
+    """Every activity whose amount the saved scenario changes, as an Excel workbook (the page lists the first 500)."""
+    registry = get_registry()
+    _require_planner(registry)
+    row = _scenario_or_404(scenario_id)
+    _proposals, whatif, problem = _evaluate_saved(registry, row)
+    if whatif is None:
+        flash(problem or _("This scenario cannot be evaluated."), "error")
+        return redirect(url_for(".scenario", scenario_id=row.id))
+
+    def kind_name(change: ActivityChange) -> str:
+        kind = registry.kinds.get(change.kind)
+        return pick(kind.label) if kind is not None else change.kind
+
+    columns = [
+        Column("date", _("Date"), width=12),
+        Column("ref", _("Id"), width=14),
+        Column("organisation", _("Organisation"), lambda c: c.organisation or "", width=30),
+        Column("credit_code", _("Credit code"), width=21),
+        Column("county", _("County"), lambda c: pick(region_name(c.region_code)), width=14),
+        Column("kind", _("Kind"), kind_name, width=18),
+        Column("old", _("Now (yuan)"), width=14),
+        Column("new", _("Proposed (yuan)"), width=14),
+        Column("difference", _("Difference (yuan)"), width=14),
+        Column("old_held", _("Held for review now (yuan)"), width=14),
+        Column("new_held", _("Held for review as proposed (yuan)"), width=14),
+    ]
+    return export_xlsx(whatif.changes, columns, f"whatif-{row.id}-{today().isoformat()}.xlsx", sheet=row.name)
 
 
 @bp.route("/compare")
