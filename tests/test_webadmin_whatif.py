@@ -37,6 +37,14 @@ def _add(client, key: str, value: str, day: str, draft: str = "", lang: str = "e
                                                         "effective_from": day, "action": "add"})
 
 
+def _save_lead(app, client, value: str, name: str) -> tuple[str, int]:
+    """Plan the national lead amount at ``value`` from 2025-01-01 and save it as ``name``: (the draft, the scenario's id)."""
+    draft = _draft(_add(client, LEAD, value, "2025-01-01").get_data(as_text=True))
+    assert client.post("/whatif/", data={"draft": draft, "action": "save", "save-name": name}).status_code == 302
+    with app.app_context():
+        return draft, db.session.scalar(select(WhatIfScenario.id).where(WhatIfScenario.name == name))
+
+
 def _amounts(app) -> dict[str, int]:
     with app.app_context():
         return {ref: int(amount) for ref, amount in db.session.execute(
@@ -149,10 +157,7 @@ def test_save_list_compare_and_record(app, client, login, stored):
 @pytest.mark.stdpolicy_plugins("reward_tiers", "public_services")
 def test_a_department_plans_only_with_its_own_plugins_and_sees_its_own_scenarios(app, client, login, stored):
     login("mr_admin")
-    draft = _draft(_add(client, LEAD, "400000", "2025-01-01").get_data(as_text=True))
-    assert client.post("/whatif/", data={"draft": draft, "action": "save", "save-name": "mr plan"}).status_code == 302
-    with app.app_context():
-        mr_plan = db.session.scalar(select(WhatIfScenario.id))
+    draft, mr_plan = _save_lead(app, client, "400000", "mr plan")
     client.post("/logout")
     login("ca_admin")  # civil affairs owns public_services, not reward_tiers
     html = client.get("/whatif/").get_data(as_text=True)
@@ -175,10 +180,7 @@ def test_a_saved_scenario_exports_every_activity_whose_amount_changes(app, clien
     from openpyxl import load_workbook
 
     login("mr_admin")
-    draft = _draft(_add(client, LEAD, "400000", "2025-01-01").get_data(as_text=True))
-    assert client.post("/whatif/", data={"draft": draft, "action": "save", "save-name": "四十万"}).status_code == 302
-    with app.app_context():
-        scenario_id = db.session.scalar(select(WhatIfScenario.id))
+    _draft_saved, scenario_id = _save_lead(app, client, "400000", "四十万")
     page = client.get(f"/whatif/scenarios/{scenario_id}?lang=zh_CN").get_data(as_text=True)
     assert f'href="/whatif/scenarios/{scenario_id}/changes.xlsx"' in page and "导出" in page
     shown = dict(re.findall(r'<tr data-id="\d+">.*?>(A\d)</a>.*?<td class="num">[^<]*</td>\s*<td class="num">¥([\d,]+)',
