@@ -21,13 +21,14 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, abort, current_app, has_request_context, render_template, request, send_file, url_for
+from flask import (Response, abort, current_app, has_request_context, render_template, request, send_file,
+                   stream_with_context, url_for)
 from werkzeug.routing import BuildError
 
 from .text import Text
@@ -227,36 +228,54 @@ def _cell(value: Any) -> Any:
 
 
 def _safe_text(value: Any) -> Any:
-    # Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection).
+    # Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection);
+    # ``core.interchange`` takes it off again when it reads the file back.
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return "" if value is None else value
 
 
-def _columns(columns: Sequence[Column | tuple[str, Text]]) -> list[Column]:
+def _columns(columns: Sequence[Column | tuple[str, Text | str]]) -> list[Column]:
     return [c if isinstance(c, Column) else Column(c[0], c[1]) for c in columns]
 
 
-def export_csv(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text]], filename: str) -> Response:
-    """A CSV download (UTF-8 with BOM, so Excel on Chinese Windows reads it) of ``rows``.
+#: Rows of a CSV export written between two pieces of the streamed response.
+_CSV_PIECE = 1000
 
-    :param rows: mappings (``row[key]``) or objects (``row.key``).
+
+def export_csv(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text | str]], filename: str) -> Response:
+    """A CSV download (UTF-8 with BOM, so Excel on Chinese Windows reads it) of ``rows``, streamed as it is written.
+
+    :param rows: mappings (``row[key]``) or objects (``row.key``); read while
+        the response is sent (``stream_with_context``: the request, its
+        language and database session, are still there).
     :param columns: ``Column``s, or ``(key, label)`` pairs; headers in the page's language.
     :param filename: the download's name, e.g. ``"events-2024-08-04.csv"``.
     """
     cols = _columns(columns)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([pick(c.label) for c in cols])
-    for row in rows:
-        writer.writerow([_safe_text(_cell(c.of(row))) for c in cols])
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+
+    def pieces() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([pick(c.label) for c in cols])
+        yield "\ufeff" + buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        for n, row in enumerate(rows, start=1):
+            writer.writerow([_safe_text(_cell(c.of(row))) for c in cols])
+            if n % _CSV_PIECE == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(pieces()), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
-def export_xlsx(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text]], filename: str, *,
+def export_xlsx(rows: Iterable[Any], columns: Sequence[Column | tuple[str, Text | str]], filename: str, *,
                 sheet: Text | str | None = None) -> Response:
     """An Excel workbook (.xlsx) download of ``rows``: one sheet, bold header, frozen first row.
 

@@ -188,10 +188,11 @@ def test_the_queue_exports_to_xlsx(app, client, login, held):
     client.post("/logout")
     login("mr_admin")
     assert client.post(f"/reviews/{held['X-1']}", data={"decision": "approved", "note": "=排名无误", "seen": ""}).status_code == 302
-    rows = list(load_workbook(io.BytesIO(client.get("/reviews/export.xlsx?tab=decided").data)).active.iter_rows(values_only=True))
+    decided = load_workbook(io.BytesIO(client.get("/reviews/export.xlsx?tab=decided").data)).active
+    rows = list(decided.iter_rows(values_only=True))
     [x] = rows[1:]
     assert x[1] == "X-1" and x[10:12] == ("已核准", "mr_admin") and re.match(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", x[12])
-    assert x[13] == "'=排名无误"  # never a formula
+    assert x[13] == "=排名无误" and decided["N2"].data_type == "s"  # the note as written: text, never a formula
 
 
 def test_the_audit_entry_is_counted_with_the_department(app, client, login, held):

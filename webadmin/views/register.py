@@ -7,15 +7,12 @@ plugins declare, and only those plugins' outcomes. The queries live in
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, stream_with_context, url_for
+from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -27,6 +24,9 @@ from wtforms.validators import Length, Optional
 from core import clock
 from core.app import get_registry
 from core.interchange import COMMON, COMPUTED
+from core.pages import Column
+from core.pages import export_csv as export_csv_file
+from core.pages import export_xlsx as export_xlsx_file
 from core.regions import JIAXING_COUNTIES
 from core.outcomes import status_label
 from core.reviews import REVIEW_STATES, review_label
@@ -240,15 +240,17 @@ def detail(activity_id: int):
 # columns (plugin, rule, amount …) are skipped on import.
 
 
-@dataclass(frozen=True)
-class _Column:
-    key: str
-    header: str
-    #: The value of this column for an export row.
-    value: Callable[[ExportRow], Any]
+#: Column widths in an XLSX sheet (characters); 16 for the others.
+_WIDTHS = {"activity_id": 10, "id": 14, "date": 12, "organisation": 30, "credit_code": 21, "county": 14, "kind": 18,
+           "subject": 20, "plugin": 14, "plugin_version": 9, "rule": 8, "amount": 14, "clause": 10,
+           "explanation_zh": 60, "explanation_en": 60, "parameters": 50}
 
 
-def _columns() -> list[_Column]:
+def _column(key: str, header: str, value: Callable[[ExportRow], Any]) -> Column:
+    return Column(key, header, value, _WIDTHS.get(key, 16))
+
+
+def _columns() -> list[Column]:
     """The export's columns, headers in the UI language."""
     registry = get_registry()
     plugins = department_plugins()
@@ -263,11 +265,11 @@ def _columns() -> list[_Column]:
         state = review_states([row.activity_id], [row.plugin]).get((row.activity_id, row.rule))
         return pick(review_label(state)) if state is not None else None
 
-    def computed(key: str, value: Callable[[ExportRow], Any]) -> _Column:
-        return _Column(key, pick(COMPUTED[key]), value)
+    def computed(key: str, value: Callable[[ExportRow], Any]) -> Column:
+        return _column(key, pick(COMPUTED[key]), value)
 
-    def common(key: str, value: Callable[[ExportRow], Any]) -> _Column:
-        return _Column(key, pick(COMMON[key][0]), value)
+    def common(key: str, value: Callable[[ExportRow], Any]) -> Column:
+        return _column(key, pick(COMMON[key][0]), value)
 
     columns = [
         computed("activity_id", lambda r: r.activity_id),
@@ -291,7 +293,7 @@ def _columns() -> list[_Column]:
             header = pick(label) if label is not None else key
             seen.setdefault((key, header), []).append(name)
     for (key, header), owners in seen.items():
-        columns.append(_Column(f"field:{key}", header, _field_value(registry, key, frozenset(owners), yes, no)))
+        columns.append(_column(f"field:{key}", header, _field_value(registry, key, frozenset(owners), yes, no)))
     columns += [
         computed("plugin", lambda r: pick(registry.plugins[r.plugin].description.label)
                  if r.plugin in registry.plugins else r.plugin),
@@ -362,19 +364,6 @@ def _parameters_text(registry: Registry, row: ExportRow, sequences: dict[int, in
     return "; ".join(parts)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection).
-
-    ``core.interchange`` takes the apostrophe off again when it reads the file back.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
 def _download_name(ext: str) -> str:
     return f"activities-{clock.today().isoformat()}.{ext}"
 
@@ -384,74 +373,13 @@ def _download_name(ext: str) -> str:
 def export_csv():
     registry = get_registry()
     _form, filt = _filter_form()
-    plugins = set(department_plugins())
-    columns = _columns()
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([c.header for c in columns])
-        yield "\ufeff" + buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        for n, row in enumerate(export_rows(registry, plugins, filt), start=1):
-            writer.writerow([_csv_safe(c.value(row)) for c in columns])
-            if n % 1000 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{_download_name("csv")}"'
-    return response
-
-
-_WIDTHS = {"activity_id": 10, "id": 14, "date": 12, "organisation": 30, "credit_code": 21, "county": 14, "kind": 18,
-           "subject": 20, "plugin": 14, "plugin_version": 9, "rule": 8, "amount": 14, "clause": 10,
-           "explanation_zh": 60, "explanation_en": 60, "parameters": 50}
+    return export_csv_file(export_rows(registry, set(department_plugins()), filt), _columns(), _download_name("csv"))
 
 
 @bp.route("/activities/export.xlsx")
 @login_required
 def export_xlsx():
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     registry = get_registry()
     _form, filt = _filter_form()
-    columns = _columns()
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Activities"))
-    for n, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(n)].width = _WIDTHS.get(column.key, 16)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in export_rows(registry, set(department_plugins()), filt):
-        cells: list[Any] = []
-        for column in columns:
-            value = column.value(row)
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"  # text, never a formula
-                cells.append(cell)
-            else:
-                cells.append(value)
-        sheet.append(cells)
-    out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    workbook.save(out)
-    out.seek(0)
-    return send_file(
-        out, as_attachment=True, download_name=_download_name("xlsx"),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return export_xlsx_file(export_rows(registry, set(department_plugins()), filt), _columns(), _download_name("xlsx"),
+                            sheet=_("Activities"))

@@ -17,10 +17,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -34,6 +33,8 @@ from core.app import get_registry
 from core.db import db
 from core.messages import Bilingual
 from core.models import OutcomeRecord
+from core.pages import Column
+from core.pages import export_xlsx as export_xlsx_file
 from core.regions import JIAXING_COUNTIES, region_name
 from core.reviews import HELD_REASONS, PENDING, held_reason_label, review_label
 from core.services.reviews import NOTE_MAX, ReviewError, decide
@@ -180,54 +181,37 @@ def _ref(activity_id: int) -> str:
     return activity.ref if activity is not None else f"#{activity_id}"
 
 
-_WIDTHS = [12, 14, 30, 21, 14, 18, 24, 8, 14, 50, 12, 14, 20, 40]
-
-
 @bp.route("/reviews/export.xlsx")
 @login_required
 def export_xlsx():
     """The queue with the filters and tab shown, one row per held outcome."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     _form, filters, tab = _filters()
     items = [item for item in _items(filters) if (item.state == PENDING) == (tab == "pending")]
     registry = get_registry()
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Pending review") if tab == "pending" else _("Decided")
-    headers = [_("Date"), _("Id"), _("Organisation"), _("Credit code"), _("County"), _("Kind"), _("Subject"),
-               _("Rule"), _("Amount held"), _("Reasons held"), _("Review"), _("Reviewer"), _("Decided"), _("Note")]
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for n, width in enumerate(_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(n)].width = width
-    sheet.freeze_panes = "A2"
-    for item in items:
+
+    def kind_name(item: QueueItem) -> str:
         kind = registry.kinds.get(item.activity.kind)
-        reasons = "\n".join(f"{pick(held_reason_label(r.get('code', '')))}: {r.get('zh') if is_chinese() else r.get('en')}"
-                            for r in item.reasons)
-        decision = item.decision
-        values: list[Any] = [
-            item.activity.date, item.activity.ref, item.organisation.name or "", item.organisation.credit_code,
-            pick(region_name(item.organisation.region_code)), pick(kind.label) if kind else item.activity.kind,
-            item.activity.subject or "", item.outcome.rule, item.held_amount, reasons, pick(review_label(item.state)),
-            decision.decided_by if decision else "", when(decision.decided_at) if decision else None,
-            decision.note if decision else "",
-        ]
-        sheet.append([_text(v) for v in values])
-    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    workbook.save(out)
-    out.seek(0)
-    return send_file(out, as_attachment=True, download_name=f"review-queue-{tab}-{clock.today().isoformat()}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return pick(kind.label) if kind else item.activity.kind
 
+    def reasons(item: QueueItem) -> str:
+        return "\n".join(f"{pick(held_reason_label(r.get('code', '')))}: {r.get('zh') if is_chinese() else r.get('en')}"
+                         for r in item.reasons)
 
-def _text(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula is kept as text (a note may start with “=”)."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        return "'" + value
-    return value
+    columns = [
+        Column("date", _("Date"), lambda i: i.activity.date, 12),
+        Column("id", _("Id"), lambda i: i.activity.ref, 14),
+        Column("organisation", _("Organisation"), lambda i: i.organisation.name or "", 30),
+        Column("credit_code", _("Credit code"), lambda i: i.organisation.credit_code, 21),
+        Column("county", _("County"), lambda i: pick(region_name(i.organisation.region_code)), 14),
+        Column("kind", _("Kind"), kind_name, 18),
+        Column("subject", _("Subject"), lambda i: i.activity.subject or "", 24),
+        Column("rule", _("Rule"), lambda i: i.outcome.rule, 8),
+        Column("held_amount", _("Amount held"), lambda i: i.held_amount, 14),
+        Column("reasons", _("Reasons held"), reasons, 50),
+        Column("review", _("Review"), lambda i: pick(review_label(i.state)), 12),
+        Column("reviewer", _("Reviewer"), lambda i: i.decision.decided_by if i.decision else "", 14),
+        Column("decided", _("Decided"), lambda i: when(i.decision.decided_at) if i.decision else None, 20),
+        Column("note", _("Note"), lambda i: i.decision.note if i.decision else "", 40),
+    ]
+    return export_xlsx_file(items, columns, f"review-queue-{tab}-{clock.today().isoformat()}.xlsx",
+                            sheet=_("Pending review") if tab == "pending" else _("Decided"))
