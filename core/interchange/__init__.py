@@ -23,12 +23,8 @@ from __future__ import annotations
 
 import codecs
 import io
-import logging
 import sys
-import warnings
-import zipfile
 from pathlib import Path
-from typing import Any
 
 from ..registry import Registry
 from ..screening import safe_text
@@ -37,6 +33,7 @@ from .jsonread import json_array, json_lines, looks_like_lines
 from .output import result_items, results_document, write_results
 from .records import InputError, Records
 from .tabular import TableReader
+from .workbook import MAX_XLSX_UNCOMPRESSED, open_workbook
 
 __all__ = [
     "COMMON",
@@ -56,12 +53,8 @@ __all__ = [
     "write_results",
 ]
 
-log = logging.getLogger(__name__)
-
 #: File endings read, and the format each means.
 FORMATS = {"json": "json", "jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv", "xlsx": "xlsx"}
-#: A workbook whose parts would unpack to more than this is refused (a zip bomb).
-MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
 #: Excel's own limit of rows in a sheet.
 MAX_XLSX_ROWS = 1_048_576
 #: The largest CSV cell read (the csv module's default is 128 KiB; longer text
@@ -163,40 +156,17 @@ def _csv_records(text: str, name: str, registry: Registry) -> Records:
 
 def _xlsx_records(data: bytes, name: str, registry: Registry) -> Records:
     """Every sheet's rows; a sheet without a kind column takes its kind from its name."""
-    from openpyxl import load_workbook
-
-    unreadable = InputError(f"{name}: not an XLSX workbook (save it from Excel as .xlsx)",
-                            f"{name}:不是有效的 XLSX 工作簿(请在 Excel 中另存为 .xlsx)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise unreadable from None
-    if unpacked > MAX_XLSX_UNCOMPRESSED:
-        raise InputError(f"{name}: the workbook unpacks to more than {MAX_XLSX_UNCOMPRESSED // 2**20:,} MiB",
-                         f"{name}:工作簿解压后超过 {MAX_XLSX_UNCOMPRESSED // 2**20:,} MiB")
     reader = TableReader(registry)
     records = Records(unit="row", numbers=[], sheets=[])
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns of extensions it does not read
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                for sheet in workbook.worksheets:
-                    sheet.reset_dimensions()  # a wrong stored size must not pad or cut rows
-                    title = safe_text(sheet.title)
-                    rows = sheet.iter_rows(max_row=MAX_XLSX_ROWS, values_only=True)
-                    for number, record in reader.records(rows, source=name, sheet=title):
-                        records.append(record)
-                        records.numbers.append(number)  # type: ignore[union-attr]
-                        records.sheets.append(title)  # type: ignore[union-attr]
-            finally:
-                workbook.close()
-    except InputError:
-        raise
-    except Exception:  # openpyxl and lxml raise many kinds for a damaged workbook
-        log.info("%s: not read as a workbook", name, exc_info=True)
-        raise unreadable from None
+    with open_workbook(data, name) as workbook:
+        for sheet in workbook.worksheets:
+            sheet.reset_dimensions()  # a wrong stored size must not pad or cut rows
+            title = safe_text(sheet.title)
+            rows = sheet.iter_rows(max_row=MAX_XLSX_ROWS, values_only=True)
+            for number, record in reader.records(rows, source=name, sheet=title):
+                records.append(record)
+                records.numbers.append(number)  # type: ignore[union-attr]
+                records.sheets.append(title)  # type: ignore[union-attr]
     return records
 
 

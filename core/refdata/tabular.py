@@ -35,8 +35,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import warnings
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,10 +44,11 @@ from marshmallow import Schema
 from marshmallow import fields as mfields
 
 from ..activities import Location
-from ..interchange import MAX_XLSX_UNCOMPRESSED, InputError
+from ..interchange import InputError
 from ..interchange import _decode_table as decode_table
 from ..interchange.columns import normalise
 from ..interchange.tabular import _boolean, _date, _integer, _unprotect
+from ..interchange.workbook import open_workbook
 from ..messages import Bilingual
 from ..paramtypes import to_json
 from ..screening import RawRecord, safe_text
@@ -128,34 +127,12 @@ def _csv(table: ReferenceTable, text: str, filename: str) -> tuple[list[dict[str
 
 
 def _xlsx(table: ReferenceTable, data: bytes, filename: str) -> tuple[list[dict[str, Any]], list[Location]]:
-    from openpyxl import load_workbook
-
-    unreadable = InputError(f"{filename}: not an XLSX workbook (save it from Excel as .xlsx)",
-                            f"{filename}:不是有效的 XLSX 工作簿(请在 Excel 中另存为 .xlsx)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise unreadable from None
-    if unpacked > MAX_XLSX_UNCOMPRESSED:
-        raise InputError(f"{filename}: the workbook unpacks to more than {MAX_XLSX_UNCOMPRESSED // 2**20:,} MiB",
-                         f"{filename}:工作簿解压后超过 {MAX_XLSX_UNCOMPRESSED // 2**20:,} MiB")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns of extensions it does not read
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheet = _sheet(table, workbook.worksheets)
-                if sheet is None:
-                    return [], []
-                sheet.reset_dimensions()
-                return _table(table, sheet.iter_rows(max_row=_MAX_ROWS, values_only=True), safe_text(sheet.title))
-            finally:
-                workbook.close()
-    except InputError:
-        raise
-    except Exception:  # openpyxl and lxml raise many kinds for a damaged workbook
-        raise unreadable from None
+    with open_workbook(data, filename) as workbook:
+        sheet = _sheet(table, workbook.worksheets)
+        if sheet is None:
+            return [], []
+        sheet.reset_dimensions()
+        return _table(table, sheet.iter_rows(max_row=_MAX_ROWS, values_only=True), safe_text(sheet.title))
 
 
 def _sheet(table: ReferenceTable, sheets: Sequence[Any]) -> Any:
