@@ -23,10 +23,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from core import fastcheck, load_registry
 from core.activities import Activity, ActivityValidator
+from core.fields import CreditCodeField, StandardNumberField
+from core.kinds.schemas import CommitteeCode
+from core.paramtypes import Money
 from core.screening import Oversized, RawRecord
 from core.standards import StandardNumber
 
@@ -216,3 +219,78 @@ def test_screening_a_plain_record_makes_no_call_per_key(monkeypatch: pytest.Monk
     assert screening.screen(dict(VALID[0])) is None
     with pytest.raises(AssertionError):
         screening.screen({"a\x00": 1})
+
+
+class EveryItem(Schema):
+    """A ``List`` of each compiled item type: the loader's item functions against marshmallow's ``List``."""
+
+    names = fields.List(fields.String(validate=validate.Length(min=1, max=4)))
+    exact = fields.List(fields.String(validate=validate.Length(equal=2)))
+    levels = fields.List(fields.String(validate=validate.OneOf(["national", "provincial"])))
+    both = fields.List(fields.String(validate=[validate.Length(max=8), validate.OneOf(["national", "local"])]))
+    ranks = fields.List(fields.Integer(validate=validate.Range(min=1, max=99)))
+    days = fields.List(fields.Date())
+    flags = fields.List(fields.Boolean())
+    numbers = fields.List(StandardNumberField())
+    parsed = fields.List(StandardNumberField(parsed=True))
+    codes = fields.List(CreditCodeField())
+    committees = fields.List(CommitteeCode())
+    amounts = fields.List(Money(), data_key="amounts-yuan")
+    maybe_text = fields.List(fields.String(allow_none=True))
+    maybe_money = fields.List(Money(allow_none=True))
+    never_date = fields.List(fields.Date(allow_none=False))
+    called = fields.List(fields.String(validate=validate.Regexp(r"\A[0-9.]+\Z")))
+    nested = fields.List(fields.List(fields.Integer(validate=validate.Range(min=0, max=9))), allow_none=True)
+
+
+#: Item values the loader must accept (each key of ``EveryItem``, by data key).
+GOOD_ITEMS: dict[str, list[Any]] = {
+    "names": ["a", "abcd", "标准"], "exact": ["ab", "标准"], "levels": ["national", "provincial"],
+    "both": ["national", "local"], "ranks": [1, 50, 99], "days": ["2024-08-04", "2020-02-29"], "flags": [True, False],
+    "numbers": ["GB/T 42587-2023", "GB/T 1.1-2020", "gb/t42587-2023"], "parsed": ["GB/T 42587-2023", "DB33/T 1-2022"],
+    "codes": ["91330421MAGC481235", "913304007429141869"], "committees": ["SAC/TC 548", "sac/tc548", "ITU-T SG 17"],
+    "amounts-yuan": [0, 300000, "300000", "300,000", 10**12], "maybe_text": ["x", None], "maybe_money": [5, "5", None],
+    "never_date": ["2024-08-04"], "called": ["5.1.2", "1"], "nested": [[], [0, 9]],
+}
+ITEM_VALUES: list[Any] = NASTY + [None, [0, 10], [[1]], [None], 10**12 + 1, "-5", "1,0,0", "abcde", "a b"]
+
+
+def assert_items_load_as_marshmallow_loads_them(record: dict[str, Any]) -> Any:
+    """The loader's dict is ``EveryItem().load``'s (types and order included); ``None`` where marshmallow may refuse."""
+    load = fastcheck.compile_schema(EveryItem())
+    assert load is not None
+    fast = load(record)
+    try:
+        slow = EveryItem().load(record)
+    except ValidationError:
+        assert fast is None, record
+        return None
+    if fast is not None:
+        assert _deep(fast) == _deep(slow), record
+    return fast
+
+
+def test_list_items_of_every_compiled_type_load_as_marshmallow_loads_them() -> None:
+    good = {key: list(values) for key, values in GOOD_ITEMS.items()}
+    assert assert_items_load_as_marshmallow_loads_them(good) is not None  # all of them at once, and each alone:
+    for key, values in GOOD_ITEMS.items():
+        for value in values:
+            assert assert_items_load_as_marshmallow_loads_them({key: [value]}) is not None, (key, value)
+            assert assert_items_load_as_marshmallow_loads_them({key: [value, value]}) is not None, (key, value)
+    accepted = 0
+    for key, values in GOOD_ITEMS.items():
+        for value in ITEM_VALUES:
+            for record in ({key: [value]}, {key: [values[0], value]}, {key: value}, {**good, key: [value]}):
+                accepted += assert_items_load_as_marshmallow_loads_them(record) is not None
+    assert accepted > 100  # the nasty values a field takes as they are (an int for Money, a None item allowed …)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_drawn_lists_of_items_load_as_marshmallow_loads_them(data: st.DataObject) -> None:
+    record: dict[str, Any] = {}
+    for key in data.draw(st.lists(st.sampled_from(sorted(GOOD_ITEMS)), min_size=1, max_size=4, unique=True)):
+        item = st.sampled_from(GOOD_ITEMS[key]) | st.sampled_from(ITEM_VALUES) | st.integers() | st.text(max_size=6)
+        record[key] = data.draw(st.lists(item, max_size=4) | st.sampled_from([None, "x", ("a",), {"a": 1}]))
+    assert_items_load_as_marshmallow_loads_them(record)
