@@ -9,8 +9,12 @@ split in two:
   ``core.activities.ActivityValidator``) and writes a loader for it: the
   source of one straight-line function — per field, a type check and the
   validators' comparisons inline — compiled once (``exec``; the source is
-  kept as ``loader.source``). Only the hooks, core's own fields and
-  validators it does not inline are calls;
+  kept as ``loader.source``). A ``List``'s items go through an item
+  function written before it from the same lines (``_field``), which
+  declines by raising where the loader returns ``None``. Only the item
+  functions, the hooks, the date and standard-number parsers, the
+  ``_deserialize`` of core's credit-code, committee-code and money fields
+  and the validators it does not inline are calls;
 - the loader either returns *exactly* the dict ``schema.load(record)`` would
   return, or ``None``: it never makes an error message. On ``None`` (a record
   it does not fully understand, or any doubt: a wrong type, a failing
@@ -24,9 +28,9 @@ What is compiled, and why the result is the same:
   ``CommitteeCode``, ``Money`` and the envelope's id (exact classes only: a
   subclass may deserialize differently). Each accepts only the plain case —
   ``str`` for text (a number given as text goes to marshmallow), ``int`` for
-  an integer, ``bool`` for a boolean — and gives what the field's
-  ``_deserialize`` gives for it (core's fields: by calling it, or the parser
-  it calls). ``required``, ``load_default`` (called when callable),
+  an integer, ``bool`` for a boolean, ``list`` for a list — and gives what
+  the field's ``_deserialize`` gives for it (core's fields: by calling it, or
+  the parser it calls). ``required``, ``load_default`` (called when callable),
   ``allow_none``, ``data_key`` and ``attribute`` behave as in
   ``Schema._deserialize``; a key no field loads is marshmallow's "Unknown
   field." error, so the loader declines;
@@ -73,42 +77,14 @@ log = logging.getLogger(__name__)
 
 #: ``loader(record)``: the loaded dict, or ``None`` when marshmallow must decide.
 Loader = Callable[[dict[str, Any]], "dict[str, Any] | None"]
-#: One field's converter: the loaded value of a present, non-null raw value; raises to decline.
-_Convert = Callable[[Any], Any]
 
 
 class _Decline(Exception):
-    """The fast path does not accept this value: marshmallow decides."""
+    """Raised by an item function: the fast path does not accept this item, the loader returns None."""
 
 
 class _Unsupported(Exception):
     """The schema uses something this module does not compile."""
-
-
-def _text(value: Any) -> str:
-    if type(value) is str and value.isprintable() and len(value) <= MAX_TEXT:
-        return value
-    raise _Decline
-
-
-def _integer(value: Any) -> int:
-    if type(value) is int and -MAX_INTEGER <= value <= MAX_INTEGER:
-        return value
-    raise _Decline
-
-
-def _iso_date(value: Any) -> date:
-    if type(value) is str and value.isprintable():
-        return date.fromisoformat(value)  # Date's "iso" format is exactly this call; ValueError declines
-    raise _Decline
-
-
-def _plain(value: Any) -> Any:
-    """A raw value screening lets through unchanged: printable text or a 64-bit integer."""
-    t = type(value)
-    if (t is str and value.isprintable() and len(value) <= MAX_TEXT) or (t is int and -MAX_INTEGER <= value <= MAX_INTEGER):
-        return value
-    raise _Decline
 
 
 def _boolean_outcomes(field: Any, attr: str) -> dict[bool, Any]:
@@ -122,126 +98,6 @@ def _boolean_outcomes(field: Any, attr: str) -> dict[bool, Any]:
     return outcomes
 
 
-def _leaf(field: Any, attr: str) -> _Convert:
-    """The converter of a field's ``_deserialize`` for the plain values it accepts."""
-    from .activities import _Id  # core.activities imports this module
-
-    cls = type(field)
-    if cls is fields.String:
-        return _text
-    if cls is fields.Integer:
-        return _integer
-    if cls is fields.Boolean:
-        outcomes = _boolean_outcomes(field, attr)
-
-        def boolean(value: Any) -> Any:
-            if type(value) is bool and value in outcomes:
-                return outcomes[value]
-            raise _Decline
-        return boolean
-    if cls is fields.Date:
-        if field.format not in ("iso", "iso8601"):
-            raise _Unsupported(f"Date format {field.format!r}")
-        return _iso_date
-    if cls is _Id:
-        def record_id(value: Any) -> str:
-            t = type(value)
-            if t is str and value.isprintable() and len(value) <= MAX_TEXT:
-                return value
-            if t is int and -MAX_INTEGER <= value <= MAX_INTEGER:
-                return str(value)
-            raise _Decline
-        return record_id
-    if cls is StandardNumberField:
-        parsed = field.parsed
-
-        def standard_number(value: Any) -> Any:
-            number = parse(_text(value))  # what _deserialize does; InvalidStandardNumber declines
-            return number if parsed else number.code
-        return standard_number
-    if cls in (CreditCodeField, CommitteeCode, Money):
-        deserialize = field._deserialize
-
-        def delegated(value: Any) -> Any:
-            return deserialize(_plain(value), attr, None)
-        return delegated
-    if cls is fields.List:
-        inner = _field(field.inner, attr)
-
-        def listed(value: Any) -> list[Any]:
-            if type(value) is not list:
-                raise _Decline
-            return [inner(item) for item in value]
-        return listed
-    raise _Unsupported(f"field type {cls.__module__}.{cls.__qualname__}")
-
-
-def _check(validator: Any) -> Callable[[Any], bool]:
-    """A validator as a predicate (``False``: decline)."""
-    cls = type(validator)
-    if cls is validate.Length:
-        low, high, equal = validator.min, validator.max, validator.equal
-        if equal is not None:
-            return lambda v: len(v) == equal
-        low = 0 if low is None else low
-        high = float("inf") if high is None else high
-        return lambda v: low <= len(v) <= high
-    if cls in (validate.OneOf, LabelledOneOf) and all(type(c) is str for c in validator.choices):
-        choices = frozenset(validator.choices)
-        return lambda v: type(v) is str and v in choices  # the fields feeding it give str: set and tuple agree
-    if cls is validate.Range and validator.min_inclusive and validator.max_inclusive:
-        low, high = validator.min, validator.max
-        if low is not None and high is not None:
-            return lambda v: type(v) is int and low <= v <= high
-
-    def called(value: Any) -> bool:
-        return validator(value) is not False  # what marshmallow calls; an error declines
-    return called
-
-
-def _field(field: fields.Field, attr: str) -> _Convert:
-    """The whole of ``Field.deserialize`` for a present value: null, conversion, validators."""
-    if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
-        raise _Unsupported("a field-level pre_load/post_load function")
-    convert = _leaf(field, attr)
-    checks = tuple(_check(v) for v in field.validators)
-    allow_none = field.allow_none
-
-    if not checks:
-        def plain(value: Any) -> Any:
-            if value is None:
-                if allow_none:
-                    return None
-                raise _Decline
-            return convert(value)
-        return plain
-    if len(checks) == 1:
-        (check,) = checks
-
-        def checked(value: Any) -> Any:
-            if value is None:
-                if allow_none:
-                    return None
-                raise _Decline
-            out = convert(value)
-            if check(out):
-                return out
-            raise _Decline
-        return checked
-
-    def validated(value: Any) -> Any:
-        if value is None:
-            if allow_none:
-                return None
-            raise _Decline
-        out = convert(value)
-        for check in checks:
-            if not check(out):
-                raise _Decline
-        return out
-    return validated
-
-
 def compile_schema(schema: Schema) -> Loader | None:
     """The loader of a bound schema, or ``None`` (logged) when it uses what is not compiled."""
     try:
@@ -252,12 +108,18 @@ def compile_schema(schema: Schema) -> Loader | None:
 
 
 class _Source:
-    """The source of a loader being written, and the objects its names refer to."""
+    """The source of a loader being written, and the objects its names refer to.
+
+    ``lines`` is the body of ``load``; ``items`` the item functions of its
+    lists, written before it (an inner list's before its outer one's).
+    """
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.items: list[str] = []
+        self.item_functions = 0
         self.names: dict[str, Any] = {"MISSING": missing, "MAX_TEXT": MAX_TEXT, "MAX_INTEGER": MAX_INTEGER,
-                                      "fromisoformat": date.fromisoformat, "parse": parse}
+                                      "fromisoformat": date.fromisoformat, "parse": parse, "Decline": _Decline}
 
     def name(self, prefix: str, value: Any) -> str:
         """A name in the loader's globals for ``value``."""
@@ -268,40 +130,80 @@ class _Source:
     def add(self, indent: int, *lines: str) -> None:
         self.lines.extend(" " * (4 * indent) + line for line in lines)
 
+    def text(self) -> str:
+        return "\n".join([*self.items, *self.lines])
 
-_TEXT_CHECK = "if type(v) is not str or len(v) > MAX_TEXT or not v.isprintable(): return None"
-_INTEGER_CHECK = "if type(v) is not int or not -MAX_INTEGER <= v <= MAX_INTEGER: return None"
+
+#: How the generated lines decline a value: ``load`` returns None; an item
+#: function raises, and ``load``'s ``except`` returns None.
+_RETURN = "return None"
+_RAISE = "raise Decline"
+
+#: ``v`` is not what ``core.screening.screen`` lets through unchanged: printable text, a 64-bit integer.
+_NOT_TEXT = "type(v) is not str or len(v) > MAX_TEXT or not v.isprintable()"
+_NOT_INTEGER = "type(v) is not int or not -MAX_INTEGER <= v <= MAX_INTEGER"
 
 
-def _conversion(src: _Source, field: Any, attr: str) -> list[str]:
-    """Lines turning the raw ``v`` (present, not None) into the loaded ``v``, or returning None."""
+def _field(src: _Source, field: Any, attr: str, decline: str) -> list[str]:
+    """Lines turning the raw ``v`` (present, not None) into the loaded ``v``: conversion, then validators."""
+    if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
+        raise _Unsupported("a field-level pre_load/post_load function")
+    return [*_conversion(src, field, attr, decline), *_checks(src, field.validators, decline)]
+
+
+def _conversion(src: _Source, field: Any, attr: str, decline: str) -> list[str]:
+    """Lines turning the raw ``v`` (present, not None) into what the field's ``_deserialize`` gives, or declining.
+
+    Only the plain case is taken (``str`` for text, ``int`` for an integer,
+    ``bool`` for a boolean, ``list`` for a list) and nothing
+    ``core.screening.screen`` would refuse; anything else declines (the
+    ``decline`` statement), and marshmallow decides.
+    """
     from .activities import _Id  # core.activities imports this module
 
     cls = type(field)
     if cls is fields.String:
-        return [_TEXT_CHECK]
+        return [f"if {_NOT_TEXT}: {decline}"]
     if cls is fields.Integer:
-        return [_INTEGER_CHECK]
+        return [f"if {_NOT_INTEGER}: {decline}"]
     if cls is fields.Date:
         if field.format not in ("iso", "iso8601"):
             raise _Unsupported(f"Date format {field.format!r}")
-        # Date's "iso" format is exactly this call; its ValueError declines
-        return ["if type(v) is not str or not v.isprintable(): return None", "v = fromisoformat(v)"]
+        # Date's "iso" format is exactly this call; its ValueError declines (load's except)
+        return [f"if type(v) is not str or not v.isprintable(): {decline}", "v = fromisoformat(v)"]
     if cls is _Id:
-        return ["if type(v) is int and -MAX_INTEGER <= v <= MAX_INTEGER: v = str(v)",
-                "elif type(v) is not str or len(v) > MAX_TEXT or not v.isprintable(): return None"]
-    if cls is StandardNumberField:
-        return [_TEXT_CHECK, "v = parse(v)" if field.parsed else "v = parse(v).code"]
+        return ["if type(v) is int and -MAX_INTEGER <= v <= MAX_INTEGER: v = str(v)", f"elif {_NOT_TEXT}: {decline}"]
+    if cls is StandardNumberField:  # what _deserialize does; InvalidStandardNumber declines (load's except)
+        return [f"if {_NOT_TEXT}: {decline}", "v = parse(v)" if field.parsed else "v = parse(v).code"]
     if cls is fields.Boolean:
-        outcomes = _boolean_outcomes(field, attr)
-        booleans = src.name("booleans", outcomes)
-        return [f"if type(v) is not bool or v not in {booleans}: return None", f"v = {booleans}[v]"]
-    convert = src.name("convert", _leaf(field, attr))  # raises _Decline: the loader's except returns None
-    return [f"v = {convert}(v)"]
+        booleans = src.name("booleans", _boolean_outcomes(field, attr))
+        return [f"if type(v) is not bool or v not in {booleans}: {decline}", f"v = {booleans}[v]"]
+    if cls in (CreditCodeField, CommitteeCode, Money):  # core's own: their _deserialize, on plain values only
+        deserialize = src.name("deserialize", field._deserialize)  # a ValidationError declines (load's except)
+        return [f"if ({_NOT_TEXT}) and ({_NOT_INTEGER}): {decline}", f"v = {deserialize}(v, {attr!r}, None)"]
+    if cls is fields.List:
+        item = _item_function(src, field.inner, attr)
+        return [f"if type(v) is not list: {decline}", f"v = [{item}(x) for x in v]"]
+    raise _Unsupported(f"field type {cls.__module__}.{cls.__qualname__}")
 
 
-def _checks(src: _Source, validators: Any) -> list[str]:
-    """Lines returning None unless the loaded ``v`` passes every validator."""
+def _item_function(src: _Source, field: Any, attr: str) -> str:
+    """Write a function doing ``field.deserialize`` for one item of a list (null, conversion, validators); its name.
+
+    The same lines as a top-level field's, declining by raising ``Decline``
+    instead of returning None.
+    """
+    body = _field(src, field, attr, _RAISE)  # first: an inner list's item function goes before this one
+    name = f"item{src.item_functions}"
+    src.item_functions += 1
+    src.items.extend([f"def {name}(v):  # an item of {attr!r}: {type(field).__name__}",
+                      "    if v is None:", "        return None" if field.allow_none else f"        {_RAISE}",
+                      *(f"    {line}" for line in body), "    return v", ""])
+    return name
+
+
+def _checks(src: _Source, validators: Any, decline: str) -> list[str]:
+    """Lines declining unless the loaded ``v`` passes every validator."""
     lines = []
     for validator in validators:
         cls = type(validator)
@@ -309,20 +211,20 @@ def _checks(src: _Source, validators: Any) -> list[str]:
         if cls is validate.Length and all(b is None or type(b) is int for b in bounds):
             low, high, equal = bounds
             if equal is not None:
-                lines.append(f"if len(v) != {equal}: return None")
+                lines.append(f"if len(v) != {equal}: {decline}")
                 continue
             if low:
-                lines.append(f"if len(v) < {low}: return None")
+                lines.append(f"if len(v) < {low}: {decline}")
             if high is not None:
-                lines.append(f"if len(v) > {high}: return None")
+                lines.append(f"if len(v) > {high}: {decline}")
         elif cls in (validate.OneOf, LabelledOneOf) and all(type(c) is str for c in validator.choices):
             choices = src.name("choices", frozenset(validator.choices))
-            lines.append(f"if type(v) is not str or v not in {choices}: return None")  # str: set and tuple agree
+            lines.append(f"if type(v) is not str or v not in {choices}: {decline}")  # str: set and tuple agree
         elif (cls is validate.Range and validator.min_inclusive and validator.max_inclusive
               and type(validator.min) is int and type(validator.max) is int):
-            lines.append(f"if type(v) is not int or not {validator.min} <= v <= {validator.max}: return None")
+            lines.append(f"if type(v) is not int or not {validator.min} <= v <= {validator.max}: {decline}")
         else:
-            lines.append(f"if {src.name('validator', validator)}(v) is False: return None")  # an error declines
+            lines.append(f"if {src.name('validator', validator)}(v) is False: {decline}")  # an error declines
     return lines
 
 
@@ -340,8 +242,6 @@ def _compile(schema: Schema) -> Loader:
         key = field.attribute or attr
         if "." in key or not key_ok(data_key) or data_key in data_keys:
             raise _Unsupported(f"the key {data_key!r}")
-        if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
-            raise _Unsupported("a field-level pre_load/post_load function")
         data_keys.add(data_key)
         src.add(2, f"v = get({data_key!r}, MISSING)", "if v is MISSING:")
         if field.required:
@@ -355,7 +255,7 @@ def _compile(schema: Schema) -> Loader:
         src.add(2, "else:", "    present += 1", "    if v is None:")
         src.add(4, f"data[{key!r}] = None" if field.allow_none else "return None")
         src.add(3, "else:")
-        src.add(4, *_conversion(src, field, data_key), *_checks(src, field.validators), f"data[{key!r}] = v")
+        src.add(4, *_field(src, field, data_key, _RETURN), f"data[{key!r}] = v")
     src.add(2, "if present != len(record): return None  # a key no field loads: \"Unknown field.\"")
     for attr_name, _, kwargs in schema._hooks[VALIDATES]:
         validator = src.name("validates", getattr(schema, attr_name))
@@ -380,9 +280,9 @@ def _compile(schema: Schema) -> Loader:
     src.add(2, "return data")
     src.add(1, "except Exception:  # any doubt: marshmallow decides, and raises what it raises", "    return None")
     namespace = dict(src.names)
-    exec(compile("\n".join(src.lines), f"<loader of {type(schema).__name__}>", "exec"), namespace)  # noqa: S102
+    exec(compile(src.text(), f"<loader of {type(schema).__name__}>", "exec"), namespace)  # noqa: S102
     load: Loader = namespace["load"]
-    load.source = "\n".join(src.lines)  # type: ignore[attr-defined]  # for a reader, and the tests
+    load.source = src.text()  # type: ignore[attr-defined]  # for a reader, and the tests
     return load
 
 
