@@ -112,7 +112,7 @@ from .standards import LEVELS as STANDARD_LEVELS
 from .standards import InvalidStandardNumber, StandardCodes, StandardNumber, standard_codes
 from .standards import parse as parse_standard_number
 from .printing import PRINT_STYLE, pdf_from_html
-from .text import Text, format_yuan_en, format_yuan_zh
+from .text import Text, clause_words, date_en, date_zh, format_yuan_en, format_yuan_zh
 from .uscc import InvalidCreditCode, validate_credit_code
 from .version import HOOK_API_VERSION, __version__
 
@@ -245,6 +245,7 @@ __all__ = [
     "ValidationReport",
     "VersionDiff",
     "check_plugin_migrations",
+    "clause_words",
     "award_level_of",
     "committee_level_of",
     "core_table",
@@ -252,6 +253,8 @@ __all__ = [
     "current_plugin",
     "current_registry",
     "database_session",
+    "date_en",
+    "date_zh",
     "diff_rows",
     "export_csv",
     "export_xlsx",

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
 from .kinds.schemas import AWARD_NAMES, COMMITTEE_LEVEL_NAMES, PILOT_LEVEL_NAMES
+from .text import clause_words
 
 __all__ = [
     "ListRow",
     "achievement_text",
     "capital_yuan",
     "clause_as_printed",
-    "date_zh",
     "items_digest",
     "list_number",
     "supplement_number",
@@ -46,20 +45,11 @@ def capital_yuan(amount: int) -> str:
     return str(cn2an.an2cn(amount, "rmb"))
 
 
-_CLAUSE = re.compile(r"^([一二三四五六七八九十]+)\s*[(（]([一二三四五六七八九十]+)[)）]$")
-
-
 def clause_as_printed(clause: str) -> str:
-    """A clause as the document numbers it: 三(二) → 第三部分第(二)项; anything else unchanged."""
-    found = _CLAUSE.match(clause.strip())
-    if found is None:
-        return clause
-    return f"第{found.group(1)}部分第({found.group(2)})项"
+    """A clause as the document numbers it: 三(二) → 第三部分第(二)项, 二(五)1 → 第二部分第(五)项第1目; anything else unchanged."""
+    return clause_words(clause).zh
 
 
-def date_zh(day: date) -> str:
-    """2024年1月1日."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def achievement_text(kind: str, fields: Mapping[str, Any], subject: str | None = None) -> str:

@@ -12,11 +12,9 @@ believe on date X" by ignoring versions recorded after X.
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any

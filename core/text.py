@@ -7,10 +7,12 @@ throughout the project; these helpers only format it.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-__all__ = ["Text", "format_yuan_en", "format_yuan_zh", "as_text"]
+__all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh"]
 
 
 class Text(NamedTuple):
@@ -66,3 +68,59 @@ def format_yuan_zh(amount: int | Decimal) -> str:
         wan = Decimal(amount) / 10000
         return f"{wan.normalize():f}万元"
     return f"{amount:,}元"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def date_zh(day: date) -> str:
+    """A date as an official document writes it: ``2022年8月1日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def date_en(day: date) -> str:
+    """A date in an English explanation: ``1 August 2022`` (English month names whatever the process's locale)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+_NUMERALS = "一二三四五六七八九"
+_ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+#: 二(五)1: part, item and point as the document numbers them (the point is optional).
+_CLAUSE = re.compile(r"^([一二三四五六七八九十]+)\s*[(（]([一二三四五六七八九十]+)[)）]\s*(\d+)?$")
+
+
+def _chinese_number(text: str) -> int:
+    """一 … 九十九."""
+    tens, _, units = text.rpartition("十")
+    if "十" not in text:
+        return _NUMERALS.index(text) + 1
+    return (_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_NUMERALS.index(units) + 1 if units else 0)
+
+
+def _roman(number: int) -> str:
+    out = ""
+    for value, letters in _ROMAN:  # parts are few: up to 39
+        while number >= value:
+            out, number = out + letters, number - value
+    return out
+
+
+def clause_words(clause: str) -> Text:
+    """A clause of the policy as an explanation cites it: ``二(五)1`` → ``第二部分第(五)项第1目`` / ``Part II, item (5), point 1``.
+
+    ``三(二)`` (no point) gives ``第三部分第(二)项`` / ``Part III, item (2)``.
+    The English never carries the Chinese numerals. Anything else comes back
+    unchanged in both languages.
+    """
+    found = _CLAUSE.match(clause.strip())
+    if found is None:
+        return Text(clause, clause)
+    part, item, point = found.groups()
+    try:
+        numbers = _chinese_number(part), _chinese_number(item)
+    except ValueError:  # 十十: not a numeral
+        return Text(clause, clause)
+    zh = f"第{part}部分第({item})项" + (f"第{point}目" if point else "")
+    en = f"Part {_roman(numbers[0])}, item ({numbers[1]})" + (f", point {point}" if point else "")
+    return Text(zh, en)

@@ -17,7 +17,8 @@ from datetime import date, datetime
 from functools import cache
 
 from .. import clock
-from ..approvals import capital_yuan, clause_as_printed, date_zh
+from ..approvals import capital_yuan, clause_as_printed
+from ..text import date_zh
 from ..models import ApprovalListItemRecord, ApprovalListRecord, Department
 from ..printing import PRINT_STYLE, pdf_from_html
 from ..registry import Registry

@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from marshmallow import Schema
 from marshmallow import fields as mfields
 
 from ..activities import EnvelopeSchema

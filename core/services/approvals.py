@@ -29,7 +29,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..approvals import ListRow, achievement_text, capital_yuan, date_zh, items_digest, list_number, supplement_number
+from ..text import date_zh
+from ..approvals import ListRow, achievement_text, capital_yuan, items_digest, list_number, supplement_number
 from ..messages import Bilingual
 from ..models import ApprovalListItemRecord, ApprovalListRecord, Department
 from ..registry import Registry

@@ -44,7 +44,7 @@ from .schemas import (
 )
 
 __all__ = ["KINDS", "__version__"]
-__version__ = "1.0.0"
+__version__ = "1.0.1"
 
 KINDS = ("campaign_enrolment", "benchmark_result", "standard_adoption", "forerunner_evaluation")
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from core import Activity, Batch, EvaluationContext, Outcome, ParamValue, Text
+from core import Activity, Batch, EvaluationContext, Outcome, ParamValue, Text, date_en, date_zh
 
 from .indicators import IndicatorCheck, check_indicators, decimal, number, required_decimal
 from .schemas import CAMPAIGNS, DEGREES
@@ -86,8 +86,6 @@ def rule_legend() -> tuple[tuple[str, Text], ...]:
     return tuple(RULES.items())
 
 
-def _zh_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _cite(clause: str) -> Text:
@@ -103,8 +101,8 @@ def _not_covered(activity: Activity, clause: str) -> Outcome:
     return Outcome.make(
         activity, rule="X0", clause=clause, status="not_covered",
         explanation=Text(
-            f"该记录日期为{_zh_date(activity.date)},早于{DOCUMENT}施行之日(2022年8月1日),不适用本意见。",
-            f"The record is dated {activity.date.isoformat()}, before {DOCUMENT_EN} came into force "
+            f"该记录日期为{date_zh(activity.date)},早于{DOCUMENT}施行之日(2022年8月1日),不适用本意见。",
+            f"The record is dated {date_en(activity.date)}, before {DOCUMENT_EN} came into force "
             "(2022-08-01): the document does not cover it.",
         ),
         details={"reason": "before_in_force"},
@@ -127,13 +125,13 @@ def _campaign(activity: Activity, context: EvaluationContext) -> CampaignRead | 
     snapshot = context.reference(CAMPAIGNS, activity.date)
     name = Text(f"{year}年{field}领域对标达标专项行动", f"the {year} {field} benchmarking campaign")
     if snapshot is None:
-        return CampaignRead(Text(f"所属{name.zh}:专项行动清单在{_zh_date(activity.date)}无施行版本,未能核对。",
-                                 f"Campaign: {name.en}; no campaign list in force on {activity.date.isoformat()}, "
+        return CampaignRead(Text(f"所属{name.zh}:专项行动清单在{date_zh(activity.date)}无施行版本,未能核对。",
+                                 f"Campaign: {name.en}; no campaign list in force on {date_en(activity.date)}, "
                                  "so it could not be checked."), False)
     row = snapshot.get(year, field)
     sample = Text("(示例数据)", " (sample data)") if getattr(snapshot, "sample", False) else Text("", "")
     if row is None:  # validation refuses it; kept for records validated before the version was recorded
-        return CampaignRead(Text(f"所属{name.zh}不在{_zh_date(activity.date)}施行的专项行动清单{sample.zh}中。",
+        return CampaignRead(Text(f"所属{name.zh}不在{date_zh(activity.date)}施行的专项行动清单{sample.zh}中。",
                                  f"Campaign: {name.en} is not on the campaign list in force{sample.en}."), False, snapshot)
     return CampaignRead(Text(f"所属{name.zh}(专项行动清单第{snapshot.version.sequence}版{sample.zh})。",
                              f"Campaign: {name.en} (campaign list version {snapshot.version.sequence}{sample.en})."),
@@ -181,8 +179,8 @@ def result(activity: Activity, context: EvaluationContext) -> Outcome:
     failing = [c for c in core if c.meets is not True]
     read = _campaign(activity, context)
     report_date = date.fromisoformat(f["test_report_date"])
-    report = Text(f"检测报告{f['test_report']}({_zh_date(report_date)})",
-                  f"test report {f['test_report']} of {report_date.isoformat()}")
+    report = Text(f"检测报告{f['test_report']}({date_zh(report_date)})",
+                  f"test report {f['test_report']} of {date_en(report_date)}")
     subject = Text(
         f"产品“{f['product']}”({f['product_category']})对标{SCOPE_NAMES[standard.scope].zh}"
         f"{standard.code}({standard.body_name.zh}),依据{report.zh}。",

@@ -61,7 +61,7 @@ from .schemas import (
 )
 
 __all__ = ["__version__"]
-__version__ = "1.0.0"
+__version__ = "1.0.1"
 
 
 @hookimpl

@@ -34,9 +34,11 @@ from core import (
     AdminPage,
     Column,
     Text,
+    clause_words,
+    date_en,
+    date_zh,
     export_xlsx,
     parameter_url,
-    pick,
     reference_url,
     region_of,
     render_page,
@@ -47,7 +49,7 @@ from core import (
 
 from . import rules
 from .decisions import decide_certificate
-from .labels import CLAUSE, CLAUSE_TEXT, DOCUMENT, PLANT_TYPES, TOPICS, clause_words
+from .labels import CLAUSE, CLAUSE_TEXT, DOCUMENT, PLANT_TYPES, TOPICS
 
 __all__ = ["WORDS", "admin_pages", "bp"]
 
@@ -103,7 +105,7 @@ WORDS = {
     "expiring": Text("即将到期", "expiring"),
     "expired": Text("已过期", "expired"),
     "warning": Text("提醒期:到期前 {days} 天(参数今日施行值)", "Warning period: {days} days before expiry (parameter in force today)"),
-    "as_of": Text("截至 {day}", "As of {day}"),
+    "as_of": Text("截至{day}", "As of {day}"),
     "by_industry": Text("按行业统计能耗限额达标率", "Energy-quota compliance by industry"),
     "by_county": Text("按县(市、区)统计能耗限额达标率", "Energy-quota compliance by county"),
     "standards_by_year": Text("碳标准制定成果(按年度、主题)", "Carbon standards by year and topic"),
@@ -291,9 +293,9 @@ def certificates(fmt: str | None) -> str | Response:
         ("county", WORDS["county"], _options((r["_county"], r["county"]) for r in everything)),
         ("state", WORDS["state"], [("L2", WORDS["expiring"]), ("L3", WORDS["expired"])]),
     ]
-    intro = Text(f"{WORDS['as_of'].zh.format(day=on.isoformat())};{WORDS['warning'].zh.format(days=days)}。"
+    intro = Text(f"{WORDS['as_of'].zh.format(day=date_zh(on))};{WORDS['warning'].zh.format(days=days)}。"
                  "证书在“有效期至”当日仍有效,次日起失效。",
-                 f"{WORDS['as_of'].en.format(day=on.isoformat())}; {WORDS['warning'].en.format(days=days)}. "
+                 f"{WORDS['as_of'].en.format(day=date_en(on))}; {WORDS['warning'].en.format(days=days)}. "
                  "A certificate is valid through its expiry date and expired from the next day.")
     listing = Listing(WORDS["certificates"], "certificates", columns, rows, filters, intro=intro)
     return _render_or_export(listing, fmt, f"carbon-certificates-{on.isoformat()}.xlsx")

@@ -22,8 +22,6 @@ __all__ = [
     "PLANT_TYPES",
     "POLICY_START",
     "TOPICS",
-    "clause_words",
-    "zh_date",
 ]
 
 #: 二(五)1 — every rule of the plugin implements it.
@@ -48,17 +46,8 @@ CLAUSE_TEXT = (
 )
 
 
-def clause_words(clause: str = CLAUSE) -> Text:
-    """``第二部分第(五)项第1目`` / ``Part 二, item (五), point 1`` for ``二(五)1``."""
-    part, rest = clause[0], clause[1:]
-    item, _, point = rest.partition(")")
-    item = item.lstrip("(")
-    return Text(f"第{part}部分第({item})项第{point}目", f"Part {part}, item ({item}), point {point}")
 
 
-def zh_date(day: date) -> str:
-    """``2022年8月1日``."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 DIRECTIONS = {

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core import Activity, Batch, EvaluationContext, Outcome, ParamValue, Text
+from core import Activity, Batch, EvaluationContext, Outcome, ParamValue, Text, clause_words, date_en, date_zh
 
 from .decisions import (
     GENERAL_SECTOR,
@@ -29,7 +29,7 @@ from .decisions import (
     match_carbon_standard,
     period_start,
 )
-from .labels import CLAUSE, CLAUSE_TEXT, DOCUMENT, PLANT_TYPES, POLICY_START, TOPICS, clause_words, zh_date
+from .labels import CLAUSE, CLAUSE_TEXT, DOCUMENT, PLANT_TYPES, POLICY_START, TOPICS
 from .schemas import ACCOUNTING_TABLE, QUOTA_TABLE, STANDARDS_TABLE
 
 __all__ = ["KINDS", "RULES", "evaluate"]
@@ -77,8 +77,8 @@ def _version_words(snapshot: Any, title: Text) -> Text:
     version = snapshot.version
     sample_zh, sample_en = (",示例数据", ", sample data") if snapshot.sample else ("", "")
     return Text(
-        f"{title.zh}参考数据第{version.sequence}版,自{zh_date(version.effective_from)}起施行{sample_zh}",
-        f"{title.en} reference data version {version.sequence}, in force from {version.effective_from.isoformat()}{sample_en}",
+        f"{title.zh}参考数据第{version.sequence}版,自{date_zh(version.effective_from)}起施行{sample_zh}",
+        f"{title.en} reference data version {version.sequence}, in force from {date_en(version.effective_from)}{sample_en}",
     )
 
 
@@ -111,8 +111,8 @@ def _quota(activity: Activity, context: EvaluationContext) -> Outcome:
     base_details: dict[str, Any] = {"reporting_year": year, "standard": standard, "product": product,
                                     "plant_type": f["plant_type"]}
     if row is None:
-        why = (Text(f"{zh_date(on)}(报告年度起始日)无施行中的能耗限额标准参考数据",
-                    f"no energy quota reference data was in force on {on.isoformat()} (start of the reporting year)")
+        why = (Text(f"{date_zh(on)}(报告年度起始日)无施行中的能耗限额标准参考数据",
+                    f"no energy quota reference data was in force on {date_en(on)} (start of the reporting year)")
                if snapshot is None else
                Text(f"{_version_words(snapshot, _QUOTA_TITLE).zh}未收录 {standard} 对“{product}”的限额",
                     f"{_version_words(snapshot, _QUOTA_TITLE).en} lists no quota of {standard} for {product}"))
@@ -210,8 +210,8 @@ def _drafting(activity: Activity, context: EvaluationContext) -> Outcome | None:
     details: dict[str, Any] = {"topic": topic, "role": role, "topic_basis": basis, "year": activity.date.year}
     if activity.date < POLICY_START:
         return Outcome(activity, "S0", 0, CLAUSE, Text(
-            f":{label.zh}标准,发布日期{zh_date(activity.date)}早于{DOCUMENT.zh}施行日期2022年8月1日,不作登记。",
-            f": a {label.en} standard published on {activity.date.isoformat()}, before the Opinions took effect "
+            f":{label.zh}标准,发布日期{date_zh(activity.date)}早于{DOCUMENT.zh}施行日期2022年8月1日,不作登记。",
+            f": a {label.en} standard published on {date_en(activity.date)}, before the Opinions took effect "
             "(2022-08-01): not tracked.",
         ), details={**details, "reason": "before_policy"}, subject=(subject.zh, subject.en), status="not_covered",
             references=references)
@@ -251,8 +251,8 @@ def _accounting(activity: Activity, context: EvaluationContext) -> Outcome:
     snapshot = context.reference(ACCOUNTING_TABLE, activity.date)
     if snapshot is None:
         return Outcome(activity, "A9", 0, CLAUSE, Text(
-            f":{_BASIS.zh},{zh_date(activity.date)}无施行中的行业核算标准参考数据,暂缓判定。",
-            f": {_BASIS.en}; no sector accounting reference data was in force on {activity.date.isoformat()}: held.",
+            f":{_BASIS.zh},{date_zh(activity.date)}无施行中的行业核算标准参考数据,暂缓判定。",
+            f": {_BASIS.en}; no sector accounting reference data was in force on {date_en(activity.date)}: held.",
         ), details={"reason": "no_reference", "sector": sector, "reporting_year": year},
             subject=(subject.zh, subject.en), status="held")
     decision = decide_accounting(sector, standard, verified, snapshot)
@@ -291,8 +291,8 @@ def _accounting(activity: Activity, context: EvaluationContext) -> Outcome:
             references=(snapshot,))
     checked = date.fromisoformat(f["verification_date"])
     return Outcome(activity, "A1", 0, CLAUSE, Text(
-        f"{lead.zh};该报告采用的核算标准一致,并经{f['verifier']}于{zh_date(checked)}核查,认定符合。",
-        f"{lead.en}; the report applies it and was verified by {f['verifier']} on {checked.isoformat()}: compliant.",
+        f"{lead.zh};该报告采用的核算标准一致,并经{f['verifier']}于{date_zh(checked)}核查,认定符合。",
+        f"{lead.en}; the report applies it and was verified by {f['verifier']} on {date_en(checked)}: compliant.",
     ), details=details, subject=(subject.zh, subject.en), status="compliant", references=(snapshot,))
 
 
@@ -314,17 +314,17 @@ def _certificate(activity: Activity, context: EvaluationContext) -> Outcome:
     decision = decide_certificate(expiry, on, days)
     subject = Text(
         f"{activity.organisation or activity.credit_code} {f['product']}低碳产品认证证书 {f['certificate_number']}"
-        f"({f['certification_body']}依据 {f['standard']} 颁发,有效期至{zh_date(expiry)})",
+        f"({f['certification_body']}依据 {f['standard']} 颁发,有效期至{date_zh(expiry)})",
         f"{activity.organisation or activity.credit_code}, low-carbon product certificate {f['certificate_number']} "
-        f"for {f['product']} ({f['certification_body']}, {f['standard']}, valid until {expiry.isoformat()})",
+        f"for {f['product']} ({f['certification_body']}, {f['standard']}, valid until {date_en(expiry)})",
     )
-    lead = Text(f":{_BASIS.zh}“推行低碳产品标准标识制度”,截至{zh_date(on)}",
-                f": {_BASIS.en} (promote low-carbon product standards and labels), as of {on.isoformat()}")
+    lead = Text(f":{_BASIS.zh}“推行低碳产品标准标识制度”,截至{date_zh(on)}",
+                f": {_BASIS.en} (promote low-carbon product standards and labels), as of {date_en(on)}")
     details = {"expiry_date": f["expiry_date"], "days_left": decision.days_left, "warning_days": days,
                "as_of": on.isoformat()}
     if decision.rule == "L3":
-        text = Text(f"{lead.zh},该证书已于{zh_date(expiry)}届满,已过期{-decision.days_left}天,认定证书失效。",
-                    f"{lead.en}, the certificate lapsed after {expiry.isoformat()} ({-decision.days_left} days ago): expired.")
+        text = Text(f"{lead.zh},该证书已于{date_zh(expiry)}届满,已过期{-decision.days_left}天,认定证书失效。",
+                    f"{lead.en}, the certificate lapsed after {date_en(expiry)} ({-decision.days_left} days ago): expired.")
         status = "non_compliant"
     elif decision.rule == "L2":
         left = Text("今日为有效期最后一日" if decision.days_left == 0 else f"距到期还有{decision.days_left}天",

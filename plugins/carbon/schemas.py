@@ -26,6 +26,7 @@ from core import (
     KindExtension,
     StandardNumberField,
     Text,
+    date_zh,
     field_error,
     field_metadata,
     parse_standard_number,
@@ -33,7 +34,7 @@ from core import (
 )
 
 from .decisions import GENERAL_SECTOR, period_start, series_of
-from .labels import DIRECTIONS, PLANT_TYPES, TOPICS, zh_date
+from .labels import DIRECTIONS, PLANT_TYPES, TOPICS
 from .units import UnknownUnit, convert, normalise_unit
 
 __all__ = [
@@ -169,7 +170,7 @@ class AccountingRowSchema(Schema):
 def _year_not_after(data: dict[str, Any], field: str = "reporting_year") -> None:
     day: date | None = data.get("date")
     if day is not None and data[field] > day.year:
-        raise field_error(f"报告年度 {data[field]} 晚于报送日期 {zh_date(day)}",
+        raise field_error(f"报告年度 {data[field]} 晚于报送日期 {date_zh(day)}",
                           f"reporting year {data[field]} is after the report's date {day.isoformat()}", field=field)
 
 
@@ -222,7 +223,7 @@ def _check_against(snapshot: Any, data: dict[str, Any], on: date) -> None:
         hint_zh = f"该年度适用的版本为 {'、'.join(others)}" if others else "参考数据中没有该标准"
         hint_en = f"the edition in force for that year is {', '.join(others)}" if others else "the reference data lists no such standard"
         raise field_error(
-            f"{standard} 在{zh_date(on)}(报告年度起始日)未施行:{hint_zh}",
+            f"{standard} 在{date_zh(on)}(报告年度起始日)未施行:{hint_zh}",
             f"{standard} was not in force on {on.isoformat()} (start of the reporting year): {hint_en}",
             field="quota_standard")
     row = next((r for r in rows if r["product"] == product), None)
@@ -270,7 +271,7 @@ class AccountingReportSchema(Schema):
         checked = data.get("verification_date")
         if checked is not None and checked.year < data["reporting_year"]:
             errors["verification_date"] = [Bilingual(
-                f"核查日期 {zh_date(checked)} 早于报告年度 {data['reporting_year']}",
+                f"核查日期 {date_zh(checked)} 早于报告年度 {data['reporting_year']}",
                 f"verification date {checked.isoformat()} is before the reporting year {data['reporting_year']}",
             )]
         snapshot = validation_reference(ACCOUNTING_TABLE, data["date"])
@@ -315,7 +316,7 @@ class CertificateSchema(Schema):
     @post_load
     def _dates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if data["expiry_date"] <= data["issue_date"]:
-            raise field_error(f"有效期至 {zh_date(data['expiry_date'])} 不晚于发证日期 {zh_date(data['issue_date'])}",
+            raise field_error(f"有效期至 {date_zh(data['expiry_date'])} 不晚于发证日期 {date_zh(data['issue_date'])}",
                               "the expiry date must be after the issue date", field="expiry_date")
         data["issue_date"] = data["issue_date"].isoformat()
         data["expiry_date"] = data["expiry_date"].isoformat()

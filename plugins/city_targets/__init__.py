@@ -42,6 +42,8 @@ from core import (
     PluginDescription,
     ReferenceTable,
     Text,
+    date_en,
+    date_zh,
     hookimpl,
     load_parameter_file,
 )
@@ -55,8 +57,6 @@ __version__ = "1.0.0"
 DOCUMENT = "《中共嘉兴市委 嘉兴市人民政府关于加快推进标准强市建设的实施意见》"
 DOCUMENT_EN = ("the Implementation Opinions of the CPC Jiaxing Municipal Committee and the Jiaxing Municipal "
                "People's Government on Accelerating the Building of a Strong Standards City")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 RULES = (("T1", Text("计入培育国际标准化人才企业目标(跟踪,不涉及资金)",
                      "counts towards the talent-enterprise target (tracking, no money)")),)
 
@@ -115,12 +115,8 @@ def stdpolicy_register_commands(cli: click.Group) -> None:
     register(cli)
 
 
-def _date_zh(day: Any) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _date_en(day: Any) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 @hookimpl
@@ -135,11 +131,11 @@ def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome
             subject=Text(f"国际标准化人才企业认定“{designation}”",
                          f"designation as an international-standardisation talent enterprise ({designation})"),
             explanation=Text(
-                f"根据{DOCUMENT}第一部分第(二)项“培育国际标准化人才企业5家以上”,该企业于{_date_zh(activity.date)}"
+                f"根据{DOCUMENT}第一部分第(二)项“培育国际标准化人才企业5家以上”,该企业于{date_zh(activity.date)}"
                 f"被认定为“{designation}”,计入该项发展目标的统计(同一企业只计一次),不涉及奖励资金。",
                 f"Under Part I, item (2) of {DOCUMENT_EN} (“at least 5 enterprises cultivating "
                 f"international-standardisation talent”), the enterprise was designated “{designation}” on "
-                f"{_date_en(activity.date)}: it counts towards that target (each enterprise once); no money is attached.",
+                f"{date_en(activity.date)}: it counts towards that target (each enterprise once); no money is attached.",
             ),
         ))
     return out

@@ -60,7 +60,7 @@ from .schemas import (
 from .words import CLAUSE
 
 __all__ = ["__version__"]
-__version__ = "1.0.0"
+__version__ = "1.0.1"
 
 
 @hookimpl

@@ -35,7 +35,6 @@ from core import (
 )
 
 from . import checks, monitoring
-from .periods import parse_period
 from .rules import KIND
 from .schemas import CLASSIFICATION, RESPONSIBILITY_LIST, SERVICE_LIST, STANDARDS_LIST
 from .words import CLAUSE, CLAUSE_TEXT, COUNTIES, DIRECTIONS, PLUGIN, county_name

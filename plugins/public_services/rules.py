@@ -12,11 +12,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from core import Activity, Batch, EvaluationContext, Outcome, Text
+from core import Activity, Batch, EvaluationContext, Outcome, Text, date_en, date_zh
 
 from .periods import parse_period
 from .schemas import SERVICE_LIST
-from .words import CLAUSE, CLAUSE_EN, CLAUSE_ZH, DIRECTIONS, DOCUMENT, county_name, zh_date
+from .words import CLAUSE, CLAUSE_WORDS, DIRECTIONS, DOCUMENT, county_name
 
 __all__ = [
     "KIND",
@@ -47,8 +47,8 @@ def rule_legend() -> tuple[tuple[str, Text], ...]:
 
 
 _BASIS = Text(
-    f"依据{DOCUMENT.zh}{CLAUSE_ZH}“加强标准实施监测及动态管理,及时跟踪标准水平和实施进展”。",
-    f"Under {CLAUSE_EN} ({CLAUSE}) of {DOCUMENT.en}: monitor how standards are implemented.",
+    f"依据{DOCUMENT.zh}{CLAUSE_WORDS.zh}“加强标准实施监测及动态管理,及时跟踪标准水平和实施进展”。",
+    f"Under {CLAUSE_WORDS.en} ({CLAUSE}) of {DOCUMENT.en}: monitor how standards are implemented.",
 )
 
 
@@ -81,19 +81,19 @@ def evaluate_monitoring(activity: Activity, context: EvaluationContext) -> Outco
     subject = Text(f"{region.zh}{period.label.zh}:", f"{region.en}, {period.label.en}: ")
     if snapshot is None or row is None or indicator is None:
         details["reason"] = "no_list" if snapshot is None else "not_in_list"
-        why = (Text(f"{zh_date(period.end)}无有效的服务清单,无法核对。",
-                    f"no service list is in force on {period.end}; the record cannot be checked. ")
+        why = (Text(f"{date_zh(period.end)}无有效的服务清单,无法核对。",
+                    f"no service list is in force on {date_en(period.end)}; the record cannot be checked. ")
                if snapshot is None else
-               Text(f"服务项目 {f['item_code']} 的指标 {f['indicator']} 已不在{zh_date(snapshot.version.effective_from)}"
+               Text(f"服务项目 {f['item_code']} 的指标 {f['indicator']} 已不在{date_zh(snapshot.version.effective_from)}"
                     "起施行的服务清单中,无法核对。",
                     f"item {f['item_code']}, indicator {f['indicator']} is no longer in the service list in force "
-                    f"from {snapshot.version.effective_from}; the record cannot be checked. "))
+                    f"from {date_en(snapshot.version.effective_from)}; the record cannot be checked. "))
         return Outcome.make(activity, rule="PS0", clause=CLAUSE, status="not_covered", subject=subject,
                             explanation=Text(why.zh + _BASIS.zh, why.en + _BASIS.en), details=details,
                             references=(snapshot,) if snapshot is not None else ())
     sample = Text("(示例数据)", " (sample data)") if snapshot.sample else Text("", "")
-    listed = Text(f"服务清单({zh_date(snapshot.version.effective_from)}起施行){sample.zh}",
-                  f"the service list in force from {snapshot.version.effective_from}{sample.en}")
+    listed = Text(f"服务清单({date_zh(snapshot.version.effective_from)}起施行){sample.zh}",
+                  f"the service list in force from {date_en(snapshot.version.effective_from)}{sample.en}")
     measured = format_value(f["value"], indicator["unit"])
     what = Text(f"服务项目“{row['name']}”指标“{indicator['name']}”实测值为{measured.zh},",
                 f"{row['name']}, {indicator['name']}: measured {measured.en}; ")
@@ -132,8 +132,8 @@ def evaluate_pilot(activity: Activity, context: EvaluationContext) -> Outcome:
     items = f.get("service_items") or []
     project = f.get("project") or ""
     name = Text(f"试点项目“{project}”" if project else "试点项目", f"pilot {project!r}" if project else "a pilot")
-    basis = Text(f"依据{DOCUMENT.zh}{CLAUSE_ZH}“深入开展基本公共服务标准化试点”。",
-                 f"Under {CLAUSE_EN} ({CLAUSE}) of {DOCUMENT.en}: basic public service standardisation pilots.")
+    basis = Text(f"依据{DOCUMENT.zh}{CLAUSE_WORDS.zh}“深入开展基本公共服务标准化试点”。",
+                 f"Under {CLAUSE_WORDS.en} ({CLAUSE}) of {DOCUMENT.en}: basic public service standardisation pilots.")
     if not items:
         return Outcome.make(activity, rule="PP0", clause=CLAUSE, status="not_covered", details={"reason": "no_items"},
                             explanation=Text(f"{name.zh}未登记所覆盖的基本公共服务项目,不属于基本公共服务标准化试点。",

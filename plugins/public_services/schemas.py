@@ -21,13 +21,14 @@ from core import (
     KindExtension,
     StandardNumberField,
     Text,
+    date_zh,
     field_error,
     field_metadata,
     validation_reference,
 )
 
 from .periods import InvalidPeriod, parse_period
-from .words import COUNTIES, DIRECTIONS, STANDARD_STATUSES, zh_date
+from .words import COUNTIES, DIRECTIONS, STANDARD_STATUSES
 
 __all__ = [
     "CLASSIFICATION",
@@ -215,17 +216,17 @@ class MonitoringSchema(Schema):
         data["value"] = str(data["value"])
         if period.start > data["date"]:
             raise field_error(
-                f"监测期{period.label.zh}晚于记录日期 {zh_date(data['date'])}:只登记已开始的监测期",
+                f"监测期{period.label.zh}晚于记录日期 {date_zh(data['date'])}:只登记已开始的监测期",
                 f"the period {period.label.en} starts after the record's date {data['date']}", field="period")
         snapshot = validation_reference("public_services.service_list", period.end)
         if snapshot is None:
             raise field_error(
-                f"{zh_date(period.end)}无有效的服务清单,无法核对服务项目",
+                f"{date_zh(period.end)}无有效的服务清单,无法核对服务项目",
                 f"no service list is in force on {period.end}: the item cannot be checked", field="item_code")
         row = snapshot.get(data["item_code"])
         if row is None:
             raise field_error(
-                f"服务项目 {data['item_code']} 不在{zh_date(snapshot.version.effective_from)}起施行的服务清单中",
+                f"服务项目 {data['item_code']} 不在{date_zh(snapshot.version.effective_from)}起施行的服务清单中",
                 f"item {data['item_code']} is not in the service list in force from {snapshot.version.effective_from}",
                 field="item_code")
         if not any(ind["code"] == data["indicator"] for ind in row["indicators"]):
@@ -247,7 +248,7 @@ def item_codes_in_list(data: dict[str, Any]) -> None:
         return
     snapshot = validation_reference("public_services.service_list", data["date"])
     if snapshot is None:
-        raise field_error(f"{zh_date(data['date'])}无有效的服务清单,无法核对试点覆盖的服务项目",
+        raise field_error(f"{date_zh(data['date'])}无有效的服务清单,无法核对试点覆盖的服务项目",
                           f"no service list is in force on {data['date']}: the pilot's items cannot be checked",
                           field="service_items")
     missing = [code for code in items if snapshot.get(code) is None]

@@ -7,9 +7,7 @@ plugin's: every word here is a ``Text`` pair).
 
 from __future__ import annotations
 
-from datetime import date
-
-from core import CITY_REGIONS, Text
+from core import CITY_REGIONS, Text, clause_words
 
 __all__ = [
     "CLAUSE",
@@ -20,10 +18,8 @@ __all__ = [
     "NATIONAL_STANDARD",
     "PLUGIN",
     "STANDARD_STATUSES",
-    "CLAUSE_EN",
-    "CLAUSE_ZH",
+    "CLAUSE_WORDS",
     "county_name",
-    "zh_date",
 ]
 
 PLUGIN = "public_services"
@@ -47,9 +43,8 @@ DOCUMENT = Text(
     "People's Government on Accelerating the Building of a Strong Standards City",
 )
 
-#: The clause as an official document writes it (二(三)1 = part two, item (三), sub-item 1).
-CLAUSE_ZH = "第二部分第(三)项第1目"
-CLAUSE_EN = "part 二, item (三), sub-item 1"
+#: The clause as an explanation cites it: 第二部分第(三)项第1目 / Part II, item (3), point 1.
+CLAUSE_WORDS = clause_words(CLAUSE)
 
 #: The national standard the lists follow (domain-facts.md ✔: 发改社会〔2021〕443号, 2021-04-20).
 NATIONAL_STANDARD = Text(
@@ -78,7 +73,3 @@ def county_name(code: str) -> Text:
     """The county's name (its code, in both languages, for one not in Jiaxing)."""
     return COUNTIES.get(code) or Text(f"地区{code}", f"region {code}")
 
-
-def zh_date(day: date) -> str:
-    """A date as an official document writes it: 2022年8月1日."""
-    return f"{day.year}年{day.month}月{day.day}日"

@@ -34,6 +34,8 @@ from core import (
     PriorPayment,
     Text,
     award_level_of,
+    date_en,
+    date_zh,
     format_yuan_en,
     format_yuan_zh,
     in_recorded_order,
@@ -41,7 +43,7 @@ from core import (
 from core import STANDARD_LEVEL_NAMES as LEVEL_NAMES
 
 from .schemas import AWARD_NAMES, PILOT_LEVEL_NAMES
-from .wording import CITE, DOCUMENT, GRANTS, PART, committee_name, date_en, date_zh, ordinal_en, quoted, rank_zh
+from .wording import CITE, DOCUMENT, GRANTS, PART, committee_name, ordinal_en, quoted, rank_zh
 
 __all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate",
            "rule_legend", "rule_table"]
@@ -639,7 +641,6 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
     kind.survey(ordered, context)
     prepared = [kind.prepare(activity) for activity in ordered]
     stored: dict[str, PriorPayment] = {}
-    reported: dict[str, date] = {}
     keys = {p[2] for p in prepared}
     keys.discard(None)
     # An achievement reported with a date before 2022-08-01 is not paid later under a new date:

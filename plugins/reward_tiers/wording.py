@@ -13,12 +13,10 @@ tests scan every explanation for it.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from core import Text
 
-__all__ = ["CITE", "DOCUMENT", "GRANTS", "PART", "committee_name", "date_en", "date_zh", "ordinal_en", "quoted",
-           "rank_zh"]
+__all__ = ["CITE", "DOCUMENT", "GRANTS", "PART", "committee_name", "ordinal_en", "quoted", "rank_zh"]
 
 #: The document, as its title reads (the two issuing bodies separated by a space, as on its masthead).
 DOCUMENT = Text(
@@ -94,14 +92,8 @@ def ordinal_en(rank: int) -> str:
     return f"{rank}{suffix}"
 
 
-def date_zh(day: date) -> str:
-    """2022年8月1日: dates as a document writes them."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
-def date_en(day: date) -> str:
-    """1 August 2022."""
-    return f"{day.day} {day:%B} {day.year}"
 
 
 def quoted(name: str) -> Text:
