@@ -165,3 +165,26 @@ def test_a_decision_survives_reevaluation_until_the_held_amount_changes(ctx: Reg
     assert effective_decisions([changed]) == {}
     assert "X-1" not in {p.activity.external_id
                          for p in payable_outcomes("reward_tiers", date(2024, 1, 1), date(2024, 12, 31))}
+
+
+@pytest.mark.stdpolicy_plugins("reward_tiers", "carbon")
+def test_outcomes_held_for_data_without_money_stay_out_of_the_review_queue(app: Flask) -> None:
+    """Carbon holds a quota check until the edition's limit values are recorded (Q9, no amount): nothing for a
+    reviewer to approve. The queue, the register's review states and a decision all leave it alone."""
+    from core.services.reviews import NotHeld, decide
+    from core.store.reviews import review_queue, review_states
+
+    with app.app_context():
+        registry = get_registry()
+        demo = registry.demo_records()["carbon"]  # the shipped quota data has no row for the demo products
+        assert import_records(registry, [*demo, *RECORDS], source="t", actor="t").ok
+        db.session.commit()
+        held = db.session.scalars(select(OutcomeRecord).where(
+            OutcomeRecord.plugin == "carbon", OutcomeRecord.status == "held", OutcomeRecord.superseded_at.is_(None))).all()
+        assert held and all(o.amount == 0 and not (o.details or {}).get("held_amount") for o in held)
+        assert review_queue(["carbon"]) == []
+        assert review_states([o.activity_id for o in held], ["carbon"]) == {}
+        with pytest.raises(NotHeld):
+            decide(held[0].id, "approved", "数据已核", actor="city", department=None, city_admin=True)
+        # The money held by reward_tiers still awaits its reviewer.
+        assert {item.activity.external_id for item in review_queue(["reward_tiers", "carbon"])} == {"X-1", "Y-1"}

@@ -34,6 +34,7 @@ from ..store.reviews import (
     APPROVED,
     DECISIONS,
     REJECTED,
+    awaits_review,
     current_successor,
     effective_decisions,
     held_amount_of,
@@ -175,7 +176,7 @@ def decide(outcome_id: int, decision: str, note: str, *, actor: str, department:
             raise UnknownOutcome(outcome_id)
         if outcome.superseded_at is not None:
             raise OutcomeSuperseded(outcome_id, current_successor(outcome))
-        if outcome.status != "held":
+        if not awaits_review(outcome):  # not held, or held waiting for data with no amount to approve
             raise NotHeld(outcome_id)
         owner = plugin_owner(outcome.plugin)
         if not city_admin and (department is None or owner is None or owner.id != department.id):

@@ -35,6 +35,7 @@ __all__ = [
     "PENDING",
     "Payable",
     "QueueItem",
+    "awaits_review",
     "current_successor",
     "decision_basis",
     "decision_history",
@@ -77,6 +78,17 @@ def held_amount_of(outcome: OutcomeRecord) -> int:
     if outcome.status != "held" or not outcome.details:
         return 0
     return int(outcome.details.get("held_amount", 0))
+
+
+def awaits_review(outcome: OutcomeRecord) -> bool:
+    """Whether a reviewer decides on ``outcome``: held, with an amount that approval would pay.
+
+    A plugin also holds outcomes that carry no money (carbon's quota check
+    waiting for the edition's limit values, a forerunner ranking waiting for
+    one measure): those wait for data, not for a reviewer, and stay out of
+    the review queue.
+    """
+    return outcome.status == "held" and held_amount_of(outcome) > 0
 
 
 def reason_codes_of(outcome: OutcomeRecord) -> list[str]:
@@ -261,7 +273,7 @@ def review_queue(plugins: Collection[str], *, reason: str | None = None, county:
         query = query.where(ActivityRecord.date >= date(year, 1, 1), ActivityRecord.date < date(year + 1, 1, 1))
     rows: list[tuple[OutcomeRecord, ActivityRecord, Organisation]] = [
         (outcome, activity, organisation) for outcome, activity, organisation in db.session.execute(query)
-        if not reason or reason in reason_codes_of(outcome)]
+        if awaits_review(outcome) and (not reason or reason in reason_codes_of(outcome))]
     decisions = effective_decisions(outcome for outcome, _, _ in rows)
     items = [QueueItem(outcome, activity, organisation, decisions.get(outcome.id)) for outcome, activity, organisation in rows]
     if state:
@@ -282,9 +294,9 @@ def review_states(activity_ids: Collection[int], plugins: Collection[str]) -> di
     # The plugin test is kept off the (plugin, dedup_key) index: SQLite would
     # otherwise walk every outcome of the plugins (16 ms at 100,000
     # activities) instead of the page's outcomes by (activity_id, superseded_at).
-    held = list(db.session.scalars(
+    held = [outcome for outcome in db.session.scalars(
         select(OutcomeRecord).where(OutcomeRecord.activity_id.in_(ids), OutcomeRecord.superseded_at.is_(None),
                                     OutcomeRecord.plugin.concat("").in_(list(plugins)), OutcomeRecord.status == "held")
-    ))
+    ) if awaits_review(outcome)]
     decisions = effective_decisions(held)
     return {(o.activity_id, o.rule): review_state(o, decisions) or PENDING for o in held}
