@@ -25,6 +25,7 @@ from flask import abort, g, session
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from core.app import get_registry
 from core.db import db
 from core.models import Department
 from core.store import enabled_plugins, plugin_owner
@@ -39,7 +40,9 @@ __all__ = [
     "require_city_admin",
     "require_editor_of",
     "require_manager_of",
+    "sees_plugin",
     "visible_departments",
+    "visible_plugins",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +124,23 @@ def may_manage(plugin: str, user: Any = None) -> bool:
         cache[plugin] = plugin_owner(plugin)
     owner = cache[plugin]
     return owner is not None and owner.id == user.department_id
+
+
+def sees_plugin(plugin: str) -> bool:
+    """Whether the user sees ``plugin``'s parameters and reference data: city administrators all; others the
+    plugins the working department has switched on, and department administrators those they manage too."""
+    return current_user.is_city_admin or plugin in department_plugins() or may_manage(plugin)
+
+
+def visible_plugins() -> list[str]:
+    """The loaded plugins, in load order, whose parameters and reference data the pages list for the user.
+
+    The working department's enabled plugins, and those a department administrator manages (a city
+    administrator works as a department and sees what it enabled; every plugin stays reachable by address).
+    """
+    enabled = department_plugins()
+    return [name for name in get_registry().plugins
+            if name in enabled or (not current_user.is_city_admin and may_manage(name))]
 
 
 def require_manager_of(plugin: str) -> None:

@@ -40,7 +40,7 @@ from core.parameters import ParameterResolver, ParameterVersion, version_schema
 from core.services import default_reference, preview_parameter, record_parameter
 from core.store import ParameterConflict, latest_sequence, plugin_owner, resolver
 
-from ..access import acting_department, current_department, department_plugins, may_manage
+from ..access import acting_department, current_department, may_manage, sees_plugin, visible_plugins
 from ..i18n import is_chinese, show_value
 from ..labels import version_label
 from ..nav import NavItem
@@ -62,11 +62,6 @@ SOURCES = {
 }
 
 
-def _visible_plugins() -> list[str]:
-    """Loaded plugins the working department has enabled, and those a department administrator manages."""
-    enabled = department_plugins()
-    return [name for name in get_registry().plugins
-            if name in enabled or (not current_user.is_city_admin and may_manage(name))]
 
 
 def _parameter_or_404(key: str) -> tuple[ParameterDeclaration, str]:
@@ -76,7 +71,7 @@ def _parameter_or_404(key: str) -> tuple[ParameterDeclaration, str]:
     if decl is None:
         abort(404)
     plugin = registry.parameter_plugin[key]
-    if not current_user.is_city_admin and plugin not in department_plugins() and not may_manage(plugin):
+    if not sees_plugin(plugin):
         abort(404)
     return decl, plugin
 
@@ -94,7 +89,7 @@ def index():
     params = resolver(registry)
     today = clock.today()
     groups = []
-    for name in _visible_plugins():
+    for name in visible_plugins():
         plugin = registry.plugins[name]
         rows = []
         for key in plugin.parameters:

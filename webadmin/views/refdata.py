@@ -53,7 +53,7 @@ from core.services import record_reference
 from core.store import ReferenceConflict, plugin_owner, reference_resolver
 from core.store.refdata import latest_reference_sequence, outcomes_reading
 
-from ..access import acting_department, current_department, department_plugins, may_manage
+from ..access import acting_department, current_department, may_manage, sees_plugin, visible_plugins
 from ..i18n import is_chinese, pick
 from ..labels import version_label
 from ..nav import NavItem
@@ -98,10 +98,6 @@ def _language() -> str:
     return "zh" if is_chinese() else "en"
 
 
-def _visible_plugins() -> list[str]:
-    enabled = department_plugins()
-    return [name for name in get_registry().plugins
-            if name in enabled or (not current_user.is_city_admin and may_manage(name))]
 
 
 def _table_or_404(key: str) -> tuple[ReferenceTable, str]:
@@ -110,7 +106,7 @@ def _table_or_404(key: str) -> tuple[ReferenceTable, str]:
     if table is None:
         abort(404)
     plugin = registry.reference_plugin[key]
-    if not current_user.is_city_admin and plugin not in department_plugins() and not may_manage(plugin):
+    if not sees_plugin(plugin):
         abort(404)
     return table, plugin
 
@@ -165,7 +161,7 @@ def index():
     resolver = reference_resolver(registry)
     today = clock.today()
     groups = []
-    for name in _visible_plugins():
+    for name in visible_plugins():
         keys = registry.plugins[name].reference_tables
         if not keys:
             continue
