@@ -378,11 +378,14 @@ def stored_references(*, believed_at: datetime | None = None) -> ReferenceResolv
     return reference_resolver(current_registry(), believed_at)
 
 
-def reference_url(key: str) -> str | None:
-    """The admin's page of reference table ``key`` (its versions, rows, differences and exports), if there is one."""
+def reference_url(key: str, sequence: int | None = None) -> str | None:
+    """The admin's page of reference table ``key`` (its versions, rows, differences and exports), if there is one.
+
+    With ``sequence``: that version's rows (第N版).
+    """
     if "refdata.table" not in current_app.view_functions:
         return None
     try:
-        return url_for("refdata.table", key=key)
+        return url_for("refdata.table", key=key, version=sequence) + ("#rows-card" if sequence else "")
     except BuildError:
         return None

@@ -12,19 +12,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from werkzeug.routing import BuildError
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from core import clock
 from core.app import get_registry
 from core.interchange import COMMON, COMPUTED
-from core.pages import Column
+from core.pages import Column, parameter_url, reference_url
 from core.pages import export_csv as export_csv_file
 from core.pages import export_xlsx as export_xlsx_file
 from core.regions import JIAXING_COUNTIES
@@ -124,26 +123,6 @@ def index():
     legend = rule_legend(registry, department_plugins(), {rule for row in page.rows for rule, _amount in row.rules})
     return render_template("register/index.html", form=form, page=page, registry=registry, filter_args=_filter_args(),
                            legend=legend, meanings={e.rule: e.meaning for e in legend})
-
-
-def parameter_url(key: str) -> str | None:
-    """The parameters page of ``key``, if the admin has one."""
-    if "parameters.detail" not in current_app.view_functions:
-        return None
-    try:
-        return url_for("parameters.detail", key=key)
-    except BuildError:
-        return None
-
-
-def reference_url(key: str, sequence: int | None = None) -> str | None:
-    """The reference data page of table ``key`` (at version ``sequence``), if the admin has one."""
-    if "refdata.table" not in current_app.view_functions:
-        return None
-    try:
-        return url_for("refdata.table", key=key, version=sequence) + ("#rows-card" if sequence else "")
-    except BuildError:
-        return None
 
 
 #: The totals tab's groupings: query-string value → heading.
