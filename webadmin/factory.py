@@ -23,6 +23,7 @@ from . import auth, errors, headers, i18n, plugin_pages, throttle
 from .security import load_secret_key
 from .firstrun import first_run
 from .sessions import DEFAULT_IDLE_MINUTES, DEFAULT_MAX_HOURS
+from .urlints import RowIdConverter
 
 __all__ = ["create_app", "csrf"]
 
@@ -36,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None, registry: Registry | None =
     :param registry: plugins to use instead of those the entry points name.
     """
     app = Flask("webadmin", instance_path=instance_path(), instance_relative_config=True)
+    app.url_map.converters["int"] = RowIdConverter  # before any route: ids beyond the databases' integers are 404s
     idle = timedelta(minutes=_whole_number("STDPOLICY_SESSION_IDLE_MINUTES", DEFAULT_IDLE_MINUTES, minimum=1))
     lifetime = timedelta(hours=_whole_number("STDPOLICY_SESSION_MAX_HOURS", DEFAULT_MAX_HOURS, minimum=1))
     app.config.update(

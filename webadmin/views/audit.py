@@ -49,6 +49,7 @@ from ..audit_text import ACTIONS, changes, describe
 from ..forms import select_choices
 from ..i18n import pick
 from ..nav import NavItem
+from ..urlints import int_arg
 
 __all__ = ["NAV", "PER_PAGE", "bp", "visible_entries"]
 
@@ -133,7 +134,7 @@ def index():
 
     page = db.paginate(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
-        page=request.args.get("page", 1, type=int), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False,
+        page=int_arg("page", 1, low=1), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False,
     )
     names = {d.id: d for d in departments}
     by_code = {d.code: d for d in departments}

@@ -73,6 +73,7 @@ from ..refdata_forms import (
     submitted_rows,
     widget_kind,
 )
+from ..urlints import int_arg
 
 __all__ = ["NAV", "SOURCES", "bp"]
 
@@ -180,7 +181,7 @@ def table(key: str):
     today = clock.today()
     history = resolver.history(key)
     current = resolver.current(key, today)
-    number = request.args.get("version", type=int)
+    number = int_arg("version")
     shown = resolver.version(key, number) if number is not None else current
     if number is not None and shown is None:
         abort(404)
@@ -208,8 +209,8 @@ def diff(key: str):
     history = resolver.history(key)
     if not history:
         abort(404)
-    a = resolver.version(key, request.args.get("a", type=int) or (history[-2].sequence if len(history) > 1 else history[-1].sequence))
-    b = resolver.version(key, request.args.get("b", type=int) or history[-1].sequence)
+    a = resolver.version(key, int_arg("a") or (history[-2].sequence if len(history) > 1 else history[-1].sequence))
+    b = resolver.version(key, int_arg("b") or history[-1].sequence)
     if a is None or b is None:
         abort(404)
     first, second = _open(resolver, a), _open(resolver, b)
@@ -419,7 +420,7 @@ def export(key: str, fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     resolver = reference_resolver(get_registry())
-    number = request.args.get("version", type=int)
+    number = int_arg("version")
     version = resolver.version(key, number) if number is not None else resolver.current(key)
     if version is None:
         abort(404)

@@ -49,6 +49,7 @@ from ..forms import select_choices
 from ..i18n import pick
 from ..labels import rule_legend, version_label
 from ..nav import NavItem
+from ..urlints import int_arg
 
 __all__ = ["NAV", "RegisterFilterForm", "bp"]
 
@@ -119,7 +120,7 @@ def _filter_args() -> dict[str, str]:
 def index():
     registry = get_registry()
     form, filt = _filter_form()
-    page = register_page(registry, department_plugins(), filt, request.args.get("page", 1, type=int))
+    page = register_page(registry, department_plugins(), filt, int_arg("page", 1, low=1))
     legend = rule_legend(registry, department_plugins(), {rule for row in page.rows for rule, _amount in row.rules})
     return render_template("register/index.html", form=form, page=page, registry=registry, filter_args=_filter_args(),
                            legend=legend, meanings={e.rule: e.meaning for e in legend})

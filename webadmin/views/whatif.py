@@ -60,6 +60,7 @@ from ..i18n import money, pick, show_value
 from ..labels import code
 from ..nav import NavItem
 from ..parameter_forms import form_value, parameter_form, schema_errors_to_form, submitted_data
+from ..urlints import int_args
 
 __all__ = ["NAV", "bp"]
 
@@ -298,7 +299,7 @@ def export_changes(scenario_id: int):
 def compare():
     registry = get_registry()
     _require_planner(registry)
-    ids = request.args.getlist("id", type=int)
+    ids = int_args("id")
     rows = [_scenario_or_404(n) for n in dict.fromkeys(ids)]
     results: list[tuple[WhatIfScenario, WhatIf | None, str | None]] = []
     for row in rows:
