@@ -34,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from .storage import NAMING_CONVENTION
 
-__all__ = ["NAMING_CONVENTION", "Base", "Model", "db", "utcnow"]
+__all__ = ["MAX_ROW_ID", "NAMING_CONVENTION", "Base", "Model", "db", "utcnow"]
 
 
 class Base(DeclarativeBase):
@@ -50,6 +50,12 @@ else:
     #: The base class of core's tables: Flask-SQLAlchemy's ``db.Model``. The admin's and the plugins'
     #: models have bases of their own (core/storage.py), outside core's migrations.
     Model = db.Model
+
+
+#: The largest id a row can have: PostgreSQL's ``integer``, the type of every id column (SQLite's holds more).
+#: An id from outside (a URL, a command line) beyond it is refused before it reaches the database, which
+#: would otherwise raise (``OverflowError`` on SQLite, ``DataError`` on PostgreSQL).
+MAX_ROW_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

@@ -18,7 +18,7 @@ from typing import NoReturn
 import click
 from flask.cli import FlaskGroup
 
-from core.cli._common import actor, print_table, resolve_department, with_core_database
+from core.cli._common import ROW_ID, actor, print_table, resolve_department, with_core_database
 from core.db import db
 
 from . import services
@@ -184,7 +184,7 @@ def list_tokens() -> None:
 
 
 @tokens_group.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ROW_ID)
 @with_core_database
 def revoke_token(token_id: int) -> None:
     """Revoke token TOKEN_ID (kept, no longer accepted)."""

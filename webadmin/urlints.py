@@ -19,10 +19,10 @@ from typing import Any
 from flask import request
 from werkzeug.routing import IntegerConverter, Map
 
+from core.db import MAX_ROW_ID
+
 __all__ = ["MAX_ROW_ID", "RowIdConverter", "int_arg", "int_args"]
 
-#: The largest value of PostgreSQL's ``integer``: the type of every id column (SQLite's holds more).
-MAX_ROW_ID = 2**31 - 1
 
 
 class RowIdConverter(IntegerConverter):

@@ -27,6 +27,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from ..db import MAX_ROW_ID
 from ..evaluation import EvaluationResult
 from ..models import Department
 from ..outcomes import ERROR_RULE
@@ -35,6 +36,7 @@ from ..store.faults import DatabaseFault, classify
 
 __all__ = [
     "EXIT_PLUGIN_FAILED",
+    "ROW_ID",
     "actor",
     "database_faults",
     "department_option",
@@ -47,6 +49,9 @@ __all__ = [
     "with_core_database",
     "with_database",
 ]
+
+#: A row id given on the command line (an outcome, a token): a whole number the databases can hold.
+ROW_ID = click.IntRange(1, MAX_ROW_ID)
 
 
 #: A plugin raised during evaluation: its activities got error outcomes (distinct from 1–4).

@@ -22,7 +22,7 @@ from ..services.reviews import ReviewError, decide
 from ..store import active_plugins, enabled_plugins
 from ..store.reviews import QueueItem, review_queue
 from ..text import format_yuan_en
-from ._common import actor, department_option, print_table, resolve_department, with_database
+from ._common import ROW_ID, actor, department_option, print_table, resolve_department, with_database
 
 __all__ = ["reviews_group"]
 
@@ -147,7 +147,7 @@ _HELP_TAIL = """
 
 
 @reviews_group.command("approve", help="Approve the held outcome OUTCOME_ID: its held amount becomes payable." + _HELP_TAIL)
-@click.argument("outcome_id", type=int)
+@click.argument("outcome_id", type=ROW_ID)
 @_NOTE
 @_DEPARTMENT
 @with_database
@@ -156,7 +156,7 @@ def approve_command(outcome_id: int, note: str, department: str) -> None:
 
 
 @reviews_group.command("reject", help="Reject the held outcome OUTCOME_ID: its held amount is not paid." + _HELP_TAIL)
-@click.argument("outcome_id", type=int)
+@click.argument("outcome_id", type=ROW_ID)
 @_NOTE
 @_DEPARTMENT
 @with_database

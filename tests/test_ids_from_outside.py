@@ -1,9 +1,11 @@
-"""Integers in URLs beyond what the databases store are a 404 or the page's default, never a 500 (webadmin/urlints.py).
+"""Ids from outside beyond what the databases store are a clear refusal, never a traceback.
 
 An id of 30 digits used to reach the database: SQLite cannot bind it
 (``OverflowError``), PostgreSQL's ``integer`` column refuses it (``DataError``).
-Every route of the admin and of every built-in plugin's pages is tried, on
-both databases (``STDPOLICY_DATABASE_URL``).
+In a URL it is now a 404 or the page's default (webadmin/urlints.py; every
+route of the admin and of every built-in plugin's pages is tried), on the
+command line a usage error naming the argument (``core.cli._common.ROW_ID``);
+on both databases (``STDPOLICY_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import pytest
 from flask import Flask
 
-from webadmin.urlints import MAX_ROW_ID
+from core.db import MAX_ROW_ID
 
 pytestmark = pytest.mark.stdpolicy_plugins("reward_tiers", "carbon", "benchmarking", "public_services", "city_targets")
 
@@ -57,3 +59,14 @@ def test_ids_within_range_still_reach_their_pages(client, login) -> None:
     login("city")
     assert client.get(f"/activities/{MAX_ROW_ID}").status_code == 404  # in range, not stored: the view's own 404
     assert client.get("/activities?page=1").status_code == 200
+
+
+@pytest.mark.parametrize("args", [
+    ["reviews", "approve", "9" * 30, "--note", "ok", "--department", "market_regulation"],
+    ["reviews", "reject", "0", "--note", "no", "--department", "market_regulation"],
+    ["tokens", "revoke", str(MAX_ROW_ID + 1)],
+])
+def test_command_line_ids_beyond_the_databases_are_usage_errors(runner, args: list[str]) -> None:
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2 and "is not in the range" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
