@@ -129,6 +129,8 @@ def test_outcomes_of_a_daily_kind_computed_on_an_earlier_day_are_recomputed(
     from core import clock
 
     assert ctx.kinds["low_carbon_certification"].daily and not ctx.kinds["standard_drafting"].daily
+    start = clock._timestamp()
+    monkeypatch.setattr(clock, "_timestamp", lambda: start)  # the day stays put, even across a midnight
     today = clock.today()
     _import(ctx, [*generate(60, seed=3), _certificate("CERT-1", today + timedelta(days=91))])
     assert reevaluate(ctx, actor="tester", incremental=True).activities == 0  # the same day: nothing is stale
@@ -140,8 +142,7 @@ def test_outcomes_of_a_daily_kind_computed_on_an_earlier_day_are_recomputed(
         return row[0], row[1]["days_left"]
 
     assert rule_of_certificate() == ("L1", 91)
-    real = clock._timestamp
-    monkeypatch.setattr(clock, "_timestamp", lambda: real() + 2 * 86400)  # two days later
+    monkeypatch.setattr(clock, "_timestamp", lambda: start + 2 * 86400)  # two days later
     later = reevaluate(ctx, actor="tester", incremental=True)
     db.session.commit()
     assert later.incremental and later.activities == 1, later.everything_because  # only the certificate
