@@ -12,7 +12,6 @@ import io
 import json
 import re
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import yaml
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
-from core import CITY_REGIONS
+from core import CITY_REGIONS, today
 from core.testing import private_uses
 
 pytestmark = pytest.mark.stdpolicy_plugins("city_targets", "reward_tiers")
@@ -239,7 +238,7 @@ def test_the_commands_give_the_same_figures(demo, stdpolicy_database_url, tmp_pa
 
 
 def test_without_a_year_the_assessment_shows_this_year_or_the_periods_last(demo, stdpolicy_login) -> None:
-    year = min(date.today().year, 2025)
+    year = min(today().year, 2025)  # the city's day, as the page reads it
     html = stdpolicy_login("dept_viewer", "market_regulation").get("/admin/p/city_targets/assessment").get_data(as_text=True)
     assert f'<option value="{year}" selected>' in html
     data = json.loads(demo.invoke(args=["assessment", "--format", "json"]).output)
