@@ -11,17 +11,18 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ..activities import Activity, Reported, ValidationReport
 from ..db import db, utcnow
 from ..evaluation import EvaluationContext, EvaluationResult
 from ..models import ActivityRecord, Department, EvaluationRun, Organisation, OutcomeRecord
-from ..outcomes import ERROR_RULE, Outcome
+from ..outcomes import ERROR_RULE, Outcome, ParamValue
 from ..registry import Registry
 from .audit import audit
 from .bulk import insert_rows
@@ -182,26 +183,31 @@ def import_records(
         new.sort(key=lambda item: (item[1].date, item[1].row))
         now = utcnow()
         department_id = department.id if department is not None else None
+        stored_source = source[:300]
+        subject_fields = {name: kind.subject_field for name, kind in registry.kinds.items()}
         rows = []
         for fp, activity in new:
-            kind = registry.kinds[activity.kind]
-            subject = activity.fields.get(kind.subject_field) if kind.subject_field else None
-            rows.append({
-                "kind": activity.kind, "organisation_id": organisations[activity.credit_code], "date": activity.date,
-                "fields": activity.fields, "subject": str(subject)[:200] if subject is not None else None,
-                "external_id": None if activity.ref.startswith("#") else activity.ref, "fingerprint": fp,
-                "source": source[:300], "department_id": department_id, "created_at": now, "created_by": actor,
-                "group_key": group_key(registry.kinds, activity),
-            })
+            subject_field = subject_fields[activity.kind]
+            subject = activity.fields.get(subject_field) if subject_field else None
+            ref = activity.ref
+            rows.append((
+                activity.kind, organisations[activity.credit_code], activity.date, activity.fields,
+                str(subject)[:200] if subject is not None else None, None if ref.startswith("#") else ref, fp,
+                stored_source, department_id, now, actor, group_key(registry.kinds, activity),
+            ))
+        largest = db.session.scalar(select(func.max(ActivityRecord.id))) or 0
         # One COPY (PostgreSQL) or executemany (SQLite) with ids reserved beforehand,
         # in the order of the rows: far cheaper than SQLAlchemy binding each row.
-        ids = _insert_returning_ids(ActivityRecord, rows)
+        ids = insert_rows(ActivityRecord, rows, columns=_ACTIVITY_COLUMNS, returning_ids=True)
         for (_, activity), activity_id in zip(new, ids):
             activity.stored_id = activity_id
         result.stored = [a for _, a in new]
         lap("store_activities")
 
-        context = EvaluationContext(parameters=parameters, history=StoredHistory(),
+        # The ids reserved are all above every stored one (SQLite: by construction; PostgreSQL: the
+        # sequence, checked): the history read while evaluating leaves this import's rows out.
+        history = StoredHistory(batch_from=ids[0] if ids[0] > largest else None)
+        context = EvaluationContext(parameters=parameters, history=history,
                                     department=department.code if department is not None else None,
                                     references=references)
         result.result = registry.evaluate(result.stored, context, plugins=plugins)
@@ -279,9 +285,9 @@ def stored_fingerprints(prints: Sequence[str]) -> set[str]:
 _PRINTS_CHUNK = 5000
 
 
-def _insert_returning_ids(model: type[ActivityRecord], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into ``model``'s table; their new ids, in the same order (COPY / executemany: core.store.bulk)."""
-    return insert_rows(model, rows, returning_ids=True)
+#: The columns of the activity rows ``import_records`` stores, in their order.
+_ACTIVITY_COLUMNS = ("kind", "organisation_id", "date", "fields", "subject", "external_id", "fingerprint",
+                     "source", "department_id", "created_at", "created_by", "group_key")
 
 
 def _start_run(trigger: str, actor: str, plugins: list[str], since: date | None = None) -> EvaluationRun:
@@ -312,11 +318,56 @@ def _outcome_row(outcome: Outcome, run_id: int, now: Any) -> dict[str, Any]:
     }
 
 
+#: The columns ``_store_outcomes`` gives, in the order of its rows (those of ``_outcome_row``).
+_OUTCOME_COLUMNS = ("activity_id", "run_id", "plugin", "plugin_version", "rule", "amount", "clause",
+                    "explanation_zh", "explanation_en", "parameters", "status", "dedup_key", "details",
+                    "reference_data", "computed_at")
+
+
 def _store_outcomes(run: EvaluationRun, outcomes: Sequence[Outcome]) -> int:
+    """Insert ``outcomes`` (the rows ``_outcome_row`` gives, as tuples) under ``run``; how many.
+
+    Outcomes read the same few parameter versions and reference data: each
+    distinct tuple of them is turned into its JSON list once, and the rows
+    share that list, which the bulk insert then encodes once (it converts
+    each object once, ``core.store.bulk``). Only reads of stored versions are
+    shared: equal stored reads are the same versions, hence the same values
+    and the same JSON.
+    """
     now = utcnow()
-    rows = [_outcome_row(o, run.id, now) for o in outcomes]
-    insert_rows(OutcomeRecord, rows)
+    run_id = run.id
+    parameters: dict[tuple[ParamValue, ...], list[dict[str, Any]]] = {}
+    references: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    rows = []
+    for o in outcomes:
+        params = _shared(parameters, o.parameters)
+        if params is None:
+            params = [p.to_json() for p in o.parameters]
+            if all(p.version_id is not None for p in o.parameters):
+                _share(parameters, o.parameters, params)
+        read = None
+        if o.references:
+            read = _shared(references, o.references)
+            if read is None:
+                read = [r.to_json() for r in o.references]
+                _share(references, o.references, read)
+        rows.append((o.activity.stored_id, run_id, o.plugin, o.plugin_version, o.rule, o.amount, o.clause,
+                     o.subject[0] + o.reason[0], o.subject[1] + o.reason[1], params, o.status, o.dedup_key,
+                     o.details, read, now))
+    insert_rows(OutcomeRecord, rows, columns=_OUTCOME_COLUMNS)
     return len(rows)
+
+
+def _shared(found: dict[Any, Any], key: tuple[Any, ...]) -> Any:
+    try:
+        return found.get(key)
+    except TypeError:  # an unhashable value (a plugin's own ParamValue holding a list): not shared
+        return None
+
+
+def _share(found: dict[Any, Any], key: tuple[Any, ...], value: Any) -> None:
+    with suppress(TypeError):  # unhashable: encoded with its outcome, as it came
+        found[key] = value
 
 
 def stored_activities(*, kinds: Collection[str] | None = None, since: date | None = None) -> list[Activity]:

@@ -47,12 +47,17 @@ _SQLITE_BATCH = 20_000
 _SQLITE_CACHE = -131_072
 
 
-def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]], *, returning_ids: bool = False) -> list[int]:
-    """Insert ``rows`` (dicts of column values, all with the same keys) into ``model``'s table.
+def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]], *,
+                returning_ids: bool = False, columns: Sequence[str] | None = None) -> list[int]:
+    """Insert ``rows`` into ``model``'s table.
 
     :param model: a mapped class (``OutcomeRecord``) or a ``Table``.
+    :param rows: dicts of column values, all with the same keys; or, with
+        ``columns``, tuples of the values of those columns in that order
+        (no dict to build and look up per row: 100,000 rows are bound here).
     :param returning_ids: also return the new rows' ids, in the order of
         ``rows`` and increasing (``rows`` must then not give ``id``).
+    :param columns: the column names of tuple ``rows``.
     :returns: the ids when ``returning_ids``, else an empty list.
     """
     if not rows:
@@ -60,7 +65,9 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]], *, returning_ids:
     table: Table = model if isinstance(model, Table) else model.__table__
     connection = db.session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
+    names = list(columns) if columns is not None else list(rows[0])  # type: ignore[arg-type]
+    if columns is None:
+        rows = [tuple(row[name] for name in names) for row in rows]  # type: ignore[index]
     columns = [table.c[name] for name in names]
     processors: list[Callable[[Any], Any] | None] = [
         column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
@@ -91,14 +98,17 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]], *, returning_ids:
 
 
 def _converter(names: list[str], processors: list[Callable[[Any], Any] | None],
-               ids: list[int] | None) -> Callable[[int, Mapping[str, Any]], tuple[Any, ...]]:
-    """A function giving row ``n``'s values, in ``names``' order, as the driver is to receive them."""
-    keys = names[1:] if ids is not None else names
+               ids: list[int] | None) -> Callable[[int, Sequence[Any]], tuple[Any, ...]]:
+    """A function giving row ``n``'s values (in ``names``' order, without the id) as the driver is to receive them."""
     procs = processors[1:] if ids is not None else processors
-    pairs = list(zip(keys, [_by_identity(p) if p is not None else None for p in procs]))
+    converting = [(i, _by_identity(p)) for i, p in enumerate(procs) if p is not None]
+    if not converting and ids is None:
+        return lambda n, row: tuple(row)
 
-    def convert(n: int, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = [process(row[key]) if process is not None else row[key] for key, process in pairs]
+    def convert(n: int, row: Sequence[Any]) -> tuple[Any, ...]:
+        values = list(row)
+        for i, process in converting:
+            values[i] = process(values[i])
         if ids is not None:
             values.insert(0, ids[n])
         return tuple(values)
@@ -136,8 +146,8 @@ def _reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
-def _copy(connection: Connection, table: Table, names: list[str], convert: Callable[[int, Mapping[str, Any]], tuple[Any, ...]],
-          count: int, rows: Sequence[Mapping[str, Any]]) -> None:
+def _copy(connection: Connection, table: Table, names: list[str], convert: Callable[[int, Sequence[Any]], tuple[Any, ...]],
+          count: int, rows: Sequence[Sequence[Any]]) -> None:
     """``COPY table (names) FROM STDIN`` of the converted rows, on the session's psycopg connection."""
     raw: Any = connection.connection.dbapi_connection
     statement = f"COPY {_quoted(connection, table.name)} ({', '.join(_quoted(connection, n) for n in names)}) FROM STDIN"

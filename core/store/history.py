@@ -33,11 +33,18 @@ class StoredHistory:
     :param before: only activities dated before this day count (a
         re-evaluation from that day recomputes the rest).
     :param everything_reevaluated: nothing counts (a re-evaluation of all activities).
+    :param batch_from: activities with this id or a larger one are the batch
+        being evaluated, not its history (an import evaluates the activities it
+        has just stored; the caller makes sure no other activity has such an id).
+        Left out of what is read, as plugins leave their batch's own records out
+        of what they read: reading them back cost ~0.5 s an import of 100,000.
     """
 
-    def __init__(self, *, before: date | None = None, everything_reevaluated: bool = False) -> None:
+    def __init__(self, *, before: date | None = None, everything_reevaluated: bool = False,
+                 batch_from: int | None = None) -> None:
         self.before = before
         self.none = everything_reevaluated
+        self.batch_from = batch_from
 
     def paid(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorPayment]:
         if self.none or not keys:
@@ -73,7 +80,10 @@ class StoredHistory:
         return found
 
     def _activity_conditions(self) -> list[ColumnElement[bool]]:
-        return [ActivityRecord.date < self.before] if self.before is not None else []
+        conditions = [ActivityRecord.date < self.before] if self.before is not None else []
+        if self.batch_from is not None:
+            conditions.append(ActivityRecord.id < self.batch_from)
+        return conditions
 
     def reported(self, plugin: str, keys: Collection[str]) -> Mapping[str, PriorReport]:
         if self.none or not keys:
