@@ -28,6 +28,7 @@ from .audit import audit
 from .bulk import insert_rows
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
+from .jsontext import canonical
 from .incremental import Scope, activities_by_id, fill_group_keys, group_key, pending_scope, whole_group_chunks
 from .organisations import NameChange, ensure_organisations
 from .parameters import require_parameters, resolver
@@ -78,14 +79,10 @@ class ImportResult(Reported):
     reevaluated: ReevaluationResult | None = None
 
 
-#: The canonical JSON of a fingerprint (one encoder: ``json.dumps`` with options builds one per call).
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-
-
 def fingerprint(activity: Activity) -> str:
-    """SHA-256 of the canonical record: kind, date, credit code, source id, fields."""
+    """SHA-256 of the canonical record (``jsontext.canonical``): kind, date, credit code, source id, fields."""
     source_id = None if activity.ref.startswith("#") else activity.ref
-    payload = _CANONICAL([activity.kind, activity.date.isoformat(), activity.credit_code, source_id, activity.fields])
+    payload = canonical([activity.kind, activity.date.isoformat(), activity.credit_code, source_id, activity.fields])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -272,16 +269,28 @@ def _register_names(organisation_ids: Iterable[int]) -> dict[str, str | None]:
 
 
 def stored_fingerprints(prints: Sequence[str]) -> set[str]:
-    """Those of ``prints`` that a stored activity has."""
+    """Those of ``prints`` that a stored activity has.
+
+    Sent as the driver takes them: SQLAlchemy rendering an ``IN`` of 5,000
+    values 20 times cost more than SQLite's lookups (0.25 of 0.4 s for 100,000).
+    PostgreSQL gets them all at once as one array (``= ANY``).
+    """
+    connection = db.session.connection()
+    table = connection.dialect.identifier_preparer.quote(ActivityRecord.__table__.name)
     found: set[str] = set()
+    if connection.dialect.name == "postgresql":
+        if prints:
+            found.update(connection.exec_driver_sql(
+                f"SELECT fingerprint FROM {table} WHERE fingerprint = ANY(%s)", (list(prints),)).scalars())
+        return found
     for start in range(0, len(prints), _PRINTS_CHUNK):
-        found.update(db.session.scalars(
-            select(ActivityRecord.fingerprint).where(ActivityRecord.fingerprint.in_(prints[start:start + _PRINTS_CHUNK]))
-        ))
+        chunk = tuple(prints[start:start + _PRINTS_CHUNK])
+        found.update(connection.exec_driver_sql(
+            f"SELECT fingerprint FROM {table} WHERE fingerprint IN ({', '.join('?' * len(chunk))})", chunk).scalars())
     return found
 
 
-#: Fingerprints looked up per query (an import of 100,000: 20 queries, not 200; SQLite allows 32,766 values).
+#: Fingerprints looked up per query on SQLite (an import of 100,000: 20 queries, not 200; SQLite allows 32,766 values).
 _PRINTS_CHUNK = 5000
 
 
