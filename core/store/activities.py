@@ -276,7 +276,7 @@ def stored_fingerprints(prints: Sequence[str]) -> set[str]:
     PostgreSQL gets them all at once as one array (``= ANY``).
     """
     connection = db.session.connection()
-    table = connection.dialect.identifier_preparer.quote(ActivityRecord.__table__.name)
+    table = connection.dialect.identifier_preparer.quote(ActivityRecord.__tablename__)
     found: set[str] = set()
     if connection.dialect.name == "postgresql":
         if prints:

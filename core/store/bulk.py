@@ -29,7 +29,7 @@ needs (as the callers always did).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection
@@ -66,11 +66,15 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]] | Sequence[Sequenc
     table: Table = model if isinstance(model, Table) else model.__table__
     connection = db.session.connection()
     dialect = connection.dialect
-    names = list(columns) if columns is not None else list(rows[0])  # type: ignore[arg-type]
+    values: Sequence[Sequence[Any]]
     if columns is None:
-        rows = [tuple(row[name] for name in names) for row in rows]  # type: ignore[index]
-    columns = [table.c[name] for name in names]
-    processors: list[Callable[[Any], Any] | None] = [_bind_processor(column, dialect) for column in columns]
+        dict_rows = cast(Sequence[Mapping[str, Any]], rows)
+        names = list(dict_rows[0])
+        values = [tuple(row[name] for name in names) for row in dict_rows]
+    else:
+        names = list(columns)
+        values = cast(Sequence[Sequence[Any]], rows)
+    processors: list[Callable[[Any], Any] | None] = [_bind_processor(table.c[name], dialect) for name in names]
     ids: list[int] = []
     if returning_ids:
         if "id" in names:
@@ -80,7 +84,7 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]] | Sequence[Sequenc
         processors = [None, *processors]
     convert = _converter(names, processors, ids if returning_ids else None)
     if dialect.name == "postgresql":
-        _copy(connection, table, names, convert, len(rows), rows)
+        _copy(connection, table, names, convert, len(values), values)
     else:
         statement = (f"INSERT INTO {_quoted(connection, table.name)} ({', '.join(_quoted(connection, n) for n in names)}) "
                      f"VALUES ({', '.join('?' for _ in names)})")
@@ -88,8 +92,8 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]] | Sequence[Sequenc
         previous = raw.execute("PRAGMA cache_size").fetchone()[0]
         raw.execute(f"PRAGMA cache_size = {_SQLITE_CACHE}")
         try:
-            for start in range(0, len(rows), _SQLITE_BATCH):
-                batch = [convert(n, rows[n]) for n in range(start, min(start + _SQLITE_BATCH, len(rows)))]
+            for start in range(0, len(values), _SQLITE_BATCH):
+                batch = [convert(n, values[n]) for n in range(start, min(start + _SQLITE_BATCH, len(values)))]
                 connection.exec_driver_sql(statement, batch)
         finally:
             raw.execute(f"PRAGMA cache_size = {int(previous)}")
