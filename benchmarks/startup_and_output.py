@@ -55,8 +55,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from bench_evaluate import cpu_model, maxrss_mb, run_measured  # noqa: E402
-from generate import DEFAULT_SEED, generate, write_records  # noqa: E402
+from bench_evaluate import cpu_model, run_measured  # noqa: E402
+from generate import generate, write_records  # noqa: E402
+from reworded import reworded_document  # noqa: E402
 from baseline import standards_old  # noqa: E402
 
 from core import load_registry  # noqa: E402
@@ -207,7 +208,10 @@ def evaluate_cli(trees: dict[str, Path], instance: Path, n: int, repeat: int, wo
                                workdir / f"{name}.check.json", keep_stdout=True)
         if checked["rc"] != 0:
             raise SystemExit(f"evaluate {name}: exit status {checked['rc']}: {checked['stderr'][-2000:]}")
-        digests[name] = hashlib.sha256(checked["stdout_path"].read_bytes()).hexdigest()
+        output = checked["stdout_path"].read_text(encoding="utf-8")
+        if name != "this code":  # the one deliberate change since (benchmarks/reworded.py)
+            output = reworded_document(output)
+        digests[name] = hashlib.sha256(output.encode("utf-8")).hexdigest()
         checked["stdout_path"].unlink()
     if len(set(digests.values())) != 1:
         raise SystemExit(f"evaluate: the outputs differ: {digests}")
