@@ -50,8 +50,6 @@ def clause_as_printed(clause: str) -> str:
     return clause_words(clause).zh
 
 
-
-
 def achievement_text(kind: str, fields: Mapping[str, Any], subject: str | None = None) -> str:
     """The achievement as an approval list prints it: the standard's number and title, the committee, award or project.
 

@@ -1,8 +1,11 @@
-"""Bilingual text and money formatting.
+"""Bilingual text, and money, dates and clauses as explanations write them.
 
 Everything a plugin shows to a user (labels, explanations, error messages)
 comes in Chinese and English, Chinese first. Money is integer yuan
-throughout the project; these helpers only format it.
+throughout the project; these helpers only format it. Dates and clauses are
+written as an official document writes them in each language
+(docs/plugins/explanations.md): ``2022年8月1日`` / ``1 August 2022``,
+``第三部分第(二)项`` / ``Part III, item (2)``.
 """
 
 from __future__ import annotations
