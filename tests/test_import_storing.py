@@ -32,6 +32,7 @@ from core.models import ActivityRecord, EvaluationRun, Organisation, OutcomeReco
 from core.outcomes import Outcome, ParamValue
 from core.registry import Registry
 from core.store import StoredHistory, fingerprint, import_records
+from core.store import bulk
 from core.store.bulk import _bind_processor, insert_rows
 from core.store.jsontext import canonical, dumps
 
@@ -88,30 +89,28 @@ def test_fingerprints_are_the_ones_stored_before(ctx: Registry) -> None:
         assert fingerprint(activity) == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _sent(bound: Any) -> Any:
-    """What the driver receives: the text; psycopg's ``Json`` wrapper (PostgreSQL) as its object and its encoder."""
-    return ("Json", bound.obj, bound.dumps) if hasattr(bound, "obj") else bound
-
-
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.none() | _values)
 def test_bulk_json_columns_hold_what_the_type_writes(ctx: Registry, value: Any) -> None:
-    dialect = db.session.connection().dialect
+    """What the driver sends for each value (SQLite: the text; PostgreSQL: the text COPY writes) is the type's."""
+    connection = db.session.connection()
+    dialect, sent = connection.dialect, bulk._sent(connection)
     for column in (ActivityRecord.__table__.c.fields, OutcomeRecord.__table__.c.details):
-        ours = _bind_processor(column, dialect)
+        ours = _bind_processor(column, dialect, sent)
         theirs = column.type.dialect_impl(dialect).bind_processor(dialect)
         assert ours is not None and theirs is not None
-        assert _sent(ours(value)) == _sent(theirs(value))
+        assert sent(ours(value)) == sent(theirs(value))
 
 
 def test_a_configured_json_serializer_is_left_to_the_type(ctx: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    dialect = db.session.connection().dialect
+    connection = db.session.connection()
+    dialect, sent = connection.dialect, bulk._sent(connection)
     configured = lambda value: "configured"  # noqa: E731
     monkeypatch.setattr(dialect, "_json_serializer", configured, raising=False)
     column = ActivityRecord.__table__.c.fields
     assert isinstance(column.type, JSON)
     theirs = column.type.dialect_impl(dialect).bind_processor(dialect)
-    assert _sent(_bind_processor(column, dialect)({"a": 1})) == _sent(theirs({"a": 1}))
+    assert sent(_bind_processor(column, dialect, sent)({"a": 1})) == sent(theirs({"a": 1}))
     if dialect.name == "sqlite":
         assert theirs({"a": 1}) == "configured"
 

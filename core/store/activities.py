@@ -273,7 +273,8 @@ def stored_fingerprints(prints: Sequence[str]) -> set[str]:
 
     Sent as the driver takes them: SQLAlchemy rendering an ``IN`` of 5,000
     values 20 times cost more than SQLite's lookups (0.25 of 0.4 s for 100,000).
-    PostgreSQL gets them all at once as one array (``= ANY``).
+    PostgreSQL gets them all at once as one array (``= ANY``), in binary (``%b``): the
+    server parsing 100,000 fingerprints of a text array literal took 0.5 s, 0.14 s this way.
     """
     connection = db.session.connection()
     table = connection.dialect.identifier_preparer.quote(ActivityRecord.__tablename__)
@@ -281,7 +282,7 @@ def stored_fingerprints(prints: Sequence[str]) -> set[str]:
     if connection.dialect.name == "postgresql":
         if prints:
             found.update(connection.exec_driver_sql(
-                f"SELECT fingerprint FROM {table} WHERE fingerprint = ANY(%s)", (list(prints),)).scalars())
+                f"SELECT fingerprint FROM {table} WHERE fingerprint = ANY(%b)", (list(prints),)).scalars())
         return found
     for start in range(0, len(prints), _PRINTS_CHUNK):
         chunk = tuple(prints[start:start + _PRINTS_CHUNK])

@@ -74,7 +74,8 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]] | Sequence[Sequenc
     else:
         names = list(columns)
         values = cast(Sequence[Sequence[Any]], rows)
-    processors: list[Callable[[Any], Any] | None] = [_bind_processor(table.c[name], dialect) for name in names]
+    sent = _sent(connection)
+    processors: list[Callable[[Any], Any] | None] = [_bind_processor(table.c[name], dialect, sent) for name in names]
     ids: list[int] = []
     if returning_ids:
         if "id" in names:
@@ -123,17 +124,20 @@ def _converter(names: list[str], processors: list[Callable[[Any], Any] | None],
 _PROBE = {"text": "中文 \u2028\"\\", "list": [1, -2, 10**20, 0.5, 1e16, True, None], "nested": {"b": [], "a": {}}}
 
 
-def _bind_processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
+def _bind_processor(column: Any, dialect: Any, sent: Callable[[Any], Any]) -> Callable[[Any], Any] | None:
     """The column type's own bind processor for ``dialect``; for a JSON column, one that writes the same text faster.
 
     A JSON column's processor applies ``json.dumps`` (no serializer configured on the
-    engine, checked on a probe): a dict or a list (an activity's fields, an outcome's
-    details) is then written by ``jsontext.dumps``, the same encoder built once; anything
-    else (``None``, ``JSON.NULL``, a scalar) by the type's processor, as before.
+    engine, checked on a probe) — on SQLite itself, on PostgreSQL through psycopg's
+    ``Json`` wrapper, which COPY dumps with ``json.dumps``: a dict or a list (an
+    activity's fields, an outcome's details) is then written by ``jsontext.dumps``,
+    the same encoder built once (COPY sends the text, the server reads it as the
+    wrapper's); anything else (``None``, ``JSON.NULL``, a scalar) by the type's
+    processor, as before.
     """
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if (process is None or not isinstance(column.type, JSON) or getattr(dialect, "_json_serializer", None) is not None
-            or process(_PROBE) != dumps(_PROBE)):
+            or sent(process(_PROBE)) != dumps(_PROBE)):
         return process
 
     def write(value: Any, _process: Callable[[Any], Any] = process) -> Any:
@@ -141,6 +145,21 @@ def _bind_processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
         return dumps(value) if kind is dict or kind is list else _process(value)
 
     return write
+
+
+def _sent(connection: Connection) -> Callable[[Any], Any]:
+    """The text a bound value is sent as: itself (SQLite); on PostgreSQL, as COPY's text format dumps it."""
+    if connection.dialect.name != "postgresql":
+        return lambda bound: bound
+    from psycopg.adapt import PyFormat
+
+    adapters = connection.connection.dbapi_connection.adapters  # type: ignore[union-attr]
+
+    def sent(bound: Any) -> Any:
+        data = adapters.get_dumper(type(bound), PyFormat.TEXT)(type(bound)).dump(bound)
+        return bytes(data).decode("utf-8") if data is not None else None
+
+    return sent
 
 
 def _by_identity(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
