@@ -59,6 +59,10 @@ class PluginDescription:
     #: What each rule id of its outcomes means, ``(("R1", Text(…)), …)``: the
     #: admin's legend of rule codes wherever outcomes are shown.
     rules: tuple[tuple[str, Text], ...] = ()
+    #: The reasons its held outcomes give (``details["held_reasons"]``, each
+    #: ``{"code", "zh", "en"}``), by code: ``(("rank_conflict", Text("排名冲突",
+    #: "rank conflict")), …)``. The review queue filters and labels by them.
+    held_reasons: tuple[tuple[str, Text], ...] = ()
     #: Kinds declared elsewhere that the plugin evaluates — core's shared
     #: kinds (``core.kinds.SHARED_KINDS``) or another plugin's — besides its
     #: own. A department that switches the plugin on sees the activities of
@@ -74,6 +78,10 @@ class PluginDescription:
         if isinstance(self.reads, str) or not all(isinstance(k, str) and _NAME.match(k) for k in self.reads):
             raise ValueError(f"reads must be a tuple of kind names, got {self.reads!r}")
         object.__setattr__(self, "reads", tuple(self.reads))
+        if not all(isinstance(r, tuple) and len(r) == 2 and isinstance(r[0], str) and _NAME.match(r[0])
+                   and isinstance(r[1], Text) for r in self.held_reasons):
+            raise ValueError(f"held_reasons must be (code, Text) pairs with lower_snake_case codes, got {self.held_reasons!r}")
+        object.__setattr__(self, "held_reasons", tuple(self.held_reasons))
 
     def rule_label(self, rule: str) -> Text | None:
         """What rule ``rule`` means, if the plugin says."""

@@ -483,6 +483,16 @@ class Registry:
             raise ValueError("storage: " + "; ".join(problems))
         return declared[0]
 
+    @property
+    def held_reasons(self) -> dict[str, Text]:
+        """Every held reason the loaded plugins declare (``PluginDescription.held_reasons``), code → label, in load
+        order; a code two plugins declare keeps the first plugin's label."""
+        found: dict[str, Text] = {}
+        for record in self.plugins.values():
+            for code, label in record.description.held_reasons:
+                found.setdefault(code, label)
+        return found
+
     def demo_records(self) -> dict[str, list[dict[str, Any]]]:
         """Each loaded plugin's sample records for ``stdpolicy init --demo`` (``stdpolicy_demo_records``), by plugin."""
         found: dict[str, list[dict[str, Any]]] = {}

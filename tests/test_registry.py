@@ -687,3 +687,25 @@ def test_plugin_without_describe_hook_is_listed_under_its_name() -> None:
     assert record_.version == "0"
     assert record_.source == "registered in code"
     assert record_.hooks == ["stdpolicy_register_activity_kinds", "stdpolicy_register_parameters"]
+
+
+def test_a_plugin_names_its_own_held_reasons_and_the_registry_gathers_them() -> None:
+    """The review queue's reasons come from the plugins (``PluginDescription.held_reasons``), not from core."""
+    from core import PluginDescription, Text, hookimpl, load_registry
+    from core.reviews import held_reason_label
+
+    class Holder:
+        @hookimpl
+        def stdpolicy_describe_plugin(self):
+            return PluginDescription(Text("暂缓", "Holder"), Text("", ""), api=">=1.0,<2",
+                                     held_reasons=(("late_report", Text("逾期申报", "reported late")),
+                                                   ("rank_conflict", Text("另一种说法", "another wording"))))
+
+    registry = load_registry(only=("reward_tiers",), plugins=[("holder", Holder())])
+    reasons = registry.held_reasons
+    assert reasons["late_report"] == ("逾期申报", "reported late")
+    assert reasons["rank_conflict"] == ("排名冲突", "rank conflict")  # the plugin loaded first keeps its label
+    assert held_reason_label("late_report", reasons).zh == "逾期申报"
+    assert held_reason_label("nobody_declares", reasons) == ("nobody_declares", "nobody_declares")
+    with pytest.raises(ValueError, match="held_reasons"):
+        PluginDescription(Text("x", "x"), Text("", ""), held_reasons=(("Bad Code", Text("x", "x")),))

@@ -19,12 +19,12 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from core.models import AuditEntry, Department
-from core.reviews import held_reason_label, review_label
+from core.reviews import review_label
 from core.registry import Registry
 
 from .forms import ROLE_LABELS
 from .i18n import money, parameter_value, pick
-from .labels import detail, import_source, name, plugin_label, reason_text, version_label
+from .labels import detail, held_reason, import_source, name, plugin_label, reason_text, version_label
 
 __all__ = ["ACTIONS", "Change", "changes", "describe"]
 
@@ -279,7 +279,7 @@ def _shown(field: str, value: Any, entry: AuditEntry, registry: Registry, depart
     if field == "decision" and isinstance(value, str):
         return Markup(escape(pick(review_label(value))))
     if field == "reasons" and isinstance(value, list):
-        return Markup(escape("、".join(pick(held_reason_label(str(code))) for code in value) if value else "—"))
+        return Markup(escape("、".join(pick(held_reason(str(code))) for code in value) if value else "—"))
     if field == "held_amount" and isinstance(value, int):
         return Markup(escape(money(value)))
     if field == "plugin" and entry.action.startswith("review.") and isinstance(value, str):

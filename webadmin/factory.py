@@ -105,11 +105,12 @@ def _whole_number(variable: str, default: int, *, minimum: int) -> int:
 
 def _template_context(app: Flask) -> None:
     from core.outcomes import status_label
-    from core.reviews import held_reason_label, review_label
+    from core.reviews import review_label
     from core.pages import format_date, may_manage, parameter_url
 
     from .access import current_department, visible_departments
-    from .labels import actor, code, detail, explained, import_source, name, plugin_label, reason_text, version_label
+    from .labels import (actor, code, detail, explained, held_reason, import_source, name, plugin_label, reason_text,
+                         version_label)
     from .nav import nav_items
     from .next_steps import next_steps
     from .plugin_pages import menu_entries
@@ -130,7 +131,7 @@ def _template_context(app: Flask) -> None:
         reason_text=reason_text,
         status_label=status_label,
         review_label=review_label,
-        held_reason_label=held_reason_label,
+        held_reason_label=held_reason,
         # For plugins' templates (docs/plugins/admin-pages.md), the same as core's helpers.
         parameter_url=parameter_url,
         may_manage=may_manage,

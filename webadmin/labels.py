@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from core.outcomes import ERROR_RULE
 from core.registry import PluginRecord, Registry
+from core.text import Text
 
 from .i18n import is_chinese, pick
 
@@ -30,6 +31,7 @@ __all__ = [
     "detail",
     "explained",
     "flash_plugin_failures",
+    "held_reason",
     "import_source",
     "name",
     "plugin_label",
@@ -134,6 +136,14 @@ def plugin_label(plugin: str) -> str:
 
     record = get_registry().plugins.get(plugin)
     return pick(record.description.label) if record is not None else plugin
+
+
+def held_reason(code: str) -> Text:
+    """A held reason's label, as the loaded plugins declare it (``core.reviews.held_reason_label``)."""
+    from core.app import get_registry
+    from core.reviews import held_reason_label
+
+    return held_reason_label(code, get_registry().held_reasons)
 
 
 def plugin_source(record: PluginRecord) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -17,11 +18,11 @@ from marshmallow import ValidationError
 
 from ..app import get_registry
 from ..regions import JIAXING_COUNTIES, region_name
-from ..reviews import HELD_REASONS, REVIEW_STATES, held_reason_label, review_label
+from ..reviews import REVIEW_STATES, held_reason_label, review_label
 from ..services.reviews import ReviewError, decide
 from ..store import active_plugins, enabled_plugins
 from ..store.reviews import QueueItem, review_queue
-from ..text import format_yuan_en
+from ..text import Text, format_yuan_en
 from ._common import ROW_ID, actor, department_option, print_table, resolve_department, with_database
 
 __all__ = ["reviews_group"]
@@ -44,8 +45,11 @@ def _choice(value: str | None, labels: dict[str, Any], hint: str) -> str | None:
     raise click.BadParameter(f"{value!r} is not one of: {known}", param_hint=hint)
 
 
-def item_json(item: QueueItem) -> dict[str, Any]:
-    """One queue entry as JSON: the outcome, the organisation, what it would pay, why it is held, the review."""
+def item_json(item: QueueItem, reasons: Mapping[str, Text]) -> dict[str, Any]:
+    """One queue entry as JSON: the outcome, the organisation, what it would pay, why it is held, the review.
+
+    :param reasons: the held reasons' labels (``Registry.held_reasons``).
+    """
     region = item.organisation.region_code
     county = region_name(region)
     decision = item.decision
@@ -62,8 +66,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
         "plugin": item.outcome.plugin,
         "rule": item.outcome.rule,
         "held_amount": item.held_amount,
-        "reasons": [{**reason, "label": {"zh": held_reason_label(str(reason.get("code"))).zh,
-                                         "en": held_reason_label(str(reason.get("code"))).en}}
+        "reasons": [{**reason, "label": held_reason_label(str(reason.get("code")), reasons).to_json()}
                     for reason in item.reasons],
         "status": item.state,
         "review": review_json(decision),
@@ -93,10 +96,10 @@ def list_command(reason: str | None, county: str | None, year: int | None, statu
     dept = resolve_department(department)
     plugins = enabled_plugins(dept) if dept is not None else set(active_plugins(registry))
     items = review_queue([p for p in registry.plugins if p in plugins],
-                         reason=_choice(reason, HELD_REASONS, "--reason"),
+                         reason=_choice(reason, registry.held_reasons, "--reason"),
                          county=_choice(county, JIAXING_COUNTIES, "--county"), year=year, state=status)
     if fmt == "json":
-        click.echo(json.dumps([item_json(item) for item in items], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([item_json(item, registry.held_reasons) for item in items], ensure_ascii=False, indent=2))
         return
     rows = []
     for item in items:
@@ -104,7 +107,8 @@ def list_command(reason: str | None, county: str | None, year: int | None, statu
         rows.append([
             item.outcome.id, item.activity.date.isoformat(), item.activity.ref, item.organisation.name or "",
             region_name(item.organisation.region_code).zh, item.activity.subject or "", item.outcome.rule,
-            format_yuan_en(item.held_amount), "、".join(held_reason_label(str(r.get("code"))).zh for r in item.reasons),
+            format_yuan_en(item.held_amount),
+            "、".join(held_reason_label(str(r.get("code")), registry.held_reasons).zh for r in item.reasons),
             f"{review_label(item.state).zh} {item.state}",
             f"{decision.decided_by} {decision.decided_at:%Y-%m-%d}: {decision.note}" if decision else "",
         ])

@@ -259,7 +259,7 @@ def review_queue(plugins: Collection[str], *, reason: str | None = None, county:
                  year: int | None = None, state: str | None = None) -> list[QueueItem]:
     """The current held outcomes of ``plugins``, oldest activity first, narrowed by the filters.
 
-    :param reason: a held reason's code (``core.reviews.HELD_REASONS``): outcomes held (also) for it.
+    :param reason: a held reason's code (``Registry.held_reasons``): outcomes held (also) for it.
     :param county: a region code (positions 3–8 of the credit code, ``core.regions``).
     :param year: the year of the activity's date.
     :param state: ``pending``, ``approved`` or ``rejected`` (the decision in effect).

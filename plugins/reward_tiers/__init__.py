@@ -51,6 +51,7 @@ def stdpolicy_describe_plugin() -> PluginDescription:
         ),
         clauses=(rules.CLAUSE,),
         rules=rules.rule_legend(),
+        held_reasons=rules.HELD_REASONS,
         reads=READS,
         api=">=1.0,<2",
     )

@@ -45,8 +45,8 @@ from core import STANDARD_LEVEL_NAMES as LEVEL_NAMES
 from .schemas import AWARD_NAMES, PILOT_LEVEL_NAMES
 from .wording import CITE, DOCUMENT, GRANTS, PART, committee_name, ordinal_en, quoted, rank_zh
 
-__all__ = ["CLAUSE", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat", "decide_standard", "evaluate",
-           "rule_legend", "rule_table"]
+__all__ = ["CLAUSE", "HELD_REASONS", "Decision", "PLUGIN", "decide_award", "decide_pilot", "decide_secretariat",
+           "decide_standard", "evaluate", "rule_legend", "rule_table"]
 
 
 PLUGIN = "reward_tiers"
@@ -381,6 +381,17 @@ class _Entry:
         """The other party of a held reason, as reviewers and approval lists read it."""
         return {"activity": self.ref, "credit_code": self.credit_code, "organisation": self.organisation,
                 "date": self.day.isoformat()}
+
+
+#: Why an outcome is held for review (待核实), by the code in ``details["held_reasons"]`` (the review queue's
+#: filter and labels): two organisations claiming one rank, a credit code registered outside the city, a
+#: "Zhejiang Made" series the register does not know, a revision flag the register contradicts.
+HELD_REASONS: tuple[tuple[str, Text], ...] = (
+    ("rank_conflict", Text("排名冲突", "rank conflict")),
+    ("region", Text("注册地不在本市", "registered outside the city")),
+    ("brand_series", Text("品牌标准系列未知", "unknown brand series")),
+    ("revision_flag", Text("修订标识与登记簿不符", "revision flag contradicts the register")),
+)
 
 
 def _held(code: str, zh: str, en: str, other: dict[str, Any] | None = None) -> dict[str, Any]:

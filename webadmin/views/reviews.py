@@ -36,7 +36,7 @@ from core.models import OutcomeRecord
 from core.pages import Column
 from core.pages import export_xlsx as export_xlsx_file
 from core.regions import JIAXING_COUNTIES, region_name
-from core.reviews import HELD_REASONS, PENDING, held_reason_label, review_label
+from core.reviews import PENDING, review_label
 from core.services.reviews import NOTE_MAX, ReviewError, decide
 from core.store.reviews import QueueItem, review_queue
 from core.store.register import year_range
@@ -44,6 +44,7 @@ from core.store.register import year_range
 from ..access import acting_department, department_plugins, may_manage
 from ..forms import select_choices
 from ..i18n import is_chinese, pick, when
+from ..labels import held_reason
 from ..nav import NavItem
 
 __all__ = ["NAV", "bp"]
@@ -76,7 +77,7 @@ class DecisionForm(FlaskForm):
 def _filters() -> tuple[QueueFilterForm, dict[str, Any], str]:
     form = QueueFilterForm(formdata=request.args)
     every = ("", _("All"))
-    form.reason.choices = select_choices([every] + [(code, pick(label)) for code, label in HELD_REASONS.items()])
+    form.reason.choices = select_choices([every] + [(code, pick(label)) for code, label in get_registry().held_reasons.items()])
     form.county.choices = select_choices([every] + [(code, pick(name)) for code, name in JIAXING_COUNTIES.items()])
     years = year_range()
     form.year.choices = select_choices([every] + ([(str(y), str(y)) for y in range(years[1], years[0] - 1, -1)]
@@ -120,7 +121,7 @@ def _page(status: int = 200, errors: dict[int, str] | None = None, notes: dict[i
         "reviews/queue.html", form=form, tab=tab, pending=pending, decided=decided,
         shown=pending if tab == "pending" else decided, registry=registry, may_decide=may_manage,
         decision_form=DecisionForm, errors=errors or {}, notes=notes or {}, note_max=NOTE_MAX,
-        filter_args=_filter_args(), region_name=region_name, held_reason_label=held_reason_label,
+        filter_args=_filter_args(), region_name=region_name, held_reason_label=held_reason,
         review_label=review_label,
     ), status
 
@@ -194,7 +195,7 @@ def export_xlsx():
         return pick(kind.label) if kind else item.activity.kind
 
     def reasons(item: QueueItem) -> str:
-        return "\n".join(f"{pick(held_reason_label(r.get('code', '')))}: {r.get('zh') if is_chinese() else r.get('en')}"
+        return "\n".join(f"{pick(held_reason(r.get('code', '')))}: {r.get('zh') if is_chinese() else r.get('en')}"
                          for r in item.reasons)
 
     columns = [
