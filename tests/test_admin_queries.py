@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 
 from core.app import get_registry
 from core.db import db
@@ -25,19 +25,20 @@ from core.store import import_records
 from core.store.register import RegisterFilter, register_page, stored_kinds, year_range
 from core.store.reviews import review_states
 
-from test_register_queries import JIASHAN_CODE, REWARD, current_amounts, expected, load_examples
+from test_register_queries import (JIASHAN_CODE, REWARD, current_amounts, every_page, expected, import_paid,
+                                   load_examples, refs)
 from test_reviews_store import RECORDS
 
 
 @contextmanager
-def statements() -> Iterator[list[tuple[str, Any]]]:
-    """The SQL statements (and parameters) sent while the block runs."""
+def statements(engine: Any = None) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements (and parameters) sent while the block runs (on ``engine``; default: the app context's)."""
     sent: list[tuple[str, Any]] = []
 
     def record(_conn, _cursor, statement, parameters, _context, _many) -> None:
         sent.append((statement, parameters))
 
-    engine = db.engine
+    engine = engine if engine is not None else db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield sent
@@ -79,10 +80,6 @@ def test_review_states_of_a_page_read_its_outcomes_by_activity(app: Flask, held:
     assert "ix_outcomes_activity_current" in plan and "ix_outcomes_plugin_dedup" not in plan, plan
 
 
-def _refs(page) -> list[str]:
-    return [row.external_id for row in page.rows]
-
-
 def test_register_counts_are_kept_until_the_next_evaluation_run(app: Flask) -> None:
     """Counts of kinds, counties, years and paid outcomes are read once per run; a search's every time."""
     ids = load_examples(app)
@@ -102,21 +99,17 @@ def test_register_counts_are_kept_until_the_next_evaluation_run(app: Flask) -> N
         for filters, predicate in cases:
             want = expected(predicate)
             first = register_page(registry, REWARD, RegisterFilter(**filters), per_page=4)
-            assert first.total == len(want) and _refs(first) == want[:4], filters
+            assert first.total == len(want) and refs(first) == want[:4], filters
             with statements() as sent:
                 again = register_page(registry, REWARD, RegisterFilter(**filters), per_page=4)
-            assert again.total == first.total and _refs(again) == _refs(first), filters
+            assert again.total == first.total and refs(again) == refs(first), filters
             assert not [s for s, _ in sent if "count(" in s.lower()], filters
         with statements() as sent:
             register_page(registry, REWARD, RegisterFilter(q="嘉善"), per_page=4)
         assert [s for s, _ in sent if "count(" in s.lower()]  # a search counts every time
 
         # an import is an evaluation run: every count follows it at once
-        result = import_records(registry, [{
-            "id": "COUNT-NEW", "kind": "standard_drafting", "date": "2024-07-01", "credit_code": JIASHAN_CODE,
-            "standard_code": "GB/T 46002-2024", "rank": 1,
-        }], source="tests", actor="tests")
-        assert result.ok and result.result.total_amount > 0
+        import_paid(registry, "COUNT-NEW", "2024-07-01", "GB/T 46002-2024")
         db.session.commit()
         for filters, _predicate in cases:
             page = register_page(registry, REWARD, RegisterFilter(**filters), per_page=4)
@@ -140,11 +133,7 @@ def test_a_page_reads_the_latest_run_once_and_sees_a_run_of_its_own_transaction(
             assert "standard_drafting" in stored_kinds()
         assert len([s for s, _ in sent if "evaluation_runs" in s]) == 1
         # a run added in this transaction (not committed) is seen at once
-        result = import_records(registry, [{
-            "id": "RUN-NEW", "kind": "standard_drafting", "date": "2026-03-01", "credit_code": JIASHAN_CODE,
-            "standard_code": "GB/T 46003-2026", "rank": 1,
-        }], source="tests", actor="tests")
-        assert result.ok and result.result.total_amount > 0
+        import_paid(registry, "RUN-NEW", "2026-03-01", "GB/T 46003-2026")
         assert register_page(registry, REWARD, wanted).total == before + 1
         assert year_range() == (years[0], 2026)
         db.session.rollback()
@@ -157,15 +146,10 @@ def test_a_page_reads_the_departments_once(app: Flask, client, login) -> None:
     client.get("/dashboard")
     with app.app_context():
         engine = db.engine
-    sent: list[str] = []
-    listener = lambda _c, _cur, statement, *_rest: sent.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(engine) as sent:
         html = client.get("/dashboard").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert 'id="department-select"' in html
-    assert len([s for s in sent if "FROM departments" in s]) == 1, sent
+    assert len([s for s, _ in sent if "FROM departments" in s]) == 1, sent
 
 
 #: Subjects with what could tell an in-memory search from SQLite's LIKE apart: ASCII and other letters in
@@ -218,15 +202,10 @@ def test_an_activity_page_reads_its_organisation_once(app: Flask, client, login)
     client.get(path)
     with app.app_context():
         engine = db.engine
-    sent: list[str] = []
-    listener = lambda _c, _cur, statement, *_rest: sent.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(engine) as sent:
         html = client.get(path).get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert "嘉兴市某某制造有限公司" in html and "913304007429141869" in html
-    reading = [s for s in sent if re.search(r"\borganisations\b", s)]
+    reading = [s for s, _ in sent if re.search(r"\borganisations\b", s)]
     assert len(reading) == 1 and "FROM activities" in reading[0], reading
 
 
@@ -244,24 +223,14 @@ def test_a_list_of_one_filter_is_read_once_per_run_and_paged_from_memory(app: Fl
         for filters, predicate in cases:
             want = expected(predicate)
             assert len(want) > 3, filters
-            got = []
             with statements() as sent:
-                for n in range(1, 100):
-                    page = register_page(registry, REWARD, RegisterFilter(**filters), page=n, per_page=3)
-                    assert page.total == len(want), filters
-                    got += _refs(page)
-                    if not page.has_next:
-                        break
+                got = every_page(registry, filters, len(want), per_page=3)
             assert got == want, filters
             listing = [s for s, _ in sent if "ORDER BY activities.date" in s]
             assert len(listing) == 1 and "LIMIT" not in listing[0], (filters, listing)
 
-        result = import_records(registry, [{
-            "id": "LIST-NEW", "kind": "standard_drafting", "date": "2026-03-01", "credit_code": JIASHAN_CODE,
-            "standard_code": "GB/T 46004-2026", "rank": 1,
-        }], source="tests", actor="tests")
-        assert result.ok and result.result.total_amount > 0
+        import_paid(registry, "LIST-NEW", "2026-03-01", "GB/T 46004-2026")
         db.session.commit()
         for filters, predicate in cases:
             page = register_page(registry, REWARD, RegisterFilter(**filters), per_page=3)
-            assert page.total == len(expected(predicate)) + 1 and _refs(page)[0] == "LIST-NEW", filters
+            assert page.total == len(expected(predicate)) + 1 and refs(page)[0] == "LIST-NEW", filters

@@ -87,6 +87,27 @@ def refs(page_or_rows) -> list[str]:
     return [row.ref for row in rows]
 
 
+def every_page(registry, filters: dict, total: int, per_page: int = 4) -> list[str]:
+    """The refs of every page of the register filtered by ``filters``, first to last; each page must say ``total``."""
+    got: list[str] = []
+    for n in range(1, total // per_page + 3):
+        page = register_page(registry, REWARD, RegisterFilter(**filters), page=n, per_page=per_page)
+        assert page.total == total, filters
+        got += refs(page)
+        if not page.has_next:
+            return got
+    raise AssertionError(f"{filters}: a next page after every activity was listed")
+
+
+def import_paid(registry, ref: str, day: str, standard: str) -> None:
+    """Import one paid activity (JIASHAN_CODE led national standard ``standard``): a new evaluation run, uncommitted."""
+    result = import_records(registry, [{
+        "id": ref, "kind": "standard_drafting", "date": day, "credit_code": JIASHAN_CODE,
+        "standard_code": standard, "rank": 1,
+    }], source="tests", actor="tests")
+    assert result.ok and result.result.total_amount > 0
+
+
 def listing(**filters) -> list[str]:
     return refs(register_page(get_registry(), REWARD, RegisterFilter(**filters), per_page=100))
 
@@ -369,14 +390,7 @@ def test_every_query_shape_gives_the_same_rows(app, ids, monkeypatch, path):
         for filters, predicate in cases:
             want = expected(predicate)
             assert want, filters
-            got = []
-            for n in range(1, 20):
-                page = register_page(registry, REWARD, RegisterFilter(**filters), page=n, per_page=4)
-                assert page.total == len(want), filters
-                got += refs(page)
-                if not page.has_next:
-                    break
-            assert got == want, filters
+            assert every_page(registry, filters, len(want)) == want, filters
             assert [r.external_id for r in export_rows(registry, REWARD, RegisterFilter(**filters))] == want
 
 
@@ -433,11 +447,7 @@ def test_paid_count_follows_every_evaluation_run(app, ids):
         before = paid_total()
         assert before == sum(1 for amount in current_amounts().values() if amount > 0)
         assert paid_total() == before  # again, from the cache
-        result = import_records(registry, [{
-            "id": "PAID-NEW", "kind": "standard_drafting", "date": "2025-07-01", "credit_code": JIASHAN_CODE,
-            "standard_code": "GB/T 46001-2025", "rank": 1,
-        }], source="tests", actor="tests")
-        assert result.ok and result.result.total_amount > 0
+        import_paid(registry, "PAID-NEW", "2025-07-01", "GB/T 46001-2025")
         db.session.commit()
         assert paid_total() == before + 1
         # a national participation worth nothing from 2025: those activities are no longer paid
