@@ -25,10 +25,18 @@ nothing and took a tenth of the start-up), and the objects built so far are
 frozen (``gc.freeze``: never scanned again, a few hundred unreachable ones
 kept) when the application is ready; the command itself runs with the
 collector on, as before.
+
+And at exit everything is frozen (``atexit``, before the interpreter's
+finalisation): its last full collection walked every object a command had
+built only to find them all still reachable from the modules it clears
+anyway, 0.3 s after an import of 100,000 records. Objects are still freed as
+the modules are cleared; only cycles nothing refers to any more are left
+for the operating system to reclaim with the rest of the process.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 from collections.abc import Sequence
@@ -114,11 +122,18 @@ def _light_group(name: str) -> click.Group:
     return group
 
 
+def _freeze_at_exit() -> None:
+    """Freeze every object at exit, once per process (the module docstring says why)."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
+
+
 class Launcher(click.Group):
     """``stdpolicy``: a light command in a light application, anything else in the admin's group."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        _freeze_at_exit()
         if not argv or argv[0] not in LIGHT:
             from .commands import main as target
 

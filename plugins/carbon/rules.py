@@ -193,9 +193,6 @@ def _drafting(activity: Activity, context: EvaluationContext) -> Outcome | None:
     """A carbon standard drafted: tracked (S1 led, S2 took part); ``None`` for any other standard."""
     f = activity.fields
     code, rank = f["standard_code"], f["rank"]
-    role = "led" if rank == 1 else "participated"
-    subject = Text(f"{activity.organisation or activity.credit_code} 起草 {code}(排名第{rank})",
-                   f"{activity.organisation or activity.credit_code} drafted {code} (rank {rank})")
     topic, basis, references = f.get("carbon_topic"), "declared", ()
     if topic is None:
         # The list says which standards are carbon standards whatever their date: read on the policy's start at the earliest.
@@ -206,6 +203,9 @@ def _drafting(activity: Activity, context: EvaluationContext) -> Outcome | None:
             # Not a carbon standard: not this plugin's business (reward_tiers and others read it).
             return None
         topic, basis = row["topic"], "list"
+    role = "led" if rank == 1 else "participated"
+    subject = Text(f"{activity.organisation or activity.credit_code} 起草 {code}(排名第{rank})",
+                   f"{activity.organisation or activity.credit_code} drafted {code} (rank {rank})")
     label = TOPICS[topic]
     details: dict[str, Any] = {"topic": topic, "role": role, "topic_basis": basis, "year": activity.date.year}
     if activity.date < POLICY_START:
