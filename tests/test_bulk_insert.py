@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from core.db import db
 from core.models import ActivityRecord, EvaluationRun, Organisation, OutcomeRecord
-from core.store.bulk import insert_rows
+from core.store.bulk import insert_rows, reserve_ids
 
 from fault_support import credit_code, drafting, everything, write_json
 
@@ -120,6 +120,34 @@ def test_reserved_ids_follow_the_rows_stored_before_and_are_never_given_again(ct
     # An ordinary insert afterwards gets an id of its own (on PostgreSQL the sequence moved on).
     [later] = db.session.execute(insert(ActivityRecord).returning(ActivityRecord.id), [_activity(9, organisation_id)]).scalars()
     assert later > second[-1]
+
+
+def test_rows_built_as_they_are_sent_are_stored_as_a_list_of_them_is(ctx: tuple[int, int]) -> None:
+    """A generator of tuples with reserved ids (what the import gives) stores what the same rows as a list store."""
+    organisation_id, _ = ctx
+    columns = ["id", *(c.name for c in ActivityRecord.__table__.c if c.name != "id")]
+    listed = insert_rows(ActivityRecord, [_activity(n, organisation_id, fingerprint=f"l-{n}") for n in range(30)],
+                         returning_ids=True)
+    reserved = reserve_ids(ActivityRecord, 30)
+    assert reserved == sorted(reserved) and min(reserved) > max(listed) and reserve_ids(ActivityRecord, 0) == []
+    built: list[int] = []
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for n, activity_id in enumerate(reserved):
+            built.append(n)
+            row = {**_activity(n, organisation_id, fingerprint=f"g-{n}"), "id": activity_id}
+            yield tuple(row.get(c) for c in columns)
+
+    assert insert_rows(ActivityRecord, rows(), columns=columns) == []
+    assert built == list(range(30))
+    others = [c for c in columns if c not in ("id", "fingerprint")]
+    assert _raw("activities", reserved, others) == _raw("activities", listed, others)
+    stored = dict(db.session.execute(select(ActivityRecord.fingerprint, ActivityRecord.id)
+                                     .where(ActivityRecord.id.in_(reserved))).all())
+    assert [stored[f"g-{n}"] for n in range(30)] == reserved
+    # Nothing to store: no statement fails, nothing is added.
+    assert insert_rows(ActivityRecord, iter(()), columns=columns) == []
+    assert db.session.scalar(select(func.count()).select_from(ActivityRecord)) == 60
 
 
 def test_a_row_the_database_refuses_stores_none_of_the_batch(ctx: tuple[int, int]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +25,7 @@ from ..models import ActivityRecord, Department, EvaluationRun, Organisation, Ou
 from ..outcomes import ERROR_RULE, Outcome, ParamValue
 from ..registry import Registry
 from .audit import audit
-from .bulk import insert_rows
+from .bulk import insert_rows, reserve_ids
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
 from .jsontext import canonical
@@ -182,22 +182,25 @@ def import_records(
         department_id = department.id if department is not None else None
         stored_source = source[:300]
         subject_fields = {name: kind.subject_field for name, kind in registry.kinds.items()}
-        rows = []
-        for fp, activity in new:
-            subject_field = subject_fields[activity.kind]
-            subject = activity.fields.get(subject_field) if subject_field else None
-            ref = activity.ref
-            rows.append((
-                activity.kind, organisations[activity.credit_code], activity.date, activity.fields,
-                str(subject)[:200] if subject is not None else None, None if ref.startswith("#") else ref, fp,
-                stored_source, department_id, now, actor, group_key(registry.kinds, activity),
-            ))
+        kinds = registry.kinds
         largest = db.session.scalar(select(func.max(ActivityRecord.id))) or 0
-        # One COPY (PostgreSQL) or executemany (SQLite) with ids reserved beforehand,
-        # in the order of the rows: far cheaper than SQLAlchemy binding each row.
-        ids = insert_rows(ActivityRecord, rows, columns=_ACTIVITY_COLUMNS, returning_ids=True)
-        for (_, activity), activity_id in zip(new, ids):
-            activity.stored_id = activity_id
+        # Ids reserved beforehand, in the order of the rows; then one COPY (PostgreSQL) or executemany
+        # (SQLite): far cheaper than SQLAlchemy binding each row. The rows are built as they are sent.
+        ids = reserve_ids(ActivityRecord, len(new))
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            for activity_id, (fp, activity) in zip(ids, new):
+                activity.stored_id = activity_id
+                subject_field = subject_fields[activity.kind]
+                subject = activity.fields.get(subject_field) if subject_field else None
+                ref = activity.ref
+                yield (
+                    activity_id, activity.kind, organisations[activity.credit_code], activity.date, activity.fields,
+                    str(subject)[:200] if subject is not None else None, None if ref.startswith("#") else ref, fp,
+                    stored_source, department_id, now, actor, group_key(kinds, activity),
+                )
+
+        insert_rows(ActivityRecord, rows(), columns=_ACTIVITY_COLUMNS)
         result.stored = [a for _, a in new]
         lap("store_activities")
 
@@ -296,7 +299,7 @@ _PRINTS_CHUNK = 5000
 
 
 #: The columns of the activity rows ``import_records`` stores, in their order.
-_ACTIVITY_COLUMNS = ("kind", "organisation_id", "date", "fields", "subject", "external_id", "fingerprint",
+_ACTIVITY_COLUMNS = ("id", "kind", "organisation_id", "date", "fields", "subject", "external_id", "fingerprint",
                      "source", "department_id", "created_at", "created_by", "group_key")
 
 
@@ -344,28 +347,32 @@ def _store_outcomes(run: EvaluationRun, outcomes: Sequence[Outcome]) -> int:
     shared: equal stored reads are the same versions, hence the same values
     and the same JSON.
     """
+    if not outcomes:
+        return 0
     now = utcnow()
     run_id = run.id
     parameters: dict[tuple[ParamValue, ...], list[dict[str, Any]]] = {}
     references: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    rows = []
-    for o in outcomes:
-        params = _shared(parameters, o.parameters)
-        if params is None:
-            params = [p.to_json() for p in o.parameters]
-            if all(p.version_id is not None for p in o.parameters):
-                _share(parameters, o.parameters, params)
-        read = None
-        if o.references:
-            read = _shared(references, o.references)
-            if read is None:
-                read = [r.to_json() for r in o.references]
-                _share(references, o.references, read)
-        rows.append((o.activity.stored_id, run_id, o.plugin, o.plugin_version, o.rule, o.amount, o.clause,
-                     o.subject[0] + o.reason[0], o.subject[1] + o.reason[1], params, o.status, o.dedup_key,
-                     o.details, read, now))
-    insert_rows(OutcomeRecord, rows, columns=_OUTCOME_COLUMNS)
-    return len(rows)
+
+    def rows() -> Iterator[tuple[Any, ...]]:  # built as they are sent (core.store.bulk)
+        for o in outcomes:
+            params = _shared(parameters, o.parameters)
+            if params is None:
+                params = [p.to_json() for p in o.parameters]
+                if all(p.version_id is not None for p in o.parameters):
+                    _share(parameters, o.parameters, params)
+            read = None
+            if o.references:
+                read = _shared(references, o.references)
+                if read is None:
+                    read = [r.to_json() for r in o.references]
+                    _share(references, o.references, read)
+            yield (o.activity.stored_id, run_id, o.plugin, o.plugin_version, o.rule, o.amount, o.clause,
+                   o.subject[0] + o.reason[0], o.subject[1] + o.reason[1], params, o.status, o.dedup_key,
+                   o.details, read, now)
+
+    insert_rows(OutcomeRecord, rows(), columns=_OUTCOME_COLUMNS)
+    return len(outcomes)
 
 
 def _shared(found: dict[Any, Any], key: tuple[Any, ...]) -> Any:
