@@ -224,3 +224,34 @@ def test_import_timings_name_each_step(app: Flask, runner, tmp_path: Path) -> No
     assert "stored 20 activities" in result.stdout and "timings" not in result.stdout
     again = runner.invoke(args=["import", path])  # without the option: no timings
     assert again.exit_code == 0 and "timings" not in again.output
+
+
+@pytest.mark.parametrize("step", ["activities", "outcomes"])
+def test_an_error_while_building_the_rows_stores_nothing(app: Flask, runner, tmp_path: Path, step: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows are built while they are sent: Python raising at row 1,500 (a plugin's value the store cannot take)
+    aborts the COPY or the insert under way, and nothing of the import stays; the next import stores whole."""
+    import core.store.activities as store_activities
+
+    records = drafting("BLD", 3000, organisations=[(credit_code(800 + n), f"建行企业{n}") for n in range(40)])
+    path = write_json(tmp_path / "build.json", records)
+    before = everything(app)
+    calls = {"n": 0}
+    real = store_activities.group_key if step == "activities" else store_activities._shared
+
+    def failing(*args: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1500:
+            raise RuntimeError("a value the store cannot take")
+        return real(*args)
+
+    monkeypatch.setattr(store_activities, "group_key" if step == "activities" else "_shared", failing)
+    result = runner.invoke(args=["import", path])
+    assert calls["n"] == 1500
+    assert result.exit_code != 0 and "Traceback" not in result.output, result.output
+    monkeypatch.undo()
+    assert everything(app) == before
+    again = runner.invoke(args=["import", path])
+    assert again.exit_code == 0, again.output
+    after = everything(app)
+    assert len(after["activities"]) - len(before["activities"]) == 3000

@@ -1,6 +1,6 @@
 """How an import stores its rows, made cheaper (issue #13) without changing what is stored.
 
-- ``core.store.jsontext`` writes the text ``json`` writes (fingerprints, JSON columns);
+- ``core.jsontext`` writes the text ``json`` writes (fingerprints, JSON columns);
 - ``insert_rows`` takes tuples as it takes dicts, and its JSON columns hold what the type's own processor writes;
 - outcomes that read the same stored parameter versions share their encoded JSON, never across values
   that are equal but written differently;
@@ -34,7 +34,7 @@ from core.registry import Registry
 from core.store import StoredHistory, fingerprint, import_records
 from core.store import bulk
 from core.store.bulk import _bind_processor, insert_rows
-from core.store.jsontext import canonical, dumps
+from core.jsontext import canonical, dumps, json_problem
 
 from fault_support import credit_code, drafting, write_json
 
@@ -64,6 +64,29 @@ def test_jsontext_refuses_what_json_refuses() -> None:
             with pytest.raises(TypeError) as theirs:
                 reference(bad)
             assert str(ours.value) == str(theirs.value)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_values)
+def test_json_problem_is_none_exactly_for_what_json_writes_as_json(value: Any) -> None:
+    """``json_problem`` (asked of every outcome's details): what ``json`` writes, but NaN and the infinities."""
+    try:
+        json.dumps(value, allow_nan=False)
+        expected = True
+    except ValueError:
+        expected = False
+    assert (json_problem(value) is None) == expected
+
+
+def test_json_problem_names_what_json_cannot_hold() -> None:
+    assert json_problem({"when": date(2024, 1, 1)}) == "TypeError: Object of type date is not JSON serializable"
+    assert json_problem({"d": Decimal("1.5")}) == "TypeError: Object of type Decimal is not JSON serializable"
+    assert json_problem([float("inf")]).startswith("ValueError: Out of range float values")
+    assert json_problem({(1, 2): 3}).startswith("TypeError: keys must be")
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    assert json_problem(looped).startswith("RecursionError")
+    assert json_problem({"ok": [1, "二", None, True, 2.5, 10**30]}) is None
 
 
 @pytest.fixture

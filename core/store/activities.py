@@ -28,7 +28,7 @@ from .audit import audit
 from .bulk import insert_rows, reserve_ids
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
-from .jsontext import canonical
+from ..jsontext import canonical
 from .incremental import Scope, activities_by_id, fill_group_keys, group_key, pending_scope, whole_group_chunks
 from .organisations import NameChange, ensure_organisations
 from .parameters import require_parameters, resolver

@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from ..db import db
-from .jsontext import dumps
+from ..jsontext import dumps
 
 __all__ = ["insert_rows", "reserve_ids"]
 
