@@ -253,10 +253,11 @@ def stdpolicy_evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome
         finds the activities that make it raise (of the kinds the plugin
         declares or reads) and gives each an error outcome naming the plugin
         and the error; the others get the outcomes they would get without
-        them, and the other plugins' outcomes are kept. An outcome's
-        ``details`` must be a dict of JSON values (strings, numbers, booleans,
-        null, lists, dicts; a date as its ISO text, a Decimal as a string):
-        one that is not counts as the hook raising on its activity.
+        them, and the other plugins' outcomes are kept. An outcome unfit to
+        store (``Outcome.problem``: ``details`` that are not a dict of JSON
+        values — a date goes as its ISO text, a Decimal as a string —, an
+        explanation that is not a ``Text``, a held outcome with an amount …)
+        counts as the hook raising on its activity.
 
     A batch need not be the whole input: core may evaluate a large input
     or register a few *groups* at a time (``core.grouping``). A group is a

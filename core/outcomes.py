@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .jsontext import json_problem
 from .text import Text
 
 if TYPE_CHECKING:
@@ -69,6 +70,9 @@ STATUS_LABELS: dict[str, Text] = {
 }
 
 
+_STATUSES = frozenset(s.value for s in OutcomeStatus)
+
+
 def status_label(status: str) -> Text:
     """The label of ``status``; an unknown one (from an old plugin) as itself in both languages."""
     return STATUS_LABELS.get(status) or Text(status, status)
@@ -115,6 +119,29 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, tuple):  # a string_list parameter's value
         return list(value)
     return str(value)
+
+
+#: JSON as ``json`` writes it, with no question to ask: no float (NaN), no subclass, nothing else.
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+_PAIRS = frozenset({Text, tuple})
+
+
+def _plain_json(value: dict[Any, Any] | list[Any]) -> bool:
+    """Whether ``value`` holds only dicts with text keys, lists and ``_PLAIN_SCALARS``: JSON as it is, told
+    faster than by encoding it. ``False`` says only that ``json_problem`` must decide."""
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            kind = type(item)
+            if kind not in _PLAIN_SCALARS and (kind is not dict and kind is not list or not _plain_json(item)):
+                return False
+        return True
+    for item in value:
+        kind = type(item)
+        if kind not in _PLAIN_SCALARS and (kind is not dict and kind is not list or not _plain_json(item)):
+            return False
+    return True
 
 
 class Outcome:
@@ -262,6 +289,70 @@ class Outcome:
     def explanation(self) -> Text:
         """The explanation in Chinese and English (``subject`` + the reason)."""
         return Text(self.subject[0] + self.reason[0], self.subject[1] + self.reason[1])
+
+    def problem(self) -> str | None:
+        """What makes this outcome unfit to store or write, in words (``None``: nothing).
+
+        The positional constructor checks only the amount (rules loops make
+        100,000 outcomes); core asks this of every outcome a plugin returns
+        (``core.registry``), so that a plugin's slip fails only its own
+        activities — not the import, the document or the page that shows it.
+        The usual outcome passes one quick test; the words are looked for
+        only when it fails.
+        """
+        reason, subject, details, status = self.reason, self.subject, self.details, self.status
+        if not (type(self.rule) is str and self.rule and type(self.clause) is str
+                and type(status) is str and status in _STATUSES
+                and type(reason) in _PAIRS and len(reason) == 2 and type(reason[0]) is str and type(reason[1]) is str
+                and type(subject) in _PAIRS and len(subject) == 2 and type(subject[0]) is str
+                and type(subject[1]) is str and (self.dedup_key is None or type(self.dedup_key) is str)):
+            return self._problem()
+        for value in self.parameters:
+            if type(value) is not ParamValue:
+                return self._problem()
+        for read in self.references:
+            if not callable(getattr(read, "to_json", None)):
+                return self._problem()
+        if details is not None and (type(details) is not dict or not _plain_json(details)):
+            return self._problem()
+        if status == "held" and (self.amount or type((details or {}).get("held_amount", 0)) is not int):
+            return self._problem()
+        return None
+
+    def _problem(self) -> str | None:
+        if not isinstance(self.rule, str) or not self.rule:
+            return f"its rule must be a non-empty text, got {self.rule!r}"
+        if not isinstance(self.clause, str):
+            return f"its clause must be a text, got {self.clause!r}"
+        status = self.status
+        if not isinstance(status, str) or status not in _STATUSES:
+            return f"its status {status!r} is not one of: {', '.join(s.value for s in OutcomeStatus)}"
+        for name, pair in (("explanation", self.reason), ("subject", self.subject)):
+            if not isinstance(pair, tuple) or len(pair) != 2 or not isinstance(pair[0], str) \
+                    or not isinstance(pair[1], str):
+                return f"its {name} must be a Text (Chinese, English), got {pair!r}"
+        if self.dedup_key is not None and not isinstance(self.dedup_key, str):
+            return f"its dedup_key must be a text or None, got {self.dedup_key!r}"
+        for value in self.parameters:
+            if type(value) is not ParamValue:
+                return f"its parameters must be the ParamValue read from context.parameters, got {value!r}"
+        for read in self.references:
+            if not callable(getattr(read, "to_json", None)):
+                return f"its references must be the snapshots read from context.reference, got {read!r}"
+        details = self.details
+        if details is not None:
+            if not isinstance(details, dict):
+                return f"its details must be a dict, got a {type(details).__name__}"
+            problem = json_problem(details)
+            if problem is not None:
+                return f"its details are not JSON: {problem}"
+        if status == "held":
+            if self.amount:
+                return f"a held outcome carries amount 0 (what it would pay goes in details['held_amount']), got {self.amount}"
+            held = (details or {}).get("held_amount", 0)
+            if type(held) is not int:
+                return f"details['held_amount'] of a held outcome must be int yuan, got {held!r}"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         """The outcome in the interchange format of ``stdpolicy evaluate``."""

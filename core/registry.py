@@ -44,7 +44,6 @@ from .declarations import (
 from .evaluation import Batch, EvaluationContext, EvaluationResult
 from .gcpause import paused_gc
 from .hooks import PROJECT
-from .jsontext import json_problem
 from .outcomes import ERROR_RULE, Outcome
 from .parameters import ParameterResolver
 from .paramtypes import BUILTIN_PARAMETER_TYPES, ParameterType, types_in_use
@@ -847,20 +846,19 @@ def _error_text(exc: BaseException) -> str:
 def _stamp(outcomes: Any, name: str, version: str) -> list[Outcome]:
     """A plugin's result (what its hook returned: checked here) as outcomes stamped with its name and version.
 
-    An outcome whose ``details`` JSON cannot hold (a date, a Decimal, NaN …)
-    would fail later, where it is stored or written, and take every other
-    plugin's outcomes with it: it raises here instead, so that the plugin's
-    failure is kept to the activities that cause it (``_isolate``).
+    An outcome unfit to store or write (``Outcome.problem``: details JSON
+    cannot hold, an explanation that is not a ``Text``, a held outcome with an
+    amount …) would fail later, where it is stored or written, and take every
+    other plugin's outcomes with it: it raises here instead, so that the
+    plugin's failure is kept to the activities that cause it (``_isolate``).
     """
     stamped: list[Outcome] = list(outcomes)
     for outcome in stamped:
         if type(outcome) is not Outcome:
             raise TypeError(f"stdpolicy_evaluate returned {outcome!r}, not an Outcome")
-        details = outcome.details
-        if details is not None:
-            problem = json_problem(details) if type(details) is dict else f"a {type(details).__name__}, not a dict"
-            if problem is not None:
-                raise TypeError(f"the details of outcome {outcome.rule} are not JSON: {problem}")
+        problem = outcome.problem()
+        if problem is not None:
+            raise TypeError(f"stdpolicy_evaluate returned an outcome that cannot be stored ({problem})")
         outcome.plugin = name
         outcome.plugin_version = version
     return stamped

@@ -494,10 +494,11 @@ def test_outcome_details_json_cannot_hold_fail_only_their_activities(database_ur
         assert by_id["S1"]["amount"] == 300000 and by_id["D2"]["amount"] == 7
         assert by_id["D2"]["outcomes"][0]["details"] == {"when": "2024-03-01"}
         for ref, problem in (("D1", "date is not JSON serializable"), ("D3", "Out of range float values"),
-                             ("D4", "set is not JSON serializable"), ("D5", "a list, not a dict")):
+                             ("D4", "set is not JSON serializable"), ("D5", "must be a dict, got a list")):
             [error] = by_id[ref]["outcomes"]
             assert (error["plugin"], error["rule"], error["amount"]) == ("dated", ERROR_RULE, 0), ref
-            assert "the details of outcome D1 are not JSON" in error["details"]["error"] and problem in error["details"]["error"]
+            assert "an outcome that cannot be stored (its details" in error["details"]["error"], error
+            assert problem in error["details"]["error"]
         assert "dated: 4 activities with an error outcome (D1, D3, D4, D5)" in done.stderr, done.stderr
     done = runner.invoke(args=["import", path])
     assert done.exit_code == 5, done.output
@@ -507,4 +508,73 @@ def test_outcome_details_json_cannot_hold_fail_only_their_activities(database_ur
         assert stored == {"S1": 1, "D1": 1, "D2": 1, "D3": 1, "D4": 1, "D5": 1}
         rules = dict(db.session.execute(select(ActivityRecord.external_id, OutcomeRecord.rule).join(OutcomeRecord)).all())
         assert rules["D2"] == "D1" and rules["D1"] == rules["D3"] == ERROR_RULE
+        db.engine.dispose()
+
+
+#: What a plugin's outcome may get wrong, and the words its error outcome then says.
+SLIPS = {
+    "rule": (lambda a: Outcome(a, 5, 7, "三(二)", Text("七", "seven")), "its rule must be a non-empty text, got 5"),
+    "clause": (lambda a: Outcome(a, "D1", 7, None, Text("七", "seven")), "its clause must be a text, got None"),
+    "status": (lambda a: Outcome(a, "D1", 7, "三(二)", Text("七", "seven"), status="weird"),
+               "its status 'weird' is not one of: ok, not_covered"),
+    "text": (lambda a: Outcome(a, "D1", 7, "三(二)", "seven"), "its explanation must be a Text (Chinese, English), got 'seven'"),
+    "pair": (lambda a: Outcome(a, "D1", 7, "三(二)", (1, 2)), "its explanation must be a Text"),
+    "subject": (lambda a: Outcome(a, "D1", 7, "三(二)", Text("七", "seven"), subject=None), "its subject must be a Text"),
+    "held": (lambda a: Outcome(a, "D1", 7, "三(二)", Text("七", "seven"), status="held"),
+             "a held outcome carries amount 0"),
+    "held_amount": (lambda a: Outcome(a, "D1", 0, "三(二)", Text("七", "seven"), status="held",
+                                      details={"held_amount": "7"}), "details['held_amount'] of a held outcome must be int yuan"),
+    "parameters": (lambda a: Outcome(a, "D1", 7, "三(二)", Text("七", "seven"), parameters=("x",)),
+                   "its parameters must be the ParamValue read from context.parameters, got 'x'"),
+    "references": (lambda a: Outcome(a, "D1", 7, "三(二)", Text("七", "seven"), references=("x",)),
+                   "its references must be the snapshots read from context.reference"),
+}
+
+
+class Sloppy:
+    """Makes, for a record whose note names a slip, an outcome with that slip; a good one for the others."""
+
+    __version__ = "1.0.0"
+
+    @hookimpl
+    def stdpolicy_describe_plugin(self):
+        return PluginDescription(Text("粗心", "Sloppy"), Text("", ""), api=">=1.0,<2")
+
+    @hookimpl
+    def stdpolicy_register_activity_kinds(self):
+        return [ActivityKind("sloppy_thing", Text("粗心事项", "Sloppy thing"), NoteSchema)]
+
+    @hookimpl
+    def stdpolicy_evaluate(self, batch, context):
+        good = lambda a: Outcome(a, "G1", 7, "三(二)", Text("七", "seven"))  # noqa: E731
+        return [SLIPS[a.fields["note"]][0](a) if a.fields.get("note") in SLIPS else good(a)
+                for a in batch.of_kind("sloppy_thing")]
+
+
+@pytest.mark.parametrize("slip", list(SLIPS))
+def test_an_outcome_unfit_to_store_fails_only_its_activity(database_url: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch, slip: str) -> None:
+    """Before, each of these ended evaluate or import in a traceback (or, for the database, exit 4 with nothing
+    stored), or was stored as it came (a held outcome paying money, the letters of a string as its explanation)."""
+    app = _app(database_url, tmp_path, monkeypatch, ("sloppy", Sloppy()))
+    runner = app.test_cli_runner()
+    for args in (["init"], ["permit", "sloppy", "-d", "market_regulation"], ["enable", "sloppy", "-d", "market_regulation"]):
+        done = runner.invoke(args=args)
+        assert done.exit_code == 0, done.output
+    bad = {"id": "X1", "kind": "sloppy_thing", "date": "2024-03-01", "credit_code": CODE, "note": slip}
+    good = {**bad, "id": "X2", "note": None}
+    path = _write(tmp_path, [LEAD, bad, good])
+    done = runner.invoke(args=["evaluate", path])
+    assert done.exit_code == 5, done.output
+    by_id = {r["id"]: r for r in json.loads(done.stdout)["results"]}
+    assert by_id["S1"]["amount"] == 300000 and by_id["X2"]["amount"] == 7
+    [error] = by_id["X1"]["outcomes"]
+    assert (error["plugin"], error["rule"], error["amount"]) == ("sloppy", ERROR_RULE, 0)
+    assert SLIPS[slip][1] in error["details"]["error"], error
+    assert "sloppy: 1 activity with an error outcome (X1)" in done.stderr
+    done = runner.invoke(args=["import", path])
+    assert done.exit_code == 5, done.output
+    with app.app_context():
+        rules = dict(db.session.execute(select(ActivityRecord.external_id, OutcomeRecord.rule).join(OutcomeRecord)).all())
+        assert (rules["X1"], rules["X2"], sorted(rules)) == (ERROR_RULE, "G1", ["S1", "X1", "X2"])
         db.engine.dispose()

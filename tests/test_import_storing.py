@@ -29,7 +29,7 @@ import core.store.activities as store_activities
 from core.app import get_registry
 from core.db import db
 from core.models import ActivityRecord, EvaluationRun, Organisation, OutcomeRecord
-from core.outcomes import Outcome, ParamValue
+from core.outcomes import Outcome, ParamValue, _plain_json
 from core.registry import Registry
 from core.store import StoredHistory, fingerprint, import_records
 from core.store import bulk
@@ -76,6 +76,14 @@ def test_json_problem_is_none_exactly_for_what_json_writes_as_json(value: Any) -
     except ValueError:
         expected = False
     assert (json_problem(value) is None) == expected
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_text, _values, max_size=4) | st.lists(_values, max_size=4))
+def test_the_quick_test_of_outcome_details_passes_only_json(value: Any) -> None:
+    """``Outcome.problem`` trusts ``_plain_json``'s yes without encoding: it must never pass what JSON cannot hold."""
+    if _plain_json(value):
+        assert json_problem(value) is None
 
 
 def test_json_problem_names_what_json_cannot_hold() -> None:
