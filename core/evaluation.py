@@ -39,6 +39,7 @@ class Batch(Sequence[Activity]):
     def __init__(self, activities: Iterable[Activity]) -> None:
         self._activities = list(activities)
         self._by_kind: dict[str, list[Activity]] | None = None
+        self._ids: set[int] | None = None
 
     def of_kind(self, *kinds: str) -> list[Activity]:
         """The activities of these kinds, in input order."""
@@ -64,6 +65,13 @@ class Batch(Sequence[Activity]):
     @property
     def kinds(self) -> set[str]:
         return {a.kind for a in self._activities}
+
+    def holds(self, activity: Activity) -> bool:
+        """Whether ``activity`` is one of the batch's, the very object (core asks it of every outcome)."""
+        ids = self._ids
+        if ids is None:  # by id(): the batch keeps its activities alive, so no other object takes their ids
+            ids = self._ids = {id(a) for a in self._activities}
+        return id(activity) in ids
 
     @overload
     def __getitem__(self, index: int) -> Activity: ...

@@ -674,7 +674,7 @@ class Registry:
             record = self.plugins[name]
             context.plugin = name
             try:
-                stamped = _stamp(_flatten(caller(batch=batch, context=context)), name, record.version)
+                stamped = _stamp(_flatten(caller(batch=batch, context=context)), name, record.version, batch)
             except Exception as exc:
                 log.exception("stdpolicy plugin %r failed during evaluation; finding the activities that make it fail", name)
                 stamped = self._isolate(caller, record, batch, context, exc, result)
@@ -696,7 +696,8 @@ class Registry:
         name, version = record.name, record.version
 
         def run(activities: list[Activity]) -> list[Outcome]:
-            return _stamp(_flatten(caller(batch=Batch(activities), context=context)), name, version)
+            part = Batch(activities)
+            return _stamp(_flatten(caller(batch=part, context=context)), name, version, part)
 
         evaluated = record.evaluates
         affected = batch.of_kind(*evaluated) if evaluated else list(batch)
@@ -843,7 +844,7 @@ def _error_text(exc: BaseException) -> str:
     return safe_text(f"{type(exc).__name__}: {exc}")[:500]
 
 
-def _stamp(outcomes: Any, name: str, version: str) -> list[Outcome]:
+def _stamp(outcomes: Any, name: str, version: str, batch: Batch) -> list[Outcome]:
     """A plugin's result (what its hook returned: checked here) as outcomes stamped with its name and version.
 
     An outcome unfit to store or write (``Outcome.problem``: details JSON
@@ -851,11 +852,16 @@ def _stamp(outcomes: Any, name: str, version: str) -> list[Outcome]:
     amount …) would fail later, where it is stored or written, and take every
     other plugin's outcomes with it: it raises here instead, so that the
     plugin's failure is kept to the activities that cause it (``_isolate``).
+    So is an outcome for an activity not in ``batch``: its amount would count
+    in the totals of an input that does not hold it.
     """
     stamped: list[Outcome] = list(outcomes)
     for outcome in stamped:
         if type(outcome) is not Outcome:
             raise TypeError(f"stdpolicy_evaluate returned {outcome!r}, not an Outcome")
+        if not batch.holds(outcome.activity):
+            raise TypeError(f"stdpolicy_evaluate returned an outcome for {outcome.activity!r}, which is not one of "
+                            "the batch's activities (the very objects the batch holds)")
         problem = outcome.problem()
         if problem is not None:
             raise TypeError(f"stdpolicy_evaluate returned an outcome that cannot be stored ({problem})")

@@ -28,6 +28,7 @@ from core import (
     hookimpl,
     load_registry,
 )
+from core.activities import Activity
 from core.db import db
 from core.models import ActivityRecord, AuditEntry, OutcomeRecord, PluginEnablement
 from core.outcomes import ERROR_RULE
@@ -528,6 +529,9 @@ SLIPS = {
                    "its parameters must be the ParamValue read from context.parameters, got 'x'"),
     "references": (lambda a: Outcome(a, "D1", 7, "三(二)", Text("七", "seven"), references=("x",)),
                    "its references must be the snapshots read from context.reference"),
+    # Money for a record the input does not hold: it counted in the totals, and an import failed on it.
+    "foreign": (lambda a: Outcome(Activity(a.kind, a.date, a.credit_code, dict(a.fields), ref="FAKE"), "D1", 999_999,
+                                  "三(二)", Text("七", "seven")), "which is not one of the batch's activities"),
 }
 
 
@@ -572,6 +576,7 @@ def test_an_outcome_unfit_to_store_fails_only_its_activity(database_url: str, tm
     assert (error["plugin"], error["rule"], error["amount"]) == ("sloppy", ERROR_RULE, 0)
     assert SLIPS[slip][1] in error["details"]["error"], error
     assert "sloppy: 1 activity with an error outcome (X1)" in done.stderr
+    assert json.loads(done.stdout)["total_amount"] == 300000 + 7
     done = runner.invoke(args=["import", path])
     assert done.exit_code == 5, done.output
     with app.app_context():
