@@ -123,7 +123,8 @@ def _json_value(value: Any) -> Any:
 
 #: JSON as ``json`` writes it, with no question to ask: no float (NaN), no subclass, nothing else.
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
-_PAIRS = frozenset({Text, tuple})
+#: What an explanation or subject may be: (Chinese, English) — as before the check, a list does too.
+_PAIRS = frozenset({Text, tuple, list})
 
 
 def _plain_json(value: dict[Any, Any] | list[Any]) -> bool:
@@ -302,7 +303,7 @@ class Outcome:
         """
         reason, subject, details, status = self.reason, self.subject, self.details, self.status
         if not (type(self.rule) is str and self.rule and type(self.clause) is str
-                and type(status) is str and status in _STATUSES
+                and isinstance(status, str) and status in _STATUSES
                 and type(reason) in _PAIRS and len(reason) == 2 and type(reason[0]) is str and type(reason[1]) is str
                 and type(subject) in _PAIRS and len(subject) == 2 and type(subject[0]) is str
                 and type(subject[1]) is str and (self.dedup_key is None or type(self.dedup_key) is str)):
@@ -328,7 +329,7 @@ class Outcome:
         if not isinstance(status, str) or status not in _STATUSES:
             return f"its status {status!r} is not one of: {', '.join(s.value for s in OutcomeStatus)}"
         for name, pair in (("explanation", self.reason), ("subject", self.subject)):
-            if not isinstance(pair, tuple) or len(pair) != 2 or not isinstance(pair[0], str) \
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not isinstance(pair[0], str) \
                     or not isinstance(pair[1], str):
                 return f"its {name} must be a Text (Chinese, English), got {pair!r}"
         if self.dedup_key is not None and not isinstance(self.dedup_key, str):
