@@ -238,7 +238,8 @@ class Outcome:
         both languages. ``references`` are the reference-data snapshots the
         decision read (``context.reference(key, on)``): the outcome records
         their versions. Rules loops over 100,000 activities may prefer the
-        positional constructor, which checks less and is faster.
+        positional constructor, which checks less and is faster; core checks
+        every outcome a plugin returns all the same (``problem``).
         """
         try:
             status = OutcomeStatus(status)
