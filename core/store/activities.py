@@ -310,35 +310,31 @@ def _start_run(trigger: str, actor: str, plugins: list[str], since: date | None 
     return run
 
 
+def _outcome_values(o: Outcome, run_id: int, now: Any, parameters: list[dict[str, Any]],
+                    references: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+    """An outcome's row: the values of ``_OUTCOME_COLUMNS`` in their order, given the JSON lists of the
+    parameter versions and reference data it read (``None`` when it read none: outcomes stored before
+    reference data existed compare equal)."""
+    return (o.activity.stored_id, run_id, o.plugin, o.plugin_version, o.rule, o.amount, o.clause,
+            o.subject[0] + o.reason[0], o.subject[1] + o.reason[1], parameters, o.status, o.dedup_key,
+            o.details, references, now)
+
+
 def _outcome_row(outcome: Outcome, run_id: int, now: Any) -> dict[str, Any]:
-    return {
-        "activity_id": outcome.activity.stored_id,
-        "run_id": run_id,
-        "plugin": outcome.plugin,
-        "plugin_version": outcome.plugin_version,
-        "rule": outcome.rule,
-        "amount": outcome.amount,
-        "clause": outcome.clause,
-        "explanation_zh": outcome.explanation_zh,
-        "explanation_en": outcome.explanation_en,
-        "parameters": [p.to_json() for p in outcome.parameters],
-        "status": outcome.status,
-        "dedup_key": outcome.dedup_key,
-        "details": outcome.details,
-        # None when nothing was read: outcomes stored before reference data existed compare equal.
-        "reference_data": [r.to_json() for r in outcome.references] if outcome.references else None,
-        "computed_at": now,
-    }
+    """An outcome's row as a dict (column → value), its JSON lists made for it alone."""
+    references = [r.to_json() for r in outcome.references] if outcome.references else None
+    return dict(zip(_OUTCOME_COLUMNS, _outcome_values(outcome, run_id, now, [p.to_json() for p in outcome.parameters],
+                                                      references)))
 
 
-#: The columns ``_store_outcomes`` gives, in the order of its rows (those of ``_outcome_row``).
+#: The columns of an outcome's row, in the order ``_outcome_values`` gives them.
 _OUTCOME_COLUMNS = ("activity_id", "run_id", "plugin", "plugin_version", "rule", "amount", "clause",
                     "explanation_zh", "explanation_en", "parameters", "status", "dedup_key", "details",
                     "reference_data", "computed_at")
 
 
 def _store_outcomes(run: EvaluationRun, outcomes: Sequence[Outcome]) -> int:
-    """Insert ``outcomes`` (the rows ``_outcome_row`` gives, as tuples) under ``run``; how many.
+    """Insert ``outcomes`` (their rows as ``_outcome_values`` gives them) under ``run``; how many.
 
     Outcomes read the same few parameter versions and reference data: each
     distinct tuple of them is turned into its JSON list once, and the rows
@@ -367,9 +363,7 @@ def _store_outcomes(run: EvaluationRun, outcomes: Sequence[Outcome]) -> int:
                 if read is None:
                     read = [r.to_json() for r in o.references]
                     _share(references, o.references, read)
-            yield (o.activity.stored_id, run_id, o.plugin, o.plugin_version, o.rule, o.amount, o.clause,
-                   o.subject[0] + o.reason[0], o.subject[1] + o.reason[1], params, o.status, o.dedup_key,
-                   o.details, read, now)
+            yield _outcome_values(o, run_id, now, params, read)
 
     insert_rows(OutcomeRecord, rows(), columns=_OUTCOME_COLUMNS)
     return len(outcomes)
