@@ -123,8 +123,11 @@ def _json_value(value: Any) -> Any:
 
 #: JSON as ``json`` writes it, with no question to ask: no float (NaN), no subclass, nothing else.
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
-#: What an explanation or subject may be: (Chinese, English) — as before the check, a list does too.
-_PAIRS = frozenset({Text, tuple, list})
+
+
+def _is_pair(pair: Any) -> bool:
+    """Whether ``pair`` is (Chinese, English): two texts in a ``Text``, a tuple or — as before the check — a list."""
+    return isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], str)
 
 
 def _plain_json(value: dict[Any, Any] | list[Any]) -> bool:
@@ -299,40 +302,18 @@ class Outcome:
         100,000 outcomes); core asks this of every outcome a plugin returns
         (``core.registry``), so that a plugin's slip fails only its own
         activities — not the import, the document or the page that shows it.
-        The usual outcome passes one quick test; the words are looked for
-        only when it fails.
         """
-        reason, subject, details, status = self.reason, self.subject, self.details, self.status
-        if not (type(self.rule) is str and self.rule and type(self.clause) is str
-                and isinstance(status, str) and status in _STATUSES
-                and type(reason) in _PAIRS and len(reason) == 2 and type(reason[0]) is str and type(reason[1]) is str
-                and type(subject) in _PAIRS and len(subject) == 2 and type(subject[0]) is str
-                and type(subject[1]) is str and (self.dedup_key is None or type(self.dedup_key) is str)):
-            return self._problem()
-        for value in self.parameters:
-            if type(value) is not ParamValue:
-                return self._problem()
-        for read in self.references:
-            if not callable(getattr(read, "to_json", None)):
-                return self._problem()
-        if details is not None and (type(details) is not dict or not _plain_json(details)):
-            return self._problem()
-        if status == "held" and (self.amount or type((details or {}).get("held_amount", 0)) is not int):
-            return self._problem()
-        return None
-
-    def _problem(self) -> str | None:
-        if not isinstance(self.rule, str) or not self.rule:
-            return f"its rule must be a non-empty text, got {self.rule!r}"
-        if not isinstance(self.clause, str):
-            return f"its clause must be a text, got {self.clause!r}"
-        status = self.status
+        rule, clause, status, details = self.rule, self.clause, self.status, self.details
+        if not isinstance(rule, str) or not rule:
+            return f"its rule must be a non-empty text, got {rule!r}"
+        if not isinstance(clause, str):
+            return f"its clause must be a text, got {clause!r}"
         if not isinstance(status, str) or status not in _STATUSES:
             return f"its status {status!r} is not one of: {', '.join(s.value for s in OutcomeStatus)}"
-        for name, pair in (("explanation", self.reason), ("subject", self.subject)):
-            if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not isinstance(pair[0], str) \
-                    or not isinstance(pair[1], str):
-                return f"its {name} must be a Text (Chinese, English), got {pair!r}"
+        if not _is_pair(self.reason):
+            return f"its explanation must be a Text (Chinese, English), got {self.reason!r}"
+        if not _is_pair(self.subject):
+            return f"its subject must be a Text (Chinese, English), got {self.subject!r}"
         if self.dedup_key is not None and not isinstance(self.dedup_key, str):
             return f"its dedup_key must be a text or None, got {self.dedup_key!r}"
         for value in self.parameters:
@@ -341,11 +322,10 @@ class Outcome:
         for read in self.references:
             if not callable(getattr(read, "to_json", None)):
                 return f"its references must be the snapshots read from context.reference, got {read!r}"
-        details = self.details
         if details is not None:
             if not isinstance(details, dict):
                 return f"its details must be a dict, got a {type(details).__name__}"
-            problem = json_problem(details)
+            problem = None if _plain_json(details) else json_problem(details)
             if problem is not None:
                 return f"its details are not JSON: {problem}"
         if status == "held":
