@@ -52,8 +52,8 @@ def json_problem(value: Any) -> str | None:
     What the store and the result document can hold: dicts, lists, strings,
     numbers, booleans and null, as ``json`` writes them; NaN and the
     infinities are refused too (``json`` would write them, but they are not
-    JSON, and PostgreSQL refuses them). About a microsecond for an outcome's
-    details: ``core.registry`` asks it of every outcome a plugin returns.
+    JSON, and PostgreSQL refuses them). ``Outcome.problem`` asks it of the
+    details its quicker test cannot vouch for (a float, a tuple, a subclass …).
     """
     try:
         _strict(value)
