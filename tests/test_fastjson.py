@@ -170,3 +170,35 @@ def test_whole_documents_over_several_chunks(registry) -> None:
     assert expected.count(b'{"id": ') == 4502 and b'}]}],' not in expected[:10]
     assert _document(report, result, binary=True) == expected
     assert _document(report, result, binary=False) == expected
+
+
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape", "backslashreplace"])
+def test_the_raw_writer_writes_what_the_text_stream_would(errors: str) -> None:
+    """Bytes go straight to the binary stream under any error handler (a C locale gives surrogateescape);
+    text is encoded with the stream's handler; more than a block arrives whole and in order."""
+    pieces: list[bytes | str] = ["前言 ", "预备\udc80" if errors != "strict" else "预备",
+                                 *([b'{"id": "\xe5\x90\x8d"}\n'] * 200_000), "结束\n"]
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", errors=errors)
+    stream.write("before ")  # pending in the text stream: written first
+    write, flush = output.raw_writer(stream)
+    for piece in pieces:
+        write(piece)
+    flush()
+    expected = io.BytesIO()
+    text = io.TextIOWrapper(expected, encoding="utf-8", errors=errors)
+    text.write("before " + "".join(p if isinstance(p, str) else p.decode("utf-8") for p in pieces))
+    text.flush()
+    assert len(raw.getvalue()) > 2 * output._WRITE_BLOCK
+    assert raw.getvalue() == expected.getvalue()
+
+
+def test_the_raw_writer_writes_text_to_a_stream_of_another_encoding() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="gbk")
+    write, flush = output.raw_writer(stream)
+    write("标准".encode("utf-8"))
+    write("化\n")
+    flush()
+    stream.flush()
+    assert raw.getvalue() == "标准化\n".encode("gbk")
