@@ -7,6 +7,7 @@ input; here the earlier records are stored, and the rules read them through
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import date
 
@@ -181,9 +182,32 @@ def test_stored_history_finds_the_records_of_a_series(ctx: Registry) -> None:
     assert history.activities("standard_drafting", ["gb/t 43700", "GB/T 4370_"]) == []
     assert [a.activity_ref for a in StoredHistory(before=date(2024, 1, 1)).activities("standard_drafting", ["GB/T"])] == ["A"]
     assert StoredHistory(everything_reevaluated=True).activities("standard_drafting", ["GB/T"]) == ()
-    # many prefixes: one query for the kind, every stored record of it
-    many = [f"GB/T {n}" for n in range(1000)]
-    assert {a.activity_ref for a in history.activities("standard_drafting", many)} == {"A", "B", "C"}
+    # many prefixes, of many lengths, nested: one query, each record once, only those a prefix takes
+    many = [f"GB/T {n}" for n in range(100_000)]
+    assert [a.activity_ref for a in history.activities("standard_drafting", many)] == ["A", "C"]
+    assert [a.activity_ref for a in history.activities("standard_drafting", ["GB/T 437", "GB/T 43700", ""])] == [
+        "A", "B", "C"]
+    assert history.activities("standard_drafting", ["GB/T 43700-2022X", "GB/T 43700-202", "GB/T"]) != []
+    assert [a.activity_ref for a in history.activities("standard_drafting", ["GB/T 43700-202"])] == ["A"]
     reported = history.reported("reward_tiers", [f"standard:{CODE_B}:GB/T 43700-2022", "standard:nobody:x"])
     assert list(reported) == [f"standard:{CODE_B}:GB/T 43700-2022"]
     assert reported[f"standard:{CODE_B}:GB/T 43700-2022"].date == date(2022, 10, 12)
+
+
+def test_stored_history_takes_exactly_the_subjects_a_prefix_starts(ctx: Registry) -> None:
+    """The database decides which stored records a prefix takes (``_subject_among``): random sets of
+    prefixes of every length, nested and overlapping, against what ``str.startswith`` says."""
+    rng = random.Random(13)
+    numbers = sorted({rng.choice(["1", "12", "123", "2", "29", "3"]) + str(rng.randrange(10, 10_000)) for _ in range(60)})
+    store(ctx, [drafting(f"S{i}", "2023-05-01", CODE_B, f"GB/T {n}-2022", rank=1 + i % 3)
+                for i, n in enumerate(numbers)])
+    stored = {a.activity_ref: a.subject for a in StoredHistory().activities("standard_drafting", ["GB/T"])}
+    assert len(stored) == len(numbers)
+    history = StoredHistory()
+    for _ in range(60):
+        prefixes = [subject[:rng.randrange(0, len(subject) + 2)] + rng.choice(["", "", "-", "0", "x"])
+                    for subject in rng.sample(sorted(stored.values()), rng.randrange(1, 8))]
+        found = history.activities("standard_drafting", prefixes)
+        assert [a.activity_ref for a in found] == sorted(
+            (ref for ref, subject in stored.items() if any(subject.startswith(p) for p in prefixes)),
+            key=lambda ref: int(ref[1:])), prefixes
