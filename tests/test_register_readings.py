@@ -122,6 +122,27 @@ def test_importing_a_rank_conflict_holds_the_stored_partner_at_once(ctx: Registr
     assert [(o.status, o.superseded_by_run_id is not None) for o in history] == [("ok", True), ("held", False)]
 
 
+def test_an_import_reevaluates_the_stored_records_of_the_groups_it_joins(ctx: Registry) -> None:
+    # The later edition was stored first, paid; the earlier edition arrives later. Nothing new is
+    # held, yet the stored record is now a later edition recorded as new: held at once, by the
+    # import, exactly as a re-evaluation of everything then leaves it.
+    store(ctx, [drafting("E2024", "2024-03-01", CODE_A, "GB/T 43700-2024"),
+                drafting("OTHER", "2021-05-01", CODE_B, "GB/T 41000-2021")])
+    assert (stored_outcome("E2024").status, stored_outcome("E2024").amount) == ("ok", 300_000)
+    result = store(ctx, [drafting("E2022", "2022-10-12", CODE_A, "GB/T 43700-2022")])
+    assert (stored_outcome("E2022").status, stored_outcome("E2022").amount) == ("ok", 300_000)
+    later = stored_outcome("E2024")
+    assert (later.status, later.amount, later.details["held_amount"]) == ("held", 0, 300_000)
+    assert [(r["code"], r["other"]["activity"]) for r in later.details["held_reasons"]] == [("revision_flag", "E2022")]
+    # only the group it joined: the record of another standard was not evaluated again
+    assert result.reevaluated is not None and result.run is not None
+    assert (result.reevaluated.activities, result.reevaluated.changed) == (2, 1)
+    assert result.reevaluated.run.trigger == "reevaluate_groups" and not result.reevaluated.incremental
+    everything = reevaluate(ctx, actor="tester")
+    db.session.commit()
+    assert everything.changed == 0
+
+
 def test_an_import_without_a_stored_partner_reevaluates_nothing(ctx: Registry) -> None:
     result = store(ctx, [drafting("X-1", "2024-06-28", CODE_A, "GB/T 44101-2024"),
                          drafting("Y-1", "2024-07-02", CODE_B, "GB/T 44101-2024")])

@@ -39,7 +39,7 @@ kinds declared ``daily`` (``ActivityKind.daily``: their rules read
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -55,7 +55,7 @@ from ..models import (ActivityRecord, EvaluationRun, Organisation, OrganisationN
 from ..registry import Registry
 
 __all__ = ["Change", "Scope", "activities_by_id", "affected_by", "fill_group_keys", "group_key", "group_members",
-           "pending_scope", "whole_group_chunks"]
+           "joined_groups", "pending_scope", "whole_group_chunks"]
 
 _CHUNK = 500
 #: Timestamps this close count as simultaneous (the change may be the later one); the clock has microseconds.
@@ -109,6 +109,35 @@ def group_members(activity_ids: Collection[int]) -> set[int]:
             members.update(db.session.scalars(select(ActivityRecord.id).where(
                 ActivityRecord.kind == kind, ActivityRecord.group_key.in_(ordered[start:start + _CHUNK]))))
     return members
+
+
+def joined_groups(registry: Registry, new: Sequence[Activity], *, below: int | None = None) -> set[int]:
+    """The whole evaluation groups that ``new`` (just stored: ``stored_id`` set) joined: the ids of the
+    activities stored before in the groups of ``new``, and of those of ``new`` in the same groups.
+
+    Empty when every new activity is in a group the register did not hold.
+    :param below: every activity stored before has a smaller id than this
+        (the new ones are then not read back).
+    """
+    fill_group_keys(registry)
+    new_ids = {a.stored_id for a in new}
+    by_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for activity in new:
+        if activity.stored_id is not None:
+            by_group[activity.kind][group_key(registry.kinds, activity)].append(activity.stored_id)
+    found: set[int] = set()
+    for kind, groups in by_group.items():
+        keys = sorted(groups)
+        for start in range(0, len(keys), _CHUNK):
+            query = select(ActivityRecord.id, ActivityRecord.group_key).where(
+                ActivityRecord.kind == kind, ActivityRecord.group_key.in_(keys[start:start + _CHUNK]))
+            if below is not None:
+                query = query.where(ActivityRecord.id < below)
+            for id_, key in db.session.execute(query):
+                if id_ not in new_ids:
+                    found.add(id_)
+                    found.update(groups[key or ""])
+    return found
 
 
 @dataclass(frozen=True)
@@ -385,18 +414,24 @@ def activities_by_id(activity_ids: Collection[int]) -> list[Activity]:
             for id_, kind, day, fields, external_id, code, name in found]
 
 
-def whole_group_chunks(kinds: Collection[str], size: int) -> Iterator[list[int]]:
+def whole_group_chunks(kinds: Collection[str], size: int, *,
+                       among: Collection[int] | None = None) -> Iterator[list[int]]:
     """The ids of every stored activity of ``kinds``, cut into chunks of whole groups of about ``size`` or more.
 
     Activities come by kind and group key, so a group is never cut (a chunk
     grows past ``size`` rather than split one); the keys must be filled
     (``fill_group_keys``). Only the ids are held, never the register.
+
+    :param among: only these ids (whole groups themselves).
     """
-    rows = db.session.execute(
+    rows: Iterable[Any] = db.session.execute(
         select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.group_key)
         .where(ActivityRecord.kind.in_(list(kinds)))
         .order_by(ActivityRecord.kind, ActivityRecord.group_key, ActivityRecord.id)
     ).all()
+    if among is not None:
+        wanted = set(among)
+        rows = [row for row in rows if row[0] in wanted]
     chunk: list[int] = []
     last: tuple[str, str | None] | None = None
     for id_, kind, key in rows:
