@@ -9,7 +9,7 @@ sources with ``PYTHONPATH``, on this interpreter), ``--repeat`` rounds
 interleaved (each round imports with both trees, each into an instance of
 its own), the ratio of the medians, and this code's split
 (``stdpolicy import --timings``: read, validate, fingerprints,
-organisations, store_activities, evaluate, store_outcomes, partners,
+organisations, store_activities, evaluate, store_outcomes, groups,
 commit; *startup* is the rest of the wall time).
 
 After the first round the two instances' tables the import writes
@@ -59,7 +59,7 @@ _MAIN = "import sys; from webadmin.cli import main; sys.exit(main())"
 #: The tables an import writes.
 TABLES = ("organisations", "organisation_names", "evaluation_runs", "activities", "outcomes", "audit_log")
 PHASES = ("read", "validate", "fingerprints", "organisations", "store_activities", "evaluate", "store_outcomes",
-          "partners", "commit")
+          "groups", "commit")
 TARGETS = {"SQLite": 6.0, "PostgreSQL": 10.0}
 #: Columns this code stores that the baseline's schema has not: not compared (core migration 0013).
 ADDED_COLUMNS = {"group_key"}

@@ -219,7 +219,7 @@ def test_import_timings_name_each_step(app: Flask, runner, tmp_path: Path) -> No
     [line] = [line for line in result.stderr.splitlines() if line.startswith("timings: ")]
     steps = [part.split("=")[0] for part in line.removeprefix("timings: ").split(" (")[0].split()]
     assert steps == ["read", "validate", "fingerprints", "organisations", "store_activities", "evaluate",
-                     "store_outcomes", "partners", "commit", "total"]
+                     "store_outcomes", "groups", "commit", "total"]
     assert "(20 records)" in line
     assert "stored 20 activities" in result.stdout and "timings" not in result.stdout
     again = runner.invoke(args=["import", path])  # without the option: no timings

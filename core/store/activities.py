@@ -133,7 +133,7 @@ def import_records(
     :param lap: called with the name of each step as it ends (``stdpolicy
         import --timings``): ``validate`` (when validated here),
         ``fingerprints``, ``organisations``, ``store_activities``,
-        ``evaluate``, ``store_outcomes``, ``partners``.
+        ``evaluate``, ``store_outcomes``, ``groups`` (the groups joined, re-evaluated).
     :raises ParametersNotStored: a plugin some department enabled ships
         parameters the database does not hold yet; nothing is added.
     """
@@ -236,7 +236,7 @@ def import_records(
         after["renamed"] = [{"credit_code": c.credit_code, "before": c.before, "after": c.after}
                             for c in result.renamed]
     audit("activities.import", actor, source[:300], department=department, after=after)
-    lap("partners")
+    lap("groups")
     return result
 
 
