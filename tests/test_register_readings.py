@@ -143,6 +143,25 @@ def test_an_import_reevaluates_the_stored_records_of_the_groups_it_joins(ctx: Re
     assert everything.changed == 0
 
 
+def test_a_reevaluation_from_a_date_names_the_record_a_reevaluation_of_everything_names(ctx: Registry) -> None:
+    # Two records of the 2021 edition, stored first and last; a later edition recorded as new names
+    # the first stored of them, whether the other is evaluated beside it or read from the register.
+    store(ctx, [drafting("A2021", "2021-03-01", CODE_B, "GB/T 43700-2021")])
+    store(ctx, [drafting("E2024", "2024-03-01", CODE_A, "GB/T 43700-2024")])
+    store(ctx, [drafting("C2021", "2021-09-01", CODE_C, "GB/T 43700-2021", rank=2)])
+
+    def named() -> list[str]:
+        return [r["other"]["activity"] for r in stored_outcome("E2024").details["held_reasons"]]
+
+    assert named() == ["A2021"]
+    everything = reevaluate(ctx, actor="tester")
+    db.session.commit()
+    assert (everything.changed, named()) == (0, ["A2021"])
+    since = reevaluate(ctx, actor="tester", since=date(2021, 6, 1))  # C2021 in the batch, A2021 read
+    db.session.commit()
+    assert (since.changed, named()) == (0, ["A2021"])
+
+
 def test_an_import_without_a_stored_partner_reevaluates_nothing(ctx: Registry) -> None:
     result = store(ctx, [drafting("X-1", "2024-06-28", CODE_A, "GB/T 44101-2024"),
                          drafting("Y-1", "2024-07-02", CODE_B, "GB/T 44101-2024")])

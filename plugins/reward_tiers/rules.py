@@ -376,11 +376,20 @@ class _Entry:
     rank: int
     ref: str
     day: date
+    #: Where it stands in the order records were recorded (``core.in_recorded_order``): (0, stored id)
+    #: for a stored record, (1, place in the batch) for one not stored. A series is kept in this order,
+    #: whether its records come in the batch or from the register, so that the record a reason names
+    #: (the first of the latest earlier edition) is the same however the register is evaluated.
+    order: tuple[int, int] = (1, 0)
 
     def party(self) -> dict[str, Any]:
         """The other party of a held reason, as reviewers and approval lists read it."""
         return {"activity": self.ref, "credit_code": self.credit_code, "organisation": self.organisation,
                 "date": self.day.isoformat()}
+
+
+def _recorded(entry: _Entry) -> tuple[int, int]:
+    return entry.order
 
 
 #: Why an outcome is held for review (待核实), by the code in ``details["held_reasons"]`` (the review queue's
@@ -459,11 +468,13 @@ class _StandardDrafting(_Kind):
         return found
 
     def survey(self, activities: Sequence[Activity], context: EvaluationContext) -> None:
-        for activity in activities:
+        for place, activity in enumerate(activities):
             if "/Amd" in activity.fields["standard_code"]:
                 continue
+            stored_id = activity.stored_id
             entry = _Entry(self._identity_of(activity), activity.credit_code, activity.organisation,
-                           activity.fields["rank"], activity.ref, activity.date)
+                           activity.fields["rank"], activity.ref, activity.date,
+                           (1, place) if stored_id is None else (0, stored_id))
             self._entry[id(activity)] = entry
             self._series[entry.identity.base].append(entry)
         if isinstance(context.history, EmptyHistory) or not self._series:
@@ -471,6 +482,7 @@ class _StandardDrafting(_Kind):
         ours = {a.stored_id for a in activities if a.stored_id is not None}
         prefixes = {p for entries in self._series.values() for p in register_prefixes(entries[0].identity)}
         stored = getattr(context.history, "activities", None)  # a history written before core 1.1 has none
+        joined: set[str] = set()
         for prior in (stored("standard_drafting", prefixes) if stored is not None else ()):
             if prior.activity_id in ours or "/Amd" in prior.subject:
                 continue
@@ -479,7 +491,10 @@ class _StandardDrafting(_Kind):
                 rank = prior.fields.get("rank")
                 self._series[identity.base].append(_Entry(identity, prior.credit_code, prior.organisation,
                                                           rank if isinstance(rank, int) else 0, prior.activity_ref,
-                                                          prior.date))
+                                                          prior.date, (0, prior.activity_id)))
+                joined.add(identity.base)
+        for base in joined:
+            self._series[base].sort(key=_recorded)
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields
