@@ -413,11 +413,13 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
     outcomes that come out the same are left as they are. Outcomes of a
     plugin no department enables any more are superseded without a successor.
 
-    All activities (``since`` ``None``) are evaluated a chunk of whole
-    evaluation groups at a time (``core.grouping``: the same outcomes as all
-    at once), so memory stays bounded whatever the register's size;
-    ``ReevaluationResult.result`` then holds the plugins' failures and
-    their error outcomes, not every outcome.
+    The activities are evaluated a chunk of whole evaluation groups at a time
+    (``core.grouping``: the same outcomes as all at once; from ``since``, the
+    groups' activities from that day, with what came before read from the
+    register), so memory stays bounded whatever the register's size;
+    ``ReevaluationResult.result`` then holds the plugins' failures and their
+    error outcomes, not every outcome. (An incremental re-evaluation's few
+    groups are evaluated at once, and its result holds every outcome.)
 
     :param incremental: (with ``since`` ``None``) recompute only the activities, in
         whole evaluation groups, that the parameter versions recorded since the
@@ -452,20 +454,19 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
     )
     now = utcnow()
     batches: Iterable[list[Activity]]
-    chunked = False
-    if partial:
+    # A chunk of whole groups at a time (kinds of an uninstalled plugin stay as they were), but for
+    # the few groups an incremental re-evaluation or a small import recomputes. From a date, a
+    # chunk holds the groups' activities from that day on; what came before is read (history).
+    single = partial and not (activity_ids is not None and len(activity_ids) > REEVALUATION_CHUNK)
+    if single:
         assert scope is not None and scope.activity_ids is not None
-        if activity_ids is not None and len(scope.activity_ids) > REEVALUATION_CHUNK:
-            chunked = True
-            batches = (activities_by_id(ids) for ids in whole_group_chunks(registry.kinds, REEVALUATION_CHUNK,
-                                                                          among=scope.activity_ids))
-        else:
-            batches = [activities_by_id(scope.activity_ids)]
-    elif since is None:
-        batches = (activities_by_id(ids) for ids in whole_group_chunks(registry.kinds, REEVALUATION_CHUNK))
+        batches = [activities_by_id(scope.activity_ids)]
     else:
-        # Kinds of an uninstalled plugin stay as they were.
-        batches = [stored_activities(kinds=list(registry.kinds), since=since)]
+        if since is not None:
+            fill_group_keys(registry)
+        among = scope.activity_ids if partial and scope is not None else None
+        batches = (activities_by_id(ids) for ids in whole_group_chunks(registry.kinds, REEVALUATION_CHUNK,
+                                                                      among=among, since=since))
     kept = EvaluationResult()
     evaluated = superseded = added = 0
     changed_activities: set[int] = set()
@@ -473,7 +474,7 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
         result = registry.evaluate(activities, context, plugins=plugins)
         counts = _replace_changed(run, activities, result, now, changed_activities)
         superseded, added, evaluated = superseded + counts[0], added + counts[1], evaluated + len(activities)
-        if (partial or since is not None) and not chunked:
+        if single:
             kept = result
         else:
             kept.failures.update(result.failures)

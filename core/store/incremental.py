@@ -414,8 +414,8 @@ def activities_by_id(activity_ids: Collection[int]) -> list[Activity]:
             for id_, kind, day, fields, external_id, code, name in found]
 
 
-def whole_group_chunks(kinds: Collection[str], size: int, *,
-                       among: Collection[int] | None = None) -> Iterator[list[int]]:
+def whole_group_chunks(kinds: Collection[str], size: int, *, among: Collection[int] | None = None,
+                       since: date | None = None) -> Iterator[list[int]]:
     """The ids of every stored activity of ``kinds``, cut into chunks of whole groups of about ``size`` or more.
 
     Activities come by kind and group key, so a group is never cut (a chunk
@@ -423,12 +423,15 @@ def whole_group_chunks(kinds: Collection[str], size: int, *,
     (``fill_group_keys``). Only the ids are held, never the register.
 
     :param among: only these ids (whole groups themselves).
+    :param since: only activities dated on or after this day (of each group,
+        those from that day on).
     """
+    query = select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.group_key).where(
+        ActivityRecord.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(ActivityRecord.date >= since)
     rows: Iterable[Any] = db.session.execute(
-        select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.group_key)
-        .where(ActivityRecord.kind.in_(list(kinds)))
-        .order_by(ActivityRecord.kind, ActivityRecord.group_key, ActivityRecord.id)
-    ).all()
+        query.order_by(ActivityRecord.kind, ActivityRecord.group_key, ActivityRecord.id)).all()
     if among is not None:
         wanted = set(among)
         rows = [row for row in rows if row[0] in wanted]
