@@ -8,6 +8,7 @@ input; here the earlier records are stored, and the rules read them through
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 
@@ -251,3 +252,21 @@ def test_stored_history_takes_exactly_the_subjects_a_prefix_starts(ctx: Registry
         assert [a.activity_ref for a in found] == sorted(
             (ref for ref, subject in stored.items() if any(subject.startswith(p) for p in prefixes)),
             key=lambda ref: int(ref[1:])), prefixes
+
+
+def test_a_prefix_range_takes_exactly_the_text_that_starts_with_the_prefix() -> None:
+    """``_prefix_range`` on SQLite's own comparison, over characters where the next one is special."""
+    from sqlalchemy.dialects import sqlite
+
+    from core.store.history import _prefix_range
+
+    texts = ["", "a", "ab", "abc", "b", "a\ud7ff", "a\ud7ffz", "a\ue000", "a\uffff", "a\uffffz", "a\U0010ffff",
+             "a\U0010ffffz", "b\x00", "é", "éa", "GB/T 4411", "GB/T 44110", "GB/T 4412", "GB/T 441"]
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE activities (id INTEGER PRIMARY KEY, subject TEXT)")
+    connection.executemany("INSERT INTO activities (subject) VALUES (?)", [(t,) for t in texts])
+    for prefix in ["", "a", "a\ud7ff", "a\uffff", "a\U0010ffff", "é", "GB/T 4411", "GB/T 441", "b"]:
+        compiled = _prefix_range(prefix).compile(dialect=sqlite.dialect())
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        found = {row[0] for row in connection.execute(f"SELECT subject FROM activities WHERE {compiled}", params)}
+        assert found == {t for t in texts if t.startswith(prefix)}, prefix

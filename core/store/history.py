@@ -60,6 +60,23 @@ def _subject_among(prefixes: Collection[str]) -> ColumnElement[bool]:
                  for length, group in sorted(by_length.items())))
 
 
+#: Up to this many prefixes, SQLite reads the subject index a range at a time (``_prefix_range``).
+_RANGES = 100
+
+
+def _prefix_range(prefix: str) -> ColumnElement[bool]:
+    """Subjects that start with ``prefix``, as a range of the column (SQLite compares text as bytes of
+    UTF-8, in the order of code points): from the prefix up to the prefix with its last character the next."""
+    if not prefix:
+        return ActivityRecord.subject.is_not(None)
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # no surrogate is ever stored: the next character is U+E000
+        following = 0xE000
+    if following > 0x10FFFF:
+        return and_(ActivityRecord.subject >= prefix, func.substr(ActivityRecord.subject, 1, len(prefix)) == prefix)
+    return and_(ActivityRecord.subject >= prefix, ActivityRecord.subject < prefix[:-1] + chr(following))
+
+
 class StoredHistory:
     """The stored register: current, paid outcomes with a ``dedup_key``, reports, activities.
 
@@ -139,12 +156,18 @@ class StoredHistory:
         if self.none or not prefixes:
             return ()
         wanted = sorted(set(prefixes))
+        if len(wanted) <= _RANGES and db.session.get_bind().dialect.name == "sqlite":
+            # A few prefixes: a range of the subject index each (the kind's index, which SQLite would
+            # rather take, is kept out of it). A scan of the kind's rows took 0.17 s for 170,000.
+            kind_is: ColumnElement[bool] = (ActivityRecord.kind + "") == kind
+            subject_is = or_(*(_prefix_range(prefix) for prefix in wanted))
+        else:
+            kind_is, subject_is = ActivityRecord.kind == kind, _subject_among(wanted)
         query = (
             select(ActivityRecord.id, ActivityRecord.external_id, ActivityRecord.date, ActivityRecord.subject,
                    ActivityRecord.fields, Organisation.credit_code, Organisation.name)
             .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
-            .where(ActivityRecord.kind == kind, ActivityRecord.subject.is_not(None), _subject_among(wanted),
-                   *self._activity_conditions())
+            .where(kind_is, ActivityRecord.subject.is_not(None), subject_is, *self._activity_conditions())
         )
         found = [
             PriorActivity(activity_id, external_id or f"#{activity_id}", kind, day, credit_code, name, subject,
