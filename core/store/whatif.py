@@ -60,15 +60,18 @@ def current_outcomes(since: date, kinds: Collection[str],
         select(OutcomeRecord.activity_id, OutcomeRecord.plugin, OutcomeRecord.rule, OutcomeRecord.amount,
                OutcomeRecord.status, OutcomeRecord.details)
         .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
-        .where(OutcomeRecord.superseded_at.is_(None), ActivityRecord.date >= since,
-               ActivityRecord.kind.in_(list(kinds)))
+        .where(OutcomeRecord.superseded_at.is_(None), ActivityRecord.date >= since)
     )
     if among is None:
-        rows: list[Any] = list(db.session.execute(query))
+        rows: list[Any] = list(db.session.execute(query.where(ActivityRecord.kind.in_(list(kinds)))))
     else:
+        # The ids lead: each activity by its id, then its outcomes. Given the kinds as an indexed
+        # test, SQLite (no statistics) walked every activity of those kinds for each chunk of ids
+        # instead: 0.16 s a chunk, 11 s of a what-if on a register of 200,000 (now 1 ms a chunk).
         ids, rows = sorted(among), []
+        kind_is = (ActivityRecord.kind + "").in_(list(kinds))
         for start in range(0, len(ids), 500):
-            rows.extend(db.session.execute(query.where(OutcomeRecord.activity_id.in_(ids[start:start + 500]))))
+            rows.extend(db.session.execute(query.where(kind_is, ActivityRecord.id.in_(ids[start:start + 500]))))
     return [
         CurrentOutcome(activity_id, plugin, rule, int(amount or 0),
                        int((details or {}).get("held_amount", 0)) if status == "held" else 0)
