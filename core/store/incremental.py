@@ -116,6 +116,7 @@ def joined_groups(registry: Registry, new: Sequence[Activity], *, below: int | N
     activities stored before in the groups of ``new``, and of those of ``new`` in the same groups.
 
     Empty when every new activity is in a group the register did not hold.
+
     :param below: every activity stored before has a smaller id than this
         (the new ones are then not read back).
     """
