@@ -3,8 +3,9 @@
 The issue #13 benchmarks start from an empty register. A city's register is
 not empty: applications are evaluated and imported against what it holds,
 and parameters change from a date. Here each tree (this code, and
-``--baseline DIR``: e.g. ``git archive 4466a98``) builds a SQLite register
-of ``--n`` generated activities (``stdpolicy import``, seed fixed), and then,
+``--baseline DIR``: e.g. ``git archive 4466a98``) builds a register (SQLite;
+with ``--pg URL`` a PostgreSQL database of its own on that server) of
+``--n`` generated activities (``stdpolicy import``, seed fixed), and then,
 on copies of it, runs and measures (wall, CPU, peak RSS; Markdown on
 standard output, progress on standard error):
 
@@ -27,6 +28,8 @@ Usage::
     git archive 4466a98 | (mkdir -p /tmp/stdpolicy-4466a98 && tar -x -C /tmp/stdpolicy-4466a98)
     python benchmarks/full_register.py --baseline /tmp/stdpolicy-4466a98          # ~6 minutes
     python benchmarks/full_register.py --baseline /tmp/stdpolicy-4466a98 --n 20000
+    python benchmarks/full_register.py --baseline /tmp/stdpolicy-4466a98 \
+        --pg postgresql+psycopg://postgres@127.0.0.1:55432/stdpolicy
 """
 
 from __future__ import annotations
@@ -60,26 +63,71 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def environment(tree: Path, instance: Path) -> dict[str, str]:
+class Register:
+    """Where a register is kept: an instance folder and, on PostgreSQL, a database of its own."""
+
+    def __init__(self, folder: Path, pg: str | None, name: str) -> None:
+        self.folder, self.pg, self.name = folder, pg, name
+        self.url = None
+        if pg is not None:
+            from sqlalchemy.engine import make_url
+
+            self.url = make_url(pg).set(database=name).render_as_string(hide_password=False)
+
+    def create(self, template: Register | None = None) -> Register:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if template is not None:
+            shutil.copytree(template.folder, self.folder)
+        else:
+            self.folder.mkdir(parents=True)
+        if self.pg is not None:
+            with _pg(self.pg) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+                admin.execute(f'CREATE DATABASE "{self.name}"'
+                              + (f' TEMPLATE "{template.name}"' if template is not None else ""))
+        return self
+
+    def copy(self, name: str) -> Register:
+        return Register(self.folder.parent / name, self.pg, f"{self.name}_{name}").create(self)
+
+    def drop(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.pg is not None:
+            with _pg(self.pg) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def _pg(url: str) -> Any:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return psycopg.connect(host=u.host or "localhost", port=u.port or 5432, user=u.username, password=u.password,
+                           dbname="postgres", autocommit=True)
+
+
+def environment(tree: Path, register: Register) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STDPOLICY_")}
-    env.update(PYTHONPATH=str(tree), STDPOLICY_INSTANCE_PATH=str(instance), STDPOLICY_SECRET_KEY="benchmark",
+    env.update(PYTHONPATH=str(tree), STDPOLICY_INSTANCE_PATH=str(register.folder), STDPOLICY_SECRET_KEY="benchmark",
                STDPOLICY_ADMIN_PASSWORD="benchmark-password-7f3a9c", STDPOLICY_ACTOR="cli:benchmark")
+    if register.url:
+        env["STDPOLICY_DATABASE_URL"] = register.url
     return env
 
 
 def check_tree(tree: Path) -> None:
     """Stop unless ``python -c`` started in ``tree`` imports that tree's core (not this checkout's)."""
     found = subprocess.run([sys.executable, "-c", "import core; print(core.__file__)"], cwd=tree,
-                           env=environment(tree, tree), capture_output=True, text=True, check=True).stdout.strip()
+                           env=environment(tree, Register(tree, None, "")), capture_output=True, text=True, check=True).stdout.strip()
     if not Path(found).resolve().is_relative_to(tree):
         raise SystemExit(f"{tree}: python imports {found}, not the tree's own core")
 
 
-def run(tree: Path, instance: Path, work: Path, label: str, *args: str, keep: bool = False) -> dict[str, Any]:
+def run(tree: Path, register: Register, work: Path, label: str, *args: str, keep: bool = False) -> dict[str, Any]:
     here = os.getcwd()
     os.chdir(tree)  # ``python -c`` puts the working folder first on sys.path: the tree's own core
     try:
-        measured = run_measured([sys.executable, "-c", _MAIN, *args], environment(tree, instance),
+        measured = run_measured([sys.executable, "-c", _MAIN, *args], environment(tree, register),
                                 work / f"{label}.json", keep_stdout=keep)
     finally:
         os.chdir(here)
@@ -92,13 +140,6 @@ def write(path: Path, records: list[dict[str, Any]]) -> Path:
     with open(path, "w", encoding="utf-8") as out:
         write_records(records, out, lines=True)
     return path
-
-
-def copy(instance: Path, name: str) -> Path:
-    target = instance.parent / name
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(instance, target)
-    return target
 
 
 def differing_lines(a: Path, b: Path) -> int:
@@ -117,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100_000, help="activities in the register (and evaluated)")
     parser.add_argument("--small", type=int, default=200, help="records of the small import")
     parser.add_argument("--work", type=Path, default=None, help="work here and keep it (default: a temporary folder)")
+    parser.add_argument("--pg", default=None, help="a PostgreSQL server's URL: each register a database of its own there")
     args = parser.parse_args(argv)
     trees = {"this code": ROOT, "baseline": args.baseline.resolve()}
     for tree in trees.values():
@@ -136,9 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = {}
     for name, tree in trees.items():
         r: dict[str, Any] = {}
-        base = work / name.replace(" ", "-") / "register"
-        shutil.rmtree(base.parent, ignore_errors=True)
-        base.mkdir(parents=True)
+        label = name.replace(" ", "_")
+        base = Register(work / label / "register", args.pg, f"stdpolicy_fr_{label}").create()
         run(tree, base, work, f"{name}-init", "init")
         log(f"{name}: importing the register")
         r["build"] = run(tree, base, work, f"{name}-build", "import", str(register))
@@ -146,21 +187,22 @@ def main(argv: list[str] | None = None) -> int:
         r["evaluate"] = run(tree, base, work, f"{name}-evaluate", "evaluate", str(later), "--format", "jsonl", keep=True)
         r["three"] = run(tree, base, work, f"{name}-three", "evaluate", str(three), "--format", "jsonl")
         log(f"{name}: import {args.small}, then reevaluate --full (this code)")
-        small_instance = copy(base, "small")
-        r["small"] = run(tree, small_instance, work, f"{name}-small", "import", str(small))
-        full = run(ROOT, small_instance, work, f"{name}-small-full", "reevaluate", "--full", keep=True)
+        small_register = base.copy("small")
+        r["small"] = run(tree, small_register, work, f"{name}-small", "import", str(small))
+        full = run(ROOT, small_register, work, f"{name}-small-full", "reevaluate", "--full", keep=True)
         found = _CHANGED.search(Path(full["stdout_path"]).read_text(encoding="utf-8") + full["stderr"])
         if found is None:
             raise SystemExit(f"{name}: reevaluate --full did not say how many changed")
         r["left_changed"] = int(found.group(1))
-        shutil.rmtree(small_instance)
+        small_register.drop()
         log(f"{name}: reevaluate --since 2022-01-01")
-        since_instance = copy(base, "since")
-        r["since"] = run(tree, since_instance, work, f"{name}-since", "reevaluate", "--since", "2022-01-01")
-        shutil.rmtree(since_instance)
+        since_register = base.copy("since")
+        r["since"] = run(tree, since_register, work, f"{name}-since", "reevaluate", "--since", "2022-01-01")
+        since_register.drop()
         log(f"{name}: whatif")
         r["whatif"] = run(tree, base, work, f"{name}-whatif", "whatif", "--set", "reward_tiers.lead.national=350000",
                           "--from", "2024-01-01", keep=True)
+        base.drop()
         results[name] = r
 
     this, before = results["this code"], results["baseline"]
@@ -169,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if not whatif_same:
         raise SystemExit("the what-if's output differs between the trees")
     out = print
-    out(f"## A register of {args.n:,} activities (SQLite)\n")
+    out(f"## A register of {args.n:,} activities ({'PostgreSQL' if args.pg else 'SQLite'})\n")
     out(f"- machine: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"load {os.getloadavg()[0]:.1f}; baseline tree {args.baseline}")
     out(f"- register: `generate({args.n})`, seed {DEFAULT_SEED}, imported by each tree into its own instance "
