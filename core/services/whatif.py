@@ -335,7 +335,9 @@ def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
         for rule in set(change.old_rules) | set(change.new_rules):
             delta_rule[rule] += change.new_rules.get(rule, 0) - change.old_rules.get(rule, 0)
 
-    totals = {group: register_totals(registry, scope, RegisterFilter(), group) for group in ("year", "county", "rule")}
+    # The overall totals and held amounts from the years' grouping; the others give their lines only.
+    totals = {group: register_totals(registry, scope, RegisterFilter(), group, lines_only=group != "year")
+              for group in ("year", "county", "rule")}
 
     def amounts(group: str) -> dict[str, int]:
         return {line.key: line.amount for line in totals[group].lines if line.amount or line.activities}
