@@ -284,6 +284,36 @@ def test_a_full_reevaluation_in_chunks_of_whole_groups_leaves_what_one_batch_lea
         assert (whole.run.outcomes_added, whole.run.outcomes_superseded) == (0, 0)
 
 
+def test_a_reevaluation_from_a_date_in_chunks_leaves_what_a_reevaluation_of_everything_leaves(
+        ctx: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    # From a date: each chunk holds whole groups' activities from that day, the earlier ones read as
+    # history; and an import's joined groups in chunks. Both leave what one batch of everything leaves.
+    import core.store.activities as store_activities
+
+    rng = random.Random(23)
+    records = generate(700, seed=9)
+    _import(ctx, records[:500])
+    monkeypatch.setattr(store_activities, "REEVALUATION_CHUNK", 7)
+    joined = import_records(ctx, records[500:], source="test", actor="tester")
+    db.session.commit()
+    assert joined.reevaluated is not None and joined.reevaluated.activities > 7
+    monkeypatch.setattr(store_activities, "REEVALUATION_CHUNK", 10**9)
+    settled = reevaluate(ctx, actor="tester")
+    db.session.commit()
+    assert (settled.run.outcomes_added, settled.run.outcomes_superseded) == (0, 0)
+    for _ in range(3):
+        day = date(2022, 8, 1) + timedelta(days=rng.randrange(0, 3 * 365))
+        _record(ctx, rng.choice(MONEY_KEYS), rng.randrange(1, 40) * 25_000, day)
+        monkeypatch.setattr(store_activities, "REEVALUATION_CHUNK", 7)
+        since = reevaluate(ctx, actor="tester", since=day)
+        db.session.commit()
+        assert since.activities == sum(1 for r in records if date.fromisoformat(r["date"]) >= day)
+        monkeypatch.setattr(store_activities, "REEVALUATION_CHUNK", 10**9)
+        whole = reevaluate(ctx, actor="tester")
+        db.session.commit()
+        assert (whole.run.outcomes_added, whole.run.outcomes_superseded) == (0, 0)
+
+
 def test_activities_imported_since_the_last_full_reevaluation_are_recomputed(ctx: Registry) -> None:
     _import(ctx, generate(200, seed=6), settle=False)
     first = reevaluate(ctx, actor="tester", incremental=True)
