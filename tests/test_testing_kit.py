@@ -208,3 +208,18 @@ def test_sample_credit_codes_are_valid() -> None:
     from core.testing import SAMPLE_CREDIT_CODES
 
     assert [validate_credit_code(c) for c in SAMPLE_CREDIT_CODES] == list(SAMPLE_CREDIT_CODES)
+
+
+def test_every_setting_core_and_the_admin_read_is_kept_out_of_the_tests() -> None:
+    """A setting read from ``STDPOLICY_…`` must be in the kit's list, or a developer's shell changes the tests."""
+    import re
+
+    from core.testing.plugin import _APP_SETTINGS
+
+    root = Path(__file__).resolve().parent.parent
+    read: set[str] = set()
+    for folder in ("core", "webadmin", "plugins"):
+        for path in (root / folder).rglob("*.py"):
+            if "testing" not in path.parts and "tests" not in path.parts:
+                read |= set(re.findall(r"STDPOLICY_([A-Z][A-Z_]*)", path.read_text(encoding="utf-8")))
+    assert read - set(_APP_SETTINGS) == {"DATABASE_URL"}

@@ -8,6 +8,7 @@ project's own ``app`` or ``client``). ``-p no:stdpolicy`` switches it off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,14 @@ if TYPE_CHECKING:
 
 _INI = "stdpolicy_plugins"
 _MARK = "stdpolicy_plugins"
+#: The settings core and the admin read from the environment that change what they do: a developer's
+#: own (in the shell the tests run from) are taken out for the test session; tests set what they need.
+#: ``STDPOLICY_DATABASE_URL`` stays: it chooses the tests' database server.
+_APP_SETTINGS = (
+    "ACTOR", "ADMIN_PASSWORD", "ADMIN_USER", "API_MAX_BYTES", "COOKIE_SECURE", "DEBUG", "INSTANCE_PATH",
+    "LOCK_TIMEOUT", "LOGIN_LIMITS_PER_ACCOUNT", "LOGIN_LIMITS_PER_ADDRESS", "RATELIMIT_STORAGE_URI", "SECRET_KEY",
+    "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "STANDARD_CODES", "TIMEZONE", "TRUSTED_PROXIES",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "(installed plugins by name; extra: plugin objects registered in code)",
     )
     config.addinivalue_line("markers", "real_password_hashing: keep werkzeug's production password hashing")
+    # The developer's own settings stay out of the tests (an admin password from the shell made
+    # ``init --demo`` refuse it, an actor renamed every audit entry).
+    for name in _APP_SETTINGS:
+        os.environ.pop(f"STDPOLICY_{name}", None)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
