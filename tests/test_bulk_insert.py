@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy import text as sa_text
 
 from core.db import db
 from core.models import ActivityRecord, EvaluationRun, Organisation, OutcomeRecord
@@ -255,3 +256,29 @@ def test_an_error_while_building_the_rows_stores_nothing(app: Flask, runner, tmp
     assert again.exit_code == 0, again.output
     after = everything(app)
     assert len(after["activities"]) - len(before["activities"]) == 3000
+
+
+def test_an_import_that_grows_the_register_much_has_its_statistics_sampled(app: Flask, runner, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: the planner knows the rows an import added at once (``refresh_statistics``), not a minute later
+    after autovacuum; the quick sample's setting does not outlive it. SQLite: nothing to do, nothing changes."""
+    import core.store.activities as store_activities
+
+    monkeypatch.setattr(store_activities, "_STATISTICS_AFTER", 10)
+    path = write_json(tmp_path / "s.json", drafting("STAT", 40))
+    result = runner.invoke(args=["import", path])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            assert db.session.scalar(select(func.count()).select_from(ActivityRecord)) == 40
+            return
+        assert db.session.execute(select(func.count()).select_from(ActivityRecord)).scalar() == 40
+        tuples = dict(db.session.execute(sa_text(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN ('activities', 'outcomes')")).all())
+        assert tuples["activities"] == 40 and tuples["outcomes"] >= 40
+        assert db.session.execute(sa_text("SHOW default_statistics_target")).scalar() != "10"
+    small = write_json(tmp_path / "few.json", drafting("FEW", 3, start=40))  # a tenth of the register: no
+    assert runner.invoke(args=["import", small]).exit_code == 0
+    with app.app_context():
+        tuples = dict(db.session.execute(sa_text("SELECT relname, reltuples FROM pg_class WHERE relname = 'activities'")).all())
+        assert tuples["activities"] == 40

@@ -25,7 +25,7 @@ from ..models import ActivityRecord, Department, EvaluationRun, Organisation, Ou
 from ..outcomes import ERROR_RULE, Outcome, ParamValue
 from ..registry import Registry
 from .audit import audit
-from .bulk import insert_rows, reserve_ids
+from .bulk import insert_rows, refresh_statistics, reserve_ids
 from .departments import active_plugins, enabled_plugins
 from .history import StoredHistory
 from ..jsontext import canonical
@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 _CHUNK = 500
+#: An import of this many activities or more, a tenth of the register or more, has its statistics sampled again.
+_STATISTICS_AFTER = 1000
 
 
 @dataclass
@@ -215,6 +217,10 @@ def import_records(
         lap("evaluate")
         run.activities = len(result.stored)
         run.outcomes_added = _store_outcomes(run, result.result.outcomes)
+        if len(new) >= _STATISTICS_AFTER and len(new) * 10 >= largest + len(new):
+            # A tenth or more of the register is new: what the re-evaluation below and the commands
+            # after it plan their queries by (PostgreSQL) is sampled again now.
+            refresh_statistics([ActivityRecord, OutcomeRecord, Organisation])
         lap("store_outcomes")
         run.finished_at = utcnow()
         result.run = run
