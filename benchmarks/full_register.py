@@ -5,7 +5,8 @@ not empty: applications are evaluated and imported against what it holds,
 and parameters change from a date. Here each tree (this code, and
 ``--baseline DIR``: e.g. ``git archive 4466a98``) builds a register (SQLite;
 with ``--pg URL`` a PostgreSQL database of its own on that server) of
-``--n`` generated activities (``stdpolicy import``, seed fixed), and then,
+``--n`` generated activities (``stdpolicy import``, seed fixed; on
+PostgreSQL then ``ANALYZE``, as autovacuum would soon after), and then,
 on copies of it, runs and measures (wall, CPU, peak RSS; Markdown on
 standard output, progress on standard error):
 
@@ -86,6 +87,18 @@ class Register:
                 admin.execute(f'CREATE DATABASE "{self.name}"'
                               + (f' TEMPLATE "{template.name}"' if template is not None else ""))
         return self
+
+    def analyse(self) -> None:
+        """PostgreSQL: ``ANALYZE`` the register, as autovacuum does within a minute or two of a large import
+        (the baseline's import leaves that to it): both trees are then measured on the same statistics."""
+        if self.pg is not None:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            u = make_url(self.pg)
+            with psycopg.connect(host=u.host or "localhost", port=u.port or 5432, user=u.username,
+                                 password=u.password, dbname=self.name, autocommit=True) as connection:
+                connection.execute("ANALYZE")
 
     def copy(self, name: str) -> Register:
         return Register(self.folder.parent / name, self.pg, f"{self.name}_{name}").create(self)
@@ -183,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         run(tree, base, work, f"{name}-init", "init")
         log(f"{name}: importing the register")
         r["build"] = run(tree, base, work, f"{name}-build", "import", str(register))
+        base.analyse()
         log(f"{name}: evaluate {args.n} against it")
         r["evaluate"] = run(tree, base, work, f"{name}-evaluate", "evaluate", str(later), "--format", "jsonl", keep=True)
         r["three"] = run(tree, base, work, f"{name}-three", "evaluate", str(three), "--format", "jsonl")
