@@ -92,12 +92,7 @@ class Register:
         """PostgreSQL: ``ANALYZE`` the register, as autovacuum does within a minute or two of a large import
         (the baseline's import leaves that to it): both trees are then measured on the same statistics."""
         if self.pg is not None:
-            import psycopg
-            from sqlalchemy.engine import make_url
-
-            u = make_url(self.pg)
-            with psycopg.connect(host=u.host or "localhost", port=u.port or 5432, user=u.username,
-                                 password=u.password, dbname=self.name, autocommit=True) as connection:
+            with _pg(self.pg, self.name) as connection:
                 connection.execute("ANALYZE")
 
     def copy(self, name: str) -> Register:
@@ -110,13 +105,14 @@ class Register:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def _pg(url: str) -> Any:
+def _pg(url: str, database: str = "postgres") -> Any:
+    """An autocommit connection to ``database`` on ``url``'s server."""
     import psycopg
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
     return psycopg.connect(host=u.host or "localhost", port=u.port or 5432, user=u.username, password=u.password,
-                           dbname="postgres", autocommit=True)
+                           dbname=database, autocommit=True)
 
 
 def environment(tree: Path, register: Register) -> dict[str, str]:
@@ -131,7 +127,8 @@ def environment(tree: Path, register: Register) -> dict[str, str]:
 def check_tree(tree: Path) -> None:
     """Stop unless ``python -c`` started in ``tree`` imports that tree's core (not this checkout's)."""
     found = subprocess.run([sys.executable, "-c", "import core; print(core.__file__)"], cwd=tree,
-                           env=environment(tree, Register(tree, None, "")), capture_output=True, text=True, check=True).stdout.strip()
+                           env=environment(tree, Register(tree, None, "")), capture_output=True, text=True,
+                           check=True).stdout.strip()
     if not Path(found).resolve().is_relative_to(tree):
         raise SystemExit(f"{tree}: python imports {found}, not the tree's own core")
 
