@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, String, and_, any_, bindparam, func, or_, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ..db import db
+from ..db import db, not_indexed
 from ..evaluation import PriorActivity, PriorPayment, PriorReport
 from ..models import ActivityRecord, Organisation, OutcomeRecord
 from ..outcomes import storable_key
@@ -159,7 +159,7 @@ class StoredHistory:
         if len(wanted) <= _RANGES and db.session.get_bind().dialect.name == "sqlite":
             # A few prefixes: a range of the subject index each (the kind's index, which SQLite would
             # rather take, is kept out of it). A scan of the kind's rows took 0.17 s for 170,000.
-            kind_is: ColumnElement[bool] = (ActivityRecord.kind + "") == kind
+            kind_is: ColumnElement[bool] = not_indexed(ActivityRecord.kind) == kind
             subject_is = or_(*(_prefix_range(prefix) for prefix in wanted))
         else:
             kind_is, subject_is = ActivityRecord.kind == kind, _subject_among(wanted)

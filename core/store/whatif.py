@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..db import db, utcnow
+from ..db import db, not_indexed, utcnow
 from ..models import ActivityRecord, Department, OutcomeRecord, WhatIfScenario
 
 __all__ = [
@@ -69,7 +69,7 @@ def current_outcomes(since: date, kinds: Collection[str],
         # test, SQLite (no statistics) walked every activity of those kinds for each chunk of ids
         # instead: 0.16 s a chunk, 11 s of a what-if on a register of 200,000 (now 1 ms a chunk).
         ids, rows = sorted(among), []
-        kind_is = (ActivityRecord.kind + "").in_(list(kinds))
+        kind_is = not_indexed(ActivityRecord.kind).in_(list(kinds))
         for start in range(0, len(ids), 500):
             rows.extend(db.session.execute(query.where(kind_is, ActivityRecord.id.in_(ids[start:start + 500]))))
     return [

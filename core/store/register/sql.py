@@ -6,10 +6,10 @@ from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, func, select
+from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ...db import db
+from ...db import db, not_indexed
 from ...models import ActivityRecord
 from ..runcache import RunCache
 
@@ -31,11 +31,6 @@ def contains(column: Any, text: str) -> ColumnElement[bool]:
     if db.session.get_bind().dialect.name == "sqlite":
         return column.like(pattern, escape="\\")
     return column.ilike(pattern, escape="\\")
-
-
-def not_indexed(column: Any) -> Any:
-    """``column`` in a form no index serves (``col || ''``, ``col + 0``): keeps a planner off a bad index."""
-    return column.concat("") if isinstance(column.type, String) else column + 0
 
 
 
