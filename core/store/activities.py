@@ -444,11 +444,11 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
     plugins = active_plugins(registry)
     require_parameters(registry, plugins)
     scope: Scope | None = None
-    if activity_ids is not None:
+    if activity_ids is not None:  # (their keys filled by whoever chose them)
         scope = Scope(set(activity_ids))
-    elif since is None:
-        fill_group_keys(registry)
-        if incremental:
+    else:
+        fill_group_keys(registry)  # the chunks are cut by group
+        if since is None and incremental:
             scope = pending_scope(registry, plugins)
     run = _start_run("reevaluate" if activity_ids is None else GROUPS_TRIGGER, actor, plugins, since)
     partial = scope is not None and not scope.everything
@@ -468,8 +468,6 @@ def reevaluate(registry: Registry, *, actor: str, since: date | None = None,
         assert scope is not None and scope.activity_ids is not None
         batches = [activities_by_id(scope.activity_ids)]
     else:
-        if since is not None:
-            fill_group_keys(registry)
         among = scope.activity_ids if partial and scope is not None else None
         batches = (activities_by_id(ids) for ids in whole_group_chunks(registry.kinds, REEVALUATION_CHUNK,
                                                                       among=among, since=since))
