@@ -190,6 +190,10 @@ def import_records(
         # Ids reserved beforehand, in the order of the rows; then one COPY (PostgreSQL) or executemany
         # (SQLite): far cheaper than SQLAlchemy binding each row. The rows are built as they are sent.
         ids = reserve_ids(ActivityRecord, len(new))
+        # (stored id, kind, group key) of each new activity, kept where the register held some already:
+        # the groups they join are re-evaluated below.
+        grouped: list[tuple[int, str, str]] = []
+        keep_groups = grouped.append if largest else None
 
         def rows() -> Iterator[tuple[Any, ...]]:
             for activity_id, (fp, activity) in zip(ids, new):
@@ -197,10 +201,13 @@ def import_records(
                 subject_field = subject_fields[activity.kind]
                 subject = activity.fields.get(subject_field) if subject_field else None
                 ref = activity.ref
+                key = group_key(kinds, activity)
+                if keep_groups is not None:
+                    keep_groups((activity_id, activity.kind, key))
                 yield (
                     activity_id, activity.kind, organisations[activity.credit_code], activity.date, activity.fields,
                     str(subject)[:200] if subject is not None else None, None if ref.startswith("#") else ref, fp,
-                    stored_source, department_id, now, actor, group_key(kinds, activity),
+                    stored_source, department_id, now, actor, key,
                 )
 
         insert_rows(ActivityRecord, rows(), columns=_ACTIVITY_COLUMNS)
@@ -231,8 +238,8 @@ def import_records(
         # unchanged outcomes stay as they are. (Re-evaluating everything from the earliest date a
         # held outcome named took 6 s and 700 MB for an import of 200 records into a register of
         # 100,000, and missed stored records dated before it.)
-        if largest:
-            joined = joined_groups(registry, result.stored, below=ids[0] if ids[0] > largest else None)
+        if grouped:
+            joined = joined_groups(registry, grouped, below=ids[0] if ids[0] > largest else None)
             if joined:
                 result.reevaluated = reevaluate(registry, actor=actor, activity_ids=joined)
 

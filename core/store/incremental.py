@@ -39,7 +39,7 @@ kinds declared ``daily`` (``ActivityKind.daily``: their rules read
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -111,21 +111,22 @@ def group_members(activity_ids: Collection[int]) -> set[int]:
     return members
 
 
-def joined_groups(registry: Registry, new: Sequence[Activity], *, below: int | None = None) -> set[int]:
-    """The whole evaluation groups that ``new`` (just stored: ``stored_id`` set) joined: the ids of the
-    activities stored before in the groups of ``new``, and of those of ``new`` in the same groups.
+def joined_groups(registry: Registry, new: Iterable[tuple[int, str, str]], *, below: int | None = None) -> set[int]:
+    """The whole evaluation groups that activities just stored joined: the ids of the activities stored
+    before in their groups, and of the new ones in the same groups.
 
     Empty when every new activity is in a group the register did not hold.
 
+    :param new: (stored id, kind, group key as stored: ``group_key``) of each new activity.
     :param below: every activity stored before has a smaller id than this
         (the new ones are then not read back).
     """
     fill_group_keys(registry)
-    new_ids = {a.stored_id for a in new}
+    new_ids: set[int] = set()
     by_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for activity in new:
-        if activity.stored_id is not None:
-            by_group[activity.kind][group_key(registry.kinds, activity)].append(activity.stored_id)
+    for activity_id, kind, key in new:
+        new_ids.add(activity_id)
+        by_group[kind][key].append(activity_id)
     found: set[int] = set()
     for kind, groups in by_group.items():
         keys = sorted(groups)
@@ -134,10 +135,10 @@ def joined_groups(registry: Registry, new: Sequence[Activity], *, below: int | N
                 ActivityRecord.kind == kind, ActivityRecord.group_key.in_(keys[start:start + _CHUNK]))
             if below is not None:
                 query = query.where(ActivityRecord.id < below)
-            for id_, key in db.session.execute(query):
+            for id_, stored_key in db.session.execute(query):
                 if id_ not in new_ids:
                     found.add(id_)
-                    found.update(groups[key or ""])
+                    found.update(groups[stored_key or ""])
     return found
 
 
