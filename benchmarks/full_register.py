@@ -53,6 +53,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_evaluate import cpu_model, run_measured  # noqa: E402
 from generate import DEFAULT_SEED, generate, write_records  # noqa: E402
+from import_bulk import _pg_connect  # noqa: E402
+from import_bulk import environment as tree_environment  # noqa: E402
 
 _MAIN = "import sys; from webadmin.cli import main; sys.exit(main())"
 #: The seed of the records evaluated and imported against the register (not the register's).
@@ -107,21 +109,11 @@ class Register:
 
 def _pg(url: str, database: str = "postgres") -> Any:
     """An autocommit connection to ``database`` on ``url``'s server."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    return psycopg.connect(host=u.host or "localhost", port=u.port or 5432, user=u.username, password=u.password,
-                           dbname=database, autocommit=True)
+    return _pg_connect(url, database)
 
 
 def environment(tree: Path, register: Register) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STDPOLICY_")}
-    env.update(PYTHONPATH=str(tree), STDPOLICY_INSTANCE_PATH=str(register.folder), STDPOLICY_SECRET_KEY="benchmark",
-               STDPOLICY_ADMIN_PASSWORD="benchmark-password-7f3a9c", STDPOLICY_ACTOR="cli:benchmark")
-    if register.url:
-        env["STDPOLICY_DATABASE_URL"] = register.url
-    return env
+    return tree_environment(tree, register.folder, register.url)
 
 
 def check_tree(tree: Path) -> None:
