@@ -13,6 +13,10 @@ SQLite connections get three fixes here, each for a fault seen in use:
   and a write is refused by SQLite with "attempt to write a readonly
   database" instead of every connection failing to open;
 - ``PRAGMA journal_mode=WAL`` is asked for only where it can be written;
+- a SQLite without its JSON functions (``json_each``: built in since 3.38,
+  an option before) is refused when the first connection opens, with one
+  line naming the version, instead of a "no such table: json_each" in
+  the middle of an import (the history queries need them);
 - a SAVEPOINT opened outside a transaction first opens one. Python's
   ``sqlite3`` module (in its default, legacy transaction mode) begins a
   transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT as the first
@@ -114,12 +118,40 @@ def _sqlite_read_only(dialect: Any, conn_rec: Any, cargs: list[Any], cparams: di
         cparams["uri"] = True
 
 
+#: What a connection runs to find SQLite's JSON functions (a test replaces it with one that fails).
+_JSON_PROBE = "SELECT count(*) FROM json_each('[1]')"
+#: Whether this process's SQLite library passed the probe (it is one library for every connection).
+_json_found = False
+
+
+def _require_json(cursor: Any, dbapi_connection: Any) -> None:
+    """Refuse a SQLite library without its JSON functions, in one line a user can act on."""
+    global _json_found
+    if _json_found:
+        return
+    try:
+        cursor.execute(_JSON_PROBE)
+        cursor.fetchall()
+    except dbapi_connection.OperationalError:
+        import sqlite3
+
+        from .store.faults import DatabaseFault
+
+        raise DatabaseFault(
+            "unavailable",
+            f"this Python's SQLite ({sqlite3.sqlite_version}) has no JSON functions (json_each), which "
+            "stdpolicy's queries need: use a Python whose SQLite is 3.38 or newer, or PostgreSQL",
+        ) from None
+    _json_found = True
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # Foreign keys are off by default in SQLite; WAL lets the admin's readers
     # work while an import writes.
     if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()
+        _require_json(cursor, dbapi_connection)
         cursor.execute("PRAGMA foreign_keys=ON")
         try:
             # A no-op on a database already in WAL mode, also when read-only.

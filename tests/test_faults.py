@@ -517,3 +517,29 @@ def test_the_admin_answers_503_when_the_database_cannot_be_reached(tmp_path: Pat
         assert zh.status_code == 503 and "无法连接数据库" in zh.get_data(as_text=True)
         api = client.post("/api/evaluate", data=b"[]", headers={"Authorization": "Bearer stp_x"})
         assert api.status_code == 503 and api.get_json()["error"] == "database_unavailable"
+
+
+def test_a_sqlite_without_json_functions_is_refused_in_one_line(app: Flask, runner, client, monkeypatch) -> None:
+    """The history queries need json_each: a SQLite built without it is named when the first connection
+    opens (status 3 from the command line, a 503 in the admin), not met as an error in the middle of an import."""
+    import core.db
+
+    if IS_POSTGRES:
+        pytest.skip("SQLite's own library")
+    with app.app_context():
+        db.engine.dispose()
+    monkeypatch.setattr(core.db, "_JSON_PROBE", "SELECT count(*) FROM no_json_each_here('[1]')")
+    monkeypatch.setattr(core.db, "_json_found", False)
+    result = runner.invoke(args=["evaluate", str(EXAMPLES)])
+    assert result.exit_code == EXIT_UNAVAILABLE, result.output
+    line = _one_error_line(result.output)
+    assert f"SQLite ({sqlite3.sqlite_version}) has no JSON functions" in line and "3.38" in line, line
+    response = client.post("/login?lang=en", data={"username": "city", "password": "whatever-it-is"})
+    assert response.status_code == 503
+    assert "Traceback" not in response.get_data(as_text=True)
+    # A library that has them passes once, and is not asked again.
+    monkeypatch.setattr(core.db, "_JSON_PROBE", "SELECT count(*) FROM json_each('[1]')")
+    with app.app_context():
+        db.engine.dispose()
+    assert runner.invoke(args=["evaluate", str(EXAMPLES)]).exit_code == 0
+    assert core.db._json_found
