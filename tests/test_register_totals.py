@@ -13,7 +13,7 @@ from core.app import get_registry
 from core.db import db
 from core.regions import region_of
 from core.store import import_records
-from core.store.register import RegisterFilter, register_totals
+from core.store.register import RegisterFilter, register_breakdown, register_totals
 
 from test_register_queries import ORDERED, REWARD, current_amounts, load_examples
 from test_webadmin_register import HELD
@@ -57,6 +57,27 @@ def test_totals_agree_with_an_independent_sum(app, ids):
     assert held == {"913304007429141869": 300000, "91330482MA2AH5T006": 300000}
     amounts = [line.amount for line in organisations.lines]
     assert amounts == sorted(amounts, reverse=True)
+
+
+@pytest.mark.parametrize(("plugins", "filt"), [
+    (REWARD, RegisterFilter()),
+    (REWARD | {"carbon", "public_services", "benchmarking"}, RegisterFilter()),
+    (REWARD, RegisterFilter(county="330421", year=2024)),
+    ({"public_services"}, RegisterFilter()),
+], ids=["reward", "every plugin", "a county and year", "no outcomes seen"])
+def test_the_breakdown_is_the_totals_by_year_county_and_rule_at_once(app, ids, plugins, filt):
+    """What the what-if compares with, in one pass: register_totals' three groupings' amounts."""
+    with app.app_context():
+        registry = get_registry()
+        breakdown = register_breakdown(registry, plugins, filt)
+        totals = {group: register_totals(registry, plugins, filt, group) for group in ("year", "county", "rule")}
+    assert breakdown.amount == totals["year"].amount == totals["county"].amount
+    assert breakdown.held == totals["year"].held
+    assert breakdown.by_year == {line.key: line.amount for line in totals["year"].lines}
+    assert breakdown.by_county == {line.key: line.amount for line in totals["county"].lines}
+    assert breakdown.by_rule == {line.key: line.amount for line in totals["rule"].lines}
+    if plugins == REWARD and not filt.county:
+        assert breakdown.held == 600000 and len(breakdown.by_rule) > 1 and len(breakdown.by_year) > 1
 
 
 def test_totals_follow_the_filters(app, ids):

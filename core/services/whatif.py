@@ -48,8 +48,8 @@ from ..store.locking import writing
 from ..store.parameters import latest_sequence, record_version, require_parameters, resolver
 from ..store.permissions import plugin_owner
 from ..store.refdata import reference_resolver
-from ..store.register.scope import RegisterFilter, visible_kinds
-from ..store.register.totals import register_totals
+from ..store.register.scope import visible_kinds
+from ..store.register.totals import register_breakdown
 from ..store.whatif import ScenarioExists, add_scenario, count_stored, current_outcomes, find_scenario, mark_recorded, scenarios
 
 __all__ = [
@@ -335,27 +335,20 @@ def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
         for rule in set(change.old_rules) | set(change.new_rules):
             delta_rule[rule] += change.new_rules.get(rule, 0) - change.old_rules.get(rule, 0)
 
-    # The overall totals and held amounts from the years' grouping; the others give their lines only.
-    totals = {group: register_totals(registry, scope, RegisterFilter(), group, lines_only=group != "year")
-              for group in ("year", "county", "rule")}
+    current = register_breakdown(registry, scope)
 
-    def amounts(group: str) -> dict[str, int]:
-        return {line.key: line.amount for line in totals[group].lines if line.amount or line.activities}
-
-    current_total = totals["year"].amount
-    current_held = totals["year"].held
     return WhatIf(
         proposals=list(proposals),
         since=since,
         plugins=scope,
         evaluated=stored,
-        current_total=current_total,
-        proposed_total=current_total + sum(c.difference for c in changes),
-        current_held=current_held,
-        proposed_held=current_held + sum(c.new_held - c.old_held for c in changes),
-        by_year=_lines(amounts("year"), delta_year),
-        by_county=_lines(amounts("county"), delta_county),
-        by_rule=_lines({line.key: line.amount for line in totals["rule"].lines}, delta_rule),
+        current_total=current.amount,
+        proposed_total=current.amount + sum(c.difference for c in changes),
+        current_held=current.held,
+        proposed_held=current.held + sum(c.new_held - c.old_held for c in changes),
+        by_year=_lines(current.by_year, delta_year),
+        by_county=_lines(current.by_county, delta_county),
+        by_rule=_lines(current.by_rule, delta_rule),
         changes=changes,
         failures=dict(result.failures),
     )

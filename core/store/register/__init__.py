@@ -27,7 +27,7 @@ from .export import EXPORT_COLUMNS, ExportRow, export_rows, format_parameters
 from .filters import stored_kinds
 from .page import RegisterPage, RegisterRow, register_page, year_range
 from .scope import PER_PAGE, RegisterFilter, visible_kinds
-from .totals import GROUPS, RegisterTotals, TotalLine, register_totals
+from .totals import GROUPS, RegisterBreakdown, RegisterTotals, TotalLine, register_breakdown, register_totals
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -38,12 +38,14 @@ __all__ = [
     "RegisterFilter",
     "RegisterPage",
     "RegisterRow",
+    "RegisterBreakdown",
     "RegisterTotals",
     "TotalLine",
     "activity_detail",
     "export_rows",
     "format_parameters",
     "register_page",
+    "register_breakdown",
     "register_totals",
     "stored_kinds",
     "version_numbers",

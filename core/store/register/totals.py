@@ -10,7 +10,8 @@ amount 0 until a reviewer decides; what they would pay is summed apart
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,7 +27,8 @@ from .plan import conditions
 from .scope import RegisterFilter, scope_of
 from .sql import not_indexed
 
-__all__ = ["GROUPS", "Group", "RegisterTotals", "TotalLine", "register_totals"]
+__all__ = ["GROUPS", "Group", "RegisterBreakdown", "RegisterTotals", "TotalLine", "register_breakdown",
+           "register_totals"]
 
 Group = Literal["organisation", "county", "year", "rule"]
 #: The ways the totals are grouped.
@@ -75,9 +77,88 @@ def _group_columns(group: Group) -> list[Any]:
     return [OutcomeRecord.rule]
 
 
+@dataclass
+class RegisterBreakdown:
+    """The register's paid yuan by year, by county and by rule at once (what a what-if compares with)."""
+
+    #: Integer yuan of the current outcomes (held ones count 0).
+    amount: int = 0
+    #: Integer yuan that held outcomes would pay once approved.
+    held: int = 0
+    #: Paid yuan of each year (``"2024"``) and each county (region code) with at least one activity.
+    by_year: dict[str, int] = field(default_factory=dict)
+    by_county: dict[str, int] = field(default_factory=dict)
+    #: Paid yuan of each rule with at least one current outcome.
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+
+def _scoped(registry: Registry, plugins: Collection[str], filt: RegisterFilter) -> tuple[Any, Any] | None:
+    """The join condition of the current outcomes ``plugins`` see, and the filter's conditions; ``None``: nothing listed."""
+    scope = scope_of(registry, plugins, filt)
+    plan = build_plan(scope, filt)
+    if plan.empty:
+        return None
+    on = and_(
+        OutcomeRecord.activity_id == ActivityRecord.id, OutcomeRecord.superseded_at.is_(None),
+        not_indexed(OutcomeRecord.plugin).in_(scope.plugins),
+    ) if scope.plugins else false()
+    return on, conditions(plan, few=False)
+
+
+def _listed(on: Any, where: Any, *selected: Any, outcomes_only: bool = False) -> Any:
+    """``selected`` over the listed activities, their organisations and current outcomes (``on``)."""
+    query = select(*selected).select_from(ActivityRecord).join(
+        Organisation, ActivityRecord.organisation_id == Organisation.id)
+    query = query.join(OutcomeRecord, on) if outcomes_only else query.outerjoin(OutcomeRecord, on)
+    return query.where(*where)
+
+
+def _held(on: Any, where: Any, column: Any) -> Iterator[tuple[Any, int]]:
+    """(``column``, would-be yuan) of each held outcome listed.
+
+    Held outcomes are few (each awaits a reviewer): their would-be amounts are
+    read, not summed in SQL (``details`` is JSON, read alike on SQLite and
+    PostgreSQL).
+    """
+    for row in db.session.execute(_listed(on, where, column, OutcomeRecord.details)
+                                  .where(OutcomeRecord.status == "held")):
+        yield row[0], int((row[1] or {}).get("held_amount", 0))
+
+
+def register_breakdown(registry: Registry, plugins: Collection[str],
+                       filt: RegisterFilter | None = None) -> RegisterBreakdown:
+    """The listed activities' paid yuan by year, county and rule, and the held yuan: two passes over the register.
+
+    The same figures as ``register_totals`` grouped by ``year``, ``county``
+    and ``rule`` (its lines' amounts, with its overall and held totals),
+    which takes four passes for the paid amounts (three groupings and the
+    overall total) where one grouping by all three gives them.
+    """
+    result = RegisterBreakdown()
+    scoped = _scoped(registry, plugins, filt or RegisterFilter())
+    if scoped is None:
+        return result
+    on, where = scoped
+    year = extract("year", ActivityRecord.date)
+    columns = [year, Organisation.region_code, OutcomeRecord.rule]
+    by_year: dict[str, int] = defaultdict(int)
+    by_county: dict[str, int] = defaultdict(int)
+    by_rule: dict[str, int] = defaultdict(int)
+    for row in db.session.execute(_listed(on, where, *columns, func.coalesce(func.sum(OutcomeRecord.amount), 0))
+                                  .group_by(*columns)):
+        amount = int(row[3])
+        by_year[str(int(row[0]))] += amount
+        by_county[str(row[1])] += amount
+        if row[2] is not None:  # an activity without a current outcome seen: in its year and county only
+            by_rule[str(row[2])] += amount
+        result.amount += amount
+    result.by_year, result.by_county, result.by_rule = dict(by_year), dict(by_county), dict(by_rule)
+    result.held = sum(held for _, held in _held(on, where, year))
+    return result
+
+
 def register_totals(
     registry: Registry, plugins: Collection[str], filt: RegisterFilter | None = None, group: Group = "organisation",
-    *, lines_only: bool = False,
 ) -> RegisterTotals:
     """The totals of the activities the register lists for ``filt`` (seen by ``plugins``), grouped by ``group``.
 
@@ -85,35 +166,20 @@ def register_totals(
     an activity with outcomes of two rules counts in both lines, and the
     activities without any outcome in none; the overall totals count each
     activity once.
-
-    :param lines_only: only each line's activities and paid amount: no held
-        amounts, no overall totals (two fewer passes over the register, for a
-        caller that has them from another grouping).
     """
     if group not in GROUPS:
         raise ValueError(f"unknown grouping {group!r}; one of {', '.join(GROUPS)}")
     filt = filt or RegisterFilter()
-    scope = scope_of(registry, plugins, filt)
-    plan = build_plan(scope, filt)
     result = RegisterTotals(group)
-    if plan.empty:
+    scoped = _scoped(registry, plugins, filt)
+    if scoped is None:
         return result
-    on = and_(
-        OutcomeRecord.activity_id == ActivityRecord.id, OutcomeRecord.superseded_at.is_(None),
-        not_indexed(OutcomeRecord.plugin).in_(scope.plugins),
-    ) if scope.plugins else false()
-    where = conditions(plan, few=False)
+    on, where = scoped
     columns = _group_columns(group)
-
-    def base(*selected: Any) -> Any:
-        query = select(*selected).select_from(ActivityRecord).join(
-            Organisation, ActivityRecord.organisation_id == Organisation.id)
-        query = query.join(OutcomeRecord, on) if group == "rule" else query.outerjoin(OutcomeRecord, on)
-        return query.where(*where)
-
     lines: dict[str, TotalLine] = {}
     for row in db.session.execute(
-        base(*columns, func.count(func.distinct(ActivityRecord.id)), func.coalesce(func.sum(OutcomeRecord.amount), 0))
+        _listed(on, where, *columns, func.count(func.distinct(ActivityRecord.id)),
+                func.coalesce(func.sum(OutcomeRecord.amount), 0), outcomes_only=group == "rule")
         .group_by(*columns)
     ):
         key = str(int(row[0])) if group == "year" else str(row[0])
@@ -121,19 +187,10 @@ def register_totals(
         if group == "organisation":
             line.name, line.region_code = row[1], row[2]
         lines[key] = line
-    if lines_only:
-        result.lines = sorted(lines.values(), key=lambda line: (-line.amount, line.key))
-        return result
-    # Held outcomes are few (each awaits a reviewer): their would-be amounts are read, not summed in SQL
-    # (``details`` is JSON, read alike on SQLite and PostgreSQL).
-    for row in db.session.execute(
-        base(columns[0], OutcomeRecord.details).where(OutcomeRecord.status == "held")
-    ):
-        key = str(int(row[0])) if group == "year" else str(row[0])
-        held = int((row[1] or {}).get("held_amount", 0))
+    for value, held in _held(on, where, columns[0]):
+        key = str(int(value)) if group == "year" else str(value)
         lines.setdefault(key, TotalLine(key)).held += held
         result.held += held
-
     total = db.session.execute(
         select(func.count(func.distinct(ActivityRecord.id)), func.coalesce(func.sum(OutcomeRecord.amount), 0))
         .select_from(ActivityRecord).outerjoin(OutcomeRecord, on).where(*where)
