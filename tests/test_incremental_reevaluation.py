@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from core.db import db
 from core.models import ActivityRecord, OutcomeRecord
 from core.registry import Registry
 from core.store import import_records, reevaluate, record_version
-from core.store.activities import _signatures
+from core.store.activities import ImportResult, _outcome_row, _signatures
 from core.store.incremental import Change, affected_by, fill_group_keys, group_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -61,6 +61,25 @@ def _current() -> list[str]:
     for row in rows:
         by_activity.setdefault(row.activity_id, []).append(row)
     return sorted(f"{a}:{s}" for a, group in by_activity.items() for s in _signatures(group))
+
+
+def _reported(result: ImportResult) -> dict[int, list[str]]:
+    """The outcomes an import reports for each new record (what its page and summary show), as signatures."""
+    assert result.result is not None
+    rows: dict[int, list[dict]] = {}
+    for outcome in result.result.outcomes:
+        rows.setdefault(outcome.activity.stored_id or 0, []).append(_outcome_row(outcome, 0, None))
+    return {activity_id: _signatures(group) for activity_id, group in rows.items()}
+
+
+def _stored(activity_ids: Iterable[int | None]) -> dict[int, list[str]]:
+    """The current stored outcomes of these activities, as signatures."""
+    ids = [i for i in activity_ids if i is not None]
+    rows: dict[int, list[OutcomeRecord]] = {}
+    for row in db.session.scalars(select(OutcomeRecord).where(
+            OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(ids))):
+        rows.setdefault(row.activity_id, []).append(row)
+    return {activity_id: _signatures(group) for activity_id, group in rows.items()}
 
 
 def _record(registry: Registry, key: str, value: object, day: date) -> None:
@@ -297,6 +316,7 @@ def test_a_reevaluation_from_a_date_in_chunks_leaves_what_a_reevaluation_of_ever
     joined = import_records(ctx, records[500:], source="test", actor="tester")
     db.session.commit()
     assert joined.reevaluated is not None and joined.reevaluated.activities > 7
+    assert _reported(joined) == _stored(a.stored_id for a in joined.stored)
     monkeypatch.setattr(store_activities, "REEVALUATION_CHUNK", 10**9)
     settled = reevaluate(ctx, actor="tester")
     db.session.commit()
