@@ -24,7 +24,7 @@ from core.models import ActivityRecord, OutcomeRecord
 from core.registry import Registry
 from core.store import import_records, reevaluate, record_version
 from core.store.activities import ImportResult, _outcome_row, _signatures
-from core.store.incremental import Change, affected_by, fill_group_keys, group_key
+from core.store.incremental import Change, affected_by, fill_group_keys, group_key, proposal_scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from generate import generate  # noqa: E402
@@ -246,7 +246,7 @@ def _first_activity():
 
 
 def test_the_preview_on_the_affected_activities_says_what_evaluating_all_of_them_says(ctx: Registry) -> None:
-    from core.services.parameters import _preview_scope, preview_parameter
+    from core.services.parameters import preview_parameter
 
     rng = random.Random(31)
     _import(ctx, generate(500, seed=21))
@@ -259,11 +259,11 @@ def test_the_preview_on_the_affected_activities_says_what_evaluating_all_of_them
         day = date(2022, 8, 1) + timedelta(days=rng.randrange(0, 4 * 365))
         value = rng.randrange(1, 40) * 25_000
         assert preview_parameter(ctx, key, value, day) == preview_parameter(ctx, key, value, day, incremental=False)
-        narrowed += _preview_scope(ctx, key, day) is not None
+        narrowed += proposal_scope(ctx, [Change(key, day)]) is not None
     assert narrowed == 10
     # Something recorded and not re-evaluated yet: the stored amounts are not the evaluated ones; every activity is.
     _record(ctx, "reward_tiers.lead.industry", 123_000, date(2023, 1, 1))
-    assert _preview_scope(ctx, "reward_tiers.lead.national", date(2024, 1, 1)) is None
+    assert proposal_scope(ctx, [Change("reward_tiers.lead.national", date(2024, 1, 1))]) is None
     assert preview_parameter(ctx, "reward_tiers.lead.national", 1, date(2024, 1, 1)) == \
         preview_parameter(ctx, "reward_tiers.lead.national", 1, date(2024, 1, 1), incremental=False)
 
@@ -346,7 +346,7 @@ def test_activities_imported_since_the_last_full_reevaluation_are_recomputed(ctx
 
 
 def test_a_what_if_on_the_affected_activities_says_what_evaluating_all_of_them_says(ctx: Registry) -> None:
-    from core.services.whatif import Proposal, _affected, evaluate_scenario
+    from core.services.whatif import Proposal, evaluate_scenario
 
     rng = random.Random(41)
     _import(ctx, generate(500, seed=23))
@@ -355,5 +355,5 @@ def test_a_what_if_on_the_affected_activities_says_what_evaluating_all_of_them_s
         proposals = [Proposal(key, rng.randrange(1, 40) * 25_000, date(2022, 8, 1) + timedelta(days=rng.randrange(0, 1400)))
                      for key in rng.sample(MONEY_KEYS, rng.choice([1, 2, 3]))]
         assert evaluate_scenario(ctx, proposals) == evaluate_scenario(ctx, proposals, incremental=False)
-        narrowed += _affected(ctx, proposals) is not None
+        narrowed += proposal_scope(ctx, [Change(p.key, p.effective_from) for p in proposals]) is not None
     assert narrowed == 6

@@ -33,9 +33,8 @@ from ..models import ActivityRecord, Department, OutcomeRecord, ParameterVersion
 from ..parameters import ParameterResolver, ParameterVersion, value_field
 from ..registry import Registry
 from ..store.activities import stored_activities
-from ..store.departments import active_plugins
 from ..store.history import StoredHistory
-from ..store.incremental import Change, activities_by_id, affected_by, pending_scope
+from ..store.incremental import Change, activities_by_id, proposal_scope
 from ..store.locking import writing
 from ..store.parameters import declaration, record_version, resolver
 from ..store.permissions import plugin_owner
@@ -147,7 +146,7 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
     history = StoredHistory(before=effective_from)
     references = reference_resolver(registry)
 
-    scope = _preview_scope(registry, key, effective_from) if incremental else None
+    scope = proposal_scope(registry, [Change(key, effective_from)]) if incremental else None
     if scope is None:
         activities = stored_activities(kinds=kinds, since=effective_from)
         count, untouched = len(activities), 0
@@ -171,20 +170,6 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
         new_total=untouched + int(after.total_amount),
         failures={**before.failures, **after.failures},
     )
-
-
-def _preview_scope(registry: Registry, key: str, effective_from: date) -> set[int] | None:
-    """The activities a proposal can affect (whole groups), or ``None``: evaluate every one.
-
-    ``None`` too while the stored outcomes are not what the stored parameters,
-    reference data and enablements make them (``pending_scope``): the
-    amounts taken from them would not be the ones evaluating gives.
-    """
-    pending = pending_scope(registry, active_plugins(registry), imports=False, days=False)
-    if pending.everything or pending.activity_ids:
-        return None
-    scope = affected_by(registry, [Change(key, effective_from)])
-    return scope.activity_ids
 
 
 def _stored_amounts(plugin: str, kinds: Collection[str], since: date, evaluated: Collection[int]) -> tuple[int, int]:

@@ -43,7 +43,7 @@ from ..registry import Registry
 from ..store.activities import ReevaluationResult, reevaluate, stored_activities
 from ..store.departments import active_plugins
 from ..store.history import StoredHistory
-from ..store.incremental import Change, activities_by_id, affected_by, pending_scope
+from ..store.incremental import Change, activities_by_id, proposal_scope
 from ..store.locking import writing
 from ..store.parameters import latest_sequence, record_version, require_parameters, resolver
 from ..store.permissions import plugin_owner
@@ -239,18 +239,6 @@ def _lines(current: Mapping[str, int], delta: Mapping[str, int]) -> list[WhatIfL
     return [WhatIfLine(k, current.get(k, 0), current.get(k, 0) + delta.get(k, 0)) for k in keys]
 
 
-def _affected(registry: Registry, proposals: Sequence[Proposal]) -> set[int] | None:
-    """The stored activities the proposals can change (whole evaluation groups), or ``None``: evaluate them all.
-
-    ``None`` too while something recorded is not re-evaluated yet: the stored
-    outcomes the others are compared with would not be what evaluating gives.
-    """
-    pending = pending_scope(registry, active_plugins(registry), imports=False, days=False)
-    if pending.everything or pending.activity_ids:
-        return None
-    return affected_by(registry, [Change(p.key, p.effective_from) for p in proposals]).activity_ids
-
-
 def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
                       plugins: Collection[str] | None = None, incremental: bool = True) -> WhatIf:
     """What recording ``proposals`` (then re-evaluating from their earliest date) would change. Stores nothing.
@@ -278,7 +266,7 @@ def evaluate_scenario(registry: Registry, proposals: Sequence[Proposal], *,
         for p in proposals
     ])
     kinds = visible_kinds(registry, evaluated_plugins)
-    narrowed = _affected(registry, proposals) if incremental else None
+    narrowed = proposal_scope(registry, [Change(p.key, p.effective_from) for p in proposals]) if incremental else None
     if narrowed is None:
         activities = stored_activities(kinds=kinds, since=since)
         stored = len(activities)

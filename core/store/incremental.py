@@ -55,7 +55,7 @@ from ..models import (ActivityRecord, EvaluationRun, Organisation, OrganisationN
 from ..registry import Registry
 
 __all__ = ["Change", "Scope", "activities_by_id", "affected_by", "fill_group_keys", "group_key", "group_members",
-           "joined_groups", "pending_scope", "whole_group_chunks"]
+           "joined_groups", "pending_scope", "proposal_scope", "whole_group_chunks"]
 
 _CHUNK = 500
 #: Timestamps this close count as simultaneous (the change may be the later one); the clock has microseconds.
@@ -161,6 +161,8 @@ class Scope:
     reason: str | None = None
     #: The changes accounted for.
     changes: list[Change] = field(default_factory=list)
+    #: (``pending_scope``) when each run's current outcomes were last confirmed, as read (``affected_by``'s ``runs``).
+    runs: dict[int, datetime] | None = None
 
     @property
     def everything(self) -> bool:
@@ -375,7 +377,25 @@ def pending_scope(registry: Registry, plugins: Collection[str], *, imports: bool
     scope = affected_by(registry, changes, starts) if changes else Scope(set())
     if named and scope.activity_ids is not None:
         scope.activity_ids |= group_members(named)
+    scope.runs = starts
     return scope
+
+
+def proposal_scope(registry: Registry, changes: Collection[Change]) -> set[int] | None:
+    """The stored activities (whole groups) that recording ``changes`` can alter, or ``None``: evaluate every one.
+
+    For the previews of a parameter version and the what-if, which compare
+    what evaluating would give with the stored outcomes: ``None`` too while
+    those outcomes are not what the stored parameters, reference data and
+    enablements make them (``pending_scope``), since the amounts taken from
+    them would not be the ones evaluating gives.
+    """
+    from .departments import active_plugins
+
+    pending = pending_scope(registry, active_plugins(registry), imports=False, days=False)
+    if pending.everything or pending.activity_ids:
+        return None
+    return affected_by(registry, changes, pending.runs).activity_ids
 
 
 
