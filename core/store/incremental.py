@@ -53,6 +53,7 @@ from ..grouping import group_of
 from ..models import (ActivityRecord, EvaluationRun, Organisation, OrganisationName, OutcomeRecord, ParameterVersionRecord,
                       PluginEnablement, ReferenceVersionRecord)
 from ..registry import Registry
+from .departments import active_plugins
 
 __all__ = ["Change", "Scope", "activities_by_id", "affected_by", "fill_group_keys", "group_key", "group_members",
            "joined_groups", "pending_scope", "proposal_scope", "whole_group_chunks"]
@@ -390,13 +391,10 @@ def proposal_scope(registry: Registry, changes: Collection[Change]) -> set[int] 
     enablements make them (``pending_scope``), since the amounts taken from
     them would not be the ones evaluating gives.
     """
-    from .departments import active_plugins
-
     pending = pending_scope(registry, active_plugins(registry), imports=False, days=False)
     if pending.everything or pending.activity_ids:
         return None
     return affected_by(registry, changes, pending.runs).activity_ids
-
 
 
 def _stale_by_day(registry: Registry, starts: Mapping[int, datetime]) -> set[int]:
