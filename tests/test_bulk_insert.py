@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy import text as sa_text
+from sqlalchemy.engine import make_url
 
 from core.db import db
 from core.models import ActivityRecord, EvaluationRun, Organisation, OutcomeRecord
@@ -162,6 +163,82 @@ def test_a_row_the_database_refuses_stores_none_of_the_batch(ctx: tuple[int, int
         insert_rows(ActivityRecord, rows, returning_ids=True)
     db.session.rollback()
     assert db.session.scalars(select(ActivityRecord.id)).all() == []
+
+
+# -- SQLite: the append-only guard against INSERT OR REPLACE, lifted while a large insert runs ------------------
+
+
+def _guard(connection: Any) -> str | None:
+    """The SQL of the outcomes' replace guard as ``connection`` sees the schema (``None``: not there)."""
+    row = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'outcomes_no_replace'"
+                             ).fetchone()
+    return row[0] if row is not None else None
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["stored", "failing in the middle"])
+def test_a_large_insert_lifts_the_replace_guard_only_inside_its_transaction(ctx: tuple[int, int], database_url: str,
+                                                                            fails: bool,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """From 5,000 rows the outcomes' BEFORE INSERT guard is dropped while the rows go in (0.8 s of an import of
+    100,000) and put back, the same SQL, before ``insert_rows`` returns: another connection sees it all the
+    while, it is back whether the insert ends or fails, and INSERT OR REPLACE is refused after."""
+    import sqlite3
+
+    from core.store import bulk
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's trigger; PostgreSQL refuses TRUNCATE, which a COPY does not do")
+    monkeypatch.setattr(bulk, "_SQLITE_BATCH", 5000)  # rows 5,000 on are built while the first 5,000 are stored
+    organisation_id, run_id = ctx
+    [activity_id] = insert_rows(ActivityRecord, [_activity(1, organisation_id)], returning_ids=True)
+    raw: Any = db.session.connection().connection.dbapi_connection
+    before = _guard(raw)
+    assert before is not None and "BEFORE INSERT" in before
+    columns = list(_outcome(0, activity_id, run_id))
+    seen: dict[str, Any] = {}
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for n in range(6000):
+            if n == 5500:  # the first batch of 5,000 is in, the guard lifted
+                seen["inside"] = _guard(raw)
+                other = sqlite3.connect(make_url(database_url).database)
+                seen["other"] = _guard(other)
+                other.close()
+                if fails:
+                    raise RuntimeError("a value the store cannot take")
+            yield tuple(_outcome(n, activity_id, run_id).values())
+
+    if fails:
+        with pytest.raises(RuntimeError):
+            insert_rows(OutcomeRecord, rows(), columns=columns)
+    else:
+        insert_rows(OutcomeRecord, rows(), columns=columns)
+    assert seen == {"inside": None, "other": before}  # lifted for this transaction only
+    assert _guard(raw) == before  # back, before anything could commit
+    if fails:
+        db.session.rollback()
+        assert _guard(raw) == before and db.session.scalar(select(func.count()).select_from(OutcomeRecord)) == 0
+        return
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(OutcomeRecord)) == 6000
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError, match="append-only"):
+        db.session.connection().exec_driver_sql("INSERT OR REPLACE INTO outcomes SELECT * FROM outcomes LIMIT 1")
+    db.session.rollback()
+
+
+def test_a_small_insert_or_one_outside_a_transaction_keeps_the_guard(ctx: tuple[int, int]) -> None:
+    from core.store import bulk
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's trigger")
+    db.session.commit()
+    raw: Any = db.session.connection().connection.dbapi_connection
+    raw.rollback()  # no transaction open: a drop would be committed at once
+    assert not raw.in_transaction
+    assert bulk._lift_replace_guard(raw, "outcomes") is None and _guard(raw) is not None
+    assert bulk._lift_replace_guard(raw, "activities") is None  # a table without the guard
 
 
 # -- through the import: a failure in the middle of the bulk write ----------------------------------------
