@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from ..activities import Activity, Reported, ValidationReport
 from ..db import db, utcnow
@@ -549,8 +549,8 @@ def _replace_changed(run: EvaluationRun, activities: Sequence[Activity], result:
             .values(superseded_at=now, superseded_by_run_id=run.id),
             execution_options={"synchronize_session": False},
         )
-    for start in range(0, len(added), 5000):
-        db.session.execute(insert(OutcomeRecord), added[start:start + 5000])
+    # As an import stores its outcomes (core.store.bulk): insert() binds each dict row in Python.
+    insert_rows(OutcomeRecord, added)
     return len(superseded_ids), len(added)
 
 
