@@ -228,6 +228,35 @@ def test_a_large_insert_lifts_the_replace_guard_only_inside_its_transaction(ctx:
     db.session.rollback()
 
 
+def test_a_full_disk_in_the_middle_of_a_large_insert_is_reported_as_such_and_keeps_the_guard(
+        ctx: tuple[int, int]) -> None:
+    """SQLite may roll the whole transaction back itself on SQLITE_FULL: the guard is then there again, and
+    putting it back must not replace the disk-full error with "trigger already exists"."""
+    from sqlalchemy.exc import OperationalError
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's trigger")
+    organisation_id, run_id = ctx
+    [activity_id] = insert_rows(ActivityRecord, [_activity(1, organisation_id)], returning_ids=True)
+    db.session.commit()
+    raw: Any = db.session.connection().connection.dbapi_connection
+    before = _guard(raw)
+    pages = raw.execute("PRAGMA page_count").fetchone()[0]
+    raw.execute(f"PRAGMA max_page_count = {pages + 40}")  # room for the first rows, not for 6,000
+    try:
+        db.session.execute(select(func.count()).select_from(OutcomeRecord))
+        insert_rows(ActivityRecord, [_activity(2, organisation_id, fingerprint="opens-the-transaction")])
+        columns = list(_outcome(0, activity_id, run_id))
+        with pytest.raises(OperationalError, match="full"):
+            insert_rows(OutcomeRecord, (tuple(_outcome(n, activity_id, run_id).values()) for n in range(6000)),
+                        columns=columns)
+        db.session.rollback()
+    finally:
+        db.session.connection().connection.dbapi_connection.execute("PRAGMA max_page_count = 1073741823")
+    assert _guard(db.session.connection().connection.dbapi_connection) == before
+    assert db.session.scalar(select(func.count()).select_from(OutcomeRecord)) == 0
+
+
 def test_a_small_insert_or_one_outside_a_transaction_keeps_the_guard(ctx: tuple[int, int]) -> None:
     from core.store import bulk
 

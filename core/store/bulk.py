@@ -37,6 +37,7 @@ needs (as the callers always did).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from itertools import islice
 from typing import Any, cast
 
@@ -115,12 +116,18 @@ def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]] | Iterable[Sequenc
                 if guard is None and len(batch) >= _GUARD_ROWS:
                     guard = _lift_replace_guard(raw, table.name)
                 connection.exec_driver_sql(statement, batch)
-        finally:
-            try:
-                if guard is not None:
+        except BaseException:
+            # The caller rolls the transaction back, the drop with it; the guard is put back first all
+            # the same, unless SQLite has rolled back already (a full disk): the trigger is there again.
+            if guard is not None and raw.in_transaction:
+                with suppress(raw.Error):  # the insert's own error is the one to report
                     raw.execute(guard)
-            finally:
-                raw.execute(f"PRAGMA cache_size = {int(previous)}")
+            raise
+        else:
+            if guard is not None:
+                raw.execute(guard)
+        finally:
+            raw.execute(f"PRAGMA cache_size = {int(previous)}")
     return ids
 
 
