@@ -60,6 +60,13 @@ def test_bad_input_is_a_clear_error(stored):
     assert no_date.exit_code == 2 and "--from" in no_date.stderr
     nothing = stored.invoke(args=["whatif"])
     assert nothing.exit_code == 2 and "--set" in nothing.stderr
+    # A value of 5,000 digits, a key of 3,000 characters: named and clipped, not echoed whole.
+    huge = stored.invoke(args=["whatif", "--set", f"{LEAD}={'9' * 5000}", "--from", "2025-01-01"])
+    assert huge.exit_code == 2 and "value: Number too large" in huge.stderr and "Traceback" not in huge.output
+    assert f"({len(LEAD) + 5001:,} characters)" in huge.stderr and len(huge.stderr) < 400
+    long_key = stored.invoke(args=["whatif", "--set", "k" * 3000, "--from", "2025-01-01"])
+    assert long_key.exit_code == 2 and "(3,000 characters)': write KEY=VALUE" in long_key.stderr
+    assert len(long_key.stderr) < 600
 
 
 def test_save_list_show_compare_record(app, stored):
