@@ -191,10 +191,14 @@ def register_totals(
         key = str(int(value)) if group == "year" else str(value)
         lines.setdefault(key, TotalLine(key)).held += held
         result.held += held
-    total = db.session.execute(
-        select(func.count(func.distinct(ActivityRecord.id)), func.coalesce(func.sum(OutcomeRecord.amount), 0))
-        .select_from(ActivityRecord).outerjoin(OutcomeRecord, on).where(*where)
-    ).one()
-    result.activities, result.amount = int(total[0]), int(total[1])
+    if group == "rule":  # an activity may be in two rules' lines, or in none: counted over the register
+        total = db.session.execute(
+            select(func.count(func.distinct(ActivityRecord.id)), func.coalesce(func.sum(OutcomeRecord.amount), 0))
+            .select_from(ActivityRecord).outerjoin(OutcomeRecord, on).where(*where)
+        ).one()
+        result.activities, result.amount = int(total[0]), int(total[1])
+    else:  # each listed activity is in exactly one line: the lines add up to the totals
+        result.activities = sum(line.activities for line in lines.values())
+        result.amount = sum(line.amount for line in lines.values())
     result.lines = sorted(lines.values(), key=lambda line: (-line.amount, -line.held, line.key))
     return result
