@@ -80,6 +80,41 @@ def test_the_breakdown_is_the_totals_by_year_county_and_rule_at_once(app, ids, p
         assert breakdown.held == 600000 and len(breakdown.by_rule) > 1 and len(breakdown.by_year) > 1
 
 
+def test_totals_are_kept_until_the_next_evaluation_run(app, ids, monkeypatch):
+    """A grouping of 100,000 activities takes 0.3 s: the totals are kept until an evaluation run adds or
+    supersedes outcomes; a caller changing its copy changes nothing kept; review filters are never kept
+    (a reviewer's decision is no evaluation run)."""
+    from core.store.register import totals
+
+    computed: list[str] = []
+    real = totals._totals
+
+    def counting(registry, plugins, filt, group):
+        computed.append(group)
+        return real(registry, plugins, filt, group)
+
+    monkeypatch.setattr(totals, "_totals", counting)
+    with app.app_context():
+        registry = get_registry()
+        first = register_totals(registry, REWARD, RegisterFilter(), "county")
+        first.lines.clear()
+        first.amount = -1
+        again = register_totals(registry, REWARD, RegisterFilter(), "county")
+        assert computed == ["county"] and again.lines and again.amount > 0
+        register_totals(registry, REWARD, RegisterFilter(year=2024), "county")
+        register_totals(registry, REWARD, RegisterFilter(review="pending"), "county")
+        register_totals(registry, REWARD, RegisterFilter(review="pending"), "county")
+        assert computed == ["county", "county", "county", "county"]
+        # A new run: computed again, with the new record's amount.
+        record = {"id": "NEW-1", "kind": "standard_drafting", "date": "2024-09-02", "credit_code": "913304007429141869",
+                  "organisation": "嘉兴市某某制造有限公司", "standard_code": "GB/T 44999-2024", "rank": 1}
+        assert import_records(registry, [record], source="new.json", actor="tests").ok
+        db.session.commit()
+        after = register_totals(registry, REWARD, RegisterFilter(), "county")
+    assert len(computed) == 5
+    assert after.amount == again.amount + 300_000 and after.activities == again.activities + 1
+
+
 def test_totals_follow_the_filters(app, ids):
     jiashan = "330421"
     by_org, by_county, count = _independent(app, lambda r: region_of(r["credit_code"])[0] == jiashan

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from typing import Any, Literal
 
 from sqlalchemy import and_, extract, false, func, select
@@ -22,6 +22,7 @@ from ...models import ActivityRecord, Organisation, OutcomeRecord
 from ...registry import Registry
 from ...regions import region_name
 from ...text import Text
+from ..runcache import RunCache
 from .filters import build_plan
 from .plan import conditions
 from .scope import RegisterFilter, scope_of
@@ -170,6 +171,22 @@ def register_totals(
     if group not in GROUPS:
         raise ValueError(f"unknown grouping {group!r}; one of {', '.join(GROUPS)}")
     filt = filt or RegisterFilter()
+    if filt.review is not None:  # review decisions are recorded without an evaluation run: not kept
+        return _totals(registry, plugins, filt, group)
+    scope = scope_of(registry, plugins, filt)  # what the registry contributes: the kinds and plugins shown
+    found = _TOTALS.get((tuple(scope.kinds), tuple(scope.plugins), astuple(filt), group),
+                        lambda: _totals(registry, plugins, filt, group))
+    # A copy: the caller may sort or change it; the kept one serves the next request.
+    return replace(found, lines=[replace(line) for line in found.lines])
+
+
+#: Totals by (plugins, filter, grouping), until the next evaluation run (core.store.runcache): only
+#: runs change activities, outcomes and organisations' names. The city's office switches between
+#: groupings and filters, and a grouping of 100,000 activities takes 0.3 s (SQLite).
+_TOTALS = RunCache(size=16)
+
+
+def _totals(registry: Registry, plugins: Collection[str], filt: RegisterFilter, group: Group) -> RegisterTotals:
     result = RegisterTotals(group)
     scoped = _scoped(registry, plugins, filt)
     if scoped is None:
