@@ -3,8 +3,9 @@
 Outcomes are append-only (database triggers), and only evaluation runs
 (imports, re-evaluations) add activities or outcomes or supersede them. So
 the id of the latest run tells exactly when such a value may have changed:
-a value keyed on it is never stale. The dashboard's figures and the
-register's "paid only" count use this.
+a value keyed on it is never stale. The dashboard's figures, the
+register's "paid only" count and its totals (but for a review filter:
+review decisions are recorded without a run) use this.
 """
 
 from __future__ import annotations
