@@ -89,9 +89,9 @@ def test_totals_are_kept_until_the_next_evaluation_run(app, ids, monkeypatch):
     computed: list[str] = []
     real = totals._totals
 
-    def counting(registry, plugins, filt, group):
+    def counting(scope, filt, group):
         computed.append(group)
-        return real(registry, plugins, filt, group)
+        return real(scope, filt, group)
 
     monkeypatch.setattr(totals, "_totals", counting)
     with app.app_context():

@@ -25,7 +25,7 @@ from ...text import Text
 from ..runcache import RunCache
 from .filters import build_plan
 from .plan import conditions
-from .scope import RegisterFilter, scope_of
+from .scope import RegisterFilter, Scope, scope_of
 from .sql import not_indexed
 
 __all__ = ["GROUPS", "Group", "RegisterBreakdown", "RegisterTotals", "TotalLine", "register_breakdown",
@@ -93,9 +93,8 @@ class RegisterBreakdown:
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
-def _scoped(registry: Registry, plugins: Collection[str], filt: RegisterFilter) -> tuple[Any, Any] | None:
-    """The join condition of the current outcomes ``plugins`` see, and the filter's conditions; ``None``: nothing listed."""
-    scope = scope_of(registry, plugins, filt)
+def _scoped(scope: Scope, filt: RegisterFilter) -> tuple[Any, Any] | None:
+    """The join condition of the current outcomes ``scope`` counts, and the filter's conditions; ``None``: nothing listed."""
     plan = build_plan(scope, filt)
     if plan.empty:
         return None
@@ -136,7 +135,8 @@ def register_breakdown(registry: Registry, plugins: Collection[str],
     overall total) where one grouping by all three gives them.
     """
     result = RegisterBreakdown()
-    scoped = _scoped(registry, plugins, filt or RegisterFilter())
+    filt = filt or RegisterFilter()
+    scoped = _scoped(scope_of(registry, plugins, filt), filt)
     if scoped is None:
         return result
     on, where = scoped
@@ -171,11 +171,11 @@ def register_totals(
     if group not in GROUPS:
         raise ValueError(f"unknown grouping {group!r}; one of {', '.join(GROUPS)}")
     filt = filt or RegisterFilter()
-    if filt.review is not None:  # review decisions are recorded without an evaluation run: not kept
-        return _totals(registry, plugins, filt, group)
     scope = scope_of(registry, plugins, filt)  # what the registry contributes: the kinds and plugins shown
+    if filt.review is not None:  # review decisions are recorded without an evaluation run: not kept
+        return _totals(scope, filt, group)
     found = _TOTALS.get((tuple(scope.kinds), tuple(scope.plugins), astuple(filt), group),
-                        lambda: _totals(registry, plugins, filt, group))
+                        lambda: _totals(scope, filt, group))
     # A copy: the caller may sort or change it; the kept one serves the next request.
     return replace(found, lines=[replace(line) for line in found.lines])
 
@@ -186,26 +186,30 @@ def register_totals(
 _TOTALS = RunCache(size=16)
 
 
-def _totals(registry: Registry, plugins: Collection[str], filt: RegisterFilter, group: Group) -> RegisterTotals:
+def _totals(scope: Scope, filt: RegisterFilter, group: Group) -> RegisterTotals:
     result = RegisterTotals(group)
-    scoped = _scoped(registry, plugins, filt)
+    scoped = _scoped(scope, filt)
     if scoped is None:
         return result
     on, where = scoped
     columns = _group_columns(group)
+
+    def key_of(value: Any) -> str:
+        return str(int(value)) if group == "year" else str(value)  # a year comes as a number
+
     lines: dict[str, TotalLine] = {}
     for row in db.session.execute(
         _listed(on, where, *columns, func.count(func.distinct(ActivityRecord.id)),
                 func.coalesce(func.sum(OutcomeRecord.amount), 0), outcomes_only=group == "rule")
         .group_by(*columns)
     ):
-        key = str(int(row[0])) if group == "year" else str(row[0])
+        key = key_of(row[0])
         line = TotalLine(key, int(row[-2]), int(row[-1]))
         if group == "organisation":
             line.name, line.region_code = row[1], row[2]
         lines[key] = line
     for value, held in _held(on, where, columns[0]):
-        key = str(int(value)) if group == "year" else str(value)
+        key = key_of(value)
         lines.setdefault(key, TotalLine(key)).held += held
         result.held += held
     if group == "rule":  # an activity may be in two rules' lines, or in none: counted over the register
