@@ -137,22 +137,23 @@ def raw_writer(out: IO[str]) -> tuple[Callable[[bytes | str], None], Callable[[]
     pieces: list[bytes] = []
     size = 0
 
+    def drain() -> None:
+        nonlocal size
+        binary.write(b"".join(pieces))
+        pieces.clear()
+        size = 0
+
     def write(data: bytes | str) -> None:
         nonlocal size
         piece = data if isinstance(data, bytes) else data.encode("utf-8", errors)
         pieces.append(piece)
         size += len(piece)
         if size >= _WRITE_BLOCK:
-            binary.write(b"".join(pieces))
-            pieces.clear()
-            size = 0
+            drain()
 
     def flush() -> None:
-        nonlocal size
         if pieces:
-            binary.write(b"".join(pieces))
-            pieces.clear()
-            size = 0
+            drain()
         binary.flush()
 
     return write, flush
