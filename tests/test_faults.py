@@ -465,17 +465,14 @@ def _complete(app: Flask, before: dict, command: str, records: int) -> bool:
     return added["evaluation_runs"] == 1 and added["outcomes"] == records
 
 
-def _triggers(app: Flask) -> list[tuple]:
-    """The database's own triggers: SQLite's names and SQL; PostgreSQL's names and tables."""
+def _schema_of(app: Flask) -> dict:
+    """The database's schema, triggers and their SQL included (test_migrations' snapshot)."""
+    from test_migrations import _schema
+
     with app.app_context():
-        connection = db.session.connection()
-        if connection.dialect.name == "postgresql":
-            query = "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2"
-        else:
-            query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
-        found = [tuple(row) for row in connection.exec_driver_sql(query)]
+        found = _schema(db.session.connection())
         db.session.rollback()
-    assert found
+    assert found["triggers"]
     return found
 
 
@@ -485,10 +482,10 @@ def test_kill_9_in_the_middle_leaves_nothing_half_stored(app: Flask, database_ur
     """kill -9 while the command holds the writer lock (its transaction open): nothing of it stays.
 
     Nor does a schema change of it: an import of 5,000 outcomes or more lifts their replace guard on SQLite
-    while it stores them (core.store.bulk); the guards are there, as they were, after every kill."""
+    while it stores them (core.store.bulk); the schema, guards and all, is as it was after every kill."""
     instance = tmp_path / "instance"
     size = 6000
-    guards = _triggers(app)
+    schema = _schema_of(app)
     if command == "reevaluate":
         base = write_json(tmp_path / "base.json", drafting("B", size))
         assert stdpolicy(database_url, instance, "import", base).returncode == 0
@@ -510,7 +507,7 @@ def test_kill_9_in_the_middle_leaves_nothing_half_stored(app: Flask, database_ur
         process.communicate(timeout=120)
         assert _complete(app, before, command, size), f"half-stored after kill -9 at +{after}s"
     assert killed >= 2, "the command was too quick to be killed in the middle"
-    assert _triggers(app) == guards
+    assert _schema_of(app) == schema
     # And it still works afterwards (locks released, SQLite's journal recovered).
     before = everything(app)
     done = stdpolicy(database_url, instance, *args)
