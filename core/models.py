@@ -104,7 +104,12 @@ class ActivityRecord(Model):
     """A stored activity: the validated record, as the kind's schema loaded it."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_kind_group", "kind", "group_key"),)
+    __table_args__ = (
+        Index("ix_activities_kind_group", "kind", "group_key"),
+        # The payment history's prefix searches (core.store.history); on PostgreSQL ordered as bytes,
+        # which its ranges compare (migration 0014).
+        Index("ix_activities_kind_subject", "kind", "subject", postgresql_ops={"subject": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50), index=True)
@@ -113,7 +118,7 @@ class ActivityRecord(Model):
     #: The kind's own fields (JSON values only).
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: What the activity is about (a standard number, a committee): searched by the register.
-    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
     #: The ``id`` the record had in its source, if any.
     external_id: Mapped[str | None] = mapped_column(String(100), index=True)
     #: SHA-256 of the canonical record: importing the same record twice stores it once.

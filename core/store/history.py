@@ -5,7 +5,7 @@ stored records of the same standard."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, String, and_, any_, bindparam, func, or_, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ..db import db, not_indexed
+from ..db import db
 from ..evaluation import PriorActivity, PriorPayment, PriorReport
 from ..models import ActivityRecord, Organisation, OutcomeRecord
 from ..outcomes import storable_key
@@ -60,21 +60,30 @@ def _subject_among(prefixes: Collection[str]) -> ColumnElement[bool]:
                  for length, group in sorted(by_length.items())))
 
 
-#: Up to this many prefixes, SQLite reads the subject index a range at a time (``_prefix_range``).
+#: Up to this many prefixes, each is read as a range of the (kind, subject) index (``_prefix_range``).
 _RANGES = 100
 
 
-def _prefix_range(prefix: str) -> ColumnElement[bool]:
-    """Subjects that start with ``prefix``, as a range of the column (SQLite compares text as bytes of
-    UTF-8, in the order of code points): from the prefix up to the prefix with its last character the next."""
+def _prefix_range(prefix: str, dialect: str = "sqlite") -> ColumnElement[bool]:
+    """Subjects that start with ``prefix``, as a range of the column: from the prefix up to the prefix with
+    its last character the next, compared as bytes of UTF-8 (the order of code points). SQLite compares
+    text so; on PostgreSQL the pattern operators (``~>=~``, ``~<~``) do, which the (kind, subject) index
+    serves (migration 0014) where the database's collation would order the text otherwise."""
+    subject = ActivityRecord.subject
     if not prefix:
-        return ActivityRecord.subject.is_not(None)
+        return subject.is_not(None)
+    at_least: Callable[[str], ColumnElement[bool]]
+    below: Callable[[str], ColumnElement[bool]]
+    if dialect == "postgresql":
+        at_least, below = subject.op("~>=~", is_comparison=True), subject.op("~<~", is_comparison=True)
+    else:
+        at_least, below = subject.__ge__, subject.__lt__
     following = ord(prefix[-1]) + 1
     if 0xD800 <= following <= 0xDFFF:  # no surrogate is ever stored: the next character is U+E000
         following = 0xE000
     if following > 0x10FFFF:
-        return and_(ActivityRecord.subject >= prefix, func.substr(ActivityRecord.subject, 1, len(prefix)) == prefix)
-    return and_(ActivityRecord.subject >= prefix, ActivityRecord.subject < prefix[:-1] + chr(following))
+        return and_(at_least(prefix), func.substr(subject, 1, len(prefix)) == prefix)
+    return and_(at_least(prefix), below(prefix[:-1] + chr(following)))
 
 
 class StoredHistory:
@@ -156,18 +165,19 @@ class StoredHistory:
         if self.none or not prefixes:
             return ()
         wanted = sorted(set(prefixes))
-        if len(wanted) <= _RANGES and db.session.get_bind().dialect.name == "sqlite":
-            # A few prefixes: a range of the subject index each (the kind's index, which SQLite would
-            # rather take, is kept out of it). A scan of the kind's rows took 0.17 s for 170,000.
-            kind_is: ColumnElement[bool] = not_indexed(ActivityRecord.kind) == kind
-            subject_is = or_(*(_prefix_range(prefix) for prefix in wanted))
+        if len(wanted) <= _RANGES:
+            # A few prefixes: a range of the (kind, subject) index each, the kind in each so that both
+            # databases read the ranges alone. Scanning the kind's rows instead took 0.17 s for 170,000
+            # on SQLite, 40 ms for 100,000 on PostgreSQL, for each evaluation.
+            dialect = db.session.get_bind().dialect.name
+            wanted_is = or_(*(and_(ActivityRecord.kind == kind, _prefix_range(prefix, dialect)) for prefix in wanted))
         else:
-            kind_is, subject_is = ActivityRecord.kind == kind, _subject_among(wanted)
+            wanted_is = and_(ActivityRecord.kind == kind, _subject_among(wanted))
         query = (
             select(ActivityRecord.id, ActivityRecord.external_id, ActivityRecord.date, ActivityRecord.subject,
                    ActivityRecord.fields, Organisation.credit_code, Organisation.name)
             .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
-            .where(kind_is, ActivityRecord.subject.is_not(None), subject_is, *self._activity_conditions())
+            .where(wanted_is, ActivityRecord.subject.is_not(None), *self._activity_conditions())
         )
         found = [
             PriorActivity(activity_id, external_id or f"#{activity_id}", kind, day, credit_code, name, subject,
