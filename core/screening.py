@@ -39,6 +39,8 @@ __all__ = [
     "MAX_TEXT",
     "Oversized",
     "RawRecord",
+    "clipped",
+    "clipped_words",
     "key_ok",
     "printable",
     "safe_text",
@@ -234,3 +236,20 @@ def safe_text(text: str) -> str:
     if text.isprintable():
         return text
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def clipped(given: str, limit: int = 80) -> str:
+    """``given`` (an argument, a key, a path) as an error message repeats it: printable (``safe_text``), and
+    past ``limit`` characters its start and its length. A key of 5,000 digits is not echoed whole."""
+    text = safe_text(given)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(given):,} characters)"
+
+
+#: A run of this many characters without a space, in a message: an argument repeated whole (``clipped_words``).
+_LONG_WORD = re.compile(r"\S{200,}")
+
+
+def clipped_words(message: str) -> str:
+    """``message`` with every run of 200 characters or more without a space clipped (``clipped``): for
+    messages built by others (click's "unexpected extra argument"), which repeat an argument whole."""
+    return _LONG_WORD.sub(lambda m: clipped(m.group()), message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -431,3 +432,49 @@ def test_a_long_project_name_makes_a_storable_one_time_key(app, runner, tmp_path
     assert result.exit_code == 0 and "total ¥0" in result.output, result.output  # paid once, recognised
     done = runner.invoke(args=["reevaluate"])
     assert done.exit_code == 0 and "0 changed" in done.output, done.output
+
+
+# -- a long argument ------------------------------------------------------------------------------
+
+_LONG = "9" * 5000
+_LONG_ARGUMENTS = {
+    "params set KEY": ["params", "set", _LONG, "5", "--from", "2025-01-01", "--reason", "x"],
+    "params history KEY": ["params", "history", _LONG],
+    "refdata show KEY": ["refdata", "show", _LONG],
+    "enable PLUGIN": ["enable", _LONG, "-d", "market_regulation"],
+    "evaluate FILE": ["evaluate", _LONG],
+    "import FILE": ["import", _LONG],
+    "an extra argument": ["plugins", _LONG],
+    "a command": [_LONG],
+    "an option": ["--" + _LONG],
+    "a subcommand": ["params", _LONG],
+}
+
+
+@pytest.mark.parametrize("args", _LONG_ARGUMENTS.values(), ids=_LONG_ARGUMENTS.keys())
+def test_a_long_argument_is_clipped_in_its_error(app, database_url, tmp_path, monkeypatch, args):
+    """A key, a file name or a stray argument of 5,000 characters: the error names it by its start and
+    its length (click's own usage errors too), exit status 2, never a traceback."""
+    from click.testing import CliRunner
+
+    import core.app
+    from webadmin.cli import main
+
+    monkeypatch.setattr(core.app, "load_registry", lambda **kw: load_registry(only=PROJECT_PLUGINS, **kw))
+    env = {"STDPOLICY_DATABASE_URL": database_url, "STDPOLICY_INSTANCE_PATH": str(tmp_path / "instance")}
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert re.search(r"9{70,80}… \(5,00\d characters\)", result.output), result.output
+    assert "9" * 200 not in result.output and len(result.output) < 600, result.output
+
+
+def test_clipped_shows_a_printable_start_and_the_length_given():
+    from core.screening import clipped, clipped_words
+
+    assert clipped("GB/T 1") == "GB/T 1"
+    assert clipped("a\ud800b") == "a\\ud800b"  # a lone surrogate, written as its escape
+    assert clipped("\ud800" * 100) == "\\ud800" * 13 + "\\u… (100 characters)"
+    assert clipped("标" * 81) == "标" * 80 + "… (81 characters)"
+    assert clipped_words("extra argument (" + "x" * 197 + ")") == "extra argument (" + "x" * 197 + ")"  # 199 long
+    assert clipped_words("a " + "x" * 300 + " b") == "a " + "x" * 80 + "… (300 characters) b"

@@ -13,6 +13,7 @@ from ..app import get_registry
 from ..messages import flatten_errors
 from ..declarations import ParameterDeclaration
 from ..parameters import ParameterVersion
+from ..screening import clipped
 from ..services import default_reference, record_parameter
 from ..store import ParameterConflict, UnknownParameter, resolver
 from ._common import actor, print_table, with_database
@@ -36,7 +37,7 @@ def list_command(plugin: str | None, on: datetime | None, believed_at: datetime 
     """Every parameter (of PLUGIN) with the value in force."""
     registry = get_registry()
     if plugin is not None and plugin not in registry.plugins:
-        raise click.BadParameter(f"no loaded plugin {plugin!r}", param_hint="PLUGIN")
+        raise click.BadParameter(f"no loaded plugin '{clipped(plugin)}'", param_hint="PLUGIN")
     # The end of that day in the city's time zone (core.clock), as the naive UTC the database keeps.
     believed = (
         datetime.combine(believed_at.date(), time.max, tzinfo=clock.zone()).astimezone(UTC).replace(tzinfo=None)
@@ -72,7 +73,7 @@ def history_command(key: str) -> None:
     try:
         history = params.history(key)
     except KeyError:
-        raise click.BadParameter(f"unknown parameter {key!r}; `stdpolicy params list` shows the keys", param_hint="KEY") from None
+        raise click.BadParameter(f"unknown parameter '{clipped(key)}'; `stdpolicy params list` shows the keys", param_hint="KEY") from None
     today = params.current(key)
     decl = registry.parameters[key]
     click.echo(f"{key} — {decl.label.zh} / {decl.label.en} ({decl.value_type.label.en}, {decl.unit.en}, {decl.clause})")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ..app import get_registry
 from ..db import db
 from ..models import Department, PluginEnablement
+from ..screening import clipped
 from ..services import NotPermitted, permit_plugin, switch_plugin
 from ..store import permitted_plugins, plugin_owners
 from ..version import HOOK_API_VERSION
@@ -109,7 +110,7 @@ def _loaded(plugin: str) -> None:
     registry = get_registry()
     if plugin not in registry.plugins:
         known = ", ".join(registry.plugins) or "none"
-        click.echo(f"error: no loaded plugin {plugin!r} (loaded: {known})", err=True)
+        click.echo(f"error: no loaded plugin '{clipped(plugin)}' (loaded: {known})", err=True)
         sys.exit(2)
 
 
@@ -120,7 +121,7 @@ def _switch(plugin: str, department: str, enabled: bool) -> None:
         # Uninstalled, or failing to load: its switch stays in the database and can still be turned off.
         if plugin not in {e.plugin for e in dept.enablements}:
             known = ", ".join(get_registry().plugins) or "none"
-            click.echo(f"error: no plugin {plugin!r} is loaded or was ever switched on for {dept.code} "
+            click.echo(f"error: no plugin '{clipped(plugin)}' is loaded or was ever switched on for {dept.code} "
                        f"(loaded: {known})", err=True)
             sys.exit(2)
         click.echo(f"note: {plugin} is not loaded (uninstalled, or it failed to load: `stdpolicy plugins`)", err=True)

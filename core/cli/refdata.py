@@ -24,6 +24,7 @@ from ..messages import flatten_errors
 from ..refdata import ReferenceResolver, ReferenceTable, ReferenceVersion, RowsInvalid, VersionDiff, diff_rows
 from ..refdata.versions import StoredRowsInvalid
 from ..registry import Registry
+from ..screening import clipped
 from ..services import record_reference
 from ..store import ReferenceConflict, plugin_owner, reference_resolver
 from ._common import actor, print_table, with_database
@@ -41,7 +42,7 @@ def refdata_group() -> None:
 def _table(registry: Registry, key: str) -> ReferenceTable:
     table = registry.reference_tables.get(key)
     if table is None:
-        raise click.BadParameter(f"unknown reference table {key!r}; `stdpolicy refdata list` shows the tables",
+        raise click.BadParameter(f"unknown reference table '{clipped(key)}'; `stdpolicy refdata list` shows the tables",
                                  param_hint="KEY")
     return table
 
@@ -82,7 +83,7 @@ def list_command(plugin: str | None, on: datetime | None) -> None:
     """Every reference table (of PLUGIN) with the version in force."""
     registry = get_registry()
     if plugin is not None and plugin not in registry.plugins:
-        raise click.BadParameter(f"no loaded plugin {plugin!r}", param_hint="PLUGIN")
+        raise click.BadParameter(f"no loaded plugin '{clipped(plugin)}'", param_hint="PLUGIN")
     resolver = reference_resolver(registry)
     day = on.date() if on else clock.today()
     rows = []
@@ -252,7 +253,7 @@ def import_command(key: str, file: str, effective_from: str, reason: str, refere
     try:
         data = Path(file).read_bytes()
     except OSError as exc:
-        click.echo(f"error: cannot read {file}: {exc.strerror or type(exc).__name__}", err=True)
+        click.echo(f"error: cannot read {clipped(file)}: {exc.strerror or type(exc).__name__}", err=True)
         sys.exit(2)
     try:
         rows, where = read_rows(table, data, file)

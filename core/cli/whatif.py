@@ -21,7 +21,7 @@ from ..app import get_registry
 from ..messages import flatten_errors
 from ..registry import Registry
 from ..regions import region_name
-from ..screening import safe_text
+from ..screening import clipped
 from ..services.whatif import (
     AlreadyRecorded,
     Proposal,
@@ -52,22 +52,16 @@ def _items(registry: Registry, sets: Sequence[str], effective_from: str | None) 
     for given in sets:
         key, sep, rest = given.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"'{_shown(given)}': write KEY=VALUE", param_hint="--set")
+            raise click.BadParameter(f"'{clipped(given)}': write KEY=VALUE", param_hint="--set")
         value, at, day = rest.rpartition("@") if "@" in rest else (rest, "", "")
         day = day if at else (effective_from or "")
         if not day:
-            raise click.BadParameter(f"'{_shown(given)}': give --from DATE or KEY=VALUE@DATE", param_hint="--set")
+            raise click.BadParameter(f"'{clipped(given)}': give --from DATE or KEY=VALUE@DATE", param_hint="--set")
         key = key.strip()
         decl = registry.parameters.get(key)
         items.append({"key": key, "value": decl.value_type.cli_value(decl, value) if decl is not None else value,
                       "effective_from": day})
     return items
-
-
-def _shown(given: str, limit: int = 80) -> str:
-    """A ``--set`` argument as an error repeats it: printable, and clipped (a value of 5,000 digits is not echoed)."""
-    text = safe_text(given)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(given):,} characters)"
 
 
 def _proposals(registry: Registry, sets: Sequence[str], effective_from: str | None) -> list[Proposal]:
@@ -77,7 +71,7 @@ def _proposals(registry: Registry, sets: Sequence[str], effective_from: str | No
     try:
         return load_proposals(registry, items)
     except ValidationError as exc:
-        _invalid(exc, [f"--set {_shown(s)}" for s in sets])
+        _invalid(exc, [f"--set {clipped(s)}" for s in sets])
         raise  # not reached
 
 

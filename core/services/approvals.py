@@ -29,6 +29,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..screening import clipped
 from ..text import date_zh
 from ..approvals import ListRow, achievement_text, capital_yuan, items_digest, list_number, supplement_number
 from ..messages import Bilingual
@@ -182,7 +183,7 @@ def draft(registry: Registry, plugin: str, period_from: date, period_to: date,
     and ``period_to`` are then the original's).
     """
     if plugin not in registry.plugins:
-        raise ApprovalRefused(Text(f"未加载插件 {plugin}", f"no loaded plugin {plugin!r}"), field="plugin")
+        raise ApprovalRefused(Text(f"未加载插件 {clipped(plugin)}", f"no loaded plugin '{clipped(plugin)}'"), field="plugin")
     if supplements is not None:
         return _supplement(registry, original_of(supplements))
     listed = store.listed_activities(plugin)

@@ -40,6 +40,7 @@ from ..models import Department, WhatIfScenario
 from ..parameters import ParameterVersion, decode_value, encode_value, value_field
 from ..regions import region_of
 from ..registry import Registry
+from ..screening import clipped
 from ..store.activities import ReevaluationResult, reevaluate, stored_activities
 from ..store.departments import active_plugins
 from ..store.history import StoredHistory
@@ -72,7 +73,7 @@ __all__ = [
 
 class UnknownScenario(LookupError):
     def __init__(self, name: str) -> None:
-        super().__init__(f"no saved scenario named {name!r}; `stdpolicy whatif list` shows them")
+        super().__init__(f"no saved scenario named '{clipped(name)}'; `stdpolicy whatif list` shows them")
         self.name = name
 
 
@@ -125,10 +126,10 @@ def load_proposals(registry: Registry, items: Sequence[Mapping[str, Any]], *,
         key = data["key"]
         decl = registry.parameters.get(key)
         if decl is None:
-            errors[n] = {"key": [f"unknown parameter {key!r}"]}
+            errors[n] = {"key": [f"unknown parameter '{clipped(key)}'"]}
             continue
         if managed is not None and registry.parameter_plugin[key] not in managed:
-            errors[n] = {"key": [f"{key!r} belongs to a plugin your department does not own"]}
+            errors[n] = {"key": [f"'{clipped(key)}' belongs to a plugin your department does not own"]}
             continue
         try:
             value = value_field(decl).deserialize(data["value"])

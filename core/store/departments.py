@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..db import db, utcnow
 from ..models import Department, PluginEnablement, PluginPermission
 from ..registry import Registry
+from ..screening import clipped
 from .audit import audit
 
 __all__ = [
@@ -95,7 +96,7 @@ def find_department(name: str) -> Department:
     )
     if department is None:
         codes = ", ".join(db.session.scalars(select(Department.code).order_by(Department.code)))
-        raise UnknownDepartment(f"no department {name!r} (known: {codes or 'none; run stdpolicy init'})")
+        raise UnknownDepartment(f"no department '{clipped(name)}' (known: {codes or 'none; run stdpolicy init'})")
     return department
 
 

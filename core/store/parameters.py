@@ -20,6 +20,7 @@ from ..declarations import ParameterDeclaration
 from ..models import Department, ParameterVersionRecord, ReferenceVersionRecord
 from ..parameters import ParameterResolver, ParameterVersion, decode_value, encode_value, version_schema
 from ..registry import Registry
+from ..screening import clipped
 from .audit import audit
 from .permissions import plugin_owners
 
@@ -109,7 +110,7 @@ def declaration(registry: Registry, key: str) -> ParameterDeclaration:
     try:
         return registry.parameters[key]
     except KeyError:
-        raise UnknownParameter(f"unknown parameter {key!r}; `stdpolicy params list` shows the keys") from None
+        raise UnknownParameter(f"unknown parameter '{clipped(key)}'; `stdpolicy params list` shows the keys") from None
 
 
 def stored_versions(registry: Registry, keys: Iterable[str] | None = None) -> list[ParameterVersion]:

@@ -39,6 +39,7 @@ from ..refdata.rows import key_json
 from ..refdata.tables import shipped_rows
 from ..refdata.versions import StoredRowsInvalid
 from ..registry import Registry
+from ..screening import clipped
 from .audit import audit
 from .permissions import plugin_owners
 
@@ -84,7 +85,7 @@ def reference_table(registry: Registry, key: str) -> ReferenceTable:
     try:
         return registry.reference_tables[key]
     except KeyError:
-        raise UnknownReferenceTable(f"unknown reference table {key!r}; `stdpolicy refdata list` shows the tables") from None
+        raise UnknownReferenceTable(f"unknown reference table '{clipped(key)}'; `stdpolicy refdata list` shows the tables") from None
 
 
 def _version(row: Any) -> ReferenceVersion:
