@@ -8,6 +8,7 @@ find nothing to change. Both databases (``STDPOLICY_DATABASE_URL``).
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from collections.abc import Iterable, Iterator
@@ -357,3 +358,56 @@ def test_a_what_if_on_the_affected_activities_says_what_evaluating_all_of_them_s
         assert evaluate_scenario(ctx, proposals) == evaluate_scenario(ctx, proposals, incremental=False)
         narrowed += proposal_scope(ctx, [Change(p.key, p.effective_from) for p in proposals]) is not None
     assert narrowed == 6
+
+
+# -- telling an unchanged outcome (core.store.activities._unchanged) ----------------------------------
+
+
+def test_every_unchanged_outcome_is_told_from_its_stored_text(ctx: Registry, monkeypatch) -> None:
+    """Re-evaluating an unchanged register compares every stored outcome by its columns and its JSON's stored
+    text, on both databases (PostgreSQL's ``json`` keeps the text it was given): no signature is computed."""
+    import core.store.activities as activities
+
+    _import(ctx, generate(400, seed=11))
+
+    def no_signatures(rows: Iterable[object]) -> list[str]:
+        raise AssertionError("an unchanged outcome went to the signatures")
+
+    monkeypatch.setattr(activities, "_signatures", no_signatures)
+    done = reevaluate(ctx, actor="tester", since=date(2000, 1, 1))
+    db.session.commit()
+    assert done.activities == 400 and done.changed == 0
+
+
+def _stored_row(row: dict, **text: str | None) -> tuple:
+    """``row`` as ``_replace_changed`` reads a current outcome: id, activity, plugin, the columns, the JSON as text."""
+    from core.jsontext import dumps
+    from core.store.activities import _JSON_FIELDS, _SCALAR_FIELDS
+
+    return (1, row["activity_id"], row["plugin"], *(row[name] for name in _SCALAR_FIELDS),
+            *(text[name] if name in text else dumps(row[name]) for name in _JSON_FIELDS))
+
+
+def test_an_outcome_is_unchanged_exactly_when_its_signature_is(ctx: Registry) -> None:
+    """The quick comparison and the signatures agree: the same values stored with another key order, a
+    NULL for JSON null, outcomes in another order are unchanged; a changed amount, detail or type is not."""
+    from core.store.activities import _unchanged
+
+    from core.store import evaluation_context
+
+    context, plugins = evaluation_context(ctx)
+    report = ctx.validate(generate(200, seed=3), context.parameters)
+    outcomes = ctx.evaluate(report.valid, context, plugins=plugins).outcomes
+    rows = [_outcome_row(o, 0, None) for o in outcomes if o.details and len(o.details) > 1]
+    first, second = rows[0], rows[1]
+    assert _unchanged([_stored_row(first)], [first])
+    reordered = json.dumps(dict(reversed(first["details"].items())))
+    assert reordered != json.dumps(first["details"])
+    assert _unchanged([_stored_row(first, details=reordered)], [first])
+    assert _unchanged([_stored_row(first, reference_data=None)], [{**first, "reference_data": None}])
+    assert _unchanged([_stored_row(first), _stored_row(second)], [second, first])
+    assert not _unchanged([_stored_row(first)], [{**first, "amount": first["amount"] + 1}])
+    assert not _unchanged([_stored_row(first)], [{**first, "details": {**first["details"], "extra": 1}}])
+    assert not _unchanged([_stored_row(first)], [{**first, "amount": str(first["amount"])}])
+    assert not _unchanged([_stored_row(first)], [first, second])
+    assert not _unchanged([], [first]) and not _unchanged([_stored_row(first)], [])
