@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{name}: import {args.small}, then reevaluate --full (this code)")
         small_register = base.copy("small")
         r["small"] = run(tree, small_register, work, f"{name}-small", "import", str(small))
+        if tree != ROOT:  # the baseline's schema may be behind this code's (0014): migrated first, not measured
+            run(ROOT, small_register, work, f"{name}-small-upgrade", "db", "upgrade")
         full = run(ROOT, small_register, work, f"{name}-small-full", "reevaluate", "--full", keep=True)
         found = _CHANGED.search(Path(full["stdout_path"]).read_text(encoding="utf-8") + full["stderr"])
         if found is None:

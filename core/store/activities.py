@@ -34,6 +34,7 @@ from .incremental import (Scope, activities_by_id, fill_group_keys, group_key, j
 from .organisations import NameChange, ensure_organisations
 from .parameters import require_parameters, resolver
 from .refdata import reference_resolver
+from .rows import plain_rows
 
 __all__ = [
     "ImportResult",
@@ -534,10 +535,8 @@ def _replace_changed(run: EvaluationRun, activities: Sequence[Activity], result:
         new[outcome.activity.stored_id or 0, outcome.plugin or ""].append(_outcome_row(outcome, run.id, now))
     ids = sorted({a.stored_id for a in activities if a.stored_id is not None})
     current: dict[tuple[int, str], list[Any]] = defaultdict(list)
-    session = db.session()
-    session.flush()
     for start in range(0, len(ids), _CHUNK):
-        for row in session.connection().execute(select(*_CURRENT_COLUMNS).where(
+        for row in plain_rows(select(*_CURRENT_COLUMNS).where(
                 OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(ids[start:start + _CHUNK]))):
             current[row.activity_id, row.plugin].append(row)
 

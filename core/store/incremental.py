@@ -54,6 +54,7 @@ from ..models import (ActivityRecord, EvaluationRun, Organisation, OrganisationN
                       PluginEnablement, ReferenceVersionRecord)
 from ..registry import Registry
 from .departments import active_plugins
+from .rows import plain_rows
 
 __all__ = ["Change", "Scope", "activities_by_id", "affected_by", "fill_group_keys", "group_key", "group_members",
            "joined_groups", "pending_scope", "proposal_scope", "whole_group_chunks"]
@@ -423,7 +424,7 @@ def activities_by_id(activity_ids: Collection[int]) -> list[Activity]:
     ids = sorted(activity_ids)
     found: list[Any] = []
     for start in range(0, len(ids), _CHUNK):
-        found.extend(db.session.execute(
+        found.extend(plain_rows(
             select(ActivityRecord.id, ActivityRecord.kind, ActivityRecord.date, ActivityRecord.fields,
                    ActivityRecord.external_id, Organisation.credit_code, Organisation.name)
             .join(Organisation, ActivityRecord.organisation_id == Organisation.id)
