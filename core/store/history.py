@@ -4,43 +4,25 @@ stored records of the same standard."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
-from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, any_, bindparam, func, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ..db import db
 from ..evaluation import PriorActivity, PriorPayment, PriorReport
 from ..models import ActivityRecord, Organisation, OutcomeRecord
 from ..outcomes import storable_key
-from .rows import plain_rows
+from .rows import among, plain_rows
 
 __all__ = ["StoredHistory"]
-
-
-def _among(expression: ColumnElement[Any] | InstrumentedAttribute[Any], values: Sequence[str]) -> ColumnElement[bool]:
-    """``expression`` among ``values``, given as one bound value: one query however many there are.
-
-    PostgreSQL: ``= ANY`` of an array (hashed); SQLite: ``IN`` the values of a
-    JSON array (``json_each``), looked up in an index of the column where it
-    has one. One bound value per key (``IN`` lists of 500) cost more than the
-    lookups themselves for an import of 100,000.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        return expression == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    return expression.in_(select(func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
-                                 .table_valued("value").c.value))
 
 
 def _subject_among(prefixes: Collection[str]) -> ColumnElement[bool]:
     """Stored subjects that start with one of ``prefixes``, decided by the database.
 
     One test for each prefix length n: the subject's first n characters among
-    the prefixes of that length (``_among``). One query however many prefixes,
+    the prefixes of that length (``among``). One query however many prefixes,
     and it compares exactly (``LIKE`` ignores case on SQLite). Reading every
     activity of the kind instead and matching here cost 0.9 s for each part of
     an evaluation against a register of 100,000 on SQLite, 4 s on PostgreSQL.
@@ -48,7 +30,7 @@ def _subject_among(prefixes: Collection[str]) -> ColumnElement[bool]:
     by_length: dict[int, list[str]] = {}
     for prefix in prefixes:
         by_length.setdefault(len(prefix), []).append(prefix)
-    return or_(*(_among(func.substr(ActivityRecord.subject, 1, length), group)
+    return or_(*(among(func.substr(ActivityRecord.subject, 1, length), group)
                  for length, group in sorted(by_length.items())))
 
 
@@ -105,7 +87,7 @@ class StoredHistory:
         asked = {storable_key(key): key for key in keys}
         conditions = [
             OutcomeRecord.plugin == plugin,
-            _among(OutcomeRecord.dedup_key, list(asked)),
+            among(OutcomeRecord.dedup_key, list(asked)),
             # Paid, or held for review (amount 0 until approved): either takes the achievement.
             or_(OutcomeRecord.amount > 0, OutcomeRecord.status == "held"),
             OutcomeRecord.superseded_at.is_(None),
@@ -142,7 +124,7 @@ class StoredHistory:
         rows = plain_rows(
             select(OutcomeRecord.dedup_key, ActivityRecord.id, ActivityRecord.external_id, func.min(ActivityRecord.date))
             .join(ActivityRecord, OutcomeRecord.activity_id == ActivityRecord.id)
-            .where(OutcomeRecord.plugin == plugin, _among(OutcomeRecord.dedup_key, list(asked)),
+            .where(OutcomeRecord.plugin == plugin, among(OutcomeRecord.dedup_key, list(asked)),
                    OutcomeRecord.superseded_at.is_(None), *self._activity_conditions())
             .group_by(OutcomeRecord.dedup_key, ActivityRecord.id, ActivityRecord.external_id)
         )
