@@ -34,7 +34,7 @@ from .incremental import (ACTIVITY_COLUMNS, Scope, activities_by_id, as_activity
 from .organisations import NameChange, ensure_organisations
 from .parameters import require_parameters, resolver
 from .refdata import reference_resolver
-from .rows import plain_rows
+from .rows import among, plain_rows
 
 __all__ = [
     "ImportResult",
@@ -536,9 +536,9 @@ def _replace_changed(run: EvaluationRun, activities: Sequence[Activity], result:
         new[outcome.activity.stored_id or 0, outcome.plugin or ""].append(_outcome_row(outcome, run.id, now))
     ids = sorted({a.stored_id for a in activities if a.stored_id is not None})
     current: dict[tuple[int, str], list[Any]] = defaultdict(list)
-    for start in range(0, len(ids), _CHUNK):
+    if ids:
         for row in plain_rows(select(*_CURRENT_COLUMNS).where(
-                OutcomeRecord.superseded_at.is_(None), OutcomeRecord.activity_id.in_(ids[start:start + _CHUNK]))):
+                OutcomeRecord.superseded_at.is_(None), among(OutcomeRecord.activity_id, ids))):
             current[row.activity_id, row.plugin].append(row)
 
     superseded_ids: list[int] = []
