@@ -317,6 +317,15 @@ class _Words:
             cached = self._early[rule, key, activity.date] = self._not_in_force(rule, key, activity.date)
         return cached
 
+    def before_policy(self, on: date) -> tuple[str, str]:
+        """``:成果日期…早于《…》施行日期2022年8月1日,不属于…奖励范围``: whatever amount a version dated earlier gives."""
+        return (
+            f":成果日期为{date_zh(on)},早于{DOCUMENT.zh}施行日期{date_zh(POLICY_START)},不属于该意见{PART.zh}的奖励范围,"
+            "不予奖励。",
+            f": dated {date_en(on)}, before {DOCUMENT.en} took effect on {date_en(POLICY_START)}; it is not covered "
+            f"by {PART.en}, so no reward is granted.",
+        )
+
     def _not_in_force(self, rule: str, key: str, on: date) -> tuple[str, str]:
         if key not in self._first:
             first = min((v.effective_from for v in self.context.parameters.history(key)), default=None)
@@ -703,6 +712,12 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
             append(Outcome(activity, decision.rule, 0, CLAUSE, words.not_in_force(decision.rule, decision.param, activity),
                            (), key, _NOT_IN_FORCE, subject, _NOT_COVERED))
             continue
+        # 本意见自2022年8月1日起施行: an achievement dated before it is not covered. The shipped amounts start
+        # that day; a version recorded with an earlier date (a slip of the year, 2002 for 2022) must not pay it.
+        if activity.date < POLICY_START:
+            append(Outcome(activity, decision.rule, 0, CLAUSE, words.before_policy(activity.date), (value,), key,
+                           _BEFORE_POLICY, subject, _NOT_COVERED))
+            continue
         if key is not None:
             day, ref = first_report[key]
             if day < POLICY_START and activity.date >= POLICY_START:
@@ -761,6 +776,7 @@ def _region_holds(activity: Activity, context: EvaluationContext) -> list[dict[s
 _NOT_COVERED = "not_covered"
 _HELD = "held"
 _NOT_IN_FORCE = {"reason": "not_in_force"}
+_BEFORE_POLICY = {"reason": "before_policy"}
 
 
 def evaluate(batch: Batch, context: EvaluationContext) -> list[Outcome]:

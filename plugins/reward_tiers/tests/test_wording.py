@@ -94,7 +94,7 @@ def test_every_explanation_of_the_examples_and_the_policy_cases_is_fit_for_a_doc
     # every kind of outcome is there: paid, not covered for each reason, held for each reason
     assert statuses == {"ok", "not_covered", "held"}
     reasons = {(o.details or {}).get("reason") for _, o in outcomes}
-    assert {"revision", "level", "rank", "participation_level", "amendment", "issued_before_policy", "not_in_force",
+    assert {"revision", "level", "rank", "participation_level", "amendment", "issued_before_policy", "before_policy", "not_in_force",
             "duplicate", "reported_before_policy", "not_accepted", "rank_conflict", "region", "brand_series",
             "revision_flag"} <= reasons
     assert {o.rule for _, o in outcomes} >= {f"R{n}" for n in range(0, 14)}
