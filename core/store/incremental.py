@@ -56,8 +56,8 @@ from ..registry import Registry
 from .departments import active_plugins
 from .rows import among as among_values, plain_rows
 
-__all__ = ["ACTIVITY_COLUMNS", "Change", "Scope", "activities_by_id", "as_activity", "affected_by", "fill_group_keys", "group_key", "group_members",
-           "joined_groups", "pending_scope", "proposal_scope", "whole_group_chunks"]
+__all__ = ["ACTIVITY_COLUMNS", "Change", "Scope", "activities_by_id", "affected_by", "as_activity", "fill_group_keys",
+           "group_key", "group_members", "joined_groups", "pending_scope", "proposal_scope", "whole_group_chunks"]
 
 _CHUNK = 500
 #: Timestamps this close count as simultaneous (the change may be the later one); the clock has microseconds.
