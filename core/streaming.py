@@ -54,7 +54,6 @@ from .interchange.records import InputError, Records
 from .messages import Bilingual, FieldError
 from .outcomes import ERROR_RULE
 from .registry import Registry
-from .screening import clipped
 
 __all__ = ["JsonLinesSource", "PART_RECORDS", "RecordsSource", "Source", "StreamedEvaluation", "evaluate_stream",
            "parts_for", "parts_for_file"]
@@ -145,8 +144,7 @@ class JsonLinesSource:
         try:
             handle = open(name, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise InputError(f"cannot read {clipped(name)}: {reason}", f"无法读取 {clipped(name)}:{reason}") from None
+            raise InputError.unreadable(name, exc) from None
         with handle:
             for number, raw in enumerate(handle, start=1):
                 if number == 1 and raw.startswith(b"\xef\xbb\xbf"):

@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from ..registry import Registry
-from ..screening import clipped, safe_text
+from ..screening import safe_text
 from .columns import COMMON, COMPUTED, field_label, normalise
 from .jsonread import json_array, json_lines, looks_like_lines
 from .output import result_items, results_document, write_results
@@ -76,8 +76,7 @@ def read_records(path: str, registry: Registry | None = None) -> Records:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InputError(f"cannot read {clipped(path)}: {reason}", f"无法读取 {clipped(path)}:{reason}") from None
+        raise InputError.unreadable(path, exc) from None
     return parse_bytes(data, path, registry)
 
 

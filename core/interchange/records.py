@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..activities import Location
+from ..screening import clipped
 
 __all__ = ["InputError", "Records"]
 
@@ -22,6 +23,12 @@ class InputError(ValueError):
 
     def get(self, lang: str) -> str:
         return str(self) if lang.lower().startswith("en") else self.zh
+
+    @classmethod
+    def unreadable(cls, path: str, error: OSError) -> InputError:
+        """A file that cannot be opened: its name (clipped, printable) and the system's reason."""
+        name, reason = clipped(path), error.strerror or type(error).__name__
+        return cls(f"cannot read {name}: {reason}", f"无法读取 {name}:{reason}")
 
 
 class Records(list):

@@ -400,11 +400,9 @@ def stored_activities(*, kinds: Collection[str] | None = None, since: date | Non
 
 
 def to_activity(record: ActivityRecord, credit_code: str | None = None, organisation: str | None = None) -> Activity:
-    """A stored activity as the ``Activity`` plugins evaluate."""
-    return Activity(
-        record.kind, record.date, credit_code or record.organisation.credit_code, dict(record.fields),
-        ref=record.ref, organisation=organisation, stored_id=record.id,
-    )
+    """A stored activity as the ``Activity`` plugins evaluate (as ``as_activity`` makes one of a plain row)."""
+    return as_activity((record.id, record.kind, record.date, record.fields, record.external_id,
+                        credit_code or record.organisation.credit_code, organisation))
 
 
 _SIGNATURE_FIELDS = ("plugin_version", "rule", "amount", "clause", "explanation_zh", "explanation_en",
