@@ -806,6 +806,23 @@ def test_params_set_without_reference_reuses_the_latest(app: Flask, runner) -> N
     assert new.reference == f"{DOCUMENT} 三(二)"
 
 
+def test_params_set_before_the_first_version_stores_it_and_warns(app: Flask, runner) -> None:
+    # 2002 for 2022: the first version is the policy's own start; the slip is stored (a value may have
+    # held earlier) but said, with the days between which activities now read it.
+    slipped = invoke(runner, "params", "set", KEY, "400000", "--from", "2002-08-01", "--reason", "r", "--reference", "x")
+    assert slipped.exit_code == 0, slipped.output
+    assert slipped.stdout.strip() == f"recorded {KEY} version 2: 400,000 from 2002-08-01"
+    assert (f"warning: 2002-08-01 is before the first version of {KEY} (in force from 2022-08-01): "
+            "activities dated between the two now read this value; check the year") in slipped.stderr
+    assert [v.effective_from for v in rows(app, ParameterVersionRecord, ParameterVersionRecord.key == KEY)] == [
+        date(2022, 8, 1), date(2002, 8, 1)]
+    # On or after the first version's day, and after the slip itself (no longer before the first): no warning.
+    for day in ("2022-08-01", "2010-01-01"):
+        done = invoke(runner, "params", "set", KEY, "410000", "--from", day, "--reason", "r", "--reference", "x")
+        assert done.exit_code == 0, done.output
+        assert "warning" not in done.stderr
+
+
 def test_params_set_changes_evaluation_from_its_date(runner, tmp_path: Path) -> None:
     path = write_json(tmp_path / "two.json", REEVALUATION_SET[:2])
     assert invoke(runner, "params", "set", KEY, "400000", "--from", "2025-01-01", "--reason", "r").exit_code == 0

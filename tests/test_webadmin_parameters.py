@@ -235,6 +235,20 @@ def test_preview_shows_what_changes_and_stores_nothing(app, client, login):
         assert db.session.scalar(select(func.count(AuditEntry.id))) == audits
 
 
+def test_preview_of_a_day_before_the_first_version_warns(app, client, login):
+    login("mr_admin")
+    usual = client.post(URL + "?lang=en", data=_form(preview="1")).get_data(as_text=True)
+    assert 'id="preview-before-first"' not in usual
+    english = client.post(URL + "?lang=en", data=_form(preview="1", effective_from="2002-08-01")).get_data(as_text=True)
+    warning = re.search(r'<p class="flash warning" id="preview-before-first">([^<]*)</p>', english).group(1)
+    assert warning == ("This date is before the first version of this parameter, in force from 2022-08-01. Check the year: "
+                       "activities dated between the two days would read this value, and a recorded version is never removed.")
+    chinese = client.post(URL + "?lang=zh_CN", data=_form(preview="1", effective_from="2002-08-01")).get_data(as_text=True)
+    warning = re.search(r'<p class="flash warning" id="preview-before-first">([^<]*)</p>', chinese).group(1)
+    assert warning.startswith("该生效日期早于本参数第一个版本的生效日期(2022-08-01)") and "version" not in warning
+    assert [v[2] for v in _versions(app)] == [date(2022, 8, 1)]  # a preview stores nothing
+
+
 def test_preview_then_confirm_saves(app, client, login):
     login("mr_admin")
     page = client.post(URL, data=_form(preview="1")).get_data(as_text=True)

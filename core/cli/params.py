@@ -14,7 +14,7 @@ from ..messages import flatten_errors
 from ..declarations import ParameterDeclaration
 from ..parameters import ParameterVersion
 from ..screening import clipped
-from ..services import default_reference, record_parameter
+from ..services import default_reference, first_in_force, record_parameter
 from ..store import ParameterConflict, UnknownParameter, resolver
 from ._common import actor, print_table, with_database
 
@@ -105,8 +105,9 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
     decl = registry.parameters.get(key)
     given = decl.value_type.cli_value(decl, value) if decl is not None else value
     try:
+        before = resolver(registry)  # the versions as they were: the new one is not the first of them
         if reference is None:
-            reference = default_reference(registry, key)
+            reference = default_reference(registry, key, before)
             click.echo(f"no --reference given: using {reference!r}", err=True)
         version = record_parameter(
             registry, key,
@@ -128,6 +129,10 @@ def set_command(key: str, value: str, effective_from: str, reason: str, referenc
         sys.exit(2)
     click.echo(f"recorded {key} version {version.sequence}: {_show(registry.parameters[key], version.value)} "
                f"from {version.effective_from}")
+    first = first_in_force(registry, key, version.effective_from, before)
+    if first is not None:
+        click.echo(f"warning: {version.effective_from} is before the first version of {key} (in force from {first}): "
+                   f"activities dated between the two now read this value; check the year", err=True)
 
 
 def _version(version: ParameterVersion) -> str:

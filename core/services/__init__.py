@@ -40,7 +40,14 @@ if TYPE_CHECKING:
     from .evaluate import Evaluation, evaluate_records, evaluate_streamed
     from .imports import ImportPreview, ImportResult, foreign_kinds, import_activities, preview_import
     from .outcomes import ReevaluationResult, reevaluate_outcomes
-    from .parameters import Preview, default_reference, parameter_state, preview_parameter, record_parameter
+    from .parameters import (
+        Preview,
+        default_reference,
+        first_in_force,
+        parameter_state,
+        preview_parameter,
+        record_parameter,
+    )
     from .plugins import NotPermitted, change_owner, permit_plugin, switch_plugin
     from .refdata import record_reference
     from .reviews import ReviewError, decide
@@ -72,6 +79,7 @@ _SOURCES: dict[str, str] = {
     "reevaluate_outcomes": "outcomes",
     "Preview": "parameters",
     "default_reference": "parameters",
+    "first_in_force": "parameters",
     "parameter_state": "parameters",
     "preview_parameter": "parameters",
     "record_parameter": "parameters",
@@ -115,6 +123,7 @@ __all__ = [
     "evaluate_records",
     "evaluate_scenario",
     "evaluate_streamed",
+    "first_in_force",
     "foreign_kinds",
     "import_activities",
     "load_proposals",

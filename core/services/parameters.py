@@ -40,7 +40,7 @@ from ..store.parameters import declaration, record_version, resolver
 from ..store.permissions import plugin_owner
 from ..store.refdata import reference_resolver, reference_state
 
-__all__ = ["Preview", "default_reference", "parameter_state", "preview_parameter", "record_parameter"]
+__all__ = ["Preview", "default_reference", "first_in_force", "parameter_state", "preview_parameter", "record_parameter"]
 
 
 def parameter_state() -> tuple[int, ...]:
@@ -60,6 +60,23 @@ def default_reference(registry: Registry, key: str, params: ParameterResolver | 
     decl = declaration(registry, key)
     history = (params or resolver(registry)).history(key)
     return history[-1].reference if history else decl.clause
+
+
+def first_in_force(registry: Registry, key: str, effective_from: date,
+                   params: ParameterResolver | None = None) -> date | None:
+    """The day ``key``'s first version takes effect, when ``effective_from`` is before it; else ``None``.
+
+    A version dated before every other one most likely carries a slip of the
+    year (2002 for 2022): the first versions are the policy's own start. It is
+    not refused (a value may have held earlier), but the preview and
+    ``params set`` say so.
+
+    :raises UnknownParameter: no loaded plugin declares ``key``.
+    """
+    declaration(registry, key)
+    history = (params or resolver(registry)).history(key)
+    first = min((v.effective_from for v in history), default=None)
+    return first if first is not None and effective_from < first else None
 
 
 def record_parameter(
@@ -108,6 +125,8 @@ class Preview:
     new_total: int
     #: Plugins that raised during either evaluation: name → error.
     failures: dict[str, str] = field(default_factory=dict)
+    #: The day the key's first version takes effect, when ``effective_from`` is before it (``first_in_force``).
+    first_in_force: date | None = None
 
     @property
     def difference(self) -> int:
@@ -169,6 +188,7 @@ def preview_parameter(registry: Registry, key: str, value: Any, effective_from: 
         current_total=untouched + int(before.total_amount),
         new_total=untouched + int(after.total_amount),
         failures={**before.failures, **after.failures},
+        first_in_force=first_in_force(registry, key, effective_from, stored),
     )
 
 
