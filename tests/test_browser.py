@@ -129,6 +129,20 @@ def live_server(app: Flask) -> Iterator[str]:
         yield url
 
 
+#: The elements wider than their box outside any scrolling box: what pushes the page sideways
+#: (the innermost last), for the message of a failed width check.
+_TOO_WIDE = """() => {
+  const found = [];
+  for (const e of document.querySelectorAll('body *')) {
+    let a = e.parentElement, scrolls = false;
+    for (; a && !scrolls; a = a.parentElement) scrolls = getComputedStyle(a).overflowX !== 'visible';
+    if (!scrolls && e.scrollWidth > e.clientWidth + 1)
+      found.push(`${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}/${e.clientWidth}px "${(e.innerText || '').replace(/\\s+/g, ' ').slice(0, 30)}"`);
+  }
+  return found.join('; ');
+}"""
+
+
 class Browser:
     """One test's page on the live server, with helpers."""
 
@@ -185,7 +199,7 @@ class Browser:
     def shot(self, name: str) -> None:
         """A full-page screenshot; the page must not be wider than the window (no sideways scrolling)."""
         overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{self.path()} is {overflow}px wider than the window"
+        assert overflow <= 0, f"{self.path()} is {overflow}px wider than the window: {self.page.evaluate(_TOO_WIDE)}"
         self.page.screenshot(path=str(self._screenshots.folder / f"{name}.png"), full_page=True)
         self._screenshots.saved.add(name)
 

@@ -282,6 +282,16 @@ def test_times_are_beijing_time_in_both_languages(app, client, login, users):
         assert "2024-01-02 00:30" in row, lang  # 16:30 UTC is 00:30 the next day in Beijing
 
 
+def test_a_figure_s_amount_may_break_before_its_gloss(app):
+    from webadmin.i18n import money_figure
+
+    with app.test_request_context("/?lang=zh_CN"):
+        assert str(money_figure(2_550_000)) == "¥2,550,000<wbr>(255万元)"  # one line too wide for a phone's card
+        assert str(money_figure(5_000)) == "¥5,000" and str(money_figure(None)) == "—"
+    with app.test_request_context("/?lang=en"):
+        assert str(money_figure(2_550_000)) == "¥2,550,000"
+
+
 def test_money_in_both_languages(app):
     from webadmin.i18n import money
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
+from markupsafe import Markup, escape
 from babel import Locale, support
 from flask_babel import Babel, Domain, format_datetime, get_locale, get_translations
 from flask_login import current_user
@@ -28,7 +29,7 @@ from core.declarations import ParameterDeclaration
 from core.parameters import decode_value
 from core.text import Text, format_yuan_en, format_yuan_zh
 
-__all__ = ["LANGUAGES", "init_app", "is_chinese", "money", "parameter_value", "pick", "show_value"]
+__all__ = ["LANGUAGES", "init_app", "is_chinese", "money", "money_figure", "parameter_value", "pick", "show_value"]
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT = "zh_CN"
@@ -105,6 +106,17 @@ def money(amount: int | Decimal | None) -> str:
     return format_yuan_en(amount)
 
 
+def money_figure(amount: int | Decimal | None) -> Markup:
+    """``money`` for a figure card: the line may break before the ``(100万元)`` gloss (``<wbr>``).
+
+    The whole of ``¥2,550,000(255万元)`` in a figure's large type is wider
+    than a card on a 375-pixel screen and offers no break: it pushed the page
+    sideways.
+    """
+    shown, paren, gloss = money(amount).partition("(")
+    return escape(shown) + (Markup("<wbr>(") + gloss if paren else "")
+
+
 def show_value(decl: ParameterDeclaration, value: Any) -> str:
     """A parameter value as shown to users, in the UI language: as its type formats it
     (``core.paramtypes``: money as money, yes/no, a choice by its label, lists joined …)."""
@@ -177,6 +189,7 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money_figure"] = money_figure
     app.jinja_env.filters["pick"] = pick
     app.jinja_env.filters["when"] = when
     app.jinja_env.globals["pick"] = pick
