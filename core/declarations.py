@@ -223,7 +223,8 @@ class ParameterDeclaration:
     unit: Text
     type: str
     clause: str
-    defaults: tuple[DefaultValue, ...] = ()
+    #: Not hashed: a value may be a list (``string_list``); equal declarations still hash equal.
+    defaults: tuple[DefaultValue, ...] = field(default=(), hash=False)
     description: Text | None = None
     minimum: Any = None
     maximum: Any = None

@@ -941,3 +941,48 @@ def test_a_reviewer_approves_one_held_outcome_and_rejects_another(app: Flask, we
         stored = db.session.execute(select(ReviewDecisionRecord.outcome_id, ReviewDecisionRecord.decision,
                                            ReviewDecisionRecord.decided_by).order_by(ReviewDecisionRecord.id)).all()
     assert [tuple(r) for r in stored] == [(held["X-1"], "approved", "mr_admin"), (held["S-1"], "rejected", "mr_admin")]
+
+
+
+# -- every page: the demo instance, followed link by link ------------------------------------------
+
+@pytest.fixture
+def demo_web(browser: Any, stdpolicy_app: Flask, stdpolicy_runner: Any,
+             screenshots: _ScreenshotSummary) -> Iterator[Browser]:
+    """The built-in plugins' demo data (``init --demo``) on a live server."""
+    done = stdpolicy_runner.invoke(args=["init", "--demo"])
+    assert done.exit_code == 0, done.output
+    stdpolicy_app.config.update(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=False)
+    with serve(stdpolicy_app) as base, browsing(browser, base, screenshots) as session:
+        yield session
+
+
+#: Links not followed: they leave, download a file, or change the session rather than show a page.
+_NOT_PAGES = ("logout", "export", "download", ".xlsx", ".csv", ".pdf", "/api/", "lang=", "/static/")
+
+
+def test_every_page_a_city_administrator_reaches_opens_and_fits_a_phone(demo_web: Browser, stdpolicy_user: Any) -> None:
+    """From the dashboard, follow every link of every page (one URL per path) on a 375-pixel screen.
+
+    None may answer an error (``browsing`` checks every response: three
+    parameter pages answered 500 once) or be wider than the screen (a figure's
+    amount pushed the dashboard sideways with one font).
+    """
+    web = demo_web
+    web.login(stdpolicy_user(role="city_admin"))
+    web.page.set_viewport_size({"width": 375, "height": 800})
+    queue, seen, wide = ["/dashboard"], set(), []
+    while queue:
+        path = queue.pop(0)
+        if path.split("?")[0] in seen:
+            continue
+        seen.add(path.split("?")[0])
+        web.goto(path)
+        overflow = web.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide.append(f"{path}: {overflow}px: {web.page.evaluate(_TOO_WIDE)}")
+        hrefs = web.page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+        queue.extend(href.split("#")[0] for href in hrefs
+                     if href.startswith("/") and not href.startswith("//") and not any(w in href for w in _NOT_PAGES))
+    assert len(seen) > 50, sorted(seen)  # the parameters, tables, plugin pages, register, reviews, approvals …
+    assert not wide, wide

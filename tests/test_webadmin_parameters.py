@@ -20,6 +20,7 @@ from core.declarations import ParameterDeclaration
 from core.models import AuditEntry, ParameterVersionRecord
 from core.parameters import version_schema
 from core.store import import_records, record_version
+from core.testing import builtin_plugins
 from core.text import Text
 
 from conftest import PASSWORD
@@ -151,6 +152,30 @@ def test_menu_entry(client, login):
     login("mr_viewer")
     page = client.get("/dashboard?lang=en").get_data(as_text=True)
     assert '<a href="/parameters/"' in page and ">Parameters<" in page
+
+
+@pytest.mark.stdpolicy_plugins(*builtin_plugins())
+def test_every_parameter_page_of_every_built_in_plugin_opens(app, client, login):
+    # The form classes were cached by declaration: a list-valued default (the brand series, the eligible
+    # regions) made the declaration unhashable, and those three pages answered 500.
+    login("city")
+    with app.app_context():
+        keys = sorted(get_registry().parameters)
+    assert len(keys) > 30
+    failed = [(key, status) for key in keys if (status := client.get(f"/parameters/{key}").status_code) != 200]
+    assert not failed
+
+
+def test_a_list_parameter_is_previewed_and_recorded_from_its_page(app, client, login):
+    key = "reward_tiers.eligible_regions"
+    login("city")
+    page = client.get(f"/parameters/{key}?lang=en").get_data(as_text=True)
+    assert 'name="value" required type="text" value="3304"' in page  # the list in force, as the form edits it
+    data = _form(value="330402, 330411", effective_from="2026-01-01")
+    preview = client.post(f"/parameters/{key}?lang=en", data={**data, "preview": "1"}).get_data(as_text=True)
+    assert 'id="preview-activities"' in preview
+    assert client.post(f"/parameters/{key}", data={**data, "save": "1"}).status_code == 302
+    assert _versions(app, key)[-1][1:3] == (json.dumps(["330402", "330411"]), date(2026, 1, 1))
 
 
 def test_history_marks_future_and_corrected_versions(app, client, login):
