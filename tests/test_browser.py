@@ -43,6 +43,7 @@ from core.app import get_registry
 from core.db import db
 from core.models import ActivityRecord, ApprovalListRecord, OutcomeRecord, ReferenceVersionRecord
 from core.store import import_records
+from core.testing import builtin_plugins
 from core.testing.browser import live_server as serve
 
 from conftest import PASSWORD
@@ -132,12 +133,14 @@ def live_server(app: Flask) -> Iterator[str]:
 #: The elements wider than their box outside any scrolling box: what pushes the page sideways
 #: (the innermost last), for the message of a failed width check.
 _TOO_WIDE = """() => {
-  const found = [];
+  const found = [], right = document.documentElement.clientWidth;
   for (const e of document.querySelectorAll('body *')) {
     let a = e.parentElement, scrolls = false;
     for (; a && !scrolls; a = a.parentElement) scrolls = getComputedStyle(a).overflowX !== 'visible';
-    if (!scrolls && e.scrollWidth > e.clientWidth + 1)
-      found.push(`${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}/${e.clientWidth}px "${(e.innerText || '').replace(/\\s+/g, ' ').slice(0, 30)}"`);
+    if (scrolls) continue;
+    const r = e.getBoundingClientRect();
+    if (e.scrollWidth > e.clientWidth + 1 || r.right > right + 1)
+      found.push(`${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}/${e.clientWidth}px ${Math.round(r.left)}-${Math.round(r.right)} "${(e.innerText || '').replace(/\\s+/g, ' ').slice(0, 30)}"`);
   }
   return found.join('; ');
 }"""
@@ -958,31 +961,47 @@ def demo_web(browser: Any, stdpolicy_app: Flask, stdpolicy_runner: Any,
 
 
 #: Links not followed: they leave, download a file, or change the session rather than show a page.
-_NOT_PAGES = ("logout", "export", "download", ".xlsx", ".csv", ".pdf", "/api/", "lang=", "/static/")
+_NOT_PAGES = ("logout", "export", "download", "format=", ".xlsx", ".csv", ".pdf", "/api/", "lang=", "/static/")
 
 
-def test_every_page_a_city_administrator_reaches_opens_and_fits_a_phone(demo_web: Browser, stdpolicy_user: Any) -> None:
-    """From the dashboard, follow every link of every page (one URL per path) on a 375-pixel screen.
+@pytest.mark.stdpolicy_plugins(*builtin_plugins())
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_every_page_a_city_administrator_reaches_opens_and_fits_a_phone(demo_web: Browser, stdpolicy_user: Any,
+                                                                        language: str) -> None:
+    """Working for each department that enables a built-in plugin, follow every link of every page from
+    the dashboard (one URL per path) on a 375-pixel screen, in each language.
 
     None may answer an error (``browsing`` checks every response: three
-    parameter pages answered 500 once) or be wider than the screen (a figure's
-    amount pushed the dashboard sideways with one font).
+    parameter pages answered 500 once) or be wider than the screen: a
+    figure's amount pushed the dashboard sideways with one font, and in
+    English a select as wide as its longest option, an inline form and the
+    printable forerunner list did.
     """
     web = demo_web
     web.login(stdpolicy_user(role="city_admin"))
     web.page.set_viewport_size({"width": 375, "height": 800})
-    queue, seen, wide = ["/dashboard"], set(), []
-    while queue:
-        path = queue.pop(0)
-        if path.split("?")[0] in seen:
-            continue
-        seen.add(path.split("?")[0])
-        web.goto(path)
-        overflow = web.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        if overflow > 0:
-            wide.append(f"{path}: {overflow}px: {web.page.evaluate(_TOO_WIDE)}")
-        hrefs = web.page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
-        queue.extend(href.split("#")[0] for href in hrefs
-                     if href.startswith("/") and not href.startswith("//") and not any(w in href for w in _NOT_PAGES))
-    assert len(seen) > 50, sorted(seen)  # the parameters, tables, plugin pages, register, reviews, approvals …
+    web.goto(f"/dashboard?lang={language}")
+    seen: set[str] = set()
+    wide: list[str] = []
+    for department in ("market_regulation", "ecology_environment", "civil_affairs"):
+        web.goto("/dashboard")
+        web.page.select_option("#department-select", department)
+        web.submit("#department-switch button[type=submit]")
+        queue = ["/dashboard"]
+        while queue:
+            path = queue.pop(0)
+            if path.split("?")[0] in seen:
+                continue
+            seen.add(path.split("?")[0])
+            web.goto(path)
+            overflow = web.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                wide.append(f"{path}: {overflow}px: {web.page.evaluate(_TOO_WIDE)}")
+            hrefs = web.page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+            queue.extend(href.split("#")[0] for href in hrefs
+                         if href.startswith("/") and not href.startswith("//") and not any(w in href for w in _NOT_PAGES))
+        seen.discard("/dashboard")  # each department's own
+    for plugin in builtin_plugins():
+        assert any(path.startswith(f"/admin/p/{plugin}/") for path in seen), plugin
+    assert len(seen) > 100, sorted(seen)  # parameters, tables, every plugin's pages, the register, reviews …
     assert not wide, wide
