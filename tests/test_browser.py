@@ -1005,3 +1005,4 @@ def test_every_page_a_city_administrator_reaches_opens_and_fits_a_phone(demo_web
         assert any(path.startswith(f"/admin/p/{plugin}/") for path in seen), plugin
     assert len(seen) > 100, sorted(seen)  # parameters, tables, every plugin's pages, the register, reviews …
     assert not wide, wide
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -18,6 +19,9 @@ class NavItem:
     order: int
     #: Roles that see the entry; empty: everyone logged in.
     roles: tuple[str, ...] = ()
+    #: Asked (in the request) when the role may see it: ``False`` hides an entry whose page would
+    #: refuse this user (403), e.g. planning for a department administrator who manages no plugin.
+    shown: Callable[[], bool] | None = None
 
 
 def nav_items() -> list[NavItem]:
@@ -25,5 +29,5 @@ def nav_items() -> list[NavItem]:
         return []
     return [
         item for item in current_app.extensions.get("stdpolicy.nav", [])
-        if not item.roles or current_user.role in item.roles
+        if (not item.roles or current_user.role in item.roles) and (item.shown is None or item.shown())
     ]

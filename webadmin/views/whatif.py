@@ -65,7 +65,8 @@ from ..urlints import int_args
 __all__ = ["NAV", "bp"]
 
 bp = Blueprint("whatif", __name__, url_prefix="/whatif")
-NAV = [NavItem("whatif.plan", _l("Budget what-if"), 45, roles=("city_admin", "dept_admin"))]
+NAV = [NavItem("whatif.plan", _l("Budget what-if"), 45, roles=("city_admin", "dept_admin"),
+               shown=lambda: bool(_managed(get_registry())))]
 
 
 class SaveForm(FlaskForm):
