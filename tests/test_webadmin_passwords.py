@@ -204,6 +204,25 @@ def test_a_new_user_needs_a_strong_password(app, client, login):
     assert get_user(app, "ca_clerk") is None
 
 
+@pytest.mark.parametrize("length", [73, 300, 5000])
+def test_a_long_passphrase_is_accepted_wherever_a_password_is_chosen(app, client, login, runner, monkeypatch, length):
+    # zxcvbn 4.5 raises on more than 72 characters: every long passphrase answered 500.
+    phrase = ("violet kettle harbour 7 quietly juggles maps; " * 120)[:length]
+    login("city")
+    response = client.post("/users/new?lang=en", data={"username": "ca_clerk", "role": "dept_viewer",
+                                                       "department": "civil_affairs", "password": phrase, "confirm": phrase})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert get_user(app, "ca_clerk").check_password(phrase)
+    monkeypatch.setenv("LONG", phrase)
+    made = runner.invoke(args=["users", "create", "ca_clerk2", "-d", "civil_affairs", "-r", "dept_viewer",
+                               "--password-env", "LONG"])
+    assert made.exit_code == 0, made.output
+    own = app.test_client()
+    assert own.post("/login", data={"username": "mr_viewer", "password": PASSWORD}).status_code == 302
+    assert change(own, PASSWORD, phrase).status_code == 302
+    assert get_user(app, "mr_viewer").check_password(phrase)
+
+
 def test_the_cli_refuses_a_weak_password(app, runner, monkeypatch):
     monkeypatch.setenv("WEAK", "ca_clerk2024")
     result = runner.invoke(args=["users", "create", "ca_clerk", "-d", "civil_affairs", "-r", "dept_viewer",

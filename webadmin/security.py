@@ -76,21 +76,27 @@ def is_clean_text(text: str) -> bool:
     return not any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
 
 
+#: The characters of a password zxcvbn scores: its own limit since 4.5 (it raised ValueError on
+#: a longer one: a long passphrase answered 500).
+_SCORED = 72
+
+
 def password_weakness(password: str, *context: str) -> str | None:
     """Why ``password`` cannot be chosen — ``"characters"``, ``"short"`` or ``"guessable"`` — or None.
 
     zxcvbn (Dropbox's estimator) counts the guesses an attacker with
     dictionaries of common passwords, names, words, keyboard patterns, dates
-    and the ``context`` (the user name) would need. Only the first 100
-    characters are scored: zxcvbn's time grows with length, and a longer
-    password is strong by its length alone.
+    and the ``context`` (the user name) would need. Only the first
+    ``_SCORED`` characters are scored: zxcvbn's time grows with length, a
+    longer password is strong by its length alone, and zxcvbn 4.5 refuses
+    (raises on) anything longer.
     """
     if not is_clean_text(password):
         return "characters"
     if len(password) < MIN_PASSWORD_LENGTH:
         return "short"
     words = [word for word in (*context, *_CONTEXT_WORDS) if word]
-    if zxcvbn(password[:100], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+    if zxcvbn(password[:_SCORED], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
         return "guessable"
     return None
 
