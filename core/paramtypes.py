@@ -554,6 +554,8 @@ class _StringList(ParameterType):
 
     def format(self, decl: ParameterDeclaration | None, value: Any, language: str = "zh") -> str:
         if isinstance(value, (list, tuple)):
+            if not value:  # an empty cell reads as a value missing; the list is empty on purpose
+                return "无" if language.startswith("zh") else "none"
             return ", ".join(str(v) for v in value)
         return super().format(decl, value, language)
 

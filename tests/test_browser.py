@@ -965,21 +965,23 @@ _NOT_PAGES = ("logout", "export", "download", "format=", ".xlsx", ".csv", ".pdf"
 
 
 @pytest.mark.stdpolicy_plugins(*builtin_plugins())
-@pytest.mark.parametrize("language", ["zh_CN", "en"])
-def test_every_page_a_city_administrator_reaches_opens_and_fits_a_phone(demo_web: Browser, stdpolicy_user: Any,
-                                                                        language: str) -> None:
+@pytest.mark.parametrize("language,width", [("zh_CN", 375), ("en", 375), ("en", 1024)])
+def test_every_page_a_city_administrator_reaches_opens_and_fits_the_screen(demo_web: Browser, stdpolicy_user: Any,
+                                                                           language: str, width: int) -> None:
     """Working for each department that enables a built-in plugin, follow every link of every page from
-    the dashboard (one URL per path) on a 375-pixel screen, in each language.
+    the dashboard (one URL per path) on a phone's screen in each language, and on a small laptop's in
+    English (the wider words).
 
     None may answer an error (``browsing`` checks every response: three
     parameter pages answered 500 once) or be wider than the screen: a
-    figure's amount pushed the dashboard sideways with one font, and in
-    English a select as wide as its longest option, an inline form and the
-    printable forerunner list did.
+    figure's amount pushed the dashboard sideways with one font; in English
+    a select as wide as its longest option, an inline form and the printable
+    forerunner list did on a phone, and wide tables (audit log, users,
+    reward table) on a 1024-pixel laptop.
     """
     web = demo_web
     web.login(stdpolicy_user(role="city_admin"))
-    web.page.set_viewport_size({"width": 375, "height": 800})
+    web.page.set_viewport_size({"width": width, "height": 800})
     web.goto(f"/dashboard?lang={language}")
     seen: set[str] = set()
     wide: list[str] = []

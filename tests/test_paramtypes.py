@@ -49,6 +49,12 @@ CASES = [
 ]
 
 
+def test_an_empty_list_reads_as_none_not_as_a_blank() -> None:
+    # The shipped brand series lists are empty: the dashboard and the parameter pages showed an empty cell.
+    d = decl("string_list")
+    assert (d.format([], "zh"), d.format([], "en")) == ("无", "none")
+
+
 @pytest.mark.parametrize(("type_", "options", "typed", "value", "zh", "en", "cli"), CASES,
                          ids=[f"{c[0]}-{c[2]}" for c in CASES])
 def test_each_type_parses_formats_and_stores(type_, options, typed, value, zh, en, cli) -> None:
