@@ -48,6 +48,7 @@ from core.testing.browser import live_server as serve
 
 from conftest import PASSWORD
 from refdata_support import quota_app  # noqa: F401  (fixture of the reference data scenario)
+from webadmin_support import walk
 
 pytestmark = pytest.mark.browser
 
@@ -960,10 +961,6 @@ def demo_web(browser: Any, stdpolicy_app: Flask, stdpolicy_runner: Any,
         yield session
 
 
-#: Links not followed: they leave, download a file, or change the session rather than show a page.
-_NOT_PAGES = ("logout", "export", "download", "format=", ".xlsx", ".csv", ".pdf", "/api/", "lang=", "/static/")
-
-
 @pytest.mark.stdpolicy_plugins(*builtin_plugins())
 @pytest.mark.parametrize("language,width", [("zh_CN", 375), ("en", 375), ("en", 1024)])
 def test_every_page_a_city_administrator_reaches_opens_and_fits_the_screen(demo_web: Browser, stdpolicy_user: Any,
@@ -985,23 +982,19 @@ def test_every_page_a_city_administrator_reaches_opens_and_fits_the_screen(demo_
     web.goto(f"/dashboard?lang={language}")
     seen: set[str] = set()
     wide: list[str] = []
+
+    def open_page(path: str) -> list[str]:
+        web.goto(path)
+        overflow = web.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide.append(f"{path}: {overflow}px: {web.page.evaluate(_TOO_WIDE)}")
+        return web.page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+
     for department in ("market_regulation", "ecology_environment", "civil_affairs"):
         web.goto("/dashboard")
         web.page.select_option("#department-select", department)
         web.submit("#department-switch button[type=submit]")
-        queue = ["/dashboard"]
-        while queue:
-            path = queue.pop(0)
-            if path.split("?")[0] in seen:
-                continue
-            seen.add(path.split("?")[0])
-            web.goto(path)
-            overflow = web.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            if overflow > 0:
-                wide.append(f"{path}: {overflow}px: {web.page.evaluate(_TOO_WIDE)}")
-            hrefs = web.page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
-            queue.extend(href.split("#")[0] for href in hrefs
-                         if href.startswith("/") and not href.startswith("//") and not any(w in href for w in _NOT_PAGES))
+        walk(open_page, seen)
         seen.discard("/dashboard")  # each department's own
     for plugin in builtin_plugins():
         assert any(path.startswith(f"/admin/p/{plugin}/") for path in seen), plugin

@@ -23,11 +23,10 @@ from flask import Flask
 from core.testing import builtin_plugins
 
 from conftest import PASSWORD
+from webadmin_support import walk
 
 pytestmark = pytest.mark.stdpolicy_plugins(*builtin_plugins())
 
-#: Links not followed: they download a file or change the session rather than show a page.
-_NOT_PAGES = ("logout", "export", "download", "format=", ".xlsx", ".csv", ".pdf", "/api/", "lang=", "/static/")
 _HREF = re.compile(r'<a [^>]*href="(/[^"]*)"')
 
 
@@ -43,28 +42,21 @@ def _walk(client: Any, visit: Callable[[str, str], None] | None = None) -> tuple
 
     ``visit(path, html)`` is called with each page.
     """
-    seen: set[str] = set()
     failed: list[tuple[str, int]] = []
-    queue = ["/dashboard"]
-    while queue:
-        path = queue.pop(0)
-        if path.split("?")[0] in seen:
-            continue
-        seen.add(path.split("?")[0])
+
+    def open_page(path: str) -> list[str]:
         response = client.get(path, follow_redirects=True)
         if response.status_code != 200:
             failed.append((path, response.status_code))
-            continue
+            return []
         if response.mimetype != "text/html":
-            continue
+            return []
         page = response.get_data(as_text=True)
         if visit is not None:
             visit(path, page)
-        for href in _HREF.findall(page):
-            href = html.unescape(href).split("#")[0]
-            if not href.startswith("//") and not any(word in href for word in _NOT_PAGES):
-                queue.append(href)
-    return seen, failed
+        return [html.unescape(href) for href in _HREF.findall(page)]
+
+    return walk(open_page), failed
 
 
 @pytest.mark.parametrize("role", ["dept_admin", "dept_viewer"])

@@ -6,7 +6,7 @@ pytest finds fixtures by name in the test module's namespace.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 from flask import Flask
@@ -18,7 +18,7 @@ from core.store import find_department
 
 from conftest import PASSWORD, PROJECT_PLUGINS
 
-__all__ = ["BadDescription", "BadHook", "bearer", "broken_app", "fast_password_hashing", "make_token", "permit"]
+__all__ = ["BadDescription", "BadHook", "bearer", "broken_app", "fast_password_hashing", "make_token", "permit", "walk"]
 
 
 @pytest.fixture
@@ -99,3 +99,26 @@ def broken_app(database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, fas
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+#: Links a walk does not follow: they download a file or change the session rather than show a page.
+NOT_PAGES = ("logout", "export", "download", "format=", ".xlsx", ".csv", ".pdf", "/api/", "lang=", "/static/")
+
+
+def walk(open_page: Callable[[str], Iterable[str]], seen: set[str] | None = None, start: str = "/dashboard") -> set[str]:
+    """Every page reachable from ``start``, each path once (the first query string found for it).
+
+    ``open_page(path)`` opens a page, checks what it checks, and returns the
+    ``href`` of its links; links to other sites and ``NOT_PAGES`` are not
+    followed. Paths already in ``seen`` are not opened again. Returns ``seen``.
+    """
+    seen = set() if seen is None else seen
+    queue = [start]
+    while queue:
+        path = queue.pop(0)
+        if path.split("?")[0] in seen:
+            continue
+        seen.add(path.split("?")[0])
+        queue.extend(href.split("#")[0] for href in open_page(path)
+                     if href.startswith("/") and not href.startswith("//") and not any(w in href for w in NOT_PAGES))
+    return seen
