@@ -95,15 +95,19 @@ def pick(text: Any, zh: str | None = None, en: str | None = None) -> str:
     return "" if text is None else str(text)
 
 
+def _money_parts(amount: int | Decimal | None) -> tuple[str, str | None]:
+    """The amount as written (``¥1,000,000``) and, in Chinese, its 万元 gloss (``100万元``) where it reads whole."""
+    if amount is None:
+        return "—", None
+    if is_chinese() and amount and amount % 100 == 0 and abs(amount) >= 10000:
+        return format_yuan_en(amount), format_yuan_zh(amount)
+    return format_yuan_en(amount), None
+
+
 def money(amount: int | Decimal | None) -> str:
     """``¥1,000,000`` in English; ``¥1,000,000(100万元)`` in Chinese."""
-    if amount is None:
-        return "—"
-    if is_chinese():
-        if amount and amount % 100 == 0 and abs(amount) >= 10000:
-            return f"{format_yuan_en(amount)}({format_yuan_zh(amount)})"
-        return format_yuan_en(amount)
-    return format_yuan_en(amount)
+    shown, gloss = _money_parts(amount)
+    return shown if gloss is None else f"{shown}({gloss})"
 
 
 def money_figure(amount: int | Decimal | None) -> Markup:
@@ -113,8 +117,8 @@ def money_figure(amount: int | Decimal | None) -> Markup:
     than a card on a 375-pixel screen and offers no break: it pushed the page
     sideways.
     """
-    shown, paren, gloss = money(amount).partition("(")
-    return escape(shown) + (Markup("<wbr>(") + gloss if paren else "")
+    shown, gloss = _money_parts(amount)
+    return escape(shown) if gloss is None else escape(shown) + Markup("<wbr>(") + gloss + ")"
 
 
 def show_value(decl: ParameterDeclaration, value: Any) -> str:
