@@ -134,6 +134,8 @@ def test_enabling_a_plugin_changes_results_without_restart(app, client, login):
     {"Authorization": "Bearer "},
     {"Authorization": "Basic dXNlcjpwYXNz"},
     {"Authorization": "Bearer stp_not-a-real-token"},
+    {"Authorization": "Bearer stp_\ud800"},  # a lone surrogate answered 500
+    {"Authorization": "Bearer " + "9" * 5000},
 ])
 @pytest.mark.parametrize("method, url", [("post", "/api/evaluate"), ("get", "/api/plugins")])
 def test_missing_or_invalid_token_is_401(client, mr_token, headers, method, url):
