@@ -49,7 +49,7 @@ from .evaluation import Batch, EvaluationContext, EvaluationResult
 from .gcpause import paused_gc
 from .grouping import group_of, partition
 from .interchange.fastjson import ResultEncoder, _Fallback
-from .interchange.jsonread import MISS, _loads, quick_record
+from .interchange.jsonread import MISS, _loads, not_json, not_utf8, quick_record, too_deep
 from .interchange.records import InputError, Records
 from .messages import Bilingual, FieldError
 from .outcomes import ERROR_RULE
@@ -158,17 +158,15 @@ class JsonLinesSource:
                     try:
                         line = raw.decode("utf-8")
                     except UnicodeDecodeError:
-                        raise _not_utf8(name) from None
+                        raise not_utf8(name) from None
                     try:
                         record = _loads(line)
                     except json.JSONDecodeError as exc:
                         _rest_is_utf8(handle, name)
-                        raise InputError(f"{name}, line {number}: not JSON ({exc.msg})",
-                                         f"{name} 第{number}行:不是有效的 JSON({exc.msg})") from None
+                        raise not_json(name, exc, number) from None
                     except RecursionError:
                         _rest_is_utf8(handle, name)
-                        raise InputError(f"{name}, line {number}: nested too deeply",
-                                         f"{name} 第{number}行:嵌套层级过深") from None
+                        raise too_deep(name, number) from None
                 lines.append(number)
                 yield record
 
@@ -176,17 +174,12 @@ class JsonLinesSource:
         return Location(self.lines[row - 1], "line")
 
 
-def _not_utf8(name: str) -> InputError:
-    return InputError(f"{name}: not UTF-8 text (JSON is read as UTF-8)",
-                      f"{name}:不是 UTF-8 编码的文本(JSON 文件须为 UTF-8 编码)")
-
-
 def _rest_is_utf8(handle: BinaryIO, name: str) -> None:
     for raw in handle:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise _not_utf8(name) from None
+            raise not_utf8(name) from None
 
 
 def parts_for(records: int) -> int:

@@ -403,17 +403,23 @@ def test_errors_in_a_file_name_its_rows(table) -> None:
     assert "column E" in beyond.message
 
 
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("old.xls", b"x", "Excel 97"),
-    ("bad.xlsx", b"not a zip", "not an XLSX workbook"),
-    ("bad.json", b"{", "not JSON"),
-    ("bad.json", b'{"x": 1}', "expected a JSON array"),
-    ("table.txt", b"a,b", "choose a CSV, XLSX or JSON file"),
+@pytest.mark.parametrize(("name", "data", "message", "zh"), [
+    ("old.xls", b"x", "Excel 97", "旧版 Excel"),
+    ("bad.xlsx", b"not a zip", "not an XLSX workbook", "不是有效的 XLSX"),
+    ("bad.json", b"{", "not JSON", "第1行第2列:字段名须用英文双引号括起"),
+    ("bad.json", b"", "not JSON", "第1行第1列:此处应有一个值"),
+    ("bad.json", b'{"x": 1}', "expected a JSON array", "JSON 数组"),
+    # These three answered 500 in the admin (a RecursionError) or named Python's codec and limits.
+    ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply to be rows of this table", "嵌套层级过深"),
+    ("gbk.json", '[{"名称": "标准"}]'.encode("gbk"), "not UTF-8 text", "不是 UTF-8 编码的文本"),
+    ("long.json", b"[" + b"9" * 5000 + b"]", "a number too long", "位数过多"),
+    ("table.txt", b"a,b", "choose a CSV, XLSX or JSON file", "请选择 CSV、XLSX 或 JSON 文件"),
 ])
-def test_an_unreadable_file_is_an_input_error(table, name, data, message) -> None:
+def test_an_unreadable_file_is_an_input_error(table, name, data, message, zh) -> None:
     with pytest.raises(InputError) as caught:
         read_rows(table, data, name)
     assert message in str(caught.value)
+    assert zh in caught.value.zh and "Expecting" not in caught.value.zh and "codec" not in caught.value.zh
 
 
 def test_what_a_plugin_needs_for_reference_data_and_parameter_types_is_exported_and_documented() -> None:

@@ -139,6 +139,7 @@ def test_json_lines_read_a_line_at_a_time_fail_as_when_read_whole(registry: Regi
     with pytest.raises(InputError) as streamed:
         evaluate_stream(registry, JsonLinesSource(str(path)), out, _context(registry), parts=2)
     assert str(streamed.value) == str(whole.value) and message in str(streamed.value)
+    assert streamed.value.zh == whole.value.zh and "Expecting" not in whole.value.zh  # Chinese, both ways
     assert out.getvalue() == ""  # nothing written before the whole input was read
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..registry import Registry
 from ..screening import safe_text
 from .columns import COMMON, COMPUTED, field_label, normalise
-from .jsonread import json_array, json_lines, looks_like_lines
+from .jsonread import json_array, json_lines, looks_like_lines, not_utf8
 from .output import result_items, results_document, write_results
 from .records import InputError, Records
 from .tabular import TableReader
@@ -93,8 +93,7 @@ def parse_bytes(data: bytes, name: str, registry: Registry | None = None) -> Rec
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{name}: not UTF-8 text (JSON is read as UTF-8)",
-                         f"{name}:不是 UTF-8 编码的文本(JSON 文件须为 UTF-8 编码)") from None
+        raise not_utf8(name) from None
     return parse_records(text, name, registry)
 
 

@@ -21,7 +21,47 @@ from ..messages import Bilingual
 from ..screening import Oversized, RawRecord, key_ok, printable
 from .records import InputError, Records
 
-__all__ = ["MISS", "json_array", "json_lines", "loads_record", "looks_like_lines", "quick_record"]
+__all__ = ["MISS", "json_array", "json_lines", "loads_record", "looks_like_lines", "not_json", "not_utf8", "quick_record",
+           "too_deep"]
+
+#: The standard library's JSON errors in Chinese, by how ``JSONDecodeError.msg`` begins (what follows, such as
+#: the escape found, is kept); one not here is shown as it is.
+_MESSAGES_ZH = {
+    "Expecting value": "此处应有一个值",
+    "Expecting ',' delimiter": "此处缺少逗号",
+    "Expecting ':' delimiter": "此处缺少冒号",
+    "Expecting property name enclosed in double quotes": "字段名须用英文双引号括起",
+    "Unterminated string starting at": "字符串缺少结束的引号",
+    "Invalid control character at": "字符串中有控制字符",
+    "Invalid \\escape": "无效的转义符",
+    "Invalid \\uXXXX escape": "无效的 \\u 转义符",
+    "Extra data": "数据结束后还有多余的内容",
+    "Illegal trailing comma before end of array": "数组末尾多了一个逗号",
+    "Illegal trailing comma before end of object": "对象末尾多了一个逗号",
+}
+
+
+def not_json(name: str, exc: json.JSONDecodeError, line: int | None = None) -> InputError:
+    """The error for a file (or its JSON Lines ``line``) that is not JSON: where, and what, in both languages."""
+    zh = next((words + exc.msg[len(start):] for start, words in _MESSAGES_ZH.items() if exc.msg.startswith(start)),
+              exc.msg)
+    if line is not None:
+        return InputError(f"{name}, line {line}: not JSON ({exc.msg})", f"{name} 第{line}行:不是有效的 JSON({zh})")
+    return InputError(f"{name}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                      f"{name}:不是有效的 JSON(第{exc.lineno}行第{exc.colno}列:{zh})")
+
+
+def too_deep(name: str, line: int | None = None, *, what: Bilingual | None = None) -> InputError:
+    """The error for JSON nested deeper than Python parses (``RecursionError``); ``what`` the file should hold."""
+    if line is not None:
+        return InputError(f"{name}, line {line}: nested too deeply", f"{name} 第{line}行:嵌套层级过深")
+    what = what or Bilingual("活动记录", "activity records")
+    return InputError(f"{name}: nested too deeply to be {what}", f"{name}:嵌套层级过深,不是{what.zh}")
+
+
+def not_utf8(name: str) -> InputError:
+    return InputError(f"{name}: not UTF-8 text (JSON is read as UTF-8)",
+                      f"{name}:不是 UTF-8 编码的文本(JSON 文件须为 UTF-8 编码)")
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -132,11 +172,9 @@ def json_array(text: str, name: str) -> Records:
     try:
         data = _loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{name}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                         f"{name}:不是有效的 JSON({exc.lineno}行{exc.colno}列:{exc.msg})") from None
+        raise not_json(name, exc) from None
     except RecursionError:
-        raise InputError(f"{name}: nested too deeply to be activity records",
-                         f"{name}:嵌套层级过深,不是活动记录") from None
+        raise too_deep(name) from None
     if not isinstance(data, list):
         found = {dict: "object", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(data), type(data).__name__)
         raise InputError(f"{name}: expected a JSON array of activity records, got a {found if data is not None else 'null'}",
@@ -154,10 +192,9 @@ def json_lines(text: str, name: str) -> Records:
         try:
             records.append(loads_record(line))
         except json.JSONDecodeError as exc:
-            raise InputError(f"{name}, line {number}: not JSON ({exc.msg})",
-                             f"{name} 第{number}行:不是有效的 JSON({exc.msg})") from None
+            raise not_json(name, exc, number) from None
         except RecursionError:
-            raise InputError(f"{name}, line {number}: nested too deeply", f"{name} 第{number}行:嵌套层级过深") from None
+            raise too_deep(name, number) from None
         numbers.append(number)
     return Records(records, unit="line", numbers=numbers)
 

@@ -47,6 +47,7 @@ from ..activities import Location
 from ..interchange import InputError
 from ..interchange import _decode_table as decode_table
 from ..interchange.columns import normalise
+from ..interchange.jsonread import not_json, not_utf8, too_deep
 from ..interchange.tabular import _boolean, _date, _integer, _unprotect
 from ..interchange.workbook import open_workbook
 from ..messages import Bilingual
@@ -103,9 +104,18 @@ def read_rows(table: ReferenceTable, data: bytes, filename: str) -> tuple[list[d
 
 def _json(data: bytes, filename: str) -> tuple[list[dict[str, Any]], list[Location]]:
     try:
-        loaded = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{filename}: not JSON ({exc})", f"{filename}:不是有效的 JSON({exc})") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise not_utf8(filename) from None
+    try:
+        loaded = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise not_json(filename, exc) from None
+    except ValueError:  # an integer of more digits than sys.get_int_max_str_digits(): no table holds one
+        raise InputError(f"{filename}: holds a number too long to be a value of this table",
+                         f"{filename}:文件中有位数过多的数字,不是本表可以登记的数值") from None
+    except RecursionError:  # a 100,000-deep array answered 500
+        raise too_deep(filename, what=Bilingual("本表的数据行", "rows of this table")) from None
     if isinstance(loaded, dict) and isinstance(loaded.get("rows"), list):
         loaded = loaded["rows"]
     if not isinstance(loaded, list):
