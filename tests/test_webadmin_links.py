@@ -10,16 +10,24 @@ Chromium too, for their width on a phone.
 
 from __future__ import annotations
 
+import csv
 import html
+import io
+import json
 import re
+import zipfile
 from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
+from openpyxl import Workbook
+from sqlalchemy import func, select
 
+from core.db import db
 from core.testing import builtin_plugins
 
 from conftest import PASSWORD
@@ -173,3 +181,143 @@ def test_every_form_a_user_is_shown_survives_hostile_input(demo: Flask, stdpolic
     _walk(client, visit)
     assert len(tried) > 10, tried
     assert not failed
+
+
+# -- uploads -------------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+#: What a cell of a good file is replaced by, one file each: a 5,000-digit number, a date as Excel
+#: writes it, markup, a formula, full-width digits, a negative number, a lone surrogate.
+_CELLS = ["9" * 5000, "2024/8/4", "<script>alert(1)</script>", "=1/0", "１２３", "-1", "\ud800"]
+
+
+def _zipped(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _workbook(rows: list[list[str]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        # openpyxl cannot write a lone surrogate: the sheet holds the bytes that are not UTF-8 instead.
+        book.active.append([c.encode("utf-8", "surrogatepass").decode("latin-1") if "\ud800" in c else c for c in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _broken_workbook() -> bytes:
+    """A real workbook whose sheet is not XML."""
+    with zipfile.ZipFile(io.BytesIO(_workbook([["kind"], ["x"]]))) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row><c t='s'><v>99999"
+    return _zipped(parts)
+
+
+def _hostile_files(good: list[list[str]]) -> list[tuple[str, str, bytes]]:
+    """(what, extension, bytes): files broken as a whole, then ``good`` (a header and rows) with a row's cells spoilt."""
+    files = [
+        ("empty", ext, b"") for ext in ("csv", "xlsx", "json", "jsonl")
+    ] + [
+        ("binary", ext, bytes(range(256)) * 64) for ext in ("csv", "xlsx", "json", "jsonl")
+    ] + [
+        ("a zip that is not a workbook", "xlsx", _zipped({"[Content_Types].xml": b"<Types"})),
+        ("a workbook whose sheet is not XML", "xlsx", _broken_workbook()),
+        ("100,000-deep JSON", "json", b"[" * 100_000 + b"]" * 100_000),
+        ("100,000-deep JSON", "jsonl", b"[" * 100_000 + b"]" * 100_000),
+        ("a lone surrogate in JSON", "json", b'[{"kind": "\\ud800", "date": "2024-08-04"}]'),
+        ("UTF-16 text", "csv", "\t".join(good[0]).encode("utf-16")),
+        ("NUL bytes", "csv", b",".join(c.encode() for c in good[0]) + b"\n\x00\x00,\x00\n"),
+        ("a 2 MB line", "csv", ",".join(good[0]).encode() + b"\n" + b"a" * 2_000_000 + b"\n"),
+    ]
+    header, rows = good[0], good[1:]
+    for cell in _CELLS:
+        spoilt = [header, [cell] * len(header), *rows]
+        text = "\n".join(",".join(f'"{c}"' for c in row) for row in spoilt) + "\n"
+        files.append((f"cells {cell[:12]!r} (CSV, GBK)", "csv", text.encode("gb18030", "surrogateescape")
+                      if "\ud800" not in cell else text.encode("utf-8", "surrogatepass")))
+        files.append((f"cells {cell[:12]!r} (workbook)", "xlsx", _workbook(spoilt)))
+    return files
+
+
+def _example_rows() -> list[list[str]]:
+    records = json.loads((EXAMPLES / "activities.json").read_text("utf-8"))
+    header = sorted({key for record in records for key in record})
+    return [header, *[[str(record.get(key, "")) for key in header] for record in records]]
+
+
+class _Uploads(HTMLParser):
+    """The upload forms of a page: action, the file input's ``accept``, and the other named controls' values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._form: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("enctype") == "multipart/form-data":
+            self._form = {"action": html.unescape(a.get("action", "")), "file": None, "accept": None, "fields": {}}
+            self.forms.append(self._form)
+        elif self._form is not None and tag in ("input", "textarea") and a.get("name"):
+            if a.get("type") == "file":
+                self._form["file"], self._form["accept"] = a["name"], a.get("accept")
+            elif a.get("type") != "submit":
+                # What a clerk fills in beside the file: a date, a reason (the form's own value, if any).
+                self._form["fields"][a["name"]] = a.get("value") or ("2027-01-01" if a.get("type") == "date" else "核对")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+
+
+def _rows(counted: Flask) -> dict[str, int]:
+    with counted.app_context():
+        return {table.name: db.session.scalar(select(func.count()).select_from(table))
+                for table in db.metadata.sorted_tables}
+
+
+def test_every_upload_form_survives_hostile_files(demo: Flask, stdpolicy_client: Any, stdpolicy_user: Any) -> None:
+    """A city administrator, working for each department that enables a built-in plugin, sends every
+    upload form a file broken as a whole and good files with a row spoilt. Each gets a page (never 500)
+    and nothing is stored: an upload is only checked until it is confirmed."""
+    client = stdpolicy_client
+    name = stdpolicy_user(role="city_admin")
+    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
+    forms: dict[str, dict[str, Any]] = {}
+
+    def visit(path: str, page: str) -> None:
+        parser = _Uploads()
+        parser.feed(page)
+        for form in parser.forms:
+            forms.setdefault(form["action"] or path, {**form, "page": path})
+
+    for department in ("market_regulation", "ecology_environment", "civil_affairs"):
+        assert client.post("/department", data={"department": department}).status_code in (302, 303)
+        _walk(client, visit)
+    assert "/import" in forms and sum(a.startswith("/reference-data/") for a in forms) >= 5, sorted(forms)
+
+    before = _rows(demo)
+    failed: list[tuple[str, str, str, int]] = []
+    for action, form in sorted(forms.items()):
+        assert form["accept"], f"{action}: the file input names no file types"
+        accepted = {ext.lstrip(".") for ext in form["accept"].split(",")}
+        if action == "/import":
+            good = _example_rows()
+        else:  # the table's own export, which reads back
+            export = client.get(f"{form['page'].split('?')[0]}/export.csv")
+            assert export.status_code == 200, action
+            good = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+        for what, ext, data in _hostile_files(good):
+            if ext not in accepted:
+                continue
+            response = client.post(action, data={**form["fields"], form["file"]: (io.BytesIO(data), f"upload.{ext}")},
+                                   content_type="multipart/form-data")
+            if response.status_code >= 500:
+                failed.append((action, what, ext, response.status_code))
+    assert not failed
+    assert _rows(demo) == before

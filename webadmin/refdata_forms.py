@@ -98,7 +98,8 @@ class UploadForm(_VersionFields):
     file = FileField(_l("Table file"), validators=[
         FileRequired(message=_l("Choose a file to upload.")),
         FileAllowed(EXTENSIONS, message=_l("Choose a CSV, Excel or JSON file (.csv, .xlsx or .json).")),
-    ], description=_l("The whole table, one row per item, with a header row (column names in Chinese or English). "
+    ], render_kw={"accept": ",".join(f".{ext}" for ext in EXTENSIONS)},
+       description=_l("The whole table, one row per item, with a header row (column names in Chinese or English). "
                       "An export of this page reads back."))
     submit = SubmitField(_l("Check the file"))
 

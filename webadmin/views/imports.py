@@ -63,7 +63,8 @@ class UploadForm(FlaskForm):
     file = FileField(_l("Activity file"), validators=[
         FileRequired(message=_l("Choose a file to upload.")),
         FileAllowed(EXTENSIONS, message=_l("Choose a JSON, JSON Lines, CSV or Excel file (.json, .jsonl, .csv or .xlsx).")),
-    ], description=_l("An Excel workbook (.xlsx) or CSV with a header row (Chinese or English column names; "
+    ], render_kw={"accept": ",".join(f".{ext}" for ext in EXTENSIONS)},
+       description=_l("An Excel workbook (.xlsx) or CSV with a header row (Chinese or English column names; "
                       "each sheet of a workbook is read), a JSON array of activity records or JSON Lines."))
     submit = SubmitField(_l("Check the file"))
 
