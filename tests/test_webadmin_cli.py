@@ -231,3 +231,35 @@ def test_no_secret_key_file_when_the_environment_sets_one(database_url, tmp_path
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+# -- arguments that are not UTF-8 -----------------------------------------------------------------
+
+#: "张三" typed in a GBK terminal: Python's argv holds the bytes it cannot decode as lone surrogates.
+GBK_NAME = "张三".encode("gbk").decode("utf-8", "surrogateescape")
+
+
+@pytest.mark.parametrize("args", [
+    ["users", "activate", GBK_NAME],
+    ["users", "reset-password", GBK_NAME],
+    ["enable", "--department", GBK_NAME, "reward_tiers"],
+    ["tokens", "create", "--department", GBK_NAME, "--name", "x"],
+    ["reviews", "list", "--department", GBK_NAME],
+    ["whatif", "show", GBK_NAME],
+])
+def test_an_argument_that_is_not_utf8_is_named_not_a_traceback(app, runner, args):
+    # Each answered a UnicodeEncodeError traceback from the database driver.
+    from webadmin.commands import main
+
+    def stored() -> dict[str, int]:
+        with app.app_context():
+            return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+                    for model in (ApiToken, User, AuditEntry)}
+
+    before = stored()
+    result = runner.invoke(main, args=args)
+    assert result.exit_code == 2, result.output
+    assert not isinstance(result.exception, UnicodeError)
+    assert r"the argument \xd5\xc5\xc8\xfd is not UTF-8 text (as GBK it reads 张三)" in result.stderr
+    assert "nothing was stored" in result.stderr and "Traceback" not in result.output
+    assert stored() == before
