@@ -20,7 +20,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 from flask import Flask
@@ -93,8 +93,10 @@ def test_every_link_a_city_administrator_is_shown_opens(demo: Flask, stdpolicy_c
 
 #: What each form's text fields are given, one at a time: nothing; a lone surrogate and bytes that are
 #: not UTF-8 (percent-encoded as a client would send them); a 5,000-digit number; a date as Excel
-#: writes it; markup; full-width digits; a negative number.
-_HOSTILE = ["", "%ED%A0%80", "%FF%FE", "9" * 5000, "2024/8/4", "<script>alert(1)</script>", "１２３", "-1"]
+#: writes it; markup; full-width digits; digits that int() refuses though str.isdigit() says yes (a
+#: superscript, a circled number pasted from a document); a negative number.
+_HOSTILE = ["", "%ED%A0%80", "%FF%FE", "9" * 5000, "2024/8/4", "<script>alert(1)</script>", "１２３", "%C2%B2",
+            "%E2%91%A0", "-1"]
 _TEXT_TYPES = {"", "text", "search", "number", "date", "email", "password", "url", "tel"}
 
 
@@ -180,6 +182,50 @@ def test_every_form_a_user_is_shown_survives_hostile_input(demo: Flask, stdpolic
     login()
     _walk(client, visit)
     assert len(tried) > 10, tried
+    assert not failed
+
+
+# -- query strings -------------------------------------------------------------------------------
+
+
+def test_every_query_a_link_carries_survives_hostile_values(demo: Flask, stdpolicy_client: Any,
+                                                             stdpolicy_user: Any) -> None:
+    """Each query parameter of each link a city administrator is shown (working for each department that
+    enables a built-in plugin), and each number in a link's path, given hostile values one at a time:
+    never 500. ``?page=²`` and ``?version=①`` answered 500 on every paged page and reference table (and
+    ``?year=`` on two plugins' pages): ``str.isdigit`` let them through to ``int``."""
+    client = stdpolicy_client
+    name = stdpolicy_user(role="city_admin")
+    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
+    links: set[str] = set()
+
+    def visit(path: str, page: str) -> None:
+        links.update(html.unescape(href) for href in _HREF.findall(page))
+
+    for department in ("market_regulation", "ecology_environment", "civil_affairs"):
+        assert client.post("/department", data={"department": department}).status_code in (302, 303)
+        _walk(client, visit)
+    queries: dict[str, set[str]] = {}
+    numbered: set[tuple[str, int, int]] = set()
+    for link in links:
+        parts = urlsplit(link)
+        if "logout" not in parts.path:
+            queries.setdefault(parts.path, set()).update(key for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+        numbered.update((parts.path, m.start(1), m.end(1)) for m in re.finditer(r"/(\d+)(?=/|$)", parts.path))
+    assert sum(map(len, queries.values())) > 30 and len(numbered) > 10, (queries, numbered)
+
+    failed: list[tuple[str, int]] = []
+    for path, keys in sorted(queries.items()):
+        for key in sorted(keys):
+            for hostile in _HOSTILE:
+                url = f"{path}?{quote(key)}={hostile}"
+                if (status := client.get(url).status_code) >= 500:
+                    failed.append((url[:120], status))
+    for path, start, end in sorted(numbered):
+        for hostile in ("9" * 5000, "99999999999999999999", "0", "-1", "%C2%B2"):
+            url = path[:start] + hostile + path[end:]
+            if (status := client.get(url).status_code) >= 500:
+                failed.append((url[:120], status))
     assert not failed
 
 

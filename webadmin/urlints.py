@@ -36,7 +36,8 @@ class RowIdConverter(IntegerConverter):
 
 def _bounded(text: str, low: int, high: int) -> int | None:
     text = text.strip()
-    if not text or len(text) > 12 or not text.lstrip("-").isdigit():  # 12 digits: far beyond any bound, never slow
+    # isdecimal, not isdigit: "²" and "①" are digits that int() refuses. 12 digits: beyond any bound, never slow.
+    if not text or len(text) > 12 or not text.removeprefix("-").isdecimal():
         return None
     value = int(text)
     return value if low <= value <= high else None

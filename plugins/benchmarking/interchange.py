@@ -112,7 +112,7 @@ def _cell(value: Any, kind: str, name: str) -> Any:
                 return True
             if _norm(value) in _NO:
                 return False
-        if name == "campaign_year" and value.isdigit():
+        if name == "campaign_year" and value.isdecimal() and len(value) <= 4:
             return int(value)
     return value
 

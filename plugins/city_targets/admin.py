@@ -125,7 +125,7 @@ def _year_arg(required: bool = False) -> int | None:
         if required:
             return default_year()
         return None
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+    if not (text.isdecimal() and len(text) == 4) or not 2000 <= int(text) <= 2100:  # "²", "①": digits int() refuses
         abort(404)
     return int(text)
 

@@ -173,7 +173,7 @@ def _year() -> int | None:
     value = request.args.get("year", "")
     if not value:
         return None
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+    if not (value.isdecimal() and len(value) == 4) or not 2000 <= int(value) <= 2100:  # "²", "①": digits int() refuses
         abort(400)
     return int(value)
 

@@ -147,4 +147,4 @@ def alerts(rows: Iterable[MonitoringRow]) -> list[MonitoringRow]:
 
 
 def _code_key(code: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in code.split(".") if part.isdigit())
+    return tuple(int(part) for part in code.split(".") if part.isdecimal() and len(part) <= 12)

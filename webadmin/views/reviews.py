@@ -154,7 +154,7 @@ def decide_view(outcome_id: int):
     decision = form.decision.data or ""
     note = form.note.data or ""
     seen_text = (form.seen.data or "").strip()
-    if seen_text and not seen_text.isdigit():
+    if seen_text and not (seen_text.isdecimal() and len(seen_text) <= 12):
         abort(400)
     seen = int(seen_text) if seen_text else None
     try:
