@@ -186,3 +186,33 @@ def test_pages_with_forms_and_data_have_no_inline_code(seeded: Flask):
         response = client.get(path)
         assert response.status_code == 200, path
         assert_no_inline_code(response.get_data(as_text=True), path)
+
+
+#: Request headers as an attacker or a broken client sends them.
+HOSTILE_HEADERS = {
+    "Host": ["x" * 300, "a." * 200, "localhost:99999999999"],  # a Host werkzeug refuses: its error page answered 500
+    "Accept-Language": ["zh;q=abc", "x" * 10000, "zh-CN;q=1e400", ";;;,,,", "en-US," * 2000],
+    "Referer": ["javascript:alert(1)", "//evil.example/", "x" * 10000],
+    "Cookie": ["session=" + "A" * 5000, "session=eyJ4IjoxfQ.abc.def", "=;=;=;"],
+    "If-Modified-Since": ["Mon, 99 Foo 9999 99:99:99 GMT"],
+    "Range": ["bytes=9999999999999999999-", "bytes=" + ",".join(["0-0"] * 50)],
+    "Content-Type": ["multipart/form-data; boundary=", "application/x-www-form-urlencoded; charset=gbk"],
+}
+
+
+@pytest.mark.parametrize("header, value", [(h, v) for h, values in HOSTILE_HEADERS.items() for v in values],
+                         ids=lambda v: v[:20])
+def test_hostile_request_headers_get_an_answer_not_a_500(app: Flask, users, header: str, value: str) -> None:
+    for logged_in in (False, True):
+        client = app.test_client()
+        if logged_in:
+            assert client.post("/login", data={"username": "city", "password": PASSWORD}).status_code == 302
+        for method, path in [("get", "/dashboard"), ("get", "/login"), ("post", "/login"), ("get", "/static/style.css"),
+                             ("post", "/language/en"), ("get", "/api/plugins"), ("post", "/import")]:
+            response = getattr(client, method)(path, headers={header: value},
+                                               data={"username": "x", "password": "y"} if method == "post" else None)
+            assert response.status_code < 500, (logged_in, method, path)
+            if value == "x" * 300:  # refused by werkzeug: no page can be drawn, a bare answer
+                assert response.status_code == 400
+                assert "请求无法处理" in response.get_data(as_text=True) or path.startswith("/api/")
+                assert_secure_headers(response, f"{method} {path} with Host {value[:10]}…")

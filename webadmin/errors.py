@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from core.db import db
 from core.store import ParametersNotStored
@@ -39,7 +40,26 @@ def _wants_json() -> bool:
 def _page(status: int, error: str | None = None):
     if _wants_json():
         return {"error": error or str(status)}, status
+    if not _urls_build():
+        return _bare(status)
     return render_template("errors/error.html", status=status, error=error), status
+
+
+def _urls_build() -> bool:
+    """Whether this request can build URLs: not when werkzeug refused its Host header (one of over 255
+    characters), where every page's ``url_for`` fails and the error page itself answered 500."""
+    try:
+        url_for("static", filename="style.css")
+    except Exception:  # noqa: BLE001 - Flask has no URL adapter for the request (an AttributeError, today)
+        return False
+    return True
+
+
+def _bare(status: int) -> Response:
+    """An error answer built from nothing but its status: for a request no page can be drawn for."""
+    phrase = HTTP_STATUS_CODES.get(status, "Error")
+    return Response(f"{status} {phrase}\n请求无法处理 / The request cannot be handled.\n", status,
+                    mimetype="text/plain")
 
 
 def _plain_page(status: int, error: str | None = None, message: str | None = None):
@@ -49,6 +69,8 @@ def _plain_page(status: int, error: str | None = None, message: str | None = Non
         if message:
             body["message"] = message
         return body, status
+    if not _urls_build():
+        return _bare(status)
     return render_template("errors/plain.html", status=status, error=error, zh=is_chinese()), status
 
 
