@@ -546,11 +546,24 @@ class _String(ParameterType):
 
 
 class _StringList(ParameterType):
+    """A list of texts; ``minimum`` and ``maximum`` bound how many. Without a minimum the list may be
+    empty (a series with no code confirmed yet): the admin's field may then be left blank."""
+
     def __init__(self) -> None:
         super().__init__("string_list", Text("文字列表", "list of texts"))
 
+    def check(self, decl: ParameterDeclaration) -> None:
+        for bound in (decl.minimum, decl.maximum):
+            if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool) or bound < 0):
+                raise ValueError(f"a string_list's minimum and maximum count its entries: {bound!r} is not a count")
+
+    def bounds(self, decl: ParameterDeclaration) -> list[Any]:
+        if decl.minimum is None and decl.maximum is None:
+            return []
+        return [validate.Length(min=decl.minimum, max=decl.maximum)]
+
     def field(self, decl: ParameterDeclaration) -> fields.Field:
-        return StringList(required=True)
+        return StringList(required=True, validate=self.bounds(decl))
 
     def format(self, decl: ParameterDeclaration | None, value: Any, language: str = "zh") -> str:
         if isinstance(value, (list, tuple)):
@@ -560,13 +573,16 @@ class _StringList(ParameterType):
         return super().format(decl, value, language)
 
     def describe(self, decl: ParameterDeclaration, language: str = "zh") -> str:
-        return "多个值以逗号分隔" if language.startswith("zh") else "several values separated by commas"
+        if language.startswith("zh"):
+            return "多个值以逗号分隔" + ("" if decl.minimum else ";留空表示无")
+        return "several values separated by commas" + ("" if decl.minimum else "; leave it blank for none")
 
     def widget(self, decl: ParameterDeclaration, label: Any, pick: Pick) -> Any:
         from wtforms import StringField
         from wtforms.validators import DataRequired
 
-        return StringField(label, validators=[DataRequired()])
+        # Blank is an empty list where the declaration allows one; the preview shows its effect first.
+        return StringField(label, validators=[DataRequired()] if decl.minimum else [])
 
     def to_form(self, decl: ParameterDeclaration, value: Any) -> Any:
         return ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else value

@@ -116,6 +116,19 @@ def test_declared_bounds_apply_to_every_numeric_type() -> None:
             d.value_type.parse(d, raw)
 
 
+def test_a_lists_bounds_count_its_entries_and_without_a_minimum_it_may_be_empty() -> None:
+    free, some = decl("string_list"), decl("string_list", minimum=1, maximum=2)
+    assert free.value_type.parse(free, "") == [] and free.value_type.parse(free, " , ") == []
+    assert some.value_type.parse(some, "3304") == ["3304"]
+    for raw in ("", "a, b, c"):
+        with pytest.raises(ValidationError):
+            some.value_type.parse(some, raw)
+    assert "留空表示无" in free.value_type.describe(free) and "留空" not in some.value_type.describe(some)
+    for bound in (-1, "1", 1.5, True):
+        with pytest.raises(ValueError, match="count its entries"):
+            decl("string_list", minimum=bound)
+
+
 def test_existing_stored_values_still_decode() -> None:
     """The JSON texts stored before the registry: money and integers as numbers, decimals as strings."""
     assert decode_value(decl("money"), "300000") == 300_000

@@ -178,6 +178,31 @@ def test_a_list_parameter_is_previewed_and_recorded_from_its_page(app, client, l
     assert _versions(app, key)[-1][1:3] == (json.dumps(["330402", "330411"]), date(2026, 1, 1))
 
 
+def test_an_empty_list_is_recorded_where_the_declaration_allows_one(app, client, login):
+    # The brand series ship empty (no code confirmed); once a code was added, the admin could not take it
+    # back out: the field was required. The city's region prefixes keep a minimum of one.
+    login("city")
+    series = "reward_tiers.brand_series.zhejiang_agri"
+    page = client.get(f"/parameters/{series}").get_data(as_text=True)
+    assert 'name="value" type="text" value=""' in page and "留空表示无" in page
+    for based_on, (value, day) in enumerate([("ZNZ", "2026-01-01"), ("", "2026-07-01")], start=1):
+        data = _form(value=value, effective_from=day, based_on=str(based_on))
+        preview = client.post(f"/parameters/{series}", data={**data, "preview": "1"}).get_data(as_text=True)
+        assert 'id="preview-activities"' in preview
+        assert client.post(f"/parameters/{series}", data={**data, "save": "1"}).status_code == 302
+    assert [v[1] for v in _versions(app, series)] == [json.dumps([]), json.dumps(["ZNZ"]), json.dumps([])]
+    assert "无" in client.get(f"/parameters/{series}").get_data(as_text=True)
+
+    regions = "reward_tiers.eligible_regions"
+    page = client.get(f"/parameters/{regions}").get_data(as_text=True)
+    assert 'name="value" required type="text" value="3304"' in page and "留空表示无" not in page
+    for value in ("", " , "):
+        refused = client.post(f"/parameters/{regions}", data={**_form(value=value, effective_from="2026-01-01"), "save": "1"})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 200 and ("该字段是必填字段" in page or "长度不能少于 1" in page)
+    assert len(_versions(app, regions)) == 1
+
+
 def test_history_marks_future_and_corrected_versions(app, client, login):
     with app.app_context():
         registry = get_registry()
