@@ -962,12 +962,12 @@ def demo_web(browser: Any, stdpolicy_app: Flask, stdpolicy_runner: Any,
 
 
 @pytest.mark.stdpolicy_plugins(*builtin_plugins())
-@pytest.mark.parametrize("language,width", [("zh_CN", 375), ("en", 375), ("en", 1024)])
+@pytest.mark.parametrize("language,width", [("zh_CN", 375), ("en", 375), ("zh_CN", 768), ("en", 1024)])
 def test_every_page_a_city_administrator_reaches_opens_and_fits_the_screen(demo_web: Browser, stdpolicy_user: Any,
                                                                            language: str, width: int) -> None:
     """Working for each department that enables a built-in plugin, follow every link of every page from
-    the dashboard (one URL per path) on a phone's screen in each language, and on a small laptop's in
-    English (the wider words).
+    the dashboard (one URL per path) on a phone's screen in each language, on a tablet's in Chinese,
+    and on a small laptop's in English (the wider words).
 
     None may answer an error (``browsing`` checks every response: three
     parameter pages answered 500 once) or be wider than the screen: a
