@@ -64,6 +64,7 @@ from .fields import CreditCodeField, StandardNumberField, field_metadata
 from .grouping import by_organisation as group_by_organisation
 from .grouping import by_standard_series as group_by_standard_series
 from .hooks import hookimpl, hookspec
+from .interchange.workbook import formulas_as_text
 from .identity import Identity as StandardIdentity
 from .identity import identity_of as standard_identity
 from .identity import register_prefixes as standard_register_prefixes
@@ -263,6 +264,7 @@ __all__ = [
     "flatten_errors",
     "format_date",
     "format_yuan_en",
+    "formulas_as_text",
     "format_yuan_zh",
     "group_by_organisation",
     "group_by_standard_series",

@@ -197,6 +197,21 @@ def test_a_list_for_2024_on_the_demo_data_exports_and_stays_as_issued(bare_app: 
     assert nothing.exit_code == 2 and "nothing payable changed since list 2024-001" in nothing.output
 
 
+def test_an_organisation_named_like_a_formula_is_text_in_the_workbook(bare_app: Flask, demo, tmp_path: Path) -> None:
+    # openpyxl writes text starting with "=" as a formula: the applicant's link ran in the finance office's Excel.
+    runner = demo
+    name = '=HYPERLINK("http://evil.example/","点此核对")'
+    new = tmp_path / "formula.json"
+    new.write_text(json.dumps([{"id": "JX-F", "kind": "standard_drafting", "date": "2024-11-05",
+                                "credit_code": "91330402MA2BK7Q04U", "organisation": name,
+                                "standard_code": "GB/T 44100-2024", "rank": 1}]), encoding="utf-8")
+    assert invoke(runner, "import", str(new)).exit_code == 0
+    assert create(runner).exit_code == 0
+    sheet = load_workbook(io.BytesIO(export(runner, tmp_path, "2024-001", "xlsx"))).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str) and cell.value.startswith("=")]
+    assert [cell.value for cell in cells] == [name] and all(cell.data_type == "s" for cell in cells)
+
+
 def test_a_supplementary_list_takes_back_what_is_no_longer_payable_and_adds_what_is_new(
         bare_app: Flask, demo, tmp_path: Path) -> None:
     runner = demo

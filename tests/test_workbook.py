@@ -78,3 +78,19 @@ def test_an_input_error_of_the_reader_itself_passes_through() -> None:
     with pytest.raises(InputError) as caught, open_workbook(_xlsx(["a"]), "x.xlsx"):
         raise mine
     assert caught.value is mine
+
+
+def test_formulas_are_stored_as_the_text_they_are() -> None:
+    from openpyxl import Workbook, load_workbook
+
+    from core import formulas_as_text
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(['=HYPERLINK("http://evil.example/","点此核对")', "=1+1", "plain", 3, "-2"])
+    formulas_as_text(sheet)
+    out = io.BytesIO()
+    book.save(out)
+    row = next(load_workbook(io.BytesIO(out.getvalue())).active.iter_rows())
+    assert [c.value for c in row] == ['=HYPERLINK("http://evil.example/","点此核对")', "=1+1", "plain", 3, "-2"]
+    assert [c.data_type for c in row] == ["s", "s", "s", "n", "s"]

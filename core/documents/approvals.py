@@ -18,6 +18,7 @@ from functools import cache
 
 from .. import clock
 from ..approvals import capital_yuan, clause_as_printed
+from ..interchange.workbook import formulas_as_text
 from ..text import date_zh
 from ..models import ApprovalListItemRecord, ApprovalListRecord, Department
 from ..printing import PRINT_STYLE, pdf_from_html
@@ -205,6 +206,7 @@ def list_xlsx(printed: PrintedList) -> bytes:
               strong=True)
     sheet.append([])
     sheet.append(["", "经办人:", "", "复核人:", "", "审批人:", "", "日期:"])
+    formulas_as_text(sheet)  # names and achievements are the applicants' own text
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1

@@ -18,7 +18,7 @@ from typing import Any
 
 from .records import InputError
 
-__all__ = ["MAX_XLSX_UNCOMPRESSED", "open_workbook"]
+__all__ = ["MAX_XLSX_UNCOMPRESSED", "formulas_as_text", "open_workbook"]
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +61,17 @@ def open_workbook(data: bytes, name: str) -> Iterator[Any]:
     except Exception:  # openpyxl and lxml raise many kinds for a damaged workbook
         log.info("%s: not read as a workbook", name, exc_info=True)
         raise unreadable from None
+
+
+def formulas_as_text(worksheet: Any) -> None:
+    """Store as text every cell of ``worksheet`` that openpyxl took for a formula; call it before saving.
+
+    openpyxl writes a string that starts with ``=`` as a formula. An
+    organisation registered as ``=HYPERLINK("http://…","点此核对")`` would
+    then run in the finance office's Excel when it opens the approval list.
+    The cell keeps its text, shown as written; nothing is added to it.
+    """
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from core import Text
+from core import Text, formulas_as_text
 
 __all__ = ["register"]
 
@@ -51,6 +51,7 @@ def register(cli: click.Group) -> None:
             sheet.append([_text(c.label, lang) for c in columns])
             for row in rows:
                 sheet.append([_text(c.of(row), lang) if not isinstance(c.of(row), int) else c.of(row) for c in columns])
+            formulas_as_text(sheet)  # enterprises' names are their own text
             try:
                 book.save(xlsx)
             except OSError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from core import Text
+from core import Text, formulas_as_text
 
 __all__ = ["register"]
 
@@ -171,6 +171,7 @@ def _write_xlsx(table: Any, output: Path, lang: str) -> None:
     sheet.append([_text(c.label, lang) for c in columns])
     for row in table.rows:
         sheet.append([c.of(row) for c in columns])
+    formulas_as_text(sheet)
     sheet.freeze_panes = "A2"
     try:
         book.save(output)

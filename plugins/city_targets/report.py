@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from core import PRINT_STYLE, SHARED_KINDS, current_registry, pdf_from_html, region_of, stored_outcomes
+from core import PRINT_STYLE, SHARED_KINDS, current_registry, formulas_as_text, pdf_from_html, region_of, stored_outcomes
 
 from .figures import REWARD_PLUGIN, Assessment, TargetsReport, city_figures
 
@@ -178,6 +178,7 @@ def report_xlsx(report: AnnualReport) -> bytes:
             ws.column_dimensions[ws.cell(2, column).column_letter].width = width
         for row in rows:
             ws.append(row)
+        formulas_as_text(ws)  # organisations' names are their own text
         ws.freeze_panes = "A3"
         ws.print_title_rows = "2:2"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4

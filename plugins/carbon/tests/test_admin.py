@@ -159,3 +159,24 @@ def test_the_rectification_list_from_the_command_line(carbon_data, stdpolicy_run
     assert rows[0][0] == "单位" and rows[1][0] == "海宁示例建材有限公司" and "整改名单" in rows[1][-1]
     bad = stdpolicy_runner.invoke(args=["carbon-rectification", "--xlsx", str(tmp_path / "no" / "such" / "dir.xlsx")])
     assert bad.exit_code != 0 and "cannot write" in bad.output
+
+
+def test_an_enterprise_named_like_a_formula_is_text_in_the_commands_workbook(stdpolicy_runner, tmp_path) -> None:
+    # openpyxl writes text starting with "=" as a formula: the name would run in whoever opens the list.
+    table = tmp_path / "quotas.json"
+    table.write_text(json.dumps(QUOTAS, ensure_ascii=False), encoding="utf-8")
+    assert stdpolicy_runner.invoke(args=["refdata", "import", "carbon.quota_standards", str(table), "--from", "2022-11-01",
+                                         "--reason", "测试", "--reference", "测试用限额"]).exit_code == 0
+    name = '=HYPERLINK("http://evil.example/","点此核对")'
+    path = tmp_path / "formula.json"
+    path.write_text(json.dumps([{
+        "id": "F-1", "kind": "energy_quota_report", "date": "2025-03-18", "credit_code": "91330421MA2CHM063F",
+        "organisation": name, "reporting_year": 2024, "product": "烧结", "quota_standard": "GB 21256-2013",
+        "indicator": "工序能耗", "value": "0.0562", "unit": "tce/t", "plant_type": "existing"}], ensure_ascii=False),
+        encoding="utf-8")
+    done = stdpolicy_runner.invoke(args=["import", str(path), "--department", "development_reform"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "list.xlsx"
+    assert stdpolicy_runner.invoke(args=["carbon-rectification", "--xlsx", str(out)]).exit_code == 0
+    first = next(row for row in load_workbook(out).active.iter_rows(min_row=2))[0]
+    assert (first.value, first.data_type) == (name, "s")
