@@ -63,7 +63,7 @@ setup(
         # Approval lists (core/documents): money in Chinese capital numerals (大写), and the printable PDF
         # rendered from HTML (needs Debian's libpango-1.0-0 and libpangoft2-1.0-0, and a CJK font).
         "cn2an>=0.5.22",
-        "weasyprint>=62",
+        "weasyprint>=68",  # URLFetcher (allowed_protocols; the fix of CVE-2025-68616)
         # The city's charts (plugins/city_targets/charts.py): SVG rendered on the server, the same in a page and a PDF.
         "pygal>=3.0",
     ],

@@ -10,6 +10,8 @@ rather than setting up its own page.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["PRINT_STYLE", "pdf_from_html"]
 
 #: The shared print conventions (CSS): A4 portrait, CJK font, repeated table headers, page numbers.
@@ -32,7 +34,21 @@ PRINT_STYLE = """
 
 
 def pdf_from_html(html: str) -> bytes:
-    """The PDF WeasyPrint renders from ``html`` (a whole document; images may be ``data:`` URIs, e.g. SVG charts)."""
+    """The PDF WeasyPrint renders from ``html`` (a whole document; images may be ``data:`` URIs, e.g. SVG charts).
+
+    Nothing else is fetched: WeasyPrint would otherwise load any ``file:``
+    or ``http:`` URL the document names, and a document holds applicants'
+    text (an unescaped name in a plugin's template would read the server's
+    files into the PDF, or reach its network). Such a resource is left out,
+    with WeasyPrint's warning in the log.
+    """
     from weasyprint import HTML
 
-    return bytes(HTML(string=html).write_pdf())
+    return bytes(HTML(string=html, url_fetcher=_data_only()).write_pdf())
+
+
+def _data_only() -> Any:
+    """A WeasyPrint URL fetcher that fetches ``data:`` URIs and refuses every other URL (WeasyPrint 68's class)."""
+    from weasyprint import URLFetcher
+
+    return URLFetcher(allowed_protocols=("data",))
