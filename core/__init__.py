@@ -64,10 +64,10 @@ from .fields import CreditCodeField, StandardNumberField, field_metadata
 from .grouping import by_organisation as group_by_organisation
 from .grouping import by_standard_series as group_by_standard_series
 from .hooks import hookimpl, hookspec
-from .interchange.workbook import formulas_as_text
 from .identity import Identity as StandardIdentity
 from .identity import identity_of as standard_identity
 from .identity import register_prefixes as standard_register_prefixes
+from .interchange.workbook import formulas_as_text
 from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TALENT_ENTERPRISE, TC_SECRETARIAT
 from .kinds.schemas import (
     AWARD_LEVEL_NAMES,
@@ -264,8 +264,8 @@ __all__ = [
     "flatten_errors",
     "format_date",
     "format_yuan_en",
-    "formulas_as_text",
     "format_yuan_zh",
+    "formulas_as_text",
     "group_by_organisation",
     "group_by_standard_series",
     "hookimpl",
