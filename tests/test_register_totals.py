@@ -159,6 +159,21 @@ def test_totals_tab_and_xlsx(app, client, login, ids):
     assert [r[1] for r in list(filtered.worksheets[1].iter_rows(values_only=True))[1:-1]] == ["330421"]
 
 
+def test_an_organisation_named_like_a_formula_is_text_in_the_totals_workbook(app, client, login):
+    from openpyxl import load_workbook
+
+    name = '=HYPERLINK("http://evil.example/","点此核对")'
+    with app.app_context():
+        assert import_records(get_registry(), [{
+            "id": "F-1", "kind": "standard_drafting", "date": "2024-11-05", "credit_code": "91330402MA2BK7Q04U",
+            "organisation": name, "standard_code": "GB/T 44100-2024", "rank": 1}], source="f.json", actor="tests").ok
+        db.session.commit()
+    login("mr_viewer")
+    sheet = load_workbook(io.BytesIO(client.get("/activities/totals.xlsx").get_data())).worksheets[0]
+    [cell] = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert (cell.value, cell.data_type) == (name, "s")
+
+
 def test_totals_are_department_scoped(client, login, ids):
     login("ca_admin")  # civil affairs enables public_services only
     html = client.get("/activities/totals?lang=en").get_data(as_text=True)

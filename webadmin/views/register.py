@@ -23,6 +23,7 @@ from wtforms.validators import Length, Optional
 from core import clock
 from core.app import get_registry
 from core.interchange import COMMON, COMPUTED
+from core.interchange.workbook import formulas_as_text
 from core.pages import Column, parameter_url, reference_url
 from core.pages import export_csv as export_csv_file
 from core.pages import export_xlsx as export_xlsx_file
@@ -175,9 +176,7 @@ def totals_xlsx():
             cell.font = bold
         for line, key in zip(found.lines, keys):
             sheet.append([*key, line.activities, line.amount, line.held])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"  # text, never a formula
+        formulas_as_text(sheet)  # organisations' names are their own text
         sheet.append([_("Total"), *([""] * (len(header) - 4)), found.activities, found.amount, found.held])
         for cell in sheet[sheet.max_row]:
             cell.font = bold
