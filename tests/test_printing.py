@@ -31,7 +31,7 @@ def test_a_document_reads_no_file_and_reaches_no_server(tmp_path: Path) -> None:
             self.wfile.write(b'body::before { content: "LEAKED-HTTP"; }')
 
         def log_message(self, *args: object) -> None:
-            pass
+            """Quiet: http.server logs each request to standard error; the test's output is its assertions."""
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -188,6 +188,15 @@ def test_every_form_a_user_is_shown_survives_hostile_input(demo: Flask, stdpolic
 # -- query strings -------------------------------------------------------------------------------
 
 
+def _walk_as_city_administrator(client: Any, stdpolicy_user: Any, visit: Callable[[str, str], None]) -> None:
+    """Log a city administrator in and walk, working for each department that enables a built-in plugin."""
+    name = stdpolicy_user(role="city_admin")
+    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
+    for department in ("market_regulation", "ecology_environment", "civil_affairs"):
+        assert client.post("/department", data={"department": department}).status_code in (302, 303)
+        _walk(client, visit)
+
+
 def test_every_query_a_link_carries_survives_hostile_values(demo: Flask, stdpolicy_client: Any,
                                                              stdpolicy_user: Any) -> None:
     """Each query parameter of each link a city administrator is shown (working for each department that
@@ -195,16 +204,12 @@ def test_every_query_a_link_carries_survives_hostile_values(demo: Flask, stdpoli
     never 500. ``?page=²`` and ``?version=①`` answered 500 on every paged page and reference table (and
     ``?year=`` on two plugins' pages): ``str.isdigit`` let them through to ``int``."""
     client = stdpolicy_client
-    name = stdpolicy_user(role="city_admin")
-    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
     links: set[str] = set()
 
     def visit(path: str, page: str) -> None:
         links.update(html.unescape(href) for href in _HREF.findall(page))
 
-    for department in ("market_regulation", "ecology_environment", "civil_affairs"):
-        assert client.post("/department", data={"department": department}).status_code in (302, 303)
-        _walk(client, visit)
+    _walk_as_city_administrator(client, stdpolicy_user, visit)
     queries: dict[str, set[str]] = {}
     numbered: set[tuple[str, int, int]] = set()
     for link in links:
@@ -332,8 +337,6 @@ def test_every_upload_form_survives_hostile_files(demo: Flask, stdpolicy_client:
     upload form a file broken as a whole and good files with a row spoilt. Each gets a page (never 500)
     and nothing is stored: an upload is only checked until it is confirmed."""
     client = stdpolicy_client
-    name = stdpolicy_user(role="city_admin")
-    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
     forms: dict[str, dict[str, Any]] = {}
 
     def visit(path: str, page: str) -> None:
@@ -342,9 +345,7 @@ def test_every_upload_form_survives_hostile_files(demo: Flask, stdpolicy_client:
         for form in parser.forms:
             forms.setdefault(form["action"] or path, {**form, "page": path})
 
-    for department in ("market_regulation", "ecology_environment", "civil_affairs"):
-        assert client.post("/department", data={"department": department}).status_code in (302, 303)
-        _walk(client, visit)
+    _walk_as_city_administrator(client, stdpolicy_user, visit)
     assert "/import" in forms and sum(a.startswith("/reference-data/") for a in forms) >= 5, sorted(forms)
 
     before = _rows(demo)
