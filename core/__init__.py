@@ -60,7 +60,7 @@ from .evaluation import (
     PriorReport,
     in_recorded_order,
 )
-from .fields import CreditCodeField, StandardNumberField, field_metadata
+from .fields import CreditCodeField, FreeText, StandardNumberField, field_metadata
 from .grouping import by_organisation as group_by_organisation
 from .grouping import by_standard_series as group_by_standard_series
 from .hooks import hookimpl, hookspec
@@ -113,7 +113,7 @@ from .standards import LEVELS as STANDARD_LEVELS
 from .standards import InvalidStandardNumber, StandardCodes, StandardNumber, standard_codes
 from .standards import parse as parse_standard_number
 from .printing import PRINT_STYLE, pdf_from_html
-from .text import Text, clause_words, date_en, date_zh, format_yuan_en, format_yuan_zh
+from .text import Text, clause_words, date_en, date_zh, format_yuan_en, format_yuan_zh, name_key, visible_text
 from .uscc import InvalidCreditCode, validate_credit_code
 from .version import HOOK_API_VERSION, __version__
 
@@ -192,6 +192,7 @@ __all__ = [
     "EvaluationResult",
     "FieldChange",
     "FieldError",
+    "FreeText",
     "HOOK_API_VERSION",
     "INNOVATION_AWARD",
     "InvalidCreditCode",
@@ -276,6 +277,7 @@ __all__ = [
     "load_registry",
     "may_manage",
     "money",
+    "name_key",
     "parameter_url",
     "parse_standard_number",
     "pick",
@@ -296,6 +298,7 @@ __all__ = [
     "validate_credit_code",
     "validation_parameters",
     "validation_reference",
+    "visible_text",
     "__version__",
     "activity_url",
     "stored_activities",

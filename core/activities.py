@@ -24,6 +24,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from . import clock
 from .declarations import ActivityKind, KindExtension, KindValidator
+from .fields import FreeText
 from .gcpause import paused_gc
 from .messages import Bilingual, FieldError, flatten_errors
 from .parameters import ParameterResolver
@@ -156,7 +157,7 @@ class EnvelopeSchema(Schema):
     kind = fields.String(required=True)
     date = fields.Date(required=True)
     credit_code = fields.String(required=True)
-    organisation = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    organisation = FreeText(load_default=None, validate=validate.Length(min=1, max=200))
 
     @validates("credit_code")
     def _credit_code(self, value: str, **kwargs: Any) -> None:

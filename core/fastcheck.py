@@ -24,7 +24,8 @@ split in two:
 What is compiled, and why the result is the same:
 
 - fields: ``String``, ``Integer``, ``Boolean``, ``Date`` (ISO), ``List`` of a
-  compiled field, and core's ``StandardNumberField``, ``CreditCodeField``,
+  compiled field, and core's ``FreeText`` (text it would not change),
+  ``StandardNumberField``, ``CreditCodeField``,
   ``CommitteeCode``, ``Money`` and the envelope's id (exact classes only: a
   subclass may deserialize differently). Each accepts only the plain case —
   ``str`` for text (a number given as text goes to marshmallow), ``int`` for
@@ -65,7 +66,7 @@ from marshmallow import RAISE, Schema, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.error_store import ErrorStore
 
-from .fields import CreditCodeField, LabelledOneOf, StandardNumberField
+from .fields import CreditCodeField, FreeText, LabelledOneOf, StandardNumberField
 from .kinds.schemas import CommitteeCode
 from .paramtypes import Money
 from .screening import MAX_INTEGER, MAX_TEXT, key_ok
@@ -164,6 +165,8 @@ def _conversion(src: _Source, field: Any, attr: str, decline: str) -> list[str]:
     cls = type(field)
     if cls is fields.String:
         return [f"if {_NOT_TEXT}: {decline}"]
+    if cls is FreeText:  # printable text has no format character; its only whitespace is " ", kept off the ends
+        return [f"if {_NOT_TEXT} or v[:1] == ' ' or v[-1:] == ' ': {decline}"]
     if cls is fields.Integer:
         return [f"if {_NOT_INTEGER}: {decline}"]
     if cls is fields.Date:

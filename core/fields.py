@@ -8,7 +8,8 @@ breaks and tabs). ``field_metadata`` writes them without typos::
     rank = fields.Integer(required=True, metadata=field_metadata(Text("起草单位排名", "Rank")))
 
 The fields below parse what several policy areas read — standard numbers
-and unified social credit codes — and fail with messages in both languages.
+and unified social credit codes — and fail with messages in both languages;
+``FreeText`` loads names and titles as they read (``visible_text``, trimmed).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from marshmallow import fields, validate
 
 from .messages import Bilingual, field_error
 from .standards import InvalidStandardNumber, StandardNumber, parse
-from .text import Text
+from .text import Text, visible_text
 from .uscc import InvalidCreditCode, validate_credit_code
 
-__all__ = ["CreditCodeField", "LabelledOneOf", "StandardNumberField", "field_metadata"]
+__all__ = ["CreditCodeField", "FreeText", "LabelledOneOf", "StandardNumberField", "field_metadata"]
 
 
 def field_metadata(label: Text, values: Mapping[str, Text] | None = None, *, multiline: bool = False) -> dict[str, Any]:
@@ -65,6 +66,25 @@ class LabelledOneOf(validate.OneOf):
     def _format_error(self, value: Any) -> str:
         names = "、".join(label.zh for label in self.names.values())
         return Bilingual(f"必须是以下之一:{names}。", super()._format_error(value))
+
+
+class FreeText(fields.String):
+    """Text a person types or pastes (a name, a title, a project), loaded as it reads.
+
+    Surrounding whitespace (full-width and no-break spaces too) and the
+    format characters that show nothing (``visible_text``: zero-width
+    spaces, byte-order marks, soft hyphens, bidirectional controls) are
+    removed, so two names that read the same are the same: an applicant
+    cannot make "the same project" a second one with a trailing space, and
+    a clerk's pasted name does not rename an organisation. Spaces inside the
+    text are kept as given. Text that would be left empty is loaded as
+    given, so that the schema's own check of a blank name says what is
+    missing.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return visible_text(text).strip() or text
 
 
 class StandardNumberField(fields.Field):

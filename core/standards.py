@@ -35,7 +35,7 @@ import yaml
 
 from . import clock
 from .regions import PROVINCES
-from .text import Text
+from .text import Text, visible_text
 
 __all__ = [
     "BRAND_LEVELS",
@@ -164,7 +164,8 @@ def normalise(value: str) -> str:
 
 
 def _normalise(value: str) -> str:
-    text = unicodedata.normalize("NFKC", value).translate(_DASHES)
+    # Format characters (a zero-width space, a soft hyphen pasted with the number) show nothing: left out.
+    text = visible_text(unicodedata.normalize("NFKC", value)).translate(_DASHES)
     text = " ".join(text.split())
     adoption = _ADOPTION.search(text)
     suffix = ""

@@ -11,11 +11,12 @@ written as an official document writes them in each language
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-__all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh"]
+__all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh", "name_key", "visible_text"]
 
 
 class Text(NamedTuple):
@@ -52,6 +53,35 @@ def as_text(value: Any, *, where: str = "text") -> Text:
     if not isinstance(zh, str) or not isinstance(en, str) or not zh or not en:
         raise ValueError(f"{where}: 'zh' and 'en' must be non-empty strings")
     return Text(zh, en)
+
+
+def visible_text(text: str) -> str:
+    """``text`` without its format characters (Unicode category Cf), which show nothing.
+
+    Zero-width spaces and joiners, the byte-order mark, soft hyphens and the
+    bidirectional controls come with text pasted from web pages, PDFs and
+    word processors. Left in, they make two names that read the same differ
+    (a second one-time reward for the "same" project, a rename that renames
+    nothing) and a valid code look invalid for no visible reason; a
+    right-to-left override shows a name reversed. Printable text (nearly
+    all of it) is returned as it is, without looking at each character.
+    """
+    if text.isprintable():  # every format character is unprintable
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def name_key(name: str) -> str:
+    """A name (a project's, say) as rules compare it: "the same project" is the one that reads the same.
+
+    Full-width forms, case, runs of spaces, spaces at either end and the
+    characters that show nothing (``visible_text``) are set aside:
+    ``name_key(" ＬＥＤ  照明\u200b试点") == name_key("led 照明试点")``. A
+    plain name's key is what it was before ``visible_text`` joined in, so the
+    one-time keys stored with outcomes still match. reward_tiers pays one
+    award project once by it; city_targets counts a project once by it.
+    """
+    return " ".join(visible_text(unicodedata.normalize("NFKC", name)).split()).casefold()
 
 
 def format_yuan_en(amount: int | Decimal) -> str:

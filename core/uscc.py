@@ -14,7 +14,7 @@ from functools import lru_cache
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
-from .text import Text
+from .text import Text, visible_text
 
 __all__ = ["InvalidCreditCode", "organisation_code_check_digit", "validate_credit_code"]
 
@@ -42,7 +42,10 @@ def validate_credit_code(value: str) -> str:
     """Return the compact, upper-case code, or raise ``InvalidCreditCode``.
 
     Cached: a batch of 100,000 activities has far fewer organisations.
+    Characters that show nothing (``visible_text``: a zero-width space
+    pasted with the code) are left out: the code is what the reader sees.
     """
+    value = visible_text(value)
     try:
         code = _uscc.validate(value)
     except InvalidLength:

@@ -57,6 +57,9 @@ NASTY: list[Any] = [
     "GB/T 42587—2023", "SAC/TC 548", "sac/tc548", "ITU-T SG 17", "9" * 5000, "x" * 20000, "a\x00b", "line\nbreak",
     "\u2028", "300000", "300,000", [], ["5.1.2"], ["x"], [1], {}, {"a": 1}, Decimal("1"), date(2024, 8, 4),
     "91330421MAGC481235", "913304007429141869", "91330421MAGC481236", "BM-1",
+    # free text as pasted (core.FreeText trims and drops what shows nothing): the compiled path must decline it
+    " 项目甲", "项目甲 ", "项目\u200b甲", "\u3000项目甲\u3000", "项目甲\u00ad", "\u202e甲目项", " ", "\u200b",
+    "9133040074\u200b29141869", "GB/T\u200b 42587-2023",
 ]
 
 

@@ -109,3 +109,16 @@ def test_a_nameless_organisation_getting_a_name_is_no_change(app: Flask, runner,
     named = runner.invoke(args=["import", write_json(tmp_path / "named.json", _records("B", OLD, start=10))])
     assert named.exit_code == 0 and "renamed" not in named.output
     assert _names(app) == (OLD, [(OLD, str(tmp_path / "named.json"))])
+
+
+def test_a_name_pasted_with_spaces_or_characters_that_show_nothing_is_no_rename(app: Flask, runner, tmp_path: Path) -> None:
+    """A clerk's name from a web page or a word processor (a full-width space at the end, a zero-width space,
+    a byte-order mark, a right-to-left mark) reads the same: no rename, the name stored as it reads."""
+    first = write_json(tmp_path / "first.json", _records("A", OLD))
+    assert runner.invoke(args=["import", first]).exit_code == 0
+    pasted = [f"{OLD}\u3000", f"\u00a0{OLD} ", OLD[:4] + "\u200b" + OLD[4:], f"\ufeff{OLD}\u200f"]
+    for i, name in enumerate(pasted):
+        again = write_json(tmp_path / f"pasted-{i}.json", _records(f"P{i}", name, start=10 * (i + 1)))
+        result = runner.invoke(args=["import", again])
+        assert result.exit_code == 0 and "renamed" not in result.output, result.output
+    assert _names(app) == (OLD, [(OLD, first)])

@@ -66,6 +66,11 @@ def test_every_dash_variant_becomes_a_hyphen(dash):
         ("q/abc 001-2020", "Q/abc 001-2020"),  # enterprise numbers keep their own spelling
         ("GB/T 24025—2009（ISO 14025:2006，IDT）", "GB/T 24025-2009 (ISO 14025:2006, IDT)"),
         ("GB/T24025-2009(ISO 14025:2006,idt)", "GB/T 24025-2009 (ISO 14025:2006, IDT)"),
+        # pasted with characters that show nothing: a byte-order mark, a zero-width space, a soft hyphen, a mark
+        ("\ufeffGB/T 1.1-2020", "GB/T 1.1-2020"),
+        ("GB/T\u200b 1.1-2020", "GB/T 1.1-2020"),
+        ("GB/T 1.1\u00ad-2020", "GB/T 1.1-2020"),
+        ("\u200eDB33/T 2512-2022\u2060", "DB33/T 2512-2022"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

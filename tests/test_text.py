@@ -99,3 +99,27 @@ def test_as_text_errors_name_the_place(value, message):
 def test_as_text_default_place():
     with pytest.raises(ValueError, match=r"^text: "):
         as_text(None)
+
+
+def test_visible_text_leaves_out_every_format_character_and_nothing_else() -> None:
+    import sys
+    import unicodedata
+
+    from core.text import visible_text
+
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    kept = visible_text(everything)
+    assert kept == "".join(ch for ch in everything if unicodedata.category(ch) != "Cf")
+    assert len(everything) - len(kept) == sum(unicodedata.category(ch) == "Cf" for ch in everything) > 150
+    assert visible_text("嘉兴\u200b某某\ufeff公司\u00ad\u202e") == "嘉兴某某公司"
+    assert visible_text("嘉兴\u3000某某\u00a0公司\n") == "嘉兴\u3000某某\u00a0公司\n"  # spaces and breaks are not format characters
+
+
+def test_name_key_compares_names_as_they_read() -> None:
+    from core.text import name_key
+
+    same = ["LED 照明试点", " LED  照明试点\u3000", "led 照明试点", "ＬＥＤ　照明试点", "LED \u200b照明试点", "\ufeffLED 照明\u00ad试点"]
+    assert {name_key(name) for name in same} == {"led 照明试点"}
+    assert name_key("LED照明试点") != name_key("LED照明试点二期")
+    # without format characters, the key stored with outcomes before visible_text joined in
+    assert name_key("智能制造 数字孪生系列标准") == " ".join("智能制造 数字孪生系列标准".split()).casefold()

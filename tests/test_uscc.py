@@ -157,3 +157,10 @@ def test_every_wrong_17th_character_is_caught_even_with_a_matching_18th():
         assert stdnum_uscc.is_valid(code)
         with pytest.raises(InvalidCreditCode, match="GB 11714"):
             validate_credit_code(code)
+
+
+def test_characters_that_show_nothing_are_not_part_of_a_code() -> None:
+    """A zero-width space or a byte-order mark pasted with the code: the code is what the reader sees (it was
+    refused as "19 characters" where 18 could be seen)."""
+    for pasted in ("\ufeff913304007429141869", "9133040074\u200b29141869", "913304007429141869\u2060"):
+        assert validate_credit_code(pasted) == "913304007429141869"

@@ -22,7 +22,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from ..fields import LabelledOneOf, StandardNumberField
+from ..fields import FreeText, LabelledOneOf, StandardNumberField
 from ..messages import Bilingual
 from ..parameters import Money
 from ..standards import LEVELS, LEVEL_NAMES, StandardNumber, standard_codes
@@ -90,7 +90,7 @@ class StandardDraftingSchema(Schema):
     rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99),
                           metadata=_label("起草单位排名", "Rank among the drafting units"))
     revision = fields.Boolean(load_default=False, metadata=_label("是否修订", "Revision"))
-    title = fields.String(load_default=None, validate=validate.Length(max=300), metadata=_label("标准名称", "Title"))
+    title = FreeText(load_default=None, validate=validate.Length(max=300), metadata=_label("标准名称", "Title"))
     #: Set when the record is loaded: whether the level was inferred from the number or declared.
     level_basis = fields.String(dump_only=True, metadata=_label("级别来源", "Level from", {
         "inferred": Text("由标准编号判定", "inferred from the number"),
@@ -177,7 +177,7 @@ class TcSecretariatSchema(Schema):
     committee_code = CommitteeCode(required=True, metadata=_label("技术委员会编号", "Committee number"))
     committee_level = fields.String(required=True, validate=LabelledOneOf(COMMITTEE_LEVEL_NAMES),
                                     metadata=_label("技术委员会级别", "Committee level", COMMITTEE_LEVEL_NAMES))
-    committee_name = fields.String(load_default=None, validate=validate.Length(max=300),
+    committee_name = FreeText(load_default=None, validate=validate.Length(max=300),
                                    metadata=_label("技术委员会名称", "Committee name"))
 
     @post_load
@@ -226,7 +226,7 @@ class InnovationAwardSchema(Schema):
     award = fields.String(required=True, validate=LabelledOneOf(AWARD_NAMES), metadata=_label("奖项", "Award", AWARD_NAMES))
     level = fields.String(validate=LabelledOneOf(AWARD_LEVEL_NAMES),
                           metadata=_label("奖项级别", "Award level", AWARD_LEVEL_NAMES))
-    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
+    project = FreeText(load_default=None, validate=validate.Length(min=1, max=300),
                             metadata=_label("获奖项目", "Project"))
 
 
@@ -242,7 +242,7 @@ class PilotProjectSchema(Schema):
                                 metadata=_label("试点级别", "Pilot level", PILOT_LEVEL_NAMES))
     accepted = fields.Boolean(required=True, metadata=_label("是否通过验收", "Passed acceptance"))
     granted_amount = Money(load_default=None, metadata=_label("核定金额(元)", "Granted amount (yuan)"))
-    project = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
+    project = FreeText(load_default=None, validate=validate.Length(min=1, max=300),
                             metadata=_label("试点项目", "Project"))
 
 
@@ -257,9 +257,9 @@ class TalentEnterpriseSchema(Schema):
     ``document`` the body and the document that conferred it.
     """
 
-    designation = fields.String(required=True, validate=validate.Length(min=1, max=300),
+    designation = FreeText(required=True, validate=validate.Length(min=1, max=300),
                                 metadata=_label("认定名称", "Designation"))
-    designated_by = fields.String(load_default=None, validate=validate.Length(max=200),
+    designated_by = FreeText(load_default=None, validate=validate.Length(max=200),
                                   metadata=_label("认定单位", "Designated by"))
-    document = fields.String(load_default=None, validate=validate.Length(max=200),
+    document = FreeText(load_default=None, validate=validate.Length(max=200),
                              metadata=_label("认定文件(文号)", "Designation document"))

@@ -9,7 +9,6 @@ reading with the passage it rests on.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,13 +23,14 @@ from core import (
     InvalidStandardNumber,
     Text,
     award_level_of,
+    name_key,
     parse_standard_number,
     region_of,
     standard_identity,
 )
 
 __all__ = ["CITY_PREFIX", "CLAUSE", "KINDS", "TARGETS", "TARGET_KINDS", "TARGET_NAMES", "Item", "count_items",
-           "in_period", "project_key"]
+           "in_period"]
 
 CLAUSE = "一(二)"
 #: The city's region codes (credit code positions 3–8) start so: 嘉兴市 and its counties.
@@ -85,10 +85,6 @@ class Item:
                          if code.startswith(CITY_PREFIX))
 
 
-def project_key(project: str) -> str:
-    """A project name as counting compares it: full-width, spacing and case aside."""
-    return " ".join(unicodedata.normalize("NFKC", project).split()).casefold()
-
 
 def _standard(activity: Activity) -> tuple[str, str, str] | None:
     fields = activity.fields
@@ -114,7 +110,7 @@ def _pilot(activity: Activity) -> tuple[str, str, str]:
     fields = activity.fields
     project = fields.get("project")
     if project:
-        return "pilots", f"pilot:{fields['pilot_level']}:{project_key(project)}", project
+        return "pilots", f"pilot:{fields['pilot_level']}:{name_key(project)}", project
     return ("pilots", f"pilot:{fields['pilot_level']}:{activity.credit_code}:{activity.date.year}",
             f"{activity.organisation or activity.credit_code} {activity.date.year}")
 
@@ -125,7 +121,7 @@ def _award(activity: Activity) -> tuple[str, str, str]:
     fields = activity.fields
     level, project = award_level_of(fields), fields.get("project")
     if project:
-        return "awards", f"award:{level}:{fields['award']}:{project_key(project)}", project
+        return "awards", f"award:{level}:{fields['award']}:{name_key(project)}", project
     return ("awards", f"award:{level}:{fields['award']}:{activity.credit_code}:{activity.date.year}",
             f"{activity.organisation or activity.credit_code} {activity.date.year}")
 

@@ -12,7 +12,6 @@ names the version it read.
 
 from __future__ import annotations
 
-import unicodedata
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Sequence
@@ -39,6 +38,7 @@ from core import (
     format_yuan_en,
     format_yuan_zh,
     in_recorded_order,
+    name_key,
 )
 from core import STANDARD_LEVEL_NAMES as LEVEL_NAMES
 
@@ -600,11 +600,6 @@ class _TcSecretariat(_Kind):
                 f"committee:{activity.credit_code}:{code}")
 
 
-def _project_key(project: str) -> str:
-    """A project name as the one-time rule compares it: full-width, spacing and case aside."""
-    return " ".join(unicodedata.normalize("NFKC", project).split()).casefold()
-
-
 class _InnovationAward(_Kind):
     # Awards are per project and per round: the same organisation's same prize
     # for the same project is paid once; the organisation award once per round (year).
@@ -620,7 +615,7 @@ class _InnovationAward(_Kind):
                 (f"获得{name[0]}标准创新贡献奖{award.zh}" + (f"(获奖项目{quoted(project).zh})" if project else ""),
                  f"{_capital(award.en)} of the {name[1]} Standard Innovation Contribution Award"
                  + (f" for the project {quoted(project).en}" if project else "")),
-                (f"award:{activity.credit_code}:{fields['award']}:{_project_key(project)}" if project
+                (f"award:{activity.credit_code}:{fields['award']}:{name_key(project)}" if project
                  else f"award:{activity.credit_code}:{fields['award']}:{activity.date.year}")
                 if level == "national" else None)
 
@@ -635,6 +630,7 @@ class _PilotProject(_Kind):
         return (decide_pilot(fields["pilot_level"], fields["accepted"]),
                 (f"{level.zh}标准化试点项目" + (quoted(project).zh if project else ""),
                  f"{_capital(level.en)} standardisation pilot" + (f" {quoted(project).en}" if project else "")),
+                # The name as loaded (FreeText: trimmed, nothing invisible); the key format stays as stored.
                 f"pilot:{activity.credit_code}:{project}" if project
                 else f"pilot:{activity.credit_code}:{fields['pilot_level']}:{activity.date.year}")
 

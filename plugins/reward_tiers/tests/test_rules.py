@@ -680,6 +680,34 @@ def test_same_award_project_and_same_pilot_project_are_paid_once(registry):
     }
 
 
+#: One project as an applicant might type it again: a space at either end (ASCII, full-width, no-break), a
+#: zero-width space, a soft hyphen, a byte-order mark. Each was a second project, paid again, before FreeText.
+SAME_PROJECT = ["LED照明标准化试点", "LED照明标准化试点 ", "\u3000LED照明标准化试点", "\u00a0LED照明标准化试点",
+                "LED照明\u200b标准化试点", "LED照明标准化\u00ad试点", "\ufeffLED照明标准化试点\u200f"]
+
+
+@pytest.mark.parametrize("kind", ["award", "pilot"])
+def test_a_project_typed_again_another_way_is_not_paid_again(registry, kind):
+    """(一次性) The same project is the one that reads the same: a trailing space or a zero-width space does not
+    make a second project."""
+    make = (lambda project, i: award("first", project=project, date=f"2023-01-{10 + i}", id=f"x{i}")) if kind == "award" \
+        else (lambda project, i: pilot("national", project=project, date=f"2023-01-{10 + i}", id=f"x{i}"))
+    activities, result = run(registry, *(make(project, i) for i, project in enumerate(SAME_PROJECT)))
+    amounts = [outcome_of(result, a).amount for a in activities]
+    assert amounts[0] > 0 and amounts[1:] == [0] * (len(SAME_PROJECT) - 1)
+    assert len({outcome_of(result, a).dedup_key for a in activities}) == 1
+    assert {a.fields["project"] for a in activities} == {"LED照明标准化试点"}  # stored as it reads
+
+
+def test_a_stored_award_project_with_characters_that_show_nothing_is_the_same_project(registry):
+    """A record stored before FreeText trimmed names keeps its spelling; an award's project still compares as it reads."""
+    stored = Activity("innovation_award", date(2023, 1, 10), ORG, {"award": "first", "project": " 智能制造\u200b标准 "},
+                      ref="old")
+    new = Activity("innovation_award", date(2023, 2, 10), ORG, {"award": "first", "project": "智能制造标准"}, ref="new")
+    result = registry.evaluate([stored, new])
+    assert [outcome_of(result, a).amount for a in (stored, new)] == [1_000_000, 0]
+
+
 class FakeHistory:
     """Stored data with some rewards already paid, by dedup key, and some stored activities."""
 
