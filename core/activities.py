@@ -166,6 +166,13 @@ class EnvelopeSchema(Schema):
         except InvalidCreditCode as exc:
             raise ValidationError(Bilingual.of(exc.text)) from None
 
+    @validates("organisation")
+    def _named(self, value: str | None, **kwargs: Any) -> None:
+        # FreeText keeps blank text as given: a name of spaces would rename the organisation to nothing.
+        if value is not None and not value.strip():
+            raise ValidationError(Bilingual("单位名称为空白:名称不详时请不填写此项",
+                                            "the organisation's name is blank: leave it out when it is not known"))
+
     @validates("date")
     def _not_in_future(self, value: Day, **kwargs: Any) -> None:
         if value > clock.today():  # the city's today, not the server's (core.clock)

@@ -77,14 +77,14 @@ class FreeText(fields.String):
     removed, so two names that read the same are the same: an applicant
     cannot make "the same project" a second one with a trailing space, and
     a clerk's pasted name does not rename an organisation. Spaces inside the
-    text are kept as given. Text that would be left empty is loaded as
-    given, so that the schema's own check of a blank name says what is
-    missing.
+    text are kept as given. Blank text keeps its spaces, so that a
+    ``Length(min=1)`` lets it through to the schema's own check of a blank
+    name, which can say what is missing.
     """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return visible_text(text).strip() or text
+        text = visible_text(super()._deserialize(value, attr, data, **kwargs))
+        return text.strip() or text
 
 
 class StandardNumberField(fields.Field):

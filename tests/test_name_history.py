@@ -122,3 +122,18 @@ def test_a_name_pasted_with_spaces_or_characters_that_show_nothing_is_no_rename(
         result = runner.invoke(args=["import", again])
         assert result.exit_code == 0 and "renamed" not in result.output, result.output
     assert _names(app) == (OLD, [(OLD, first)])
+
+
+def test_a_blank_name_is_refused_and_a_pasted_one_is_loaded_as_it_reads() -> None:
+    """A name of spaces would rename the organisation to nothing: refused, the record's other fields still checked."""
+    from core import load_registry
+
+    registry = load_registry()
+    base = drafting("N", 1, organisations=[(CODE, OLD)])[0]
+    names = {"spaces": "   ", "full-width": "\u3000", "zero-width": " \u200b ", "pasted": f"\ufeff {OLD}\u3000\u200f"}
+    report = registry.validate([{**base, "id": key, "organisation": name} for key, name in names.items()])
+    refused = {item.ref: [(e.field, e.message_zh, e.message) for e in item.errors] for item in report.invalid}
+    blank = [("organisation", "单位名称为空白:名称不详时请不填写此项",
+              "the organisation's name is blank: leave it out when it is not known")]
+    assert refused == {"spaces": blank, "full-width": blank, "zero-width": blank}
+    assert [(a.ref, a.organisation) for a in report.valid] == [("pasted", OLD)]
