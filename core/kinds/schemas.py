@@ -178,7 +178,7 @@ class TcSecretariatSchema(Schema):
     committee_level = fields.String(required=True, validate=LabelledOneOf(COMMITTEE_LEVEL_NAMES),
                                     metadata=_label("技术委员会级别", "Committee level", COMMITTEE_LEVEL_NAMES))
     committee_name = FreeText(load_default=None, validate=validate.Length(max=300),
-                                   metadata=_label("技术委员会名称", "Committee name"))
+                              metadata=_label("技术委员会名称", "Committee name"))
 
     @post_load
     def _check_level(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -227,7 +227,7 @@ class InnovationAwardSchema(Schema):
     level = fields.String(validate=LabelledOneOf(AWARD_LEVEL_NAMES),
                           metadata=_label("奖项级别", "Award level", AWARD_LEVEL_NAMES))
     project = FreeText(load_default=None, validate=validate.Length(min=1, max=300),
-                            metadata=_label("获奖项目", "Project"))
+                       metadata=_label("获奖项目", "Project"))
 
 
 class PilotProjectSchema(Schema):
@@ -243,7 +243,7 @@ class PilotProjectSchema(Schema):
     accepted = fields.Boolean(required=True, metadata=_label("是否通过验收", "Passed acceptance"))
     granted_amount = Money(load_default=None, metadata=_label("核定金额(元)", "Granted amount (yuan)"))
     project = FreeText(load_default=None, validate=validate.Length(min=1, max=300),
-                            metadata=_label("试点项目", "Project"))
+                       metadata=_label("试点项目", "Project"))
 
 
 # -- international-standardisation talent enterprises ----------------------------
@@ -258,8 +258,8 @@ class TalentEnterpriseSchema(Schema):
     """
 
     designation = FreeText(required=True, validate=validate.Length(min=1, max=300),
-                                metadata=_label("认定名称", "Designation"))
+                           metadata=_label("认定名称", "Designation"))
     designated_by = FreeText(load_default=None, validate=validate.Length(max=200),
-                                  metadata=_label("认定单位", "Designated by"))
+                             metadata=_label("认定单位", "Designated by"))
     document = FreeText(load_default=None, validate=validate.Length(max=200),
-                             metadata=_label("认定文件(文号)", "Designation document"))
+                        metadata=_label("认定文件(文号)", "Designation document"))

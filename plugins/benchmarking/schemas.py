@@ -23,6 +23,7 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate, validates_schema
 
 from core import (
+    FreeText,
     KindExtension,
     StandardNumberField,
     Text,
@@ -70,8 +71,8 @@ def _label(zh: str, en: str, values: dict[str, Text] | None = None) -> dict[str,
 class IndicatorSchema(Schema):
     """One indicator: what is measured, which way is better, the value and what is required."""
 
-    name = fields.String(required=True, metadata=_label("指标名称", "Indicator"), **_STRING)
-    unit = fields.String(load_default="", validate=validate.Length(max=40), metadata=_label("单位", "Unit"))
+    name = FreeText(required=True, metadata=_label("指标名称", "Indicator"), **_STRING)
+    unit = FreeText(load_default="", validate=validate.Length(max=40), metadata=_label("单位", "Unit"))
     direction = fields.String(required=True, validate=validate.OneOf(tuple(DIRECTIONS)),
                               metadata=_label("方向", "Direction", DIRECTIONS))
     value = fields.Decimal(allow_none=True, load_default=None, allow_nan=False,
@@ -134,8 +135,8 @@ class _Campaign(Schema):
     campaign_year = fields.Integer(strict=True, allow_none=True, load_default=None,
                                    validate=validate.Range(min=2000, max=2100),
                                    metadata=_label("专项行动年度", "Campaign year"))
-    campaign_field = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=60),
-                                   metadata=_label("专项行动领域", "Campaign field"))
+    campaign_field = FreeText(allow_none=True, load_default=None, validate=validate.Length(min=1, max=60),
+                              metadata=_label("专项行动领域", "Campaign field"))
 
     @validates_schema
     def _both_or_neither(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -150,23 +151,23 @@ class CampaignEnrolmentSchema(_Campaign):
 
     campaign_year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2000, max=2100),
                                    metadata=_label("专项行动年度", "Campaign year"))
-    campaign_field = fields.String(required=True, validate=validate.Length(min=1, max=60),
-                                   metadata=_label("专项行动领域", "Campaign field"))
-    products = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+    campaign_field = FreeText(required=True, validate=validate.Length(min=1, max=60),
+                              metadata=_label("专项行动领域", "Campaign field"))
+    products = fields.List(FreeText(validate=validate.Length(min=1, max=200)), load_default=list,
                            metadata=_label("对标产品", "Products to benchmark"))
-    plan = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=300),
-                         metadata=_label("对标方案", "Benchmarking plan"))
+    plan = FreeText(allow_none=True, load_default=None, validate=validate.Length(max=300),
+                    metadata=_label("对标方案", "Benchmarking plan"))
 
 
 class BenchmarkResultSchema(_Campaign):
     """A product's benchmarking result (对标结果), indicator by indicator."""
 
-    product = fields.String(required=True, metadata=_label("产品名称", "Product"), **_STRING)
-    product_category = fields.String(required=True, metadata=_label("产品类别", "Product category"), **_STRING)
-    benchmark_standard = fields.String(required=True, metadata=_label("对标标准", "Benchmark standard"))
+    product = FreeText(required=True, metadata=_label("产品名称", "Product"), **_STRING)
+    product_category = FreeText(required=True, metadata=_label("产品类别", "Product category"), **_STRING)
+    benchmark_standard = FreeText(required=True, metadata=_label("对标标准", "Benchmark standard"))
     indicators = _indicators("对标指标", "Indicators")
-    test_report = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                                metadata=_label("检测报告编号", "Test report number"))
+    test_report = FreeText(required=True, validate=validate.Length(min=1, max=100),
+                           metadata=_label("检测报告编号", "Test report number"))
     test_report_date = fields.Date(required=True, metadata=_label("检测报告日期", "Test report date"))
 
     @validates_schema
@@ -189,11 +190,11 @@ class StandardAdoptionSchema(Schema):
 
     chinese_standard = StandardNumberField(parsed=True, required=True,
                                            metadata=_label("我国标准编号", "Chinese standard"))
-    adopted_standard = fields.String(required=True, metadata=_label("被采用标准", "Standard adopted"))
+    adopted_standard = FreeText(required=True, metadata=_label("被采用标准", "Standard adopted"))
     degree = fields.String(required=True, validate=validate.OneOf(tuple(DEGREES)),
                            metadata=_label("一致性程度", "Degree of correspondence", DEGREES))
-    title = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=300),
-                          metadata=_label("标准名称", "Title"))
+    title = FreeText(allow_none=True, load_default=None, validate=validate.Length(max=300),
+                     metadata=_label("标准名称", "Title"))
 
     @post_load
     def _check(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -230,14 +231,14 @@ class ForerunnerEvaluationSchema(Schema):
 
     year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2000, max=2100),
                           metadata=_label("评价年度", "Year"))
-    product_category = fields.String(required=True, metadata=_label("产品类别", "Product category"), **_STRING)
+    product_category = FreeText(required=True, metadata=_label("产品类别", "Product category"), **_STRING)
     enterprise_standard = StandardNumberField(parsed=True, required=True,
                                               metadata=_label("执行的企业标准或团体标准", "Enterprise or group standard"))
     self_declared = fields.Boolean(required=True, metadata=_label("已在企业标准信息公共服务平台自我声明公开",
                                                                   "Self-declared on the public platform"))
     baseline_standard = StandardNumberField(parsed=True, required=True,
                                             metadata=_label("对比的国家或行业标准", "National or industry standard compared"))
-    evaluator = fields.String(required=True, metadata=_label("第三方评价机构", "Third-party evaluator"), **_STRING)
+    evaluator = FreeText(required=True, metadata=_label("第三方评价机构", "Third-party evaluator"), **_STRING)
     indicators = _indicators("评价指标", "Indicators")
     score = fields.Decimal(allow_none=True, load_default=None, allow_nan=False, places=None,
                            validate=validate.Range(min=0, max=100), metadata=_label("评价得分", "Score"))

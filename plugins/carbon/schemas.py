@@ -22,6 +22,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from core import (
     STANDARD_DRAFTING,
     Bilingual,
+    FreeText,
     InvalidStandardNumber,
     KindExtension,
     StandardNumberField,
@@ -76,10 +77,10 @@ def _series(value: str) -> None:
 class IndicatorSchema(Schema):
     """One indicator of a quota standard: its unit, direction, grade limits, limit and access values."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                         metadata=field_metadata(Text("指标名称", "Indicator")))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=30),
-                         metadata=field_metadata(Text("单位", "Unit")))
+    name = FreeText(required=True, validate=validate.Length(min=1, max=100),
+                    metadata=field_metadata(Text("指标名称", "Indicator")))
+    unit = FreeText(required=True, validate=validate.Length(min=1, max=30),
+                    metadata=field_metadata(Text("单位", "Unit")))
     direction = fields.String(required=True, validate=validate.OneOf(list(DIRECTIONS)),
                               metadata=field_metadata(Text("方向", "Direction"), DIRECTIONS))
     grades = fields.List(fields.Decimal(allow_nan=False), required=True, validate=validate.Length(min=1, max=5),
@@ -108,14 +109,14 @@ class IndicatorSchema(Schema):
 class QuotaRowSchema(Schema):
     """``carbon.quota_standards``: one product of one edition of a mandatory quota standard."""
 
-    standard = fields.String(required=True, validate=validate.Length(min=1, max=50),
-                             metadata=field_metadata(Text("标准编号(含年份)", "Standard (edition)")))
-    title = fields.String(load_default="", validate=validate.Length(max=200),
-                          metadata=field_metadata(Text("标准名称", "Title")))
-    product = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                            metadata=field_metadata(Text("产品", "Product")))
-    industry = fields.String(required=True, validate=validate.Length(min=1, max=50),
-                             metadata=field_metadata(Text("行业", "Industry")))
+    standard = FreeText(required=True, validate=validate.Length(min=1, max=50),
+                        metadata=field_metadata(Text("标准编号(含年份)", "Standard (edition)")))
+    title = FreeText(load_default="", validate=validate.Length(max=200),
+                     metadata=field_metadata(Text("标准名称", "Title")))
+    product = FreeText(required=True, validate=validate.Length(min=1, max=100),
+                       metadata=field_metadata(Text("产品", "Product")))
+    industry = FreeText(required=True, validate=validate.Length(min=1, max=50),
+                        metadata=field_metadata(Text("行业", "Industry")))
     implemented = fields.Date(load_default=None, metadata=field_metadata(Text("实施日期", "In force from")))
     indicators = fields.List(fields.Nested(IndicatorSchema), required=True, validate=validate.Length(min=1),
                              metadata=field_metadata(Text("指标", "Indicators")))
@@ -138,11 +139,11 @@ class QuotaRowSchema(Schema):
 class CarbonStandardRowSchema(Schema):
     """``carbon.carbon_standards``: a carbon standard (or series) and its topic."""
 
-    standard = fields.String(required=True, validate=[validate.Length(min=1, max=50), _series],
-                             metadata=field_metadata(Text("标准编号(不含年份可涵盖各版本、各部分)",
-                                                          "Standard (without its year: every edition and part)")))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                          metadata=field_metadata(Text("标准名称", "Title")))
+    standard = FreeText(required=True, validate=[validate.Length(min=1, max=50), _series],
+                        metadata=field_metadata(Text("标准编号(不含年份可涵盖各版本、各部分)",
+                                                     "Standard (without its year: every edition and part)")))
+    title = FreeText(required=True, validate=validate.Length(min=1, max=200),
+                     metadata=field_metadata(Text("标准名称", "Title")))
     topic = fields.String(required=True, validate=validate.OneOf(list(TOPICS)),
                           metadata=field_metadata(Text("碳主题", "Carbon topic"), TOPICS))
 
@@ -153,14 +154,14 @@ class AccountingRowSchema(Schema):
     sector = fields.String(required=True, validate=[validate.Length(min=1, max=40),
                                                     validate.Regexp(r"^[a-z][a-z0-9_]*$")],
                            metadata=field_metadata(Text("行业代码", "Sector code")))
-    name_zh = fields.String(required=True, validate=validate.Length(min=1, max=60),
-                            metadata=field_metadata(Text("行业名称", "Sector (Chinese)")))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=80),
-                            metadata=field_metadata(Text("行业名称(英文)", "Sector (English)")))
-    standard = fields.String(required=True, validate=[validate.Length(min=1, max=50), _series],
-                             metadata=field_metadata(Text("核算标准", "Accounting standard")))
-    title = fields.String(load_default="", validate=validate.Length(max=200),
-                          metadata=field_metadata(Text("标准名称", "Title")))
+    name_zh = FreeText(required=True, validate=validate.Length(min=1, max=60),
+                       metadata=field_metadata(Text("行业名称", "Sector (Chinese)")))
+    name_en = FreeText(required=True, validate=validate.Length(min=1, max=80),
+                       metadata=field_metadata(Text("行业名称(英文)", "Sector (English)")))
+    standard = FreeText(required=True, validate=[validate.Length(min=1, max=50), _series],
+                        metadata=field_metadata(Text("核算标准", "Accounting standard")))
+    title = FreeText(load_default="", validate=validate.Length(max=200),
+                     metadata=field_metadata(Text("标准名称", "Title")))
 
 
 # ---------------------------------------------------------------------------
@@ -183,16 +184,16 @@ class EnergyQuotaReportSchema(Schema):
 
     reporting_year = fields.Integer(required=True, strict=True, validate=_YEAR,
                                     metadata=field_metadata(Text("报告年度", "Reporting year")))
-    product = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                            metadata=field_metadata(Text("产品", "Product")))
+    product = FreeText(required=True, validate=validate.Length(min=1, max=100),
+                       metadata=field_metadata(Text("产品", "Product")))
     quota_standard = StandardNumberField(required=True,
                                          metadata=field_metadata(Text("能耗限额标准编号", "Quota standard")))
-    indicator = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                              metadata=field_metadata(Text("指标", "Indicator")))
+    indicator = FreeText(required=True, validate=validate.Length(min=1, max=100),
+                         metadata=field_metadata(Text("指标", "Indicator")))
     value = fields.Decimal(required=True, allow_nan=False, validate=_POSITIVE,
                            metadata=field_metadata(Text("实测值", "Measured value")))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=30),
-                         metadata=field_metadata(Text("单位", "Unit")))
+    unit = FreeText(required=True, validate=validate.Length(min=1, max=30),
+                    metadata=field_metadata(Text("单位", "Unit")))
     plant_type = fields.String(required=True, validate=validate.OneOf(list(PLANT_TYPES)),
                                metadata=field_metadata(Text("企业类型", "Plant type"), PLANT_TYPES))
 
@@ -250,15 +251,15 @@ class AccountingReportSchema(Schema):
 
     reporting_year = fields.Integer(required=True, strict=True, validate=_YEAR,
                                     metadata=field_metadata(Text("报告年度", "Reporting year")))
-    sector = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                           metadata=field_metadata(Text("行业", "Sector")))
+    sector = FreeText(required=True, validate=validate.Length(min=1, max=40),
+                      metadata=field_metadata(Text("行业", "Sector")))
     accounting_standard = StandardNumberField(required=True,
                                               metadata=field_metadata(Text("采用的核算标准", "Accounting standard applied")))
     emissions_tco2e = fields.Decimal(required=True, allow_nan=False,
                                      validate=validate.Range(min=Decimal(0), error="不能为负数 / may not be negative"),
                                      metadata=field_metadata(Text("排放量(吨二氧化碳当量)", "Emissions (tCO2e)")))
-    verifier = fields.String(load_default=None, validate=validate.Length(min=1, max=200),
-                             metadata=field_metadata(Text("核查机构", "Verifier")))
+    verifier = FreeText(load_default=None, validate=validate.Length(min=1, max=200),
+                        metadata=field_metadata(Text("核查机构", "Verifier")))
     verification_date = fields.Date(load_default=None, metadata=field_metadata(Text("核查日期", "Verification date")))
 
     @post_load
@@ -303,12 +304,12 @@ def _sector_code(snapshot: Any, given: str) -> str | None:
 class CertificateSchema(Schema):
     """``low_carbon_certification``: a low-carbon product certificate an organisation holds."""
 
-    product = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                            metadata=field_metadata(Text("产品", "Product")))
-    certificate_number = fields.String(required=True, validate=validate.Length(min=1, max=60),
-                                       metadata=field_metadata(Text("证书编号", "Certificate number")))
-    certification_body = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                                       metadata=field_metadata(Text("认证机构", "Certification body")))
+    product = FreeText(required=True, validate=validate.Length(min=1, max=100),
+                       metadata=field_metadata(Text("产品", "Product")))
+    certificate_number = FreeText(required=True, validate=validate.Length(min=1, max=60),
+                                  metadata=field_metadata(Text("证书编号", "Certificate number")))
+    certification_body = FreeText(required=True, validate=validate.Length(min=1, max=200),
+                                  metadata=field_metadata(Text("认证机构", "Certification body")))
     standard = StandardNumberField(required=True, metadata=field_metadata(Text("认证依据标准", "Standard")))
     issue_date = fields.Date(required=True, metadata=field_metadata(Text("发证日期", "Issued on")))
     expiry_date = fields.Date(required=True, metadata=field_metadata(Text("有效期至", "Valid until")))

@@ -18,6 +18,7 @@ from marshmallow import Schema, fields, post_load, validate, validates, validate
 from core import (
     PILOT_PROJECT,
     Bilingual,
+    FreeText,
     KindExtension,
     StandardNumberField,
     Text,
@@ -59,10 +60,10 @@ INDICATOR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$")
 
 
 def _text(zh: str, en: str, *, required: bool = True, multiline: bool = False, max_length: int = 200,
-          **kwargs: Any) -> fields.String:
+          **kwargs: Any) -> FreeText:
     options: dict[str, Any] = {"required": True} if required else {"load_default": None}
-    return fields.String(validate=validate.Length(min=1, max=max_length),
-                         metadata=field_metadata(Text(zh, en), multiline=multiline), **options, **kwargs)
+    return FreeText(validate=validate.Length(min=1, max=max_length),
+                    metadata=field_metadata(Text(zh, en), multiline=multiline), **options, **kwargs)
 
 
 def _code(pattern: re.Pattern[str], zh: str, en: str, example: str) -> validate.Regexp:
@@ -174,7 +175,7 @@ class ResponsibilityRowSchema(Schema):
     item_code = fields.String(required=True, validate=_code(ITEM_CODE, "服务项目编号", "an item code", "3.1.2"),
                               metadata=field_metadata(Text("服务项目编号", "Item code")))
     lead_department = _text("牵头负责单位", "Lead department", max_length=200)
-    cooperating = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
+    cooperating = fields.List(FreeText(validate=validate.Length(min=1, max=100)), load_default=list,
                               metadata=field_metadata(Text("配合单位", "Cooperating departments")))
     county_duties = _text("县(市、区)职责", "Counties' responsibilities", multiline=True, max_length=2000)
     spending = _text("支出责任", "Spending responsibility", required=False, multiline=True, max_length=500)

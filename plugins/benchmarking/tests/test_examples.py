@@ -36,3 +36,20 @@ def test_evaluate_the_examples_for_market_regulation(stdpolicy_runner) -> None:
         assert "实施意见》第二部分第(" in outcome["explanation"]["zh"]
         assert "Implementation Opinions" in outcome["explanation"]["en"]
         assert "benchmarking." not in outcome["explanation"]["zh"]  # no keys inside the Chinese sentence
+
+
+def test_a_category_pasted_with_a_space_or_a_zero_width_space_is_ranked_with_its_own() -> None:
+    """A forerunner ranking is per category: "电子级玻璃纤维布 " or "电子级玻璃纤维布\u200b" was a category of
+    its own, where the second-best enterprise ranked first of one. Pasted names are loaded as they read."""
+    from core import load_registry
+
+    registry = load_registry()
+    records = [r for r in json.loads(EXAMPLES.read_text(encoding="utf-8")) if r["kind"] == "forerunner_evaluation"]
+    for pasted in (" ", "\u3000", "\u200b", "\u00ad"):
+        spoilt = [{**r, "product_category": r["product_category"] + pasted} if i == 1 else r for i, r in enumerate(records)]
+        report = registry.validate(spoilt)
+        assert not report.invalid
+        result = registry.evaluate(report.valid)
+        second = [o for o in result.outcomes if o.activity.ref == records[1]["id"] and o.plugin == "benchmarking"]
+        assert len(second) == 1 and "在3家符合条件的单位中排名第2" in second[0].explanation_zh, second
+        assert {a.fields["product_category"] for a in report.valid} == {records[0]["product_category"]}
