@@ -79,7 +79,8 @@ def name_key(name: str) -> str:
     ``name_key(" ＬＥＤ  照明\u200b试点") == name_key("led 照明试点")``. A
     plain name's key is what it was before ``visible_text`` joined in, so the
     one-time keys stored with outcomes still match. reward_tiers pays one
-    award project once by it; city_targets counts a project once by it.
+    project (an award's, a pilot's) once by it; city_targets counts a project
+    once by it.
     """
     return " ".join(visible_text(unicodedata.normalize("NFKC", name)).split()).casefold()
 

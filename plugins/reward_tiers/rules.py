@@ -454,6 +454,15 @@ class _Kind(ABC):
         """Reasons of this kind to hold the activity's reward for review (none by default)."""
         return []
 
+    def earlier_key(self, activity: Activity) -> str | None:
+        """The one-time key an earlier release stored this achievement's outcomes under, where it differs.
+
+        Outcomes are never rewritten (only superseded by a re-evaluation), so
+        a stored reward keeps the key it was paid under: it is looked up by
+        that key as well.
+        """
+        return None
+
     def pay(self, activity: Activity, decision: Decision, value: ParamValue,
             words: _Words) -> tuple[int, tuple[str, str], dict[str, Any] | None]:
         return value.value, words.paid(decision.rule, value), None
@@ -630,9 +639,13 @@ class _PilotProject(_Kind):
         return (decide_pilot(fields["pilot_level"], fields["accepted"]),
                 (f"{level.zh}标准化试点项目" + (quoted(project).zh if project else ""),
                  f"{_capital(level.en)} standardisation pilot" + (f" {quoted(project).en}" if project else "")),
-                # The name as loaded (FreeText: trimmed, nothing invisible); the key format stays as stored.
-                f"pilot:{activity.credit_code}:{project}" if project
+                f"pilot:{activity.credit_code}:{name_key(project)}" if project
                 else f"pilot:{activity.credit_code}:{fields['pilot_level']}:{activity.date.year}")
+
+    def earlier_key(self, activity: Activity) -> str | None:
+        # A pilot's project used to be compared as typed ("LED照明试点" and "ＬＥＤ照明试点" were two pilots).
+        project = activity.fields.get("project")
+        return f"pilot:{activity.credit_code}:{project}" if project else None
 
     def pay(self, activity: Activity, decision: Decision, cap: ParamValue,
             words: _Words) -> tuple[int, tuple[str, str], dict[str, Any] | None]:
@@ -681,9 +694,16 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
         if key is not None and (key not in first_report or activity.date < first_report[key][0]):
             first_report[key] = (activity.date, activity.ref)
     if not isinstance(context.history, EmptyHistory) and keys:  # nothing stored: no keys to look up
-        stored = dict(context.history.paid(PLUGIN, keys))
+        # Rewards stored under an earlier release's key are found by it (earlier → today's key).
+        earlier = {old: key for activity, (_d, _s, key) in zip(ordered, prepared)
+                   if key is not None and (old := kind.earlier_key(activity)) is not None and old != key}
+        for found, prior in context.history.paid(PLUGIN, keys | earlier.keys()).items():
+            key = earlier.get(found, found) if found not in keys else found
+            if key not in stored or prior.date < stored[key].date:
+                stored[key] = prior
         reports = getattr(context.history, "reported", None)  # a history written before core 1.1 has none
-        for key, prior in (reports(PLUGIN, keys) if reports is not None else {}).items():
+        for found, prior in (reports(PLUGIN, keys | earlier.keys()) if reports is not None else {}).items():
+            key = earlier.get(found, found) if found not in keys else found
             if prior.date < first_report[key][0]:
                 first_report[key] = (prior.date, prior.activity_ref)
     in_batch: dict[str, tuple[Activity, int, bool]] = {}

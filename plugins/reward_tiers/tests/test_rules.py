@@ -684,6 +684,8 @@ def test_same_award_project_and_same_pilot_project_are_paid_once(registry):
 #: zero-width space, a soft hyphen, a byte-order mark. Each was a second project, paid again, before FreeText.
 SAME_PROJECT = ["LED照明标准化试点", "LED照明标准化试点 ", "\u3000LED照明标准化试点", "\u00a0LED照明标准化试点",
                 "LED照明\u200b标准化试点", "LED照明标准化\u00ad试点", "\ufeffLED照明标准化试点\u200f"]
+#: The same again in other case or full-width letters: stored as given, compared by core.name_key.
+SAME_PROJECT_OTHERWISE_WRITTEN = ["led照明标准化试点", "ＬＥＤ照明标准化试点", "Led照明标准化试点"]
 
 
 @pytest.mark.parametrize("kind", ["award", "pilot"])
@@ -692,11 +694,29 @@ def test_a_project_typed_again_another_way_is_not_paid_again(registry, kind):
     make a second project."""
     make = (lambda project, i: award("first", project=project, date=f"2023-01-{10 + i}", id=f"x{i}")) if kind == "award" \
         else (lambda project, i: pilot("national", project=project, date=f"2023-01-{10 + i}", id=f"x{i}"))
-    activities, result = run(registry, *(make(project, i) for i, project in enumerate(SAME_PROJECT)))
+    projects = SAME_PROJECT + SAME_PROJECT_OTHERWISE_WRITTEN
+    activities, result = run(registry, *(make(project, i) for i, project in enumerate(projects)))
     amounts = [outcome_of(result, a).amount for a in activities]
-    assert amounts[0] > 0 and amounts[1:] == [0] * (len(SAME_PROJECT) - 1)
+    assert amounts[0] > 0 and amounts[1:] == [0] * (len(projects) - 1)
     assert len({outcome_of(result, a).dedup_key for a in activities}) == 1
-    assert {a.fields["project"] for a in activities} == {"LED照明标准化试点"}  # stored as it reads
+    # stored as it reads
+    assert {a.fields["project"] for a in activities} == {"LED照明标准化试点", *SAME_PROJECT_OTHERWISE_WRITTEN}
+
+
+def test_a_pilot_paid_under_the_key_it_was_stored_with_is_not_paid_again(registry):
+    """Pilots' projects used to be compared as typed, and stored outcomes keep the key they were paid under:
+    a record of the same project written otherwise finds the payment by that key."""
+    paid = PriorPayment("pilot:" + ORG + ":LED照明标准化试点", 41, "OLD-7", date(2023, 1, 10), 300_000, "R12")
+    history = FakeHistory({paid.dedup_key: paid})
+    context = EvaluationContext(parameters=registry.default_parameters(), history=history)
+    outcome = evaluate_one(registry, pilot("national", project="LED照明标准化试点 ", date="2024-03-01"), context)
+    assert outcome.amount == 0 and outcome.dedup_key == "pilot:" + ORG + ":led照明标准化试点"
+    assert "已随活动 OLD-7(2023年1月10日)发放30万元,本条不再重复奖励。" in outcome.explanation_zh
+    assert history.calls == [("reward_tiers", {outcome.dedup_key, paid.dedup_key})]
+    # A project whose name is its own key asks once.
+    history.calls.clear()
+    outcome = evaluate_one(registry, pilot("national", project="光伏运维试点", date="2024-03-01"), context)
+    assert outcome.amount == 300_000 and history.calls == [("reward_tiers", {outcome.dedup_key})]
 
 
 def test_a_stored_award_project_with_characters_that_show_nothing_is_the_same_project(registry):
