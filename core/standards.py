@@ -35,7 +35,7 @@ import yaml
 
 from . import clock
 from .regions import PROVINCES
-from .text import Text, visible_text
+from .text import Text, lookalike, visible_text
 
 __all__ = [
     "BRAND_LEVELS",
@@ -165,7 +165,7 @@ def normalise(value: str) -> str:
 
 def _normalise(value: str) -> str:
     # Format characters (a zero-width space, a soft hyphen pasted with the number) show nothing: left out.
-    text = visible_text(unicodedata.normalize("NFKC", value)).translate(_DASHES)
+    text = unicodedata.normalize("NFKC", visible_text(value)).translate(_DASHES)
     text = " ".join(text.split())
     adoption = _ADOPTION.search(text)
     suffix = ""
@@ -215,7 +215,13 @@ def parse(value: str, codes: StandardCodes | None = None) -> StandardNumber:
     else:
         if held is codes:
             return number
-    number = _parse(value, codes)
+    try:
+        number = _parse(value, codes)
+    except InvalidStandardNumber as exc:
+        hint = lookalike(value) if isinstance(value, str) else None
+        if hint is None:
+            raise
+        raise InvalidStandardNumber(Text(f"{exc.text.zh}。{hint.zh}", f"{exc.text.en}; {hint.en}")) from None
     if len(_PARSED) >= _PARSED_MAX:
         _PARSED.clear()
     _PARSED[key] = (codes, number)
@@ -275,7 +281,7 @@ def _parse(value: str, codes: StandardCodes) -> StandardNumber:
     # normalise(), inline: most numbers are canonical already (and so neither empty nor blank)
     if isinstance(value, str) and _CANONICAL.fullmatch(value) and "AMD" not in value and "COR" not in value:
         full = value
-    elif not isinstance(value, str) or not value.strip():
+    elif not isinstance(value, str) or not visible_text(value).strip():
         raise InvalidStandardNumber(Text("标准编号不能为空", "the standard number is empty"))
     else:
         full = _normalise(value)

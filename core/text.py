@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-__all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh", "name_key", "visible_text"]
+__all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh", "lookalike", "name_key", "visible_text"]
 
 
 class Text(NamedTuple):
@@ -83,6 +83,28 @@ def name_key(name: str) -> str:
     once by it.
     """
     return " ".join(visible_text(unicodedata.normalize("NFKC", name)).split()).casefold()
+
+
+#: The scripts whose letters pass for English ones in a code (a Cyrillic Т, a Greek Α, a dotless ı).
+_LOOKALIKE_SCRIPTS = {"CYRILLIC": Text("西里尔字母", "a Cyrillic letter"), "GREEK": Text("希腊字母", "a Greek letter"),
+                      "LATIN": Text("带附加符号的拉丁字母", "a Latin letter with a mark")}
+
+
+def lookalike(code: str) -> Text | None:
+    """Why a refused code may look right: its first letter that passes for an English one and is not.
+
+    ``GB/Т 45123-2025`` with a Cyrillic Т reads as a valid number and is
+    refused; the message alone would leave the clerk staring at it. ``None``
+    when every letter is ASCII after NFKC (full-width letters are).
+    """
+    for ch in unicodedata.normalize("NFKC", code):
+        if ch.isalpha() and not ch.isascii():
+            script = _LOOKALIKE_SCRIPTS.get(unicodedata.name(ch, "").split(" ")[0])
+            if script is not None:
+                u = f"U+{ord(ch):04X}"
+                return Text(f"其中的“{ch}”是{script.zh}({u}),不是英文字母,请用英文字母重新输入",
+                            f"its {ch!r} is {script.en} ({u}), not an English one: type it again in English letters")
+    return None
 
 
 def format_yuan_en(amount: int | Decimal) -> str:

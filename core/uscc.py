@@ -14,7 +14,7 @@ from functools import lru_cache
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
-from .text import Text, visible_text
+from .text import Text, lookalike, visible_text
 
 __all__ = ["InvalidCreditCode", "organisation_code_check_digit", "validate_credit_code"]
 
@@ -46,6 +46,16 @@ def validate_credit_code(value: str) -> str:
     pasted with the code) are left out: the code is what the reader sees.
     """
     value = visible_text(value)
+    try:
+        return _validate(value)
+    except InvalidCreditCode as exc:
+        hint = lookalike(value)
+        if hint is None:
+            raise
+        raise InvalidCreditCode(Text(f"{exc.text.zh}。{hint.zh}", f"{exc.text.en}; {hint.en}")) from None
+
+
+def _validate(value: str) -> str:
     try:
         code = _uscc.validate(value)
     except InvalidLength:

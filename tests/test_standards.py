@@ -406,3 +406,11 @@ def test_empty_codes_file():
     assert codes.industry == frozenset()
     assert codes.brands == {level: frozenset() for level in BRAND_LEVELS}
     assert codes.provincial_committees == frozenset()
+
+
+def test_a_number_with_a_letter_that_passes_for_an_english_one_says_which() -> None:
+    """``GB/Т 45123-2025`` (a Cyrillic Т) reads as valid: the refusal names the letter."""
+    with pytest.raises(InvalidStandardNumber) as refused:
+        parse("GB/Т 45123-2025")
+    assert refused.value.text.zh.endswith("其中的“Т”是西里尔字母(U+0422),不是英文字母,请用英文字母重新输入")
+    assert "Cyrillic letter (U+0422)" in refused.value.text.en

@@ -123,3 +123,15 @@ def test_name_key_compares_names_as_they_read() -> None:
     assert name_key("LED照明试点") != name_key("LED照明试点二期")
     # without format characters, the key stored with outcomes before visible_text joined in
     assert name_key("智能制造 数字孪生系列标准") == " ".join("智能制造 数字孪生系列标准".split()).casefold()
+
+
+def test_lookalike_names_a_letter_that_passes_for_an_english_one() -> None:
+    from core.text import lookalike
+
+    assert lookalike("GB/T 45123-2025") is None
+    assert lookalike("ＧＢ／Ｔ 45123-2025") is None  # full-width letters are English ones after NFKC
+    assert lookalike("Q/嘉兴 001-2020") is None  # Chinese is not a lookalike
+    cyrillic = lookalike("GB/Т 45123-2025")
+    assert cyrillic is not None and "“Т”是西里尔字母(U+0422)" in cyrillic.zh and "Cyrillic" in cyrillic.en
+    greek = lookalike("ΙSO 9001:2015")
+    assert greek is not None and "希腊字母(U+0399)" in greek.zh

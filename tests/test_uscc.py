@@ -164,3 +164,9 @@ def test_characters_that_show_nothing_are_not_part_of_a_code() -> None:
     refused as "19 characters" where 18 could be seen)."""
     for pasted in ("\ufeff913304007429141869", "9133040074\u200b29141869", "913304007429141869\u2060"):
         assert validate_credit_code(pasted) == "913304007429141869"
+
+
+def test_a_code_with_a_letter_that_passes_for_an_english_one_says_which() -> None:
+    with pytest.raises(InvalidCreditCode) as refused:
+        validate_credit_code("91330482MA2AH5Т006")  # a Cyrillic Т
+    assert "其中的“Т”是西里尔字母(U+0422)" in refused.value.text.zh
