@@ -168,7 +168,7 @@ class EnvelopeSchema(Schema):
 
     @validates("organisation")
     def _named(self, value: str | None, **kwargs: Any) -> None:
-        # FreeText keeps blank text as given: a name of spaces would rename the organisation to nothing.
+        # FreeText keeps blank text's spaces: a name of spaces would rename the organisation to nothing.
         if value is not None and not value.strip():
             raise ValidationError(Bilingual("单位名称为空白:名称不详时请不填写此项",
                                             "the organisation's name is blank: leave it out when it is not known"))

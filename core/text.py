@@ -16,7 +16,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-__all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh", "lookalike", "name_key", "visible_text"]
+__all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh", "lookalike",
+           "name_key", "visible_text"]
 
 
 class Text(NamedTuple):
@@ -76,7 +77,7 @@ def name_key(name: str) -> str:
 
     Full-width forms, case, runs of spaces, spaces at either end and the
     characters that show nothing (``visible_text``) are set aside:
-    ``name_key(" ＬＥＤ  照明\u200b试点") == name_key("led 照明试点")``. A
+    ``name_key(" ＬＥＤ  照明\\u200b试点") == name_key("led 照明试点")``. A
     plain name's key is what it was before ``visible_text`` joined in, so the
     one-time keys stored with outcomes still match. reward_tiers pays one
     project (an award's, a pilot's) once by it; city_targets counts a project
@@ -87,7 +88,7 @@ def name_key(name: str) -> str:
 
 #: The scripts whose letters pass for English ones in a code (a Cyrillic Т, a Greek Α, a dotless ı).
 _LOOKALIKE_SCRIPTS = {"CYRILLIC": Text("西里尔字母", "a Cyrillic letter"), "GREEK": Text("希腊字母", "a Greek letter"),
-                      "LATIN": Text("带附加符号的拉丁字母", "a Latin letter with a mark")}
+                      "LATIN": Text("非英文的拉丁字母", "a Latin letter English does not use")}
 
 
 def lookalike(code: str) -> Text | None:

@@ -85,7 +85,6 @@ class Item:
                          if code.startswith(CITY_PREFIX))
 
 
-
 def _standard(activity: Activity) -> tuple[str, str, str] | None:
     fields = activity.fields
     target = _STANDARD_TARGETS.get(fields.get("level") or "")
