@@ -35,7 +35,7 @@ import yaml
 
 from . import clock
 from .regions import PROVINCES
-from .text import Text, lookalike, visible_text
+from .text import Text, visible_text, with_lookalike
 
 __all__ = [
     "BRAND_LEVELS",
@@ -218,10 +218,9 @@ def parse(value: str, codes: StandardCodes | None = None) -> StandardNumber:
     try:
         number = _parse(value, codes)
     except InvalidStandardNumber as exc:
-        hint = lookalike(value) if isinstance(value, str) else None
-        if hint is None:
+        if not isinstance(value, str):
             raise
-        raise InvalidStandardNumber(Text(f"{exc.text.zh}。{hint.zh}", f"{exc.text.en}; {hint.en}")) from None
+        raise InvalidStandardNumber(with_lookalike(exc.text, value)) from None
     if len(_PARSED) >= _PARSED_MAX:
         _PARSED.clear()
     _PARSED[key] = (codes, number)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 __all__ = ["Text", "as_text", "clause_words", "date_en", "date_zh", "format_yuan_en", "format_yuan_zh", "lookalike",
-           "name_key", "visible_text"]
+           "name_key", "visible_text", "with_lookalike"]
 
 
 class Text(NamedTuple):
@@ -106,6 +106,12 @@ def lookalike(code: str) -> Text | None:
                 return Text(f"其中的“{ch}”是{script.zh}({u}),不是英文字母,请用英文字母重新输入",
                             f"its {ch!r} is {script.en} ({u}), not an English one: type it again in English letters")
     return None
+
+
+def with_lookalike(reason: Text, code: str) -> Text:
+    """``reason`` for refusing ``code``, followed by ``lookalike``'s hint where the code holds such a letter."""
+    hint = lookalike(code)
+    return reason if hint is None else Text(f"{reason.zh}。{hint.zh}", f"{reason.en}; {hint.en}")
 
 
 def format_yuan_en(amount: int | Decimal) -> str:

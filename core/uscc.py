@@ -14,7 +14,7 @@ from functools import lru_cache
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
-from .text import Text, lookalike, visible_text
+from .text import Text, visible_text, with_lookalike
 
 __all__ = ["InvalidCreditCode", "organisation_code_check_digit", "validate_credit_code"]
 
@@ -49,10 +49,7 @@ def validate_credit_code(value: str) -> str:
     try:
         return _validate(value)
     except InvalidCreditCode as exc:
-        hint = lookalike(value)
-        if hint is None:
-            raise
-        raise InvalidCreditCode(Text(f"{exc.text.zh}。{hint.zh}", f"{exc.text.en}; {hint.en}")) from None
+        raise InvalidCreditCode(with_lookalike(exc.text, value)) from None
 
 
 def _validate(value: str) -> str:

@@ -697,13 +697,14 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
         # Rewards stored under an earlier release's key are found by it (earlier → today's key).
         earlier = {old: key for activity, (_d, _s, key) in zip(ordered, prepared)
                    if key is not None and (old := kind.earlier_key(activity)) is not None and old != key}
-        for found, prior in context.history.paid(PLUGIN, keys | earlier.keys()).items():
-            key = earlier.get(found, found) if found not in keys else found
+        asked = keys | earlier.keys()
+        for found, prior in context.history.paid(PLUGIN, asked).items():
+            key = found if found in keys else earlier.get(found, found)
             if key not in stored or prior.date < stored[key].date:
                 stored[key] = prior
         reports = getattr(context.history, "reported", None)  # a history written before core 1.1 has none
-        for found, prior in (reports(PLUGIN, keys | earlier.keys()) if reports is not None else {}).items():
-            key = earlier.get(found, found) if found not in keys else found
+        for found, prior in (reports(PLUGIN, asked) if reports is not None else {}).items():
+            key = found if found in keys else earlier.get(found, found)
             if prior.date < first_report[key][0]:
                 first_report[key] = (prior.date, prior.activity_ref)
     in_batch: dict[str, tuple[Activity, int, bool]] = {}
