@@ -35,6 +35,7 @@ import yaml
 
 from . import clock
 from .regions import PROVINCES
+from .screening import safe_text
 from .text import Text, visible_text, with_lookalike
 
 __all__ = [
@@ -276,6 +277,39 @@ def _year_of(raw: str) -> int:
     return year
 
 
+#: The longest number accepted, in characters once normalised. The longest real
+#: ones run to about 60 (``ISO/IEC/IEEE 8802-1Q:2020/Amd 31:2024``, or a national
+#: number with its adoption note ``GB/T 20438.1-2017 (IEC 61508-1:2010, IDT)``).
+MAX_LENGTH = 100
+#: The most digits a sequence number or one of its parts has: national numbers have
+#: reached five (``GB/T 45123``), as have ISO and IEC ones (``IEC 62443``); one
+#: more leaves room. A longer run (``GB/T 4444444444-2025``) is no standard's.
+MAX_DIGITS = 6
+_LONG_RUN = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
+
+
+def _head(text: str, limit: int) -> str:
+    """The start of ``text`` as a message shows it: printable, and "…" where it was cut."""
+    return safe_text(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def _implausible(full: str) -> None:
+    """Refuse a number no standard has: longer than ``MAX_LENGTH``, or (but for an
+    enterprise number, whose codes are the company's own) a run of more than ``MAX_DIGITS`` digits."""
+    if len(full) > MAX_LENGTH:
+        raise InvalidStandardNumber(Text(
+            f"标准编号过长:共{len(full):,}个字符,至多{MAX_LENGTH}个({_head(full, 40)})",
+            f"the standard number is too long: {len(full):,} characters, at most {MAX_LENGTH} ({_head(full, 40)})",
+        ))
+    if not full.startswith("Q/") and (run := _LONG_RUN.search(full)) is not None:
+        digits = run.group()
+        raise InvalidStandardNumber(Text(
+            f"{_head(full, MAX_LENGTH)} 中的数字 {_head(digits, 20)} 有{len(digits)}位:标准的顺序号至多{MAX_DIGITS}位,年份4位",
+            f"{_head(full, MAX_LENGTH)} has a run of {len(digits)} digits ({_head(digits, 20)}): "
+            f"a standard's sequence number has at most {MAX_DIGITS}, its year 4",
+        ))
+
+
 def _parse(value: str, codes: StandardCodes) -> StandardNumber:
     # normalise(), inline: most numbers are canonical already (and so neither empty nor blank)
     if isinstance(value, str) and _CANONICAL.fullmatch(value) and "AMD" not in value and "COR" not in value:
@@ -284,6 +318,8 @@ def _parse(value: str, codes: StandardCodes) -> StandardNumber:
         raise InvalidStandardNumber(Text("标准编号不能为空", "the standard number is empty"))
     else:
         full = _normalise(value)
+    if len(full) > 24 or _LONG_RUN.search(full) is not None:  # the common short number skips the call
+        _implausible(full)
     if "(" in full and (adoption := _ADOPTION.search(full)):
         code = full[: adoption.start()]
         adopted: str | None = f"{adoption['source']}, {adoption['degree']}"

@@ -9,6 +9,7 @@ input, Hypothesis-generated or spelt as registers spell numbers, the new
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -47,9 +48,20 @@ def _outcome(module, value: str):
         return ("refused", exc.text.zh, exc.text.en)
 
 
+def _implausible(value: str) -> bool:
+    """Whether ``value`` is a number the old parser read and the new one refuses as no standard's (too long, or
+    a run of more than six digits outside an enterprise number): ``test_implausible_numbers_are_refused``."""
+    full = standards.normalise(visible_text(value)) if visible_text(value).strip() else ""
+    return len(full) > standards.MAX_LENGTH or (not full.startswith("Q/") and re.search(r"\d{7,}", full) is not None)
+
+
 def _same(value: str) -> None:
-    # One deliberate change since: characters that show nothing (core.text.visible_text) are left out first.
+    # Two deliberate changes since: characters that show nothing (core.text.visible_text) are left out
+    # first, and a number longer than any standard's is refused (_implausible).
     assert standards.normalise(value) == old.normalise(visible_text(value)), value
+    if _implausible(value):
+        assert _outcome(standards, value)[0] == "refused", value
+        return
     assert _outcome(standards, value) == _outcome(old, visible_text(value)), value
 
 
@@ -90,6 +102,26 @@ def test_arbitrary_text_parses_as_before(value: str) -> None:
 @given(st.text(max_size=20))
 def test_any_text_parses_as_before(value: str) -> None:
     _same(value)
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("GB/T " + "4" * 5000 + "—2025", "标准编号过长:共5,010个字符,至多100个(GB/T 44444444444444444444444444444444444…)"),
+    ("GB/T 4444444-2025", "GB/T 4444444-2025 中的数字 4444444 有7位:标准的顺序号至多6位,年份4位"),
+    ("ISO 9001:20152016", "ISO 9001:20152016 中的数字 20152016 有8位:标准的顺序号至多6位,年份4位"),
+    ("DB33/T 2512-2022" + " (ISO 9001:2015, IDT)" * 5, "标准编号过长:共121个字符,至多100个(DB33/T 2512-2022 (ISO 9001:2015, IDT) (I…)"),
+])
+def test_implausible_numbers_are_refused(value: str, said: str) -> None:
+    """An applicant's made-up number (5,000 digits, or seven) is no standard's: refused, echoed clipped."""
+    with pytest.raises(InvalidStandardNumber) as refused:
+        standards.parse(value)
+    assert refused.value.text.zh == said
+    assert _implausible(value)
+
+
+@pytest.mark.parametrize("value", ["GB/T 444444-2025", "GB/T 32151.31-2015", "Q/JX 1234567-2024", "DB3304/T 100-2023",
+                                   "GB/T 20438.1-2017 (IEC 61508-1:2010, IDT)", "ISO/IEC 27001:2022/Amd 1:2024"])
+def test_long_real_numbers_still_parse(value: str) -> None:
+    assert standards.parse(value).code == standards.normalise(value).split(" (")[0]  # the adoption note aside
 
 
 def test_full_width_digits_are_normalised() -> None:
