@@ -89,6 +89,8 @@ HOSTILE = [
      '"credit_code": "913304007429141869", "award": "third", "project": "' + "长" * 20000 + '"}', "project"),
     ("nested surrogate", '{"id": "BAD", "kind": "innovation_award", "date": "2024-12-18", '
      '"credit_code": "913304007429141869", "award": "third", "project": ["\\ud800"]}', "project"),
+    ("standard number of 5,000 digits", '{"id": "BAD", "kind": "standard_drafting", "date": "2025-06-20", '
+     '"credit_code": "913304007429141869", "standard_code": "GB/T ' + "4" * 5000 + '-2025", "rank": 1}', "standard_code"),
 ]
 
 
