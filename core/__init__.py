@@ -60,7 +60,7 @@ from .evaluation import (
     PriorReport,
     in_recorded_order,
 )
-from .fields import CreditCodeField, FreeText, StandardNumberField, field_metadata
+from .fields import BoundedDecimal, CreditCodeField, FreeText, StandardNumberField, field_metadata
 from .grouping import by_organisation as group_by_organisation
 from .grouping import by_standard_series as group_by_standard_series
 from .hooks import hookimpl, hookspec
@@ -183,6 +183,7 @@ __all__ = [
     "Bilingual",
     "COMMITTEE_LEVEL_NAMES",
     "Column",
+    "BoundedDecimal",
     "CreditCodeField",
     "DashboardFigure",
     "DefaultValue",

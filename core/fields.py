@@ -9,12 +9,14 @@ breaks and tabs). ``field_metadata`` writes them without typos::
 
 The fields below parse what several policy areas read — standard numbers
 and unified social credit codes — and fail with messages in both languages;
-``FreeText`` loads names and titles as they read (``visible_text``, trimmed).
+``FreeText`` loads names and titles as they read (``visible_text``, trimmed);
+``BoundedDecimal`` loads a measured or declared number of a size a register holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import fields, validate
@@ -24,7 +26,7 @@ from .standards import InvalidStandardNumber, StandardNumber, parse
 from .text import Text, visible_text
 from .uscc import InvalidCreditCode, validate_credit_code
 
-__all__ = ["CreditCodeField", "FreeText", "LabelledOneOf", "StandardNumberField", "field_metadata"]
+__all__ = ["BoundedDecimal", "CreditCodeField", "FreeText", "LabelledOneOf", "StandardNumberField", "field_metadata"]
 
 
 def field_metadata(label: Text, values: Mapping[str, Text] | None = None, *, multiline: bool = False) -> dict[str, Any]:
@@ -130,3 +132,35 @@ class CreditCodeField(fields.String):
             return validate_credit_code(text)
         except InvalidCreditCode as exc:
             raise field_error(exc.text.zh, exc.text.en) from None
+
+
+class BoundedDecimal(fields.Decimal):
+    """A decimal number (a measured value, an emission, a score) of a size a register holds, loaded exactly.
+
+    marshmallow's ``Decimal`` takes ``"1e999999999"`` and ``"1e-999999999"``:
+    finite, but a billion characters when written out, and arithmetic on them
+    overflows the decimal context, so the plugin reading one raised on its
+    record. Refused here instead, naming the field: a number must be under
+    10^``MAX_INTEGER_DIGITS`` in size with at most ``MAX_PLACES`` decimal places
+    (a float's digits, ``0.30000000000000004``, fit). NaN and infinity are
+    refused unless ``allow_nan=True`` is passed.
+    """
+
+    MAX_INTEGER_DIGITS = 15
+    MAX_PLACES = 30
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_nan", False)
+        super().__init__(*args, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number is not None and number.is_finite():
+            exponent = number.as_tuple().exponent
+            if number and number.adjusted() >= self.MAX_INTEGER_DIGITS:
+                raise field_error(f"数值过大:整数部分至多{self.MAX_INTEGER_DIGITS}位",
+                                  f"too large: at most {self.MAX_INTEGER_DIGITS} digits before the decimal point")
+            if isinstance(exponent, int) and exponent < -self.MAX_PLACES:
+                raise field_error(f"小数位数过多:至多{self.MAX_PLACES}位",
+                                  f"too many decimal places: at most {self.MAX_PLACES}")
+        return number

@@ -77,8 +77,15 @@ _EXACT = {
 
 _PATTERNS = [
     (re.compile(r"^Must be greater than or equal to (.+) and less than or equal to (.+)\.$"), "必须大于等于 {0} 且小于等于 {1}。"),
+    (re.compile(r"^Must be greater than or equal to (\S+) and less than (\S+)\.$"), "必须大于等于 {0} 且小于 {1}。"),
     (re.compile(r"^Must be greater than or equal to (.+)\.$"), "必须大于等于 {0}。"),
     (re.compile(r"^Must be less than or equal to (.+)\.$"), "必须小于等于 {0}。"),
+    # Range(min_inclusive=False / max_inclusive=False): the bound is one word, so "greater than (…)" cannot
+    # take "or equal to 1" for its bound.
+    (re.compile(r"^Must be greater than (\S+) and less than or equal to (\S+)\.$"), "必须大于 {0} 且小于等于 {1}。"),
+    (re.compile(r"^Must be greater than (\S+) and less than (\S+)\.$"), "必须大于 {0} 且小于 {1}。"),
+    (re.compile(r"^Must be greater than (\S+)\.$"), "必须大于 {0}。"),
+    (re.compile(r"^Must be less than (\S+)\.$"), "必须小于 {0}。"),
     (re.compile(r"^Must be one of: (.+)\.$"), "必须是以下之一:{0}。"),
     (re.compile(r"^Shorter than minimum length (.+)\.$"), "长度不能少于 {0}。"),
     (re.compile(r"^Longer than maximum length (.+)\.$"), "长度不能超过 {0}。"),

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate
 
+from .fields import BoundedDecimal
 from .messages import Bilingual
 from .text import Text, format_yuan_en, format_yuan_zh
 
@@ -119,7 +120,7 @@ class StringList(fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class ExactDecimal(fields.Decimal):
+class ExactDecimal(BoundedDecimal):
     """A decimal number, never a float's approximation: ``"1.25"``, ``1.25`` (read as written), ``Decimal``.
 
     ``suffix`` (``%`` for percentages, a unit for quantities) may follow the

@@ -23,6 +23,7 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate, validates_schema
 
 from core import (
+    BoundedDecimal,
     FreeText,
     KindExtension,
     StandardNumberField,
@@ -75,13 +76,13 @@ class IndicatorSchema(Schema):
     unit = FreeText(load_default="", validate=validate.Length(max=40), metadata=_label("单位", "Unit"))
     direction = fields.String(required=True, validate=validate.OneOf(tuple(DIRECTIONS)),
                               metadata=_label("方向", "Direction", DIRECTIONS))
-    value = fields.Decimal(allow_none=True, load_default=None, allow_nan=False,
+    value = BoundedDecimal(allow_none=True, load_default=None, allow_nan=False,
                            metadata=_label("实测值", "Value"))
-    target = fields.Decimal(allow_none=True, load_default=None, allow_nan=False,
+    target = BoundedDecimal(allow_none=True, load_default=None, allow_nan=False,
                             metadata=_label("要求值", "Required value"))
-    minimum = fields.Decimal(allow_none=True, load_default=None, allow_nan=False,
+    minimum = BoundedDecimal(allow_none=True, load_default=None, allow_nan=False,
                              metadata=_label("区间下限", "Range minimum"))
-    maximum = fields.Decimal(allow_none=True, load_default=None, allow_nan=False,
+    maximum = BoundedDecimal(allow_none=True, load_default=None, allow_nan=False,
                              metadata=_label("区间上限", "Range maximum"))
     core = fields.Boolean(load_default=False, metadata=_label("核心指标", "Core indicator"))
 
@@ -240,7 +241,7 @@ class ForerunnerEvaluationSchema(Schema):
                                             metadata=_label("对比的国家或行业标准", "National or industry standard compared"))
     evaluator = FreeText(required=True, metadata=_label("第三方评价机构", "Third-party evaluator"), **_STRING)
     indicators = _indicators("评价指标", "Indicators")
-    score = fields.Decimal(allow_none=True, load_default=None, allow_nan=False, places=None,
+    score = BoundedDecimal(allow_none=True, load_default=None, allow_nan=False, places=None,
                            validate=validate.Range(min=0, max=100), metadata=_label("评价得分", "Score"))
     tier = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=10),
                           metadata=_label("评价等级(1为最高)", "Tier (1 is the highest)"))

@@ -20,6 +20,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from core import (
+    BoundedDecimal,
     STANDARD_DRAFTING,
     Bilingual,
     FreeText,
@@ -55,8 +56,7 @@ QUOTA_TABLE = "carbon.quota_standards"
 STANDARDS_TABLE = "carbon.carbon_standards"
 ACCOUNTING_TABLE = "carbon.accounting_standards"
 
-_POSITIVE = validate.Range(min=Decimal(0), min_inclusive=False,
-                           error="必须大于0 / must be greater than 0")
+_POSITIVE = validate.Range(min=Decimal(0), min_inclusive=False)
 _YEAR = validate.Range(min=2000, max=2100)
 
 
@@ -83,11 +83,11 @@ class IndicatorSchema(Schema):
                     metadata=field_metadata(Text("单位", "Unit")))
     direction = fields.String(required=True, validate=validate.OneOf(list(DIRECTIONS)),
                               metadata=field_metadata(Text("方向", "Direction"), DIRECTIONS))
-    grades = fields.List(fields.Decimal(allow_nan=False), required=True, validate=validate.Length(min=1, max=5),
+    grades = fields.List(BoundedDecimal(allow_nan=False), required=True, validate=validate.Length(min=1, max=5),
                          metadata=field_metadata(Text("各级限定值(1级为最先进)", "Grade limits (grade 1 most advanced)")))
-    limit = fields.Decimal(load_default=None, allow_nan=False,
+    limit = BoundedDecimal(load_default=None, allow_nan=False,
                            metadata=field_metadata(Text("限定值", "Limit value")))
-    access = fields.Decimal(load_default=None, allow_nan=False,
+    access = BoundedDecimal(load_default=None, allow_nan=False,
                             metadata=field_metadata(Text("准入值(新建及改扩建)", "Access value (new and expanded plants)")))
 
     @validates("unit")
@@ -190,7 +190,7 @@ class EnergyQuotaReportSchema(Schema):
                                          metadata=field_metadata(Text("能耗限额标准编号", "Quota standard")))
     indicator = FreeText(required=True, validate=validate.Length(min=1, max=100),
                          metadata=field_metadata(Text("指标", "Indicator")))
-    value = fields.Decimal(required=True, allow_nan=False, validate=_POSITIVE,
+    value = BoundedDecimal(required=True, allow_nan=False, validate=_POSITIVE,
                            metadata=field_metadata(Text("实测值", "Measured value")))
     unit = FreeText(required=True, validate=validate.Length(min=1, max=30),
                     metadata=field_metadata(Text("单位", "Unit")))
@@ -255,8 +255,8 @@ class AccountingReportSchema(Schema):
                       metadata=field_metadata(Text("行业", "Sector")))
     accounting_standard = StandardNumberField(required=True,
                                               metadata=field_metadata(Text("采用的核算标准", "Accounting standard applied")))
-    emissions_tco2e = fields.Decimal(required=True, allow_nan=False,
-                                     validate=validate.Range(min=Decimal(0), error="不能为负数 / may not be negative"),
+    emissions_tco2e = BoundedDecimal(required=True, allow_nan=False,
+                                     validate=validate.Range(min=Decimal(0)),
                                      metadata=field_metadata(Text("排放量(吨二氧化碳当量)", "Emissions (tCO2e)")))
     verifier = FreeText(load_default=None, validate=validate.Length(min=1, max=200),
                         metadata=field_metadata(Text("核查机构", "Verifier")))

@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate, validates
 
-from core import ReferenceTable, Text, field_error, field_metadata, load_reference_versions
+from core import BoundedDecimal, ReferenceTable, Text, field_error, field_metadata, load_reference_versions
 
 from .counting import TARGET_NAMES, TARGETS
 
@@ -30,7 +30,7 @@ class WeightRowSchema(Schema):
 
     indicator = fields.String(required=True, validate=validate.Length(min=1, max=80),
                               metadata=field_metadata(Text("指标", "Indicator"), _NAMES))
-    weight = fields.Decimal(required=True, allow_nan=False, places=None,
+    weight = BoundedDecimal(required=True, allow_nan=False, places=None,
                             validate=validate.Range(min=Decimal(0), max=Decimal(1000)),
                             metadata=field_metadata(Text("权重(每项或每万元得分)", "Weight (points per item or per 10,000 yuan)")))
 

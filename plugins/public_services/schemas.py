@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate, validates, validates_schema
 
 from core import (
+    BoundedDecimal,
     PILOT_PROJECT,
     Bilingual,
     FreeText,
@@ -74,9 +75,9 @@ def _bilingual(zh: str, en: str) -> str:
     return Bilingual(zh, en)
 
 
-def _decimal(zh: str, en: str, *, required: bool = True) -> fields.Decimal:
+def _decimal(zh: str, en: str, *, required: bool = True) -> BoundedDecimal:
     options: dict[str, Any] = {"required": True} if required else {"load_default": None}
-    return fields.Decimal(allow_nan=False, metadata=field_metadata(Text(zh, en)), **options)
+    return BoundedDecimal(allow_nan=False, metadata=field_metadata(Text(zh, en)), **options)
 
 
 # -- 服务分类: aspects and categories ------------------------------------------------
@@ -199,7 +200,7 @@ class MonitoringSchema(Schema):
     period = fields.String(required=True, metadata=field_metadata(Text("监测期", "Period")))
     indicator = fields.String(required=True, validate=_code(INDICATOR_CODE, "指标代码", "an indicator code", "coverage"),
                               metadata=field_metadata(Text("指标代码", "Indicator code")))
-    value = fields.Decimal(required=True, allow_nan=False, metadata=field_metadata(Text("实测值", "Measured value")))
+    value = BoundedDecimal(required=True, allow_nan=False, metadata=field_metadata(Text("实测值", "Measured value")))
     source = _text("数据来源", "Data source", max_length=200)
 
     @validates("period")

@@ -159,6 +159,28 @@ def accounting(id_: str, sector: str, standard: str, day: str = "2024-04-28", **
             "accounting_standard": standard, "emissions_tco2e": "1000.5", **extra}
 
 
+def test_numbers_no_register_holds_are_errors_of_their_record_not_a_plugin_failure(registry):
+    """"1e999999999" is finite to marshmallow's Decimal, a billion characters written out: the plugin raised
+    on it (its record got an error outcome). Now the record is refused, naming the field, in both languages."""
+    refs = editions(registry, ("2022-11-01", [NEW]))
+    outcomes, errors = run(registry, [
+        quota("HUGE", 2023, "GB 16780-2021", "1e999999999"),
+        quota("TINY", 2023, "GB 16780-2021", "1e-999999999"),
+        quota("DIGITS", 2023, "GB 16780-2021", "4" * 5000),
+        quota("FLOAT", 2023, "GB 16780-2021", 1e308),
+        quota("OK", 2023, "GB 16780-2021", "100.30000000000000004"),
+        accounting("EMITTED", "cement", "GB/T 32151.8-2015", emissions_tco2e="1E+400"),
+    ], refs)
+    assert set(errors) == {"HUGE", "TINY", "DIGITS", "FLOAT", "EMITTED"}
+    assert errors["HUGE"]["value"].message_zh == "数值过大:整数部分至多15位"
+    assert errors["TINY"]["value"].message == "too many decimal places: at most 30"
+    assert set(errors["DIGITS"]) == set(errors["FLOAT"]) == {"value"} and set(errors["EMITTED"]) == {"emissions_tco2e"}
+    assert [o.rule for o in outcomes["OK"]] == ["Q1"]
+    # an exclusive bound is said in Chinese too (its message was one string of both languages)
+    _, errors = run(registry, [quota("ZERO", 2023, "GB 16780-2021", "0")], refs)
+    assert (errors["ZERO"]["value"].message_zh, errors["ZERO"]["value"].message) == ("必须大于 0。", "Must be greater than 0.")
+
+
 def test_accounting_against_the_sector_table(registry):
     outcomes, errors = run(registry, [
         accounting("OK", "水泥生产企业", "GB/T 32151.8-2015", verifier="示例核查机构", verification_date="2024-06-12"),
