@@ -45,6 +45,7 @@ __all__ = [
     "printable",
     "safe_text",
     "screen",
+    "shortened",
 ]
 
 #: The largest magnitude of an integer in a record: PostgreSQL's and SQLite's 64-bit integers.
@@ -236,6 +237,12 @@ def safe_text(text: str) -> str:
     if text.isprintable():
         return text
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def shortened(text: str, limit: int) -> str:
+    """The start of ``text`` as a message in either language shows it: printable (``safe_text``), and "…"
+    where it was cut (``clipped`` adds the length, in English)."""
+    return safe_text(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def clipped(given: str, limit: int = 80) -> str:

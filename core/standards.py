@@ -35,7 +35,7 @@ import yaml
 
 from . import clock
 from .regions import PROVINCES
-from .screening import safe_text
+from .screening import shortened
 from .text import Text, visible_text, with_lookalike
 
 __all__ = [
@@ -288,24 +288,19 @@ MAX_DIGITS = 6
 _LONG_RUN = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
 
 
-def _head(text: str, limit: int) -> str:
-    """The start of ``text`` as a message shows it: printable, and "…" where it was cut."""
-    return safe_text(text[:limit]) + ("…" if len(text) > limit else "")
-
-
 def _implausible(full: str) -> None:
     """Refuse a number no standard has: longer than ``MAX_LENGTH``, or (but for an
     enterprise number, whose codes are the company's own) a run of more than ``MAX_DIGITS`` digits."""
     if len(full) > MAX_LENGTH:
         raise InvalidStandardNumber(Text(
-            f"标准编号过长:共{len(full):,}个字符,至多{MAX_LENGTH}个({_head(full, 40)})",
-            f"the standard number is too long: {len(full):,} characters, at most {MAX_LENGTH} ({_head(full, 40)})",
+            f"标准编号过长:共{len(full):,}个字符,至多{MAX_LENGTH}个({shortened(full, 40)})",
+            f"the standard number is too long: {len(full):,} characters, at most {MAX_LENGTH} ({shortened(full, 40)})",
         ))
     if not full.startswith("Q/") and (run := _LONG_RUN.search(full)) is not None:
         digits = run.group()
         raise InvalidStandardNumber(Text(
-            f"{_head(full, MAX_LENGTH)} 中的数字 {_head(digits, 20)} 有{len(digits)}位:标准的顺序号至多{MAX_DIGITS}位,年份4位",
-            f"{_head(full, MAX_LENGTH)} has a run of {len(digits)} digits ({_head(digits, 20)}): "
+            f"{shortened(full, MAX_LENGTH)} 中的数字 {shortened(digits, 20)} 有{len(digits)}位:标准的顺序号至多{MAX_DIGITS}位,年份4位",
+            f"{shortened(full, MAX_LENGTH)} has a run of {len(digits)} digits ({shortened(digits, 20)}): "
             f"a standard's sequence number has at most {MAX_DIGITS}, its year 4",
         ))
 

@@ -25,6 +25,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from ..fields import FreeText, LabelledOneOf, StandardNumberField
 from ..messages import Bilingual
 from ..parameters import Money
+from ..screening import shortened
 from ..standards import LEVELS, LEVEL_NAMES, StandardNumber, standard_codes
 from ..text import Text
 
@@ -131,8 +132,10 @@ class StandardDraftingSchema(Schema):
 
 # -- technical committees -------------------------------------------------------
 
-# A committee or a sub-committee: working groups have convenors, not secretariats.
-_COMMITTEE = re.compile(r"^(?:SAC|ISO|IEC|ISO/IEC|ITU-[TRD]|[A-Z]{2,6})[/ ](?:TC|JTC|SG) \d+(?:/SC \d+)?$")
+# A committee or a sub-committee: working groups have convenors, not secretariats. Committees are
+# numbered to three digits (SAC/TC 548, ISO/TC 323), sub-committees to two: four leaves room, and
+# "SAC/TC 20/SC 3" with 300 more digits is no committee.
+_COMMITTEE = re.compile(r"^(?:SAC|ISO|IEC|ISO/IEC|ITU-[TRD]|[A-Z]{2,6})[/ ](?:TC|JTC|SG) \d{1,4}(?:/SC \d{1,4})?$")
 
 
 class CommitteeCode(fields.String):
@@ -152,9 +155,10 @@ class CommitteeCode(fields.String):
         canonical = re.sub(r"(?<![A-Z])(TC|SC|WG|SG|JTC)\s*(\d+)", r"\1 \2", canonical)
         canonical = re.sub(r"^([A-Z]{2,6})\s+(TC|SC|SG) ", r"\1/\2 ", canonical)  # "ZJ TC 31" → "ZJ/TC 31"
         if not _COMMITTEE.match(canonical):
+            shown = shortened(text, 40)
             raise ValidationError(Bilingual(
-                f"无法识别的技术委员会编号 {text}(应如 SAC/TC 548、ISO/TC 207/SC 7)",
-                f"unrecognised committee number {text} (e.g. SAC/TC 548, ISO/TC 207/SC 7)",
+                f"无法识别的技术委员会编号 {shown}(应如 SAC/TC 548、ISO/TC 207/SC 7)",
+                f"unrecognised committee number {shown} (e.g. SAC/TC 548, ISO/TC 207/SC 7)",
             ))
         return canonical
 
