@@ -20,9 +20,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from core import (
-    BoundedDecimal,
     STANDARD_DRAFTING,
     Bilingual,
+    BoundedDecimal,
     FreeText,
     InvalidStandardNumber,
     KindExtension,
@@ -32,6 +32,7 @@ from core import (
     field_error,
     field_metadata,
     parse_standard_number,
+    today,
     validation_reference,
 )
 
@@ -275,6 +276,11 @@ class AccountingReportSchema(Schema):
                 f"核查日期 {date_zh(checked)} 早于报告年度 {data['reporting_year']}",
                 f"verification date {checked.isoformat()} is before the reporting year {data['reporting_year']}",
             )]
+        elif checked is not None and checked > today():  # a verification may follow the report, not today
+            errors["verification_date"] = [Bilingual(
+                f"核查日期 {date_zh(checked)} 晚于今天:只登记已完成的核查",
+                f"verification date {checked.isoformat()} is in the future: only completed verifications are recorded",
+            )]
         snapshot = validation_reference(ACCOUNTING_TABLE, data["date"])
         if snapshot is not None:
             sector = _sector_code(snapshot, data["sector"])
@@ -316,6 +322,11 @@ class CertificateSchema(Schema):
 
     @post_load
     def _dates(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if data["issue_date"] > data["date"]:  # held on the record's date: issued by then
+            raise field_error(f"发证日期 {date_zh(data['issue_date'])} 晚于记录日期 {date_zh(data['date'])}:只登记已颁发的证书",
+                              f"issued on {data['issue_date'].isoformat()}, after the record's date "
+                              f"{data['date'].isoformat()}: only certificates already issued are recorded",
+                              field="issue_date")
         if data["expiry_date"] <= data["issue_date"]:
             raise field_error(f"有效期至 {date_zh(data['expiry_date'])} 不晚于发证日期 {date_zh(data['issue_date'])}",
                               "the expiry date must be after the issue date", field="expiry_date")

@@ -192,8 +192,12 @@ def test_accounting_against_the_sector_table(registry):
         accounting("HALF", "cement", "GB/T 32151.8-2015", verifier="示例核查机构"),
         accounting("EARLY_CHECK", "cement", "GB/T 32151.8-2015", verifier="x", verification_date="2022-12-31"),
         accounting("NEG", "cement", "GB/T 32151.8-2015", emissions_tco2e="-1"),
+        accounting("LATE_CHECK", "cement", "GB/T 32151.8-2015", verifier="x", verification_date="2099-06-12"),
+        accounting("CHECK_AFTER_REPORT", "cement", "GB/T 32151.8-2015", verifier="x", verification_date="2024-09-30"),
     ])
-    assert set(errors) == {"WOOD_UNKNOWN_YET", "HALF", "EARLY_CHECK", "NEG"}
+    assert set(errors) == {"WOOD_UNKNOWN_YET", "HALF", "EARLY_CHECK", "NEG", "LATE_CHECK"}
+    assert "晚于今天:只登记已完成的核查" in errors["LATE_CHECK"]["verification_date"].message_zh
+    assert outcomes["CHECK_AFTER_REPORT"][0].rule == "A1"  # verified after it was reported: as it happens
     assert set(errors["WOOD_UNKNOWN_YET"]) == {"sector"}
     assert set(errors["HALF"]) == {"verification_date"}
     assert set(errors["EARLY_CHECK"]) == {"verification_date"}
@@ -219,8 +223,11 @@ def test_certificates_valid_expiring_and_expired_on_the_day(registry):
     records = [certificate("LAST_DAY", "2025-06-30"), certificate("EXPIRED", "2025-06-29"),
                certificate("FAR", "2025-09-29"), certificate("EDGE", "2025-09-28"),
                certificate("BACKWARDS", "2022-06-30")]
+    records.append(certificate("NOT_YET_ISSUED", "2099-12-31", issue_date="2030-01-01"))
     outcomes, errors = run(registry, records, on=date(2025, 6, 30))
-    assert set(errors) == {"BACKWARDS"} and set(errors["BACKWARDS"]) == {"expiry_date"}
+    assert set(errors) == {"BACKWARDS", "NOT_YET_ISSUED"} and set(errors["BACKWARDS"]) == {"expiry_date"}
+    assert errors["NOT_YET_ISSUED"]["issue_date"].message_zh == \
+        "发证日期 2030年1月1日 晚于记录日期 2022年7月1日:只登记已颁发的证书"
     last = outcomes["LAST_DAY"][0]
     assert (last.rule, last.status, last.details["days_left"]) == ("L2", "compliant", 0)
     assert "今日为有效期最后一日" in last.explanation_zh
