@@ -108,6 +108,12 @@ _LEVEL_WEIGHTS = {
 }
 _INDUSTRY_CODES = ("JB/T", "QC/T", "HG/T", "SJ/T", "FZ/T", "NB/T", "YY/T", "HJ", "QB/T", "JC/T", "NY/T",
                    "YB/T", "SN/T", "NB/SH/T", "JGJ", "GA/T", "WB/T", "DL/T")
+def _national_code(number: int) -> str:
+    """The code of national standard ``number``: one series for GB, GB/T and GB/Z, about 85:12:3."""
+    share = number % 100
+    return "GB/T" if share < 85 else "GB" if share < 97 else "GB/Z"
+
+
 _GROUP_CODES = ("CAS", "CECS", "CSTM", "ZJAS", "CEEIA", "CNTAC", "CPCIF", "CAMS", "CFLP", "ZJSX")
 _TITLES = (
     "新材料 术语", "玻璃纤维无捻粗纱", "紧固件机械性能", "时尚皮革沙发", "光伏组件回收技术规范",
@@ -206,14 +212,20 @@ class _Generator:
                 else:
                     code = f"ITU-T {rng.choice('YFGHX')}.{rng.randint(100, 4999)} ({rng.randint(1, 12):02d}/{year})"
             elif level == "national":
+                # GB, GB/T and GB/Z number one series (core.identity): the number decides its code. The
+                # code is still drawn, so that every later draw, and so every other record, is as before.
                 prefix = rng.choices(("GB/T", "GB", "GB/Z"), (85, 12, 3))[0]
                 part = f".{rng.randint(1, 12)}" if rng.random() < 0.2 else ""
-                code = f"GB/T {rng.randint(1000, 44999)}{part}-{year}" if prefix == "GB/T" else f"{prefix} {rng.randint(4000, 44999)}{part}-{year}"
+                number = rng.randint(1000, 44999) if prefix == "GB/T" else rng.randint(4000, 44999)
+                code = f"{_national_code(number)} {number}{part}-{year}"
             elif level == "industry":
                 code = f"{rng.choice(_INDUSTRY_CODES)} {rng.randint(100, 14999)}-{year}"
             elif level == "local":
                 prefix = rng.choices(("DB33/T", "DB3304/T", "DB33/"), (75, 20, 5))[0]
-                code = f"{prefix} {rng.randint(100, 3099)}-{year}"
+                number = rng.randint(100, 3099)
+                if prefix != "DB3304/T":  # the province's mandatory and recommended numbers are one series
+                    prefix = "DB33/" if number % 16 == 0 else "DB33/T"
+                code = f"{prefix} {number}-{year}"
                 if rng.random() < 0.1:
                     declared = "local"
             elif level == "military":

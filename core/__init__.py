@@ -66,6 +66,7 @@ from .grouping import by_standard_series as group_by_standard_series
 from .hooks import hookimpl, hookspec
 from .identity import Identity as StandardIdentity
 from .identity import identity_of as standard_identity
+from .identity import spellings as standard_spellings
 from .identity import register_prefixes as standard_register_prefixes
 from .interchange.workbook import formulas_as_text
 from .kinds import INNOVATION_AWARD, PILOT_PROJECT, SHARED_KINDS, STANDARD_DRAFTING, TALENT_ENTERPRISE, TC_SECRETARIAT
@@ -289,6 +290,7 @@ __all__ = [
     "standard_codes",
     "standard_identity",
     "standard_register_prefixes",
+    "standard_spellings",
     "status_label",
     "reference_url",
     "region_of",

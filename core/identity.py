@@ -11,7 +11,15 @@ standard, and the one-time rule and the readings across the register
   ``ITU-T Y.3172 (06/2019)`` and ``ITU-T Y.3172`` published in 2019 are one;
 - a standard's *series* (``GB/T 43700``) outlives its editions (``-2022``,
   ``-2024``); a military standard's edition letter (``GJB 10234A``) is part
-  of its edition, not its series.
+  of its edition, not its series;
+- mandatory, recommended and guidance numbers share one sequence: ``GB``,
+  ``GB/T`` and ``GB/Z`` standards are numbered in one series (the parts of
+  GB 17625 are ``GB 17625.1``, ``GB/T 17625.2``, ``GB/Z 17625.3``), as are an
+  industry's (``JB``, ``JB/T``) and a province's (``DB33/``, ``DB33/T``): a
+  number is one standard whichever of the three codes it is written with,
+  and a standard turned from mandatory to recommended (``GB 12345-2010``,
+  then ``GB/T 12345-2020``) is a later edition of its series. The series
+  is spelt with ``/T``, the code most numbers carry.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["Identity", "identity_of", "register_prefixes"]
+__all__ = ["Identity", "identity_of", "register_prefixes", "spellings"]
 
 # Part of the plugin API as ``StandardIdentity``, ``standard_identity`` and
 # ``standard_register_prefixes`` (core/__init__.py): reward_tiers compares
@@ -30,6 +38,9 @@ _INTERNATIONAL = re.compile(r"^(?P<body>(?:ISO|IEC)\S*(?: (?:TS|TR|PAS))?) (?P<n
 _ITU = re.compile(r"^(?P<base>ITU-[TRD] [A-Z]{1,2}\.\d+(?:\.\d+)*(?:-\d+)?)(?: \((?:\d{2}/)?(?P<year>\d{4})\))?$")
 _MILITARY = re.compile(r"^(?P<base>GJB(?:/Z)? \d+(?:\.\d+)*)(?P<letter>[A-Z]?)-(?P<year>\d{2}|\d{4})$")
 _DATED = re.compile(r"^(?P<base>.+)-(?P<year>\d{2}|\d{4})$")
+#: A national, industry or local code and the marker that says mandatory (none; a local one ``/``),
+#: recommended (``/T``) or guidance (``/Z``). Not a group (``T/…``), enterprise (``Q/…``) or military number.
+_TYPED = re.compile(r"^(?P<code>GB|DB\d+|(?!GJB)[A-Z]{2,4}(?:/[A-Z]{2,3})?)(?P<marker>/[TZ]|/)? (?P<rest>\d.*)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -79,8 +90,17 @@ def identity_of(code: str, published_year: int) -> Identity:
     if m := _MILITARY.match(code):
         return Identity(m["base"], _year(m["year"]), m["letter"], code)
     if m := _DATED.match(code):
-        return Identity(m["base"], _year(m["year"]), "", code)
+        series = _recommended(code)
+        return Identity(_recommended(m["base"]), _year(m["year"]), "", series)
     return Identity(code, None, "", code)
+
+
+def _recommended(code: str) -> str:
+    """``code`` spelt with the recommended marker (``GB 1-2020`` → ``GB/T 1-2020``; ``GB/T …`` as it is)."""
+    m = _TYPED.match(code)
+    if m is None or m["marker"] == "/T":
+        return code
+    return f"{m['code']}/T {m['rest']}"
 
 
 def register_prefixes(identity: Identity) -> tuple[str, ...]:
@@ -92,4 +112,20 @@ def register_prefixes(identity: Identity) -> tuple[str, ...]:
     base = identity.base
     if base.startswith("ISO") and not base.startswith("ISO/IEC"):
         return (base, "ISO/IEC" + base[3:])
+    m = _TYPED.match(base)
+    if m is not None and m["marker"] == "/T":
+        code, rest = m["code"], m["rest"]
+        if code.startswith("DB") and code != "DB":
+            return (base, f"{code}/ {rest}")
+        return (base, f"{code} {rest}", f"{code}/Z {rest}")
     return (base,)
+
+
+def spellings(identity: Identity) -> tuple[str, ...]:
+    """Every way a number of this identity may be written (its key first): ``GB/T 1-2020``, ``GB 1-2020``,
+    ``GB/Z 1-2020``; ``ISO 30141:2024``, ``ISO/IEC 30141:2024``. One-time keys stored before two of them
+    were one identity were stored under the spelling given: look each up."""
+    key, base = identity.key, identity.base
+    if not key.startswith(base):
+        return (key,)
+    return tuple(prefix + key[len(base):] for prefix in register_prefixes(identity))

@@ -100,7 +100,7 @@ def _standard(activity: Activity) -> tuple[str, str, str] | None:
     # One standard, one identity (reward_tiers readings 1–2): counted once however many
     # Jiaxing organisations drafted it, whatever the spelling; each edition (a revision) is new.
     identity = standard_identity(code, activity.date.year)
-    return target, f"standard:{identity.key}", identity.key
+    return target, f"standard:{identity.key}", code
 
 
 def _pilot(activity: Activity) -> tuple[str, str, str]:

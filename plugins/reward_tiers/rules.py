@@ -23,6 +23,7 @@ from typing import Any
 from core import StandardIdentity as Identity
 from core import standard_identity as identity_of
 from core import standard_register_prefixes as register_prefixes
+from core import standard_spellings as spellings
 from core import (
     Activity,
     Batch,
@@ -454,14 +455,14 @@ class _Kind(ABC):
         """Reasons of this kind to hold the activity's reward for review (none by default)."""
         return []
 
-    def earlier_key(self, activity: Activity) -> str | None:
-        """The one-time key an earlier release stored this achievement's outcomes under, where it differs.
+    def earlier_keys(self, activity: Activity) -> tuple[str, ...]:
+        """The one-time keys an earlier release may have stored this achievement's outcomes under, where they differ.
 
         Outcomes are never rewritten (only superseded by a re-evaluation), so
         a stored reward keeps the key it was paid under: it is looked up by
-        that key as well.
+        those keys as well.
         """
-        return None
+        return ()
 
     def pay(self, activity: Activity, decision: Decision, value: ParamValue,
             words: _Words) -> tuple[int, tuple[str, str], dict[str, Any] | None]:
@@ -478,6 +479,8 @@ class _StandardDrafting(_Kind):
         #: series → every record of it, in the batch and in the register (amendments aside)
         self._series: dict[str, list[_Entry]] = defaultdict(list)
         self._entry: dict[int, _Entry] = {}
+        #: (credit code, identity key) → the other spellings the register holds it under (GB 1-2020 for GB/T 1-2020)
+        self._spelt: dict[tuple[str, str], set[str]] = defaultdict(set)
 
     def _identity_of(self, activity: Activity) -> Identity:
         found = self._identity.get(id(activity))
@@ -505,6 +508,9 @@ class _StandardDrafting(_Kind):
             if prior.activity_id in ours or "/Amd" in prior.subject:
                 continue
             identity = identity_of(prior.subject, prior.date.year)
+            if prior.subject != identity.key and prior.subject in spellings(identity):
+                # Stored before its spellings were one standard: its reward was keyed by the number as given.
+                self._spelt[(prior.credit_code, identity.key)].add(prior.subject)
             if identity.base in self._series:
                 rank = prior.fields.get("rank")
                 self._series[identity.base].append(_Entry(identity, prior.credit_code, prior.organisation,
@@ -527,6 +533,12 @@ class _StandardDrafting(_Kind):
         # One standard, one identity: ISO/IEC 30141:2024 is ISO 30141:2024, an ITU-T number with or without its date.
         key = f"standard:{activity.credit_code}:{identity.key}" if decision.param else None
         return decision, (zh % code, en % code), key
+
+    def earlier_keys(self, activity: Activity) -> tuple[str, ...]:
+        # Only the spellings the register was found to hold (survey): asking for every spelling of every
+        # number would treble the keys an import looks up.
+        found = self._spelt.get((activity.credit_code, self._identity_of(activity).key))
+        return tuple(f"standard:{activity.credit_code}:{spelt}" for spelt in sorted(found)) if found else ()
 
     def holds(self, activity: Activity, context: EvaluationContext) -> list[dict[str, Any]]:
         reasons: list[dict[str, Any]] = []
@@ -642,10 +654,10 @@ class _PilotProject(_Kind):
                 f"pilot:{activity.credit_code}:{name_key(project)}" if project
                 else f"pilot:{activity.credit_code}:{fields['pilot_level']}:{activity.date.year}")
 
-    def earlier_key(self, activity: Activity) -> str | None:
+    def earlier_keys(self, activity: Activity) -> tuple[str, ...]:
         # A pilot's project used to be compared as typed ("LED照明试点" and "ＬＥＤ照明试点" were two pilots).
         project = activity.fields.get("project")
-        return f"pilot:{activity.credit_code}:{project}" if project else None
+        return (f"pilot:{activity.credit_code}:{project}",) if project else ()
 
     def pay(self, activity: Activity, decision: Decision, cap: ParamValue,
             words: _Words) -> tuple[int, tuple[str, str], dict[str, Any] | None]:
@@ -695,8 +707,8 @@ def _evaluate_kind(kind: _Kind, activities: list[Activity], context: EvaluationC
             first_report[key] = (activity.date, activity.ref)
     if not isinstance(context.history, EmptyHistory) and keys:  # nothing stored: no keys to look up
         # Rewards stored under an earlier release's key are found by it (earlier → today's key).
-        earlier = {old: key for activity, (_d, _s, key) in zip(ordered, prepared)
-                   if key is not None and (old := kind.earlier_key(activity)) is not None and old != key}
+        earlier = {old: key for activity, (_d, _s, key) in zip(ordered, prepared) if key is not None
+                   for old in kind.earlier_keys(activity) if old != key}
         asked = keys | earlier.keys()
         for found, prior in context.history.paid(PLUGIN, asked).items():
             key = found if found in keys else earlier.get(found, found)

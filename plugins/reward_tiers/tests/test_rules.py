@@ -728,6 +728,25 @@ def test_a_stored_award_project_with_characters_that_show_nothing_is_the_same_pr
     assert [outcome_of(result, a).amount for a in (stored, new)] == [1_000_000, 0]
 
 
+def test_a_standard_paid_under_another_code_of_its_series_is_not_paid_again(registry):
+    """GB 45123-2025 and GB/T 45123-2025 are one standard (one series of numbers): a reward stored under the
+    number as given (the key before they were one) is found through the register's record of it, and only
+    spellings the register holds are asked for."""
+    stored = PriorActivity(41, "OLD-7", "standard_drafting", date(2025, 6, 20), ORG, "嘉兴市某某制造有限公司",
+                           "GB 45123-2025", {"rank": 1})
+    paid = PriorPayment(f"standard:{ORG}:GB 45123-2025", 41, "OLD-7", date(2025, 6, 20), 300_000, "R2")
+    history = FakeHistory({paid.dedup_key: paid}, stored=[stored])
+    context = EvaluationContext(parameters=registry.default_parameters(), history=history)
+    outcome = evaluate_one(registry, drafting("GB/T 45123-2025", date="2025-07-01"), context)
+    assert outcome.amount == 0 and outcome.dedup_key == f"standard:{ORG}:GB/T 45123-2025"
+    assert "已随活动 OLD-7(2025年6月20日)发放30万元" in outcome.explanation_zh
+    assert history.calls == [("reward_tiers", {outcome.dedup_key, paid.dedup_key})]
+    # A number the register holds under one spelling only asks for its own key.
+    history.calls.clear()
+    outcome = evaluate_one(registry, drafting("GB/T 45124-2025", date="2025-07-01"), context)
+    assert outcome.amount == 300_000 and history.calls == [("reward_tiers", {outcome.dedup_key})]
+
+
 class FakeHistory:
     """Stored data with some rewards already paid, by dedup key, and some stored activities."""
 
