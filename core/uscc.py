@@ -9,6 +9,8 @@ Both are checked here.
 
 from __future__ import annotations
 
+import re
+
 from functools import lru_cache
 
 from stdnum.cn import uscc as _uscc
@@ -37,6 +39,10 @@ def organisation_code_check_digit(body: str) -> str:
     return "X" if r == 10 else "0" if r == 11 else str(r)
 
 
+#: Excel's scientific notation for a number ("9.13304E+17"), as a CSV it writes holds it.
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")
+
+
 @lru_cache(maxsize=65536)
 def validate_credit_code(value: str) -> str:
     """Return the compact, upper-case code, or raise ``InvalidCreditCode``.
@@ -57,6 +63,13 @@ def _validate(value: str) -> str:
         code = _uscc.validate(value)
     except InvalidLength:
         length = len(_uscc.compact(value))
+        if _SCIENTIFIC.fullmatch(value.strip()):  # "9.13304E+17": a CSV Excel wrote from a number cell
+            raise InvalidCreditCode(Text(
+                f"“{value.strip()}”是 Excel 把代码当作数字保存后的科学计数法,末几位已丢失:"
+                "请将该列设为“文本”格式后重新填写统一社会信用代码",
+                f"{value.strip()!r} is Excel's scientific notation for a code it stored as a number, its last "
+                "digits lost: format the column as Text and type the credit code again",
+            )) from None
         raise InvalidCreditCode(Text(
             f"统一社会信用代码应为18位,实际为{length}位",
             f"a unified social credit code has 18 characters, got {length}",

@@ -163,6 +163,25 @@ def test_xlsx_with_real_date_cells_and_numbers(registry):
     assert records.location(7).sheet == "汇总" and records.location(7).number == 9
 
 
+def test_a_credit_code_excel_stored_as_a_number_is_an_error_saying_so(registry):
+    """A credit code typed into a number cell is kept to 15 significant digits (9.13304007429142E+17): the
+    code cannot be told; the error says why and what to do, and a CSV Excel wrote from it (9.13304E+17) too.
+    A number of 15 digits or fewer in a text field (an id) is read as its digits, as before."""
+    header = ["编号", "类型", "日期", "统一社会信用代码", "奖项", "获奖项目"]
+    row = ["x", "中国标准创新贡献奖", datetime(2024, 12, 18), 913304007429141869, "一等奖", "智能家居互联互通系列标准"]
+    sheet = parse_bytes(xlsx_bytes({"汇总": [header, row, [123456789012345, *row[1:3], "913304007429141869", *row[4:]]]}),
+                        "申报表.xlsx", registry)
+    report = registry.validate(sheet)
+    [item] = report.invalid
+    [error] = item.errors
+    assert error.field == "credit_code" and "Excel 只保留15位有效数字" in error.message_zh
+    assert "format the column as Text" in error.message
+    assert [a.ref for a in report.valid] == ["123456789012345"]
+    rows = [["中国标准创新贡献奖", "2024/12/18", "9.13304E+17", "一等奖", "智能家居互联互通系列标准"]]
+    [item] = registry.validate(parse_bytes(csv_bytes(header[1:], rows), "x.csv", registry)).invalid
+    assert item.errors[0].message_zh.startswith("“9.13304E+17”是 Excel 把代码当作数字保存后的科学计数法")
+
+
 def test_xlsx_a_sheet_per_kind_takes_the_kind_from_its_name(registry):
     drafting = [["编号", "日期", "统一社会信用代码", "标准编号", "起草单位排名"],
                 ["D1", date(2025, 6, 20), "913304007429141869", "GB/T 45123—2025", 1]]

@@ -170,3 +170,10 @@ def test_a_code_with_a_letter_that_passes_for_an_english_one_says_which() -> Non
     with pytest.raises(InvalidCreditCode) as refused:
         validate_credit_code("91330482MA2AH5Т006")  # a Cyrillic Т
     assert "其中的“Т”是西里尔字母(U+0422)" in refused.value.text.zh
+
+
+@pytest.mark.parametrize("given", ["9.13304E+17", "9.13304007429142E+17", "9e17", " 9.1E+17 "])
+def test_excels_scientific_notation_is_named(given):
+    """A CSV Excel wrote from a number cell holds the code as 9.13304E+17: the refusal says what happened."""
+    text = _refused(given)
+    assert "Excel" in text.zh and "科学计数法" in text.zh and "format the column as Text" in text.en

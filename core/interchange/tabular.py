@@ -205,7 +205,11 @@ class TableReader:
                 key, value = "kind", kind
             else:
                 key = column.common or own.get(column.name) or self.any_kind.get(column.name) or column.header
-                value = self._convert(kind, key, schema_fields.get(key), cell)
+                field = schema_fields.get(key)
+                if _rounded_by_excel(field, cell):
+                    problems.setdefault(key, []).append(_ROUNDED)
+                    continue
+                value = self._convert(kind, key, field, cell)
             if key in record and record[key] != value:
                 problems.setdefault(key, []).append(Bilingual(
                     f"列“{origin[key].header}”与列“{column.header}”都给出了该字段,且值不同",
@@ -308,6 +312,21 @@ def get_column_letter(number: int) -> str:
 def _no_header(index: int) -> Bilingual:
     letter = get_column_letter(index + 1)
     return Bilingual(f"第{letter}列没有表头,但本行在该列有值", f"column {letter} has no header, but this row has a value in it")
+
+
+#: A number cell read for a text field (a credit code typed into a cell formatted as a number).
+_ROUNDED = Bilingual(
+    "该单元格是数字格式,Excel 只保留15位有效数字,所填的代码已被改变:请将该列设为“文本”格式后重新填写",
+    "this cell is a number: Excel keeps only 15 significant digits, so the code typed has been changed; "
+    "format the column as Text and type it again",
+)
+
+
+def _rounded_by_excel(field: mfields.Field | None, cell: Any) -> bool:
+    """Whether ``cell`` is a number of more than 15 digits read for a text field: Excel stored it rounded
+    (``913304007429141869`` → ``9.13304007429142E+17``), and what was typed cannot be told."""
+    return (isinstance(field, mfields.String) and isinstance(cell, (int, float)) and not isinstance(cell, bool)
+            and abs(cell) >= 10**15)
 
 
 def _beyond_header(index: int, width: int) -> Bilingual:
