@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 ENVELOPE_FIELDS = ("id", "kind", "date", "credit_code", "organisation")
+#: The earliest year a record's date may have: the oldest standard numbers' (core.standards checks their
+#: years from 1949 too). An earlier one is a mistyped year.
+EARLIEST_YEAR = 1949
 
 # Marshmallow 4 has no schema context; a context variable carries the
 # parameters in force to the schemas that check a value against one (a
@@ -178,6 +181,10 @@ class EnvelopeSchema(Schema):
         if value > clock.today():  # the city's today, not the server's (core.clock)
             raise ValidationError(Bilingual(
                 "日期晚于今天:只登记已完成的成果", "date is in the future: only completed achievements are recorded",
+            ))
+        if value.year < EARLIEST_YEAR:  # a mistyped year ("0202-06-20") would be stored, and paid nothing unnoticed
+            raise ValidationError(Bilingual(
+                f"日期早于{EARLIEST_YEAR}年:请核对年份", f"date before {EARLIEST_YEAR}: check the year",
             ))
 
 

@@ -1320,6 +1320,8 @@ BAD = [
     ("impossible date", drafting("GB/T 1-2023", date="2023-02-30"), "date", "Not a valid date.", "不是有效的日期"),
     ("date not ISO", drafting("GB/T 1-2023", date="10/05/2023"), "date", "Not a valid date.", "不是有效的日期"),
     ("future date", drafting("GB/T 1-2023", date=FUTURE), "date", "date is in the future", "日期晚于今天"),
+    ("mistyped year", secretariat("SAC/TC 548", "national", date="0202-06-20"), "date", "date before 1949: check the year",
+     "日期早于1949年:请核对年份"),
     ("unknown kind", dict(drafting("GB/T 1-2023"), kind="standard_writing"), "kind", "unknown kind 'standard_writing'", "未知的活动类型"),
     ("missing kind", {k: v for k, v in drafting("GB/T 1-2023").items() if k != "kind"},
      "kind", "Missing data for required field.", "缺少必填字段"),
