@@ -140,11 +140,28 @@ class ActivityKind:
         return label if isinstance(label, Text) else None
 
     def value_label(self, name: str, value: Any) -> Text | None:
-        """The label of a coded value (``metadata={"values": {"national": Text(…)}}``), if any."""
-        field = self.schema._declared_fields.get(name)
-        if field is None or not isinstance(value, str):
+        """The label of a coded value (``metadata={"values": {"national": Text(…)}}``), if any.
+
+        ``name`` may be a path into nested records, as errors name them
+        (``indicators.0.direction``: the ``direction`` of a ``List(Nested(…))``'s items).
+        """
+        if not isinstance(value, str):
             return None
-        label = (field.metadata.get("values") or {}).get(value)
+        declared = self.schema._declared_fields
+        found: Any = None
+        for part in name.split("."):
+            if found is not None:  # a part below a field: an item of a list, or a nested record's field
+                while isinstance(found, ma_fields.List):
+                    found = found.inner
+                if part.isdigit():
+                    continue
+                if not isinstance(found, ma_fields.Nested) or not isinstance(found.schema, Schema):
+                    return None
+                declared = found.schema._declared_fields
+            found = declared.get(part)
+            if found is None:
+                return None
+        label = (found.metadata.get("values") or {}).get(value)
         return label if isinstance(label, Text) else None
 
 

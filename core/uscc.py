@@ -40,7 +40,7 @@ def organisation_code_check_digit(body: str) -> str:
 
 
 #: Excel's scientific notation for a number ("9.13304E+17"), as a CSV it writes holds it.
-_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?1[5-9]")  # an 18-digit code is E+17
 
 
 @lru_cache(maxsize=65536)

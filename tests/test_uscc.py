@@ -172,8 +172,12 @@ def test_a_code_with_a_letter_that_passes_for_an_english_one_says_which() -> Non
     assert "其中的“Т”是西里尔字母(U+0422)" in refused.value.text.zh
 
 
-@pytest.mark.parametrize("given", ["9.13304E+17", "9.13304007429142E+17", "9e17", " 9.1E+17 "])
+@pytest.mark.parametrize("given", ["9.13304E+17", "9.13304007429142E+17", "9e17", " 9.1E+17 ", "1.2e15"])
 def test_excels_scientific_notation_is_named(given):
     """A CSV Excel wrote from a number cell holds the code as 9.13304E+17: the refusal says what happened."""
     text = _refused(given)
     assert "Excel" in text.zh and "科学计数法" in text.zh and "format the column as Text" in text.en
+
+
+def test_a_short_number_in_scientific_notation_is_only_too_short():
+    assert _refused("1e5").zh == "统一社会信用代码应为18位,实际为3位"

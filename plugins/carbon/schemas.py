@@ -285,9 +285,11 @@ class AccountingReportSchema(Schema):
         if snapshot is not None:
             sector = _sector_code(snapshot, data["sector"])
             if sector is None:
-                known = "、".join(f"{r['name_zh']}({r['sector']})" for r in snapshot)
-                errors["sector"] = [Bilingual(f"未知行业“{data['sector']}”,可选:{known}",
-                                              f"unknown sector {data['sector']!r}; known: {known}")]
+                given = data["sector"] if len(data["sector"]) <= 40 else data["sector"][:40] + "…"
+                names_zh = "、".join(str(r["name_zh"]) for r in snapshot)  # names only: codes stay out of the Chinese
+                names_en = ", ".join(f"{r['name_en']} ({r['sector']})" for r in snapshot)
+                errors["sector"] = [Bilingual(f"未知行业“{given}”,可选:{names_zh}",
+                                              f"unknown sector {given!r}; known: {names_en}")]
             else:
                 data["sector"] = sector
         if errors:

@@ -26,9 +26,10 @@ class InvalidPeriod(ValueError):
     """A period that is neither a year nor a quarter; ``text`` says so in both languages."""
 
     def __init__(self, value: str) -> None:
+        given = value if len(value) <= 40 else value[:40] + "…"  # a pasted paragraph is not echoed whole
         self.text = Text(
-            f"“{value}”不是有效的监测期:应为年度(如 2024)或季度(如 2024Q3、2024年第3季度)",
-            f"{value!r} is not a monitoring period: a year (2024) or a quarter (2024Q3)",
+            f"“{given}”不是有效的监测期:应为年度(如 2024)或季度(如 2024Q3、2024年第3季度)",
+            f"{given!r} is not a monitoring period: a year (2024) or a quarter (2024Q3)",
         )
         super().__init__(self.text.en)
 

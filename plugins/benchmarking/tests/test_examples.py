@@ -53,3 +53,19 @@ def test_a_category_pasted_with_a_space_or_a_zero_width_space_is_ranked_with_its
         second = [o for o in result.outcomes if o.activity.ref == records[1]["id"] and o.plugin == "benchmarking"]
         assert len(second) == 1 and "在3家符合条件的单位中排名第2" in second[0].explanation_zh, second
         assert {a.fields["product_category"] for a in report.valid} == {records[0]["product_category"]}
+
+
+def test_a_wrong_coded_value_inside_an_indicator_is_named_by_its_labels_in_chinese() -> None:
+    """An indicator's direction is a code; the Chinese error lists the labels, as it does for a record's own
+    fields (core relabels "Must be one of" for nested fields too), and the English the codes."""
+    from core import load_registry
+
+    registry = load_registry()
+    record = next(r for r in json.loads(EXAMPLES.read_text(encoding="utf-8")) if r.get("indicators"))
+    spoilt = json.loads(json.dumps(record))
+    spoilt["indicators"][0]["direction"] = "sideways"
+    [invalid] = registry.validate([spoilt]).invalid
+    [error] = invalid.errors
+    assert error.field == "indicators.0.direction"
+    assert error.message == "Must be one of: higher, lower, range."
+    assert error.message_zh.startswith("必须是以下之一:") and "higher" not in error.message_zh

@@ -199,6 +199,9 @@ def test_accounting_against_the_sector_table(registry):
     assert "晚于今天:只登记已完成的核查" in errors["LATE_CHECK"]["verification_date"].message_zh
     assert outcomes["CHECK_AFTER_REPORT"][0].rule == "A1"  # verified after it was reported: as it happens
     assert set(errors["WOOD_UNKNOWN_YET"]) == {"sector"}
+    unknown = errors["WOOD_UNKNOWN_YET"]["sector"]
+    assert "可选:发电企业、电网企业" in unknown.message_zh and "power_generation" not in unknown.message_zh  # names only
+    assert "power generation (power_generation)" in unknown.message
     assert set(errors["HALF"]) == {"verification_date"}
     assert set(errors["EARLY_CHECK"]) == {"verification_date"}
     assert set(errors["NEG"]) == {"emissions_tco2e"}
