@@ -404,12 +404,14 @@ def _recorded(entry: _Entry) -> tuple[int, int]:
 
 #: Why an outcome is held for review (待核实), by the code in ``details["held_reasons"]`` (the review queue's
 #: filter and labels): two organisations claiming one rank, a credit code registered outside the city, a
-#: "Zhejiang Made" series the register does not know, a revision flag the register contradicts.
+#: "Zhejiang Made" series the register does not know, a revision flag the register contradicts, one
+#: organisation's project recorded with two prizes.
 HELD_REASONS: tuple[tuple[str, Text], ...] = (
     ("rank_conflict", Text("排名冲突", "rank conflict")),
     ("region", Text("注册地不在本市", "registered outside the city")),
     ("brand_series", Text("品牌标准系列未知", "unknown brand series")),
     ("revision_flag", Text("修订标识与登记簿不符", "revision flag contradicts the register")),
+    ("prize_conflict", Text("同一项目奖项不一", "one project, two prizes")),
 )
 
 
@@ -626,6 +628,58 @@ class _InnovationAward(_Kind):
     # for the same project is paid once; the organisation award once per round (year).
     what = Text("同一单位就同一项目获得的同一奖项(组织奖为同一届)",
                 "the same organisation's same prize for the same project (the organisation award: in the same round)")
+
+    #: The prizes given to a project (the organisation award has none).
+    PRIZES = ("first", "second", "third")
+
+    def __init__(self) -> None:
+        #: id(activity) → its prize-conflict reasons (survey)
+        self._conflicts: dict[int, list[dict[str, Any]]] = {}
+
+    def survey(self, activities: Sequence[Activity], context: EvaluationContext) -> None:
+        # One project, one prize: the same organisation's project recorded with two prizes (in the batch, or
+        # one paid or held in the register) is held, each record naming the other; the reviewer decides.
+        projects: dict[tuple[str, str], list[Activity]] = defaultdict(list)
+        for activity in activities:
+            fields = activity.fields
+            if fields.get("project") and fields["award"] in self.PRIZES and award_level_of(fields) == "national":
+                projects[(activity.credit_code, name_key(fields["project"]))].append(activity)
+        for group in projects.values():
+            for activity in group:
+                other = next((o for o in group if o.fields["award"] != activity.fields["award"]), None)
+                if other is not None:
+                    self._conflict(activity, other.fields["award"], other.ref, other.date, activity.credit_code)
+        if isinstance(context.history, EmptyHistory) or not projects:
+            return
+        asked: dict[str, tuple[str, str, str]] = {}
+        for (credit_code, project), group in projects.items():
+            given = {a.fields["award"] for a in group}
+            for prize in self.PRIZES:
+                if prize not in given:
+                    asked[f"award:{credit_code}:{prize}:{project}"] = (credit_code, project, prize)
+        ours = {a.stored_id for a in activities if a.stored_id is not None}
+        for found, prior in context.history.paid(PLUGIN, list(asked)).items():
+            credit_code, project, prize = asked[found]
+            if prior.activity_id in ours:
+                continue  # in the batch: found there
+            for activity in projects[(credit_code, project)]:
+                self._conflict(activity, prize, prior.activity_ref, prior.date, credit_code)
+
+    def _conflict(self, activity: Activity, prize: str, ref: str, day: date, credit_code: str) -> None:
+        reasons = self._conflicts.setdefault(id(activity), [])
+        if reasons:
+            return  # one reason names one other record
+        other = AWARD_NAMES[prize]
+        reasons.append(_held(
+            "prize_conflict",
+            f"同一项目另有记录为{other.zh}(活动 {ref}),同一项目只获一个奖项,请核实",
+            f"the same project is recorded with the {other.en} too (activity {ref}): a project receives one "
+            "prize; please verify",
+            {"activity": ref, "credit_code": credit_code, "organisation": activity.organisation,
+             "date": day.isoformat()}))
+
+    def holds(self, activity: Activity, context: EvaluationContext) -> list[dict[str, Any]]:
+        return self._conflicts.get(id(activity), [])
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields

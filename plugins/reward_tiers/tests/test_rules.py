@@ -1124,7 +1124,7 @@ def test_awards_are_paid_once_per_organisation_prize_and_project(registry, rever
         award("first", project="嘉兴市智能家居标准体系", date="2022-12-01", id="a1"),
         award("first", project="嘉兴市智能家居标准体系 ", date="2023-03-20", id="a2"),  # the same project, spaced
         award("first", project="光伏组件回收利用标准", date="2022-12-01", id="a3"),  # another project
-        award("second", project="嘉兴市智能家居标准体系", date="2024-12-01", id="a4"),  # another prize
+        award("second", project="光伏组件回收利用标准", date="2024-12-01", org=OTHER_ORG, id="a4"),  # another prize
         award("first", project="嘉兴市智能家居标准体系", date="2022-12-01", org=OTHER_ORG, id="a5"),
         award("organization", date="2022-12-01", id="a6"),
         award("organization", date="2022-12-20", id="a7"),  # the organisation award, twice in one round
@@ -1142,6 +1142,30 @@ def test_awards_are_paid_once_per_organisation_prize_and_project(registry, rever
             "is rewarded once.") in repeat.explanation_en
     _assert_repeat(outcome_of(result, by_ref["a7"]), by_ref["a6"], 500_000, rule="R11",
                    key="reward_tiers.award.organization", value=500_000)
+
+
+def test_one_project_recorded_with_two_prizes_is_held_each_naming_the_other(registry):
+    """A project receives one prize: the same organisation's project recorded with another prize, in another
+    round too, is held for review (prize_conflict), both records, whichever came first."""
+    records = [award("first", project="嘉兴市智能家居标准体系", date="2022-12-01", id="a1"),
+               award("second", project="嘉兴市智能家居标准体系", date="2024-12-01", id="a4")]
+    for ordered in (records, records[::-1]):
+        activities, result = run(registry, *ordered)
+        by_ref = {a.ref: outcome_of(result, a) for a in activities}
+        assert {ref: (o.amount, o.status, o.details["held_amount"]) for ref, o in by_ref.items()} == {
+            "a1": (0, "held", 1_000_000), "a4": (0, "held", 800_000)}
+        assert [r["other"]["activity"] for r in by_ref["a4"].details["held_reasons"]] == ["a1"]
+        assert "同一项目另有记录为一等奖(活动 a1),同一项目只获一个奖项,请核实" in by_ref["a4"].explanation_zh
+
+
+def test_a_prize_paid_in_the_register_holds_the_same_project_with_another_prize(registry):
+    """The register's side: a first prize paid for the project finds a second prize recorded later."""
+    paid = PriorPayment(f"award:{ORG}:first:嘉兴市智能家居标准体系", 41, "OLD-7", date(2022, 12, 1), 1_000_000, "R10")
+    history = FakeHistory({paid.dedup_key: paid})
+    context = EvaluationContext(parameters=registry.default_parameters(), history=history)
+    outcome = evaluate_one(registry, award("second", project="嘉兴市智能家居标准体系", date="2024-12-01"), context)
+    assert (outcome.amount, outcome.status, outcome.details["held_amount"]) == (0, "held", 800_000)
+    assert outcome.details["held_reasons"][0]["other"]["activity"] == "OLD-7"
 
 
 @pytest.mark.parametrize("which", ["first", "second", "third"])
