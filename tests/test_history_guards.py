@@ -28,7 +28,7 @@ EXAMPLES = ROOT / "docs" / "examples" / "activities.json"
 HISTORY = ("audit_log", "parameter_versions", "outcomes", "organisation_names")
 
 #: Core's newest revision.
-CORE_HEAD = "0014_activity_kind_subject_index"
+CORE_HEAD = "0015_standard_group_keys"
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import create_engine, inspect, text, update
 from sqlalchemy.exc import DBAPIError
 
-from core.app import MIGRATIONS_DIR
+from core.app import MIGRATIONS_DIR, get_registry
 from core.cli.dbguard import downgrade_plan
 from core.db import db
 from core.environments import downgrade, environment, environments, model_differences, states, upgrade, upgrade_all
@@ -586,6 +586,50 @@ def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Fla
     assert names.index("嘉兴市某某制造有限公司") < names.index("嘉兴市某某制造股份有限公司")
     assert "old-1.json" in names and "renamed.json" in names
     assert client.get("/parameters/reward_tiers.lead.national").status_code == 200
+
+
+def test_0015_clears_the_group_keys_of_standards_written_without_t(bare_app: Flask) -> None:
+    """GB 45123-2025 is GB/T 45123-2025's series now (core.identity): its stored group key names the old
+    series, and is cleared; the next import or re-evaluation fills the new one. A /T number keeps its key."""
+    import sqlalchemy as sa
+
+    from core.store.incremental import fill_group_keys
+
+    activities = _t("activities", ("id", sa.Integer), ("kind", sa.String), ("organisation_id", sa.Integer),
+                    ("date", sa.Date), ("fields", sa.JSON), ("subject", sa.String), ("external_id", sa.String),
+                    ("fingerprint", sa.String), ("source", sa.String), ("created_at", sa.DateTime),
+                    ("created_by", sa.String), ("group_key", sa.String))
+    when = datetime(2025, 7, 1)
+    with bare_app.app_context():
+        _down_to_base()
+        core_env = environment("core")
+        upgrade(core_env, "0014_activity_kind_subject_index")
+        with db.engine.begin() as connection:
+            connection.execute(_t("organisations", ("id", sa.Integer), ("credit_code", sa.String), ("name", sa.String),
+                                  ("region_code", sa.String), ("created_at", sa.DateTime)).insert(),
+                               [{"id": 1, "credit_code": "913304007429141869", "name": "嘉兴市某某制造有限公司",
+                                 "region_code": "330400", "created_at": when}])
+            connection.execute(activities.insert(), [
+                {"id": n, "kind": kind, "organisation_id": 1, "date": date(2025, 6, 20), "fields": fields,
+                 "subject": subject, "external_id": f"OLD-{n}", "fingerprint": f"fp-{n}", "source": "old.json",
+                 "created_at": when, "created_by": "cli:old", "group_key": key}
+                for n, (kind, subject, key, fields) in enumerate([
+                    ("standard_drafting", "GB 45123-2025", "'GB 45123'",
+                     {"standard_code": "GB 45123-2025", "level": "national", "rank": 1, "revision": False}),
+                    ("standard_drafting", "GB/T 45124-2025", "'GB/T 45124'",
+                     {"standard_code": "GB/T 45124-2025", "level": "national", "rank": 1, "revision": False}),
+                    ("tc_secretariat", "SAC/TC 548", "'913304007429141869'",
+                     {"committee_code": "SAC/TC 548", "committee_level": "national"}),
+                ], start=1)])
+        upgrade_all()
+        keys = lambda: dict(db.session.execute(sa.select(activities.c.id, activities.c.group_key)).all())  # noqa: E731
+        assert keys() == {1: None, 2: "'GB/T 45124'", 3: "'913304007429141869'"}
+        assert fill_group_keys(get_registry()) == 1
+        assert keys() == {1: "'GB/T 45123'", 2: "'GB/T 45124'", 3: "'913304007429141869'"}
+        db.session.rollback()
+        _down_to_base()
+        upgrade_all()
+        db.engine.dispose()
 
 
 def test_upgrade_sql_prints_every_environment(bare_app: Flask) -> None:
