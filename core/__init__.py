@@ -61,6 +61,7 @@ from .evaluation import (
     in_recorded_order,
 )
 from .fields import BoundedDecimal, CreditCodeField, FreeText, StandardNumberField, field_metadata
+from .grouping import by_committee as group_by_committee
 from .grouping import by_organisation as group_by_organisation
 from .grouping import by_standard_series as group_by_standard_series
 from .hooks import hookimpl, hookspec
@@ -269,6 +270,7 @@ __all__ = [
     "format_yuan_en",
     "format_yuan_zh",
     "formulas_as_text",
+    "group_by_committee",
     "group_by_organisation",
     "group_by_standard_series",
     "hookimpl",

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .activities import Activity
     from .declarations import ActivityKind
 
-__all__ = ["Group", "by_organisation", "by_standard_series", "group_of", "partition"]
+__all__ = ["Group", "by_committee", "by_organisation", "by_standard_series", "group_of", "partition"]
 
 #: ``(kind, key)``: the key is ``None`` for a kind that declares no ``group``.
 Group = tuple[str, Hashable]
@@ -42,10 +42,20 @@ Group = tuple[str, Hashable]
 def by_organisation(activity: Activity) -> Hashable:
     """The organisation's credit code: for kinds whose readings across activities stay within one organisation.
 
-    (The one-time rule's keys of secretariats, awards, pilots and talent
-    enterprises all start with the organisation.)
+    (The one-time rule's keys of awards, pilots and talent enterprises all
+    start with the organisation.)
     """
     return activity.credit_code
+
+
+def by_committee(activity: Activity) -> Hashable:
+    """The committee (its canonical number): every secretariat record of one committee, whoever claims it.
+
+    A committee has one secretariat: two organisations claiming one are read
+    together (both held), and the one-time key, the organisation and the
+    committee, lies within the committee.
+    """
+    return activity.fields["committee_code"]
 
 
 def by_standard_series(activity: Activity) -> Hashable:

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import Activity, EvaluationContext, Registry, group_by_organisation, group_by_standard_series, load_registry
+from core import (Activity, EvaluationContext, Registry, group_by_committee, group_by_organisation,
+                  group_by_standard_series, load_registry)
 from core.grouping import group_of, partition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -95,7 +96,8 @@ def test_a_partition_is_the_same_in_every_process() -> None:
 
 def test_shared_kinds_group_by_series_and_organisation(registry: Registry) -> None:
     assert registry.kinds["standard_drafting"].group is group_by_standard_series
-    assert registry.kinds["tc_secretariat"].group is group_by_organisation
+    assert registry.kinds["tc_secretariat"].group is group_by_committee  # one secretariat per committee
+    assert registry.kinds["innovation_award"].group is group_by_organisation
     report = registry.validate([
         {"kind": "standard_drafting", "id": "a", "date": "2024-05-01", "credit_code": "91330481MAX9D8G93W",
          "standard_code": "ISO/IEC 30141:2024", "level": "international", "rank": 1, "revision": False},

@@ -28,7 +28,7 @@ EXAMPLES = ROOT / "docs" / "examples" / "activities.json"
 HISTORY = ("audit_log", "parameter_versions", "outcomes", "organisation_names")
 
 #: Core's newest revision.
-CORE_HEAD = "0015_standard_group_keys"
+CORE_HEAD = "0015_new_group_keys"
 
 
 @pytest.fixture

@@ -588,9 +588,10 @@ def test_a_database_with_data_from_every_revision_upgrades_to_head(bare_app: Fla
     assert client.get("/parameters/reward_tiers.lead.national").status_code == 200
 
 
-def test_0015_clears_the_group_keys_of_standards_written_without_t(bare_app: Flask) -> None:
-    """GB 45123-2025 is GB/T 45123-2025's series now (core.identity): its stored group key names the old
-    series, and is cleared; the next import or re-evaluation fills the new one. A /T number keeps its key."""
+def test_0015_clears_the_group_keys_that_changed(bare_app: Flask) -> None:
+    """GB 45123-2025 is GB/T 45123-2025's series now (core.identity), and secretariats are grouped by committee:
+    their stored group keys name the old groups, and are cleared; the next import or re-evaluation fills the
+    new ones. A /T number keeps its key."""
     import sqlalchemy as sa
 
     from core.store.incremental import fill_group_keys
@@ -623,9 +624,9 @@ def test_0015_clears_the_group_keys_of_standards_written_without_t(bare_app: Fla
                 ], start=1)])
         upgrade_all()
         keys = lambda: dict(db.session.execute(sa.select(activities.c.id, activities.c.group_key)).all())  # noqa: E731
-        assert keys() == {1: None, 2: "'GB/T 45124'", 3: "'913304007429141869'"}
-        assert fill_group_keys(get_registry()) == 1
-        assert keys() == {1: "'GB/T 45123'", 2: "'GB/T 45124'", 3: "'913304007429141869'"}
+        assert keys() == {1: None, 2: "'GB/T 45124'", 3: None}
+        assert fill_group_keys(get_registry()) == 2
+        assert keys() == {1: "'GB/T 45123'", 2: "'GB/T 45124'", 3: "'SAC/TC 548'"}
         db.session.rollback()
         _down_to_base()
         upgrade_all()

@@ -161,13 +161,13 @@ def test_demo_plugin_tables_through_install_upgrade_uninstall_and_reinstall(
     init = _run(app, "init")
     assert init.exit_code == 0, init.output
     lines = init.output.splitlines()
-    assert lines[:3] == ["core: at 0015_standard_group_keys (head)", "webadmin: at 0001_admin_tables (head)",
+    assert lines[:3] == ["core: at 0015_new_group_keys (head)", "webadmin: at 0001_admin_tables (head)",
                          "demo: base → 0002_venue_capacity (head)"]
     assert {"demo_venues", "alembic_version_demo"} <= _tables(app)
     status = _run(app, "db", "status")
     assert status.exit_code == 0, status.output
     assert _status(status.output) == {
-        "core": "core alembic_version 0015_standard_group_keys 0015_standard_group_keys up to date",
+        "core": "core alembic_version 0015_new_group_keys 0015_new_group_keys up to date",
         "webadmin": "webadmin alembic_version_webadmin 0001_admin_tables 0001_admin_tables up to date",
         "demo": "demo alembic_version_demo 0002_venue_capacity 0002_venue_capacity up to date",
     }
@@ -276,7 +276,7 @@ def test_downgrading_core_below_the_environments_takes_the_plugins_down_first(
     done = _run(app, "db", "downgrade", "base", "--drop-history", input="drop history\n")
     assert done.exit_code == 0, done.output
     assert done.stdout.splitlines() == ["demo: 0002_venue_capacity → base", "webadmin: 0001_admin_tables → base",
-                                        "core: 0015_standard_group_keys → base"]
+                                        "core: 0015_new_group_keys → base"]
     assert _tables(app) == {"alembic_version", "alembic_version_webadmin", "alembic_version_demo"}
     assert _run(app, "init").exit_code == 0
     assert "demo_venues" in _tables(app)

@@ -82,7 +82,7 @@ def review_json(decision: Any) -> dict[str, Any] | None:
 
 
 @reviews_group.command("list")
-@click.option("--reason", help="A held reason: rank_conflict, region, brand_series, revision_flag, prize_conflict (or its Chinese label).")
+@click.option("--reason", help="A held reason: rank_conflict, region, brand_series, revision_flag, prize_conflict, secretariat_conflict (or its Chinese label).")
 @click.option("--county", help="A county of Jiaxing: its region code (330482) or name (平湖市, Pinghu).")
 @click.option("--year", type=click.IntRange(1900, 2999), help="The year of the activity's date.")
 @click.option("--status", type=click.Choice(list(REVIEW_STATES)), help="pending (待核实), approved (已核准), rejected (未核准).")

@@ -19,7 +19,7 @@ award's level (national or provincial).
 from __future__ import annotations
 
 from ..declarations import ActivityKind, PluginDescription
-from ..grouping import by_organisation, by_standard_series
+from ..grouping import by_committee, by_organisation, by_standard_series
 from ..hooks import hookimpl
 from ..text import Text
 from .schemas import (
@@ -64,7 +64,7 @@ KINDS = [
         Text("技术委员会秘书处", "TC/SC secretariat"),
         TcSecretariatSchema,
         subject_field="committee_code",
-        group=by_organisation,
+        group=by_committee,
         description=Text("承担组建专业标准化技术委员会(分委会)秘书处", "Took on the secretariat of a technical committee or sub-committee"),
     ),
     ActivityKind(

@@ -405,13 +405,14 @@ def _recorded(entry: _Entry) -> tuple[int, int]:
 #: Why an outcome is held for review (待核实), by the code in ``details["held_reasons"]`` (the review queue's
 #: filter and labels): two organisations claiming one rank, a credit code registered outside the city, a
 #: "Zhejiang Made" series the register does not know, a revision flag the register contradicts, one
-#: organisation's project recorded with two prizes.
+#: organisation's project recorded with two prizes, two organisations claiming one committee's secretariat.
 HELD_REASONS: tuple[tuple[str, Text], ...] = (
     ("rank_conflict", Text("排名冲突", "rank conflict")),
     ("region", Text("注册地不在本市", "registered outside the city")),
     ("brand_series", Text("品牌标准系列未知", "unknown brand series")),
     ("revision_flag", Text("修订标识与登记簿不符", "revision flag contradicts the register")),
     ("prize_conflict", Text("同一项目奖项不一", "one project, two prizes")),
+    ("secretariat_conflict", Text("秘书处承担单位冲突", "two secretariats for one committee")),
 )
 
 
@@ -612,6 +613,40 @@ def _capital(text: str) -> str:
 
 class _TcSecretariat(_Kind):
     what = Text("同一单位承担同一技术委员会的秘书处", "the same organisation's secretariat of the same committee")
+
+    def __init__(self) -> None:
+        #: committee → (credit code, organisation, ref, date) of each record claiming its secretariat, batch and register
+        self._claims: dict[str, list[tuple[str, str | None, str, date]]] = defaultdict(list)
+
+    def survey(self, activities: Sequence[Activity], context: EvaluationContext) -> None:
+        # A committee has one secretariat: two organisations claiming one are held, each naming the other
+        # (a joint secretariat is the reviewer's to approve). The group is the committee (core.grouping).
+        for activity in activities:
+            self._claims[activity.fields["committee_code"]].append(
+                (activity.credit_code, activity.organisation, activity.ref, activity.date))
+        stored = getattr(context.history, "activities", None)
+        if isinstance(context.history, EmptyHistory) or stored is None or not self._claims:
+            return
+        ours = {a.stored_id for a in activities if a.stored_id is not None}
+        for prior in stored("tc_secretariat", list(self._claims)):
+            if prior.activity_id not in ours and prior.subject in self._claims:  # the prefix is the whole number
+                self._claims[prior.subject].append(
+                    (prior.credit_code, prior.organisation, prior.activity_ref, prior.date))
+
+    def holds(self, activity: Activity, context: EvaluationContext) -> list[dict[str, Any]]:
+        claims = self._claims.get(activity.fields["committee_code"], ())
+        other = next((c for c in claims if c[0] != activity.credit_code), None)
+        if other is None:
+            return []
+        credit_code, organisation, ref, day = other
+        who = (f"{organisation}(统一社会信用代码{credit_code})", f"{organisation} (credit code {credit_code})") \
+            if organisation else (f"统一社会信用代码为{credit_code}的单位", f"the organisation with credit code {credit_code}")
+        return [_held(
+            "secretariat_conflict",
+            f"{who[0]}也登记为该技术委员会秘书处的承担单位(活动 {ref}),一个技术委员会只有一个秘书处,请核实",
+            f"{who[1]} is also recorded as this committee's secretariat (activity {ref}): a committee has one "
+            "secretariat; please verify",
+            {"activity": ref, "credit_code": credit_code, "organisation": organisation, "date": day.isoformat()})]
 
     def prepare(self, activity: Activity) -> tuple[Decision, tuple[str, str], str | None]:
         fields = activity.fields

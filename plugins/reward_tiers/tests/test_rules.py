@@ -527,6 +527,8 @@ def test_nothing_before_2022_08_01_and_paid_from_it(registry, record, rule, key,
     before = dict(record, date="2022-07-31", id="before")
     if "standard_code" in before:  # another organisation at the same rank of the same standard would be a conflict
         before["standard_code"] = before["standard_code"].replace("41472", "41473").replace("27001", "27002")
+    if "committee_code" in before:  # so would another organisation claiming the same committee's secretariat
+        before["committee_code"] = "SAC/TC 549"
     on = dict(record, date="2022-08-01", id="on", credit_code=OTHER_ORG)  # another organisation: no duplicate
     activities, result = run(registry, before, on)
 
@@ -619,7 +621,7 @@ def test_different_organisations_or_standards_are_paid_separately(registry):
         drafting("GB/T 2-2023", 1),
         secretariat("SAC/TC 118", "national"),
         secretariat("SAC/TC 118/SC 1", "national"),  # a sub-committee is another committee
-        secretariat("SAC/TC 118", "national", org=OTHER_ORG),
+        secretariat("SAC/TC 119", "national", org=OTHER_ORG),
     )
     assert [outcome_of(result, a).amount for a in activities] == [300_000, 150_000, 300_000, 500_000, 500_000, 500_000]
 
@@ -643,10 +645,13 @@ def test_an_achievement_reported_before_the_policy_is_not_paid_under_a_new_date(
         assert (f" (activity {ref}), before {DOCUMENT_EN} took effect on 1 August 2022; reported again under a new "
                 "date, it is not covered by Part III, item (2) and receives no reward.") in outcome.explanation_en
         assert_document_style(outcome)
-    # another organisation's report of the same committee is not that achievement
+    # another organisation's report of the same committee is not that achievement: it is a second claim to
+    # the committee's one secretariat, held for review (a secretariat moved is the reviewer's to confirm)
     activities, result = run(registry, secretariat("SAC/TC 548", "national", date="2022-06-30"),
                              secretariat("SAC/TC 548", "national", date="2023-01-05", org=OTHER_ORG))
-    assert [outcome_of(result, a).amount for a in activities] == [0, 500_000]
+    other = outcome_of(result, activities[1])
+    assert (other.amount, other.status, other.details["held_amount"], other.details["reason"]) == (
+        0, "held", 500_000, "secretariat_conflict")
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["earliest first", "earliest last"])
@@ -747,6 +752,23 @@ def test_a_standard_paid_under_another_code_of_its_series_is_not_paid_again(regi
     assert outcome.amount == 300_000 and history.calls == [("reward_tiers", {outcome.dedup_key})]
 
 
+def test_a_secretariat_the_register_holds_for_another_organisation_is_held(registry):
+    """A committee has one secretariat: a claim stored for another organisation (the same committee; not its
+    sub-committee, which the prefix also reads) holds the new claim, naming the stored one."""
+    stored = [PriorActivity(41, "OLD-7", "tc_secretariat", date(2023, 3, 1), OTHER_ORG, "平湖光电新能源有限公司",
+                            "SAC/TC 548", {"committee_level": "national"}),
+              PriorActivity(42, "OLD-8", "tc_secretariat", date(2023, 3, 1), OTHER_ORG, "平湖光电新能源有限公司",
+                            "SAC/TC 548/SC 1", {"committee_level": "national"})]
+    context = EvaluationContext(parameters=registry.default_parameters(), history=FakeHistory({}, stored=stored))
+    outcome = evaluate_one(registry, secretariat("SAC/TC 548", "national", date="2024-03-01"), context)
+    assert (outcome.amount, outcome.status, outcome.details["held_amount"]) == (0, "held", 500_000)
+    [reason] = outcome.details["held_reasons"]
+    assert reason["other"]["activity"] == "OLD-7"
+    assert reason["zh"].startswith("平湖光电新能源有限公司(统一社会信用代码") and "一个技术委员会只有一个秘书处" in reason["zh"]
+    outcome = evaluate_one(registry, secretariat("SAC/TC 548/SC 2", "national", date="2024-03-01"), context)
+    assert outcome.amount == 500_000
+
+
 class FakeHistory:
     """Stored data with some rewards already paid, by dedup key, and some stored activities."""
 
@@ -787,6 +809,8 @@ def test_repeat_of_a_stored_payment(registry, record, rule, key, value):
     other = dict(record, credit_code=OTHER_ORG)
     if "standard_code" in other:  # another organisation leading the same standard would be a rank conflict
         other["standard_code"] = "GB/T 32151.32-2023"
+    if "committee_code" in other:  # another organisation claiming the same secretariat would be held
+        other["committee_code"] = "SAC/TC 549"
     activities, result = run(registry, record, other, context=context)
 
     repeat = outcome_of(result, activities[0])
