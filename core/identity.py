@@ -55,9 +55,10 @@ class Identity:
     base: str
     year: int | None
     letter: str = ""
-    #: The identity as text, spelt as the number is when only one spelling exists
-    #: (``GB/T 43700-2024``, ``ISO 30141:2024``, ``ITU-T Y.3172 (2019)``, ``GJB 10234A-2020``):
-    #: one-time keys stored before identities were compared stay the same.
+    #: The identity as text: the number as written (``GB/T 43700-2024``, ``ISO 30141:2024``,
+    #: ``ITU-T Y.3172 (2019)``, ``GJB 10234A-2020``), so one-time keys stored before identities
+    #: were compared stay the same; a national, industry or local number with the recommended
+    #: marker (``GB 43700-2024`` → ``GB/T 43700-2024``), so the codes of one series share a key.
     key: str = field(default="", compare=False)
 
     @property
@@ -90,8 +91,8 @@ def identity_of(code: str, published_year: int) -> Identity:
     if m := _MILITARY.match(code):
         return Identity(m["base"], _year(m["year"]), m["letter"], code)
     if m := _DATED.match(code):
-        series = _recommended(code)
-        return Identity(_recommended(m["base"]), _year(m["year"]), "", series)
+        key = _recommended(code)
+        return Identity(_recommended(m["base"]), _year(m["year"]), "", key)
     return Identity(code, None, "", code)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from core import ActivityKind, Outcome, Text, hookimpl, load_registry
 from core.db import db
 from core.interchange import parse_bytes
-from core.models import ActivityRecord, Organisation, OutcomeRecord
+from core.models import ActivityRecord, OutcomeRecord
 
 from webadmin_support import bearer, fast_password_hashing, make_token  # noqa: F401  (fixtures)
 

@@ -23,7 +23,7 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import JSON, insert, select
+from sqlalchemy import JSON, select
 
 import core.store.activities as store_activities
 from core.app import get_registry

@@ -11,9 +11,7 @@ is comparing migrations and models. Run the file with
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata

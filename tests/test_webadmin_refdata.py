@@ -7,9 +7,7 @@ owned by Market Regulation and switched on for it.
 from __future__ import annotations
 
 import io
-import json
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask

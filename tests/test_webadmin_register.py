@@ -80,7 +80,7 @@ def test_pagination(client, login, many):
     total = len(ALL) + EXTRA
     first = client.get("/activities?lang=en").get_data(as_text=True)
     assert len(row_ids(first)) == 50
-    assert f"Page 1 of 2" in first and 'rel="next"' in first
+    assert "Page 1 of 2" in first and 'rel="next"' in first
     second = client.get("/activities?page=2").get_data(as_text=True)
     assert len(row_ids(second)) == total - 50
     assert set(row_ids(first)).isdisjoint(row_ids(second))

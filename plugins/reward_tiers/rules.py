@@ -424,12 +424,11 @@ def _held(code: str, zh: str, en: str, other: dict[str, Any] | None = None) -> d
     return reason
 
 
-def _who(entry: _Entry) -> tuple[str, str]:
+def _who(credit_code: str, organisation: str | None) -> tuple[str, str]:
     """The other party by name and credit code (by the code alone when the record names no organisation)."""
-    if not entry.organisation:
-        return (f"统一社会信用代码为{entry.credit_code}的单位", f"the organisation with credit code {entry.credit_code}")
-    name = entry.organisation
-    return (f"{name}(统一社会信用代码{entry.credit_code})", f"{name} (credit code {entry.credit_code})")
+    if not organisation:
+        return (f"统一社会信用代码为{credit_code}的单位", f"the organisation with credit code {credit_code}")
+    return (f"{organisation}(统一社会信用代码{credit_code})", f"{organisation} (credit code {credit_code})")
 
 
 class _Kind(ABC):
@@ -572,7 +571,7 @@ class _StandardDrafting(_Kind):
             for other in series:
                 if (other is not mine and other.identity == mine.identity and other.rank == mine.rank
                         and other.credit_code != mine.credit_code):
-                    zh, en = _who(other)
+                    zh, en = _who(other.credit_code, other.organisation)
                     reasons.append(_held(
                         "rank_conflict",
                         f"{zh}也登记为该标准排名第{rank_zh(mine.rank)}位的起草单位(活动 {other.ref}),排名冲突,请核实",
@@ -639,8 +638,7 @@ class _TcSecretariat(_Kind):
         if other is None:
             return []
         credit_code, organisation, ref, day = other
-        who = (f"{organisation}(统一社会信用代码{credit_code})", f"{organisation} (credit code {credit_code})") \
-            if organisation else (f"统一社会信用代码为{credit_code}的单位", f"the organisation with credit code {credit_code}")
+        who = _who(credit_code, organisation)
         return [_held(
             "secretariat_conflict",
             f"{who[0]}也登记为该技术委员会秘书处的承担单位(活动 {ref}),一个技术委员会只有一个秘书处,请核实",
