@@ -34,7 +34,7 @@ __all__ = ["Identity", "identity_of", "register_prefixes", "spellings"]
 # ``standard_register_prefixes`` (core/__init__.py): reward_tiers compares
 # standards by it (readings 1–2) and city_targets counts each standard once by it.
 
-_INTERNATIONAL = re.compile(r"^(?P<body>(?:ISO|IEC)\S*(?: (?:TS|TR|PAS))?) (?P<num>\d+(?:-\d+)*):(?P<year>\d{4})(?P<amd>/.*)?$")
+_INTERNATIONAL = re.compile(r"^(?P<body>(?:ISO|IEC)\S*(?: (?:TS|TR|PAS))?) (?P<num>\d+(?:-(?:\d+[A-Z]{0,2}|[A-Z]))*):(?P<year>\d{4})(?P<amd>/.*)?$")
 _ITU = re.compile(r"^(?P<base>ITU-[TRD] [A-Z]{1,2}\.\d+(?:\.\d+)*(?:-\d+)?)(?: \((?:\d{2}/)?(?P<year>\d{4})\))?$")
 _MILITARY = re.compile(r"^(?P<base>GJB(?:/Z)? \d+(?:\.\d+)*)(?P<letter>[A-Z]?)-(?P<year>\d{2}|\d{4})$")
 _DATED = re.compile(r"^(?P<base>.+)-(?P<year>\d{2}|\d{4})$")

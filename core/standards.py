@@ -133,9 +133,11 @@ _SPACED_DASH = re.compile(r"(?<=\d)\s*-\s*(?=\d)")
 _MISSING_SPACE = re.compile(r"^(?P<prefix>(?:ISO|IEC)(?:/[A-Z]+)*|(?:DB\d{0,6}|[A-Z]{1,4})(?:/[A-Z]{1,5})*/?)\s*(?P<rest>\d)")
 
 _NUM = r"\d+(?:\.\d+)*"
+# A part may carry letters where the standard is an IEEE one adopted by ISO/IEC
+# (IEEE 802.1Q is ``ISO/IEC/IEEE 8802-1Q:2020``; its overview ``8802-A:2015``).
 _INTERNATIONAL = re.compile(
     r"^(?P<body>(?:ISO|IEC)(?:/(?:IEC|IEEE|ASTM|SAE|HL7))*(?:/(?:TS|TR|PAS|IS|IWA))?(?: (?:TS|TR|PAS))?) "
-    r"\d+(?:-\d+)*:(?P<year>\d{4})(?P<amendments>(?:/(?:Amd|Cor|AMD|COR) ?\d+:\d{4})*)$"
+    r"\d+(?:-(?:\d+[A-Z]{0,2}|[A-Z]))*:(?P<year>\d{4})(?P<amendments>(?:/(?:Amd|Cor|AMD|COR) ?\d+:\d{4})*)$"
 )
 _AMENDMENT_YEAR = re.compile(r":(\d{4})$")
 _AMENDMENT = re.compile(r"\s*/\s*(AMD|COR)\s*(\d+)")

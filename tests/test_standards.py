@@ -10,6 +10,7 @@ import re
 import pytest
 
 from core import clock
+from core.identity import identity_of
 from core.standards import (
     BRAND_LEVELS,
     LEVEL_NAMES,
@@ -252,6 +253,24 @@ def test_other_deliverables_are_still_international(raw, prefix):
     # Only technical reports are refused; specifications (TS), PAS and IWA are taken as international.
     number = parse(raw)
     assert (number.level, number.prefix) == ("international", prefix)
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    ("ISO/IEC/IEEE 8802-1Q:2020", "ISO/IEC/IEEE 8802-1Q:2020"),
+    ("iso/iec/ieee 8802-1ae:2020/amd 1:2021", "ISO/IEC/IEEE 8802-1AE:2020/Amd 1:2021"),
+    ("ISO/IEC/IEEE 8802-A:2015", "ISO/IEC/IEEE 8802-A:2015"),
+])
+def test_ieee_parts_with_letters_are_international(raw, code):
+    # IEEE 802.1Q adopted by ISO/IEC is part "1Q" of ISO/IEC/IEEE 8802; its overview is part "A".
+    number = parse(raw)
+    assert (number.code, number.level) == (code, "international")
+    assert identity_of(number.code, 0).base == "ISO/IEEE " + code.split()[1].split(":")[0]
+
+
+@pytest.mark.parametrize("raw", ["ISO 9001-1ABC:2015", "ISO 9001A:2015", "ISO 9001-:2015"])
+def test_letters_stop_at_two_after_a_part(raw):
+    with pytest.raises(InvalidStandardNumber):
+        parse(raw)
 
 
 def test_plausible_years():
