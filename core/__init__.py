@@ -26,6 +26,9 @@ listed in ``__all__`` and typed like the rest.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .activities import (
     Activity,
     EnvelopeSchema,
@@ -34,10 +37,6 @@ from .activities import (
     validation_parameters,
     validation_reference,
 )
-import importlib
-from typing import TYPE_CHECKING, Any
-
-from .activities import Activity, EnvelopeSchema, InvalidRecord, ValidationReport, validation_parameters
 from .clock import today
 from .declarations import (
     ActivityKind,
@@ -60,7 +59,7 @@ from .evaluation import (
     PriorReport,
     in_recorded_order,
 )
-from .fields import BoundedDecimal, CreditCodeField, FreeText, StandardNumberField, field_metadata
+from .fields import BoundedDecimal, CreditCodeField, FreeText, StandardNumberField, YesNo, field_metadata
 from .grouping import by_committee as group_by_committee
 from .grouping import by_organisation as group_by_organisation
 from .grouping import by_standard_series as group_by_standard_series
@@ -249,6 +248,7 @@ __all__ = [
     "UnknownReferenceTable",
     "ValidationReport",
     "VersionDiff",
+    "YesNo",
     "check_plugin_migrations",
     "clause_words",
     "award_level_of",

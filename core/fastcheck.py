@@ -66,7 +66,7 @@ from marshmallow import RAISE, Schema, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.error_store import ErrorStore
 
-from .fields import CreditCodeField, FreeText, LabelledOneOf, StandardNumberField
+from .fields import CreditCodeField, FreeText, LabelledOneOf, StandardNumberField, YesNo
 from .kinds.schemas import CommitteeCode
 from .paramtypes import Money
 from .screening import MAX_INTEGER, MAX_TEXT, key_ok
@@ -178,7 +178,7 @@ def _conversion(src: _Source, field: Any, attr: str, decline: str) -> list[str]:
         return ["if type(v) is int and -MAX_INTEGER <= v <= MAX_INTEGER: v = str(v)", f"elif {_NOT_TEXT}: {decline}"]
     if cls is StandardNumberField:  # what _deserialize does; InvalidStandardNumber declines (load's except)
         return [f"if {_NOT_TEXT}: {decline}", "v = parse(v)" if field.parsed else "v = parse(v).code"]
-    if cls is fields.Boolean:
+    if cls is fields.Boolean or cls is YesNo:  # a bool as it is; 是/否 and the rest go to marshmallow
         booleans = src.name("booleans", _boolean_outcomes(field, attr))
         return [f"if type(v) is not bool or v not in {booleans}: {decline}", f"v = {booleans}[v]"]
     if cls in (CreditCodeField, CommitteeCode, Money):  # core's own: their _deserialize, on plain values only

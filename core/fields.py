@@ -26,7 +26,7 @@ from .standards import InvalidStandardNumber, StandardNumber, parse
 from .text import Text, visible_text
 from .uscc import InvalidCreditCode, validate_credit_code
 
-__all__ = ["BoundedDecimal", "CreditCodeField", "FreeText", "LabelledOneOf", "StandardNumberField", "field_metadata"]
+__all__ = ["BoundedDecimal", "CreditCodeField", "FreeText", "LabelledOneOf", "StandardNumberField", "YesNo", "field_metadata"]
 
 
 def field_metadata(label: Text, values: Mapping[str, Text] | None = None, *, multiline: bool = False) -> dict[str, Any]:
@@ -132,6 +132,18 @@ class CreditCodeField(fields.String):
             return validate_credit_code(text)
         except InvalidCreditCode as exc:
             raise field_error(exc.text.zh, exc.text.en) from None
+
+
+class YesNo(fields.Boolean):
+    """A yes-or-no field (是否…): ``true``/``false`` as marshmallow's ``Boolean`` takes them, and 是/否 (对/错).
+
+    A clerk answers 是否修订 with 是 in a form, a file or the API alike; the
+    error for anything else (``应为“是”或“否”。`` / ``Not a valid boolean.``)
+    names the answers the field takes.
+    """
+
+    truthy = fields.Boolean.truthy | {"是", "对"}
+    falsy = fields.Boolean.falsy | {"否", "错"}
 
 
 class BoundedDecimal(fields.Decimal):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate
 
-from .fields import BoundedDecimal
+from .fields import BoundedDecimal, YesNo
 from .messages import Bilingual
 from .text import Text, format_yuan_en, format_yuan_zh
 
@@ -165,13 +165,6 @@ class Choice(fields.String):
             if text in (label.zh, label.en) or text.casefold() == code.casefold():
                 return code
         return text
-
-
-class LooseBoolean(fields.Boolean):
-    """Yes or no; also 是/否."""
-
-    truthy = fields.Boolean.truthy | {"是", "对"}
-    falsy = fields.Boolean.falsy | {"否", "错"}
 
 
 # --------------------------------------------------------------------------
@@ -519,7 +512,7 @@ class _Boolean(ParameterType):
         super().__init__("boolean", Text("是或否", "yes or no"))
 
     def field(self, decl: ParameterDeclaration) -> fields.Field:
-        return LooseBoolean(required=True)
+        return YesNo(required=True)
 
     def format(self, decl: ParameterDeclaration | None, value: Any, language: str = "zh") -> str:
         if isinstance(value, bool):

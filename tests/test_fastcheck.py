@@ -27,7 +27,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from core import fastcheck, load_registry
 from core.activities import Activity, ActivityValidator
-from core.fields import CreditCodeField, StandardNumberField
+from core.fields import CreditCodeField, StandardNumberField, YesNo
 from core.kinds.schemas import CommitteeCode
 from core.paramtypes import Money
 from core.screening import Oversized, RawRecord
@@ -234,6 +234,7 @@ class EveryItem(Schema):
     ranks = fields.List(fields.Integer(validate=validate.Range(min=1, max=99)))
     days = fields.List(fields.Date())
     flags = fields.List(fields.Boolean())
+    answers = fields.List(YesNo())
     numbers = fields.List(StandardNumberField())
     parsed = fields.List(StandardNumberField(parsed=True))
     codes = fields.List(CreditCodeField())
@@ -250,12 +251,13 @@ class EveryItem(Schema):
 GOOD_ITEMS: dict[str, list[Any]] = {
     "names": ["a", "abcd", "标准"], "exact": ["ab", "标准"], "levels": ["national", "provincial"],
     "both": ["national", "local"], "ranks": [1, 50, 99], "days": ["2024-08-04", "2020-02-29"], "flags": [True, False],
+    "answers": [True, False],
     "numbers": ["GB/T 42587-2023", "GB/T 1.1-2020", "gb/t42587-2023"], "parsed": ["GB/T 42587-2023", "DB33/T 1-2022"],
     "codes": ["91330421MAGC481235", "913304007429141869"], "committees": ["SAC/TC 548", "sac/tc548", "ITU-T SG 17"],
     "amounts-yuan": [0, 300000, "300000", "300,000", 10**12], "maybe_text": ["x", None], "maybe_money": [5, "5", None],
     "never_date": ["2024-08-04"], "called": ["5.1.2", "1"], "nested": [[], [0, 9]],
 }
-ITEM_VALUES: list[Any] = NASTY + [None, [0, 10], [[1]], [None], 10**12 + 1, "-5", "1,0,0", "abcde", "a b"]
+ITEM_VALUES: list[Any] = NASTY + [None, [0, 10], [[1]], [None], 10**12 + 1, "-5", "1,0,0", "abcde", "a b", "是", "否", "错"]
 
 
 def assert_items_load_as_marshmallow_loads_them(record: dict[str, Any]) -> Any:

@@ -20,7 +20,7 @@ from core.text import Text
         ("Not a valid string.", "不是有效的字符串。"),
         ("Not a valid integer.", "不是有效的整数。"),
         ("Not a valid number.", "不是有效的数字。"),
-        ("Not a valid boolean.", "不是有效的布尔值(true/false)。"),
+        ("Not a valid boolean.", "应为“是”或“否”。"),
         ("Not a valid date.", "不是有效的日期(应如 2024-08-04)。"),
         ("Not a valid datetime.", "不是有效的日期时间。"),
         ("Not a valid list.", "不是有效的列表。"),

@@ -95,7 +95,7 @@ BAD = [
     ("quantity", QUANTITY, "1.25 tce/t", "wrong unit: expected", "单位不符"),
     ("date", {}, "2025-02-30", "Not a valid date.", "不是有效的日期"),
     ("choice", {"choices": CHOICES}, "grade", "Must be one of: limit, access.", "必须是以下之一"),
-    ("boolean", {}, "maybe", "Not a valid boolean.", "不是有效的布尔值"),
+    ("boolean", {}, "maybe", "Not a valid boolean.", "应为“是”或“否”"),
     ("string", {}, "", "Shorter than minimum length 1.", "长度不能少于 1"),
 ]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from ..fields import FreeText, LabelledOneOf, StandardNumberField
+from ..fields import FreeText, LabelledOneOf, StandardNumberField, YesNo
 from ..messages import Bilingual
 from ..parameters import Money
 from ..screening import shortened
@@ -90,7 +90,7 @@ class StandardDraftingSchema(Schema):
     # Only ranks that exist: a drafting-unit list is short, and 100 or more is a typing error.
     rank = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99),
                           metadata=_label("起草单位排名", "Rank among the drafting units"))
-    revision = fields.Boolean(load_default=False, metadata=_label("是否修订", "Revision"))
+    revision = YesNo(load_default=False, metadata=_label("是否修订", "Revision"))
     title = FreeText(load_default=None, validate=validate.Length(max=300), metadata=_label("标准名称", "Title"))
     #: Set when the record is loaded: whether the level was inferred from the number or declared.
     level_basis = fields.String(dump_only=True, metadata=_label("级别来源", "Level from", {
@@ -244,7 +244,7 @@ class PilotProjectSchema(Schema):
 
     pilot_level = fields.String(required=True, validate=LabelledOneOf(PILOT_LEVEL_NAMES),
                                 metadata=_label("试点级别", "Pilot level", PILOT_LEVEL_NAMES))
-    accepted = fields.Boolean(required=True, metadata=_label("是否通过验收", "Passed acceptance"))
+    accepted = YesNo(required=True, metadata=_label("是否通过验收", "Passed acceptance"))
     granted_amount = Money(load_default=None, metadata=_label("核定金额(元)", "Granted amount (yuan)"))
     project = FreeText(load_default=None, validate=validate.Length(min=1, max=300),
                        metadata=_label("试点项目", "Project"))

@@ -28,6 +28,7 @@ from core import (
     KindExtension,
     StandardNumberField,
     Text,
+    YesNo,
     field_error,
     field_metadata,
     validation_reference,
@@ -84,7 +85,7 @@ class IndicatorSchema(Schema):
                              metadata=_label("区间下限", "Range minimum"))
     maximum = BoundedDecimal(allow_none=True, load_default=None, allow_nan=False,
                              metadata=_label("区间上限", "Range maximum"))
-    core = fields.Boolean(load_default=False, metadata=_label("核心指标", "Core indicator"))
+    core = YesNo(load_default=False, metadata=_label("核心指标", "Core indicator"))
 
     @post_load
     def _as_text(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -235,7 +236,7 @@ class ForerunnerEvaluationSchema(Schema):
     product_category = FreeText(required=True, metadata=_label("产品类别", "Product category"), **_STRING)
     enterprise_standard = StandardNumberField(parsed=True, required=True,
                                               metadata=_label("执行的企业标准或团体标准", "Enterprise or group standard"))
-    self_declared = fields.Boolean(required=True, metadata=_label("已在企业标准信息公共服务平台自我声明公开",
+    self_declared = YesNo(required=True, metadata=_label("已在企业标准信息公共服务平台自我声明公开",
                                                                   "Self-declared on the public platform"))
     baseline_standard = StandardNumberField(parsed=True, required=True,
                                             metadata=_label("对比的国家或行业标准", "National or industry standard compared"))

@@ -277,6 +277,14 @@ def test_declared_brand_level_is_said_to_be_declared(registry):
     assert "level as declared" not in inferred.explanation_en
 
 
+@pytest.mark.parametrize(("answer", "revision"), [("是", True), ("否", False), ("对", True), ("错", False)])
+def test_a_revision_answered_in_chinese_is_read_as_it_is_in_a_file(registry, answer, revision):
+    # 是否修订: 是 — in JSON as in a CSV file or a form.
+    report = registry.validate([drafting("GB/T 1-2023", 1, revision=answer)])
+    assert not report.invalid
+    assert report.valid[0].fields["revision"] is revision
+
+
 @pytest.mark.parametrize(
     ("number", "rule"),
     [("ISO 14068-1:2023", "R1"), ("GB/T 32151.31-2023", "R2"), ("DB33/T 2512-2022", "R3"), ("T/ZZB 3120-2023", "R4")],
@@ -1386,7 +1394,7 @@ BAD = [
      "不是专业标准化技术委员会或分技术委员会"),
     ("missing rank", {k: v for k, v in drafting("GB/T 1-2023").items() if k != "rank"},
      "rank", "Missing data for required field.", "缺少必填字段"),
-    ("revision maybe", drafting("GB/T 1-2023", revision="maybe"), "revision", "Not a valid boolean.", "不是有效的布尔值"),
+    ("revision maybe", drafting("GB/T 1-2023", revision="maybe"), "revision", "Not a valid boolean.", "应为“是”或“否”"),
     ("bad standard number", drafting("GB/X 123-2020"), "standard_code", "not a valid national standard number", "不是有效的国家标准编号"),
     ("draft standard", drafting("ISO/DIS 14067:2017"), "standard_code", "is a draft", "是草案"),
     ("technical report", drafting("ISO/TR 14069:2013"), "standard_code",
