@@ -148,16 +148,23 @@ def dump(url: str | None, instance: Path) -> dict[str, list[tuple[Any, ...]]]:
 def compare(dumps: dict[str, dict[str, list[tuple[Any, ...]]]]) -> str:
     """One line saying the stored rows are identical (with their counts and digest), or stop."""
     (first_name, first), *others = dumps.items()
-    renamed = reworded = 0
+    renamed = reworded = rekeyed = 0
     for name, other in others:
         for table in TABLES:
             if first[table] != other[table]:
                 rows = [(a, b) for a, b in zip(first[table], other[table]) if a != b]
                 if table == "outcomes" and len(first[table]) == len(other[table]):
-                    # Only the other party's name, where the baseline's import wrote the unnamed form.
-                    renamed += sum(1 for a, b in rows if _only_named(a, b))
-                    reworded += sum(1 for a, b in rows if _only_reworded(a, b))
-                    rows = [(a, b) for a, b in rows if not _only_named(a, b) and not _only_reworded(a, b)]
+                    # Differences the rules were changed to make, column by column (_explained).
+                    kept = []
+                    for a, b in rows:
+                        reasons = _explained(a, b)
+                        if reasons is None:
+                            kept.append((a, b))
+                        else:
+                            renamed += "named" in reasons
+                            reworded += "reworded" in reasons
+                            rekeyed += "keyed" in reasons
+                    rows = kept
                     if not rows:
                         continue
                 example = rows[0] if rows else f"{len(first[table])} rows against {len(other[table])}"
@@ -168,24 +175,60 @@ def compare(dumps: dict[str, dict[str, list[tuple[Any, ...]]]]) -> str:
              "baseline's import wrote the unnamed form") if renamed else ""
     named += (f"; {reworded:,} outcomes of {', '.join(sorted(REWORDED))} in their reworded English (dates, clause "
               "numbers) and version 1.0.1") if reworded else ""
+    named += (f"; {rekeyed:,} outcomes of a standard written without /T keyed by its /T spelling (8bb0131: "
+              "GB, GB/T and GB/Z are one series)") if rekeyed else ""
     return f"identical ({counts}; sha256 {digest}…, date-times compared as set or empty{named})"
 
 
-def _only_reworded(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    """Two outcome rows of a reworded plugin that differ only in its version and the English explanation's wording."""
-    if not set(a) & REWORDED:
-        return False
-    differing = [(x, y) for x, y in zip(a, b) if x != y]
-    return all({x, y} == {OLD_VERSION, NEW_VERSION}
-               or (isinstance(x, str) and isinstance(y, str) and (y == reworded_english(x) or x == reworded_english(y)))
-               for x, y in differing)
+def _explained(a: tuple[Any, ...], b: tuple[Any, ...]) -> set[str] | None:
+    """Why two outcome rows differ, column by column, or ``None`` when a column's difference is none of these.
+
+    - ``named``: one names the other party (texts, details) where the
+      baseline's import wrote the unnamed form;
+    - ``reworded``: a reworded plugin's version and English explanation
+      (``REWORDED``);
+    - ``keyed``: the one-time key's spelling of one standard. Since 8bb0131 a
+      national, industry or local number's key takes the recommended marker
+      (``standard:…:DB33/ 2304-2022`` is keyed ``standard:…:DB33/T
+      2304-2022``), so that the codes of one series are paid once; the
+      baseline keyed the number as written.
+
+    A row may differ for more than one reason (a key respelt in a row that
+    now names the other party), each in its own column.
+    """
+    reworded_row = bool(set(a) & REWORDED)
+    reasons: set[str] = set()
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        if reworded_row and ({x, y} == {OLD_VERSION, NEW_VERSION} or (
+                isinstance(x, str) and isinstance(y, str) and (y == reworded_english(x) or x == reworded_english(y)))):
+            reasons.add("reworded")
+        elif isinstance(x, str) and isinstance(y, str) and _one_key(x, y):
+            reasons.add("keyed")
+        elif isinstance(x, str) and isinstance(y, str) and any(u in x or u in y for u in _UNNAMED):
+            reasons.add("named")
+        else:
+            return None
+    return reasons
 
 
-def _only_named(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    """Two outcome rows that differ only where one names the other party in the unnamed form (texts, details)."""
-    differing = [(x, y) for x, y in zip(a, b) if x != y]
-    return all(isinstance(x, str) and isinstance(y, str) and any(u in x or u in y for u in _UNNAMED)
-               for x, y in differing)
+def _one_key(x: str, y: str) -> bool:
+    """Two one-time keys of the same organisation's same standard, spelt differently."""
+    from core import standard_identity  # this code's own: run from the checkout
+
+    def edition(key: str) -> tuple[str, str] | None:
+        kind, sep, rest = key.partition(":")
+        credit_code, sep2, code = rest.partition(":")
+        if kind != "standard" or not sep or not sep2:
+            return None
+        try:
+            return credit_code, standard_identity(code, 0).key
+        except ValueError:
+            return None
+
+    found = edition(x)
+    return found is not None and found == edition(y)
 
 
 # -- the runs -----------------------------------------------------------------------------------------
