@@ -53,11 +53,20 @@ Pick = Callable[[Text], str]
 # Fields
 # --------------------------------------------------------------------------
 
+#: An amount as written: a yuan sign, the number (commas; a fraction, which must come to whole yuan:
+#: ``3.5万``, ``300000.00``), 万 and 元 if given. ``-`` before it is read to say "negative", not "not a number".
+_WRITTEN_YUAN = re.compile(r"^(?P<sign>-)?\s*[¥￥]?\s*(?P<number>\d[\d,]*(?:\.\d{1,20})?)\s*(?P<wan>万)?\s*元?$")
+
+
 class Money(fields.Field):
     """Integer yuan. Accepts an int or a string of digits (``"300000"``,
-    ``"300,000"``); refuses floats, fractions, booleans, negative amounts and
-    amounts above ``MAX_YUAN`` (which no policy pays, and which would not fit
-    the databases' 64-bit integers once summed).
+    ``"300,000"``), also as the policy and a clerk write amounts: with
+    元 after it, in 万元 (``"30万元"``, ``"3.5万"``: 35,000, computed
+    exactly) and after a yuan sign (``"¥300,000"``); refuses floats (a
+    JSON ``300000.0`` too: text is exact, a float may not be), fractions
+    of a yuan, booleans, negative amounts and amounts above ``MAX_YUAN``
+    (which no policy pays, and which would not fit the databases' 64-bit
+    integers once summed).
     """
 
     MAX_YUAN = 10**12
@@ -80,8 +89,8 @@ class Money(fields.Field):
             amount = int(digits)
         elif isinstance(value, Decimal) and value == value.to_integral_value():
             amount = int(value)
-        elif isinstance(value, str) and value.strip().startswith("-") and value.strip()[1:].replace(",", "").isdecimal():
-            raise self.make_error("negative")
+        elif isinstance(value, str) and (written := _WRITTEN_YUAN.match(value.strip())) is not None:
+            amount = self._written(written)
         else:
             raise self.make_error("invalid")
         if amount < 0:
@@ -89,6 +98,18 @@ class Money(fields.Field):
         if amount > self.MAX_YUAN:
             raise self.make_error("too_large")
         return amount
+
+    def _written(self, written: re.Match[str]) -> int:
+        """``-30万元`` and the like, as ``_WRITTEN_YUAN`` matched it: exact (a Decimal), or an error."""
+        number = written["number"].replace(",", "")
+        if len(number.partition(".")[0].lstrip("0")) > len(str(self.MAX_YUAN)):
+            raise self.make_error("too_large")
+        if written["sign"]:
+            raise self.make_error("negative")
+        amount = Decimal(number) * (10_000 if written["wan"] else 1)
+        if amount != amount.to_integral_value():  # 3.00001万: not a whole yuan
+            raise self.make_error("invalid")
+        return int(amount)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return value
@@ -320,7 +341,8 @@ class _Money(ParameterType):
         return format_yuan_en(value)
 
     def describe(self, decl: ParameterDeclaration, language: str = "zh") -> str:
-        return "整数元,如 300000 或 300,000" if language.startswith("zh") else "whole yuan, e.g. 300000 or 300,000"
+        return ("整数元,如 300000、300,000 或 30万元" if language.startswith("zh")
+                else "whole yuan, e.g. 300000, 300,000 or 30万元")
 
     def cli_text(self, decl: ParameterDeclaration | None, value: Any) -> str:
         return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else self.format(decl, value, "en")

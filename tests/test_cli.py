@@ -779,6 +779,16 @@ def test_params_set_bad_input_exits_2_naming_the_field(app: Flask, runner, optio
     assert count(app, AuditEntry) == audits
 
 
+def test_params_set_takes_an_amount_as_the_policy_writes_it(app: Flask, runner) -> None:
+    """The policy writes its amounts in 万元 (给予30万元奖励): an administrator may type them so."""
+    result = invoke(runner, "params", "set", KEY, "35万元", "--from", "2025-01-01", "--reason", "r", "--reference", "x")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"recorded {KEY} version 2: 350,000 from 2025-01-01"
+    latest = rows(app, ParameterVersionRecord, ParameterVersionRecord.key == KEY, order=ParameterVersionRecord.sequence)[-1]
+    assert latest.value == "350000"
+
+
 def test_params_set_stores_a_version_and_audits_it(app: Flask, runner) -> None:
     result = invoke(runner, "params", "set", KEY, "400,000", "--from", "2025-01-01",
                     "--reason", " 2025 amendment ", "--reference", "嘉委发〔2025〕1号")

@@ -433,8 +433,14 @@ def test_with_versions_marks_added_versions_what_if_and_keeps_the_others():
 @pytest.mark.parametrize(
     ("raw", "amount"),
     [(300000, 300000), ("300,000", 300000), ("300000", 300000), (" 300000 ", 300000), (0, 0), ("0", 0),
-     (Decimal("5"), 5), ("1,000,000", 1_000_000)],
-    ids=["int", "commas", "digits", "spaces", "zero", "zero text", "whole Decimal", "million"],
+     (Decimal("5"), 5), ("1,000,000", 1_000_000),
+     # As the policy and a clerk write amounts: 元, 万元 (exact: 3.5万 is 35,000), a yuan sign, full-width digits.
+     ("300000元", 300000), ("30万元", 300000), ("30 万", 300000), ("3.5万", 35000), ("0.05万元", 500),
+     ("¥300,000", 300000), ("￥ 300000 元", 300000), ("３０万元", 300000), ("300000.00", 300000),
+     ("100万元", 1_000_000)],
+    ids=["int", "commas", "digits", "spaces", "zero", "zero text", "whole Decimal", "million",
+         "yuan", "wan yuan", "wan spaced", "fraction of wan", "small wan", "yuan sign", "full-width sign",
+         "full-width digits", "zero cents", "a million in wan"],
 )
 def test_money_accepts_whole_yuan(raw, amount):
     value = Money().deserialize(raw)
@@ -458,9 +464,19 @@ def test_money_accepts_whole_yuan(raw, amount):
         ("-1", "Must not be negative."),
         ("-1,000", "Must not be negative."),
         (None, "Field may not be null."),
+        ("3.00001万", "Not a whole number of yuan."),
+        ("300000.5元", "Not a whole number of yuan."),
+        ("-30万元", "Must not be negative."),
+        ("30万万", "Not a whole number of yuan."),
+        ("万元", "Not a whole number of yuan."),
+        ("1e5", "Not a whole number of yuan."),
+        ("9" * 5000 + "万", "Number too large."),
+        ("1000000000万", "Number too large."),
     ],
     ids=["float", "whole float", "fraction text", "fraction Decimal", "True", "False", "empty", "letters",
-         "superscript", "list", "negative", "negative text", "negative with commas", "null"],
+         "superscript", "list", "negative", "negative text", "negative with commas", "null",
+         "fraction of a yuan in wan", "fraction of a yuan", "negative wan", "wan twice", "no number",
+         "exponent", "5,000 digits of wan", "over the maximum in wan"],
 )
 def test_money_refuses(raw, message):
     with pytest.raises(ValidationError) as exc:

@@ -417,3 +417,21 @@ def test_a_talent_enterprise_needs_its_designation() -> None:
     assert [a.ref for a in report.valid] == ["T1"]
     assert report.valid[0].fields["designated_by"] is None
     assert {(i.ref, e.field) for i in report.invalid for e in i.errors} == {("T2", "designation"), ("T3", "designation")}
+
+
+def test_a_granted_amount_written_in_wan_yuan_is_read_exactly() -> None:
+    """A clerk copies the amount as the assessment wrote it (20万元); the cap is checked on the yuan it reads as."""
+    registry = load_registry(only=PROJECT_PLUGINS)
+    records = [{**PILOT_OVER_CAP, "id": "P2", "granted_amount": "20万元"},
+               {**PILOT_OVER_CAP, "id": "P3", "granted_amount": "¥150,000"},
+               {**PILOT_OVER_CAP, "id": "P4", "granted_amount": "20.5万"},
+               {**PILOT_OVER_CAP, "id": "P5", "granted_amount": "1.00005万"}]
+
+    report = registry.validate(records)
+
+    assert {a.ref: a.fields["granted_amount"] for a in report.valid} == {"P2": 200_000, "P3": 150_000}
+    errors = {item.ref: [(e.field, e.message) for e in item.errors] for item in report.invalid}
+    assert errors == {
+        "P4": [("granted_amount", "the granted amount ¥205,000 exceeds the cap ¥200,000 in force on that date")],
+        "P5": [("granted_amount", "Not a whole number of yuan.")],
+    }
