@@ -80,6 +80,8 @@ class Money(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or isinstance(value, float):
             raise self.make_error("invalid")
+        if isinstance(value, str):
+            value = value.replace("，", ",")  # a full-width comma, as a spreadsheet's integers may have (tabular)
         if isinstance(value, int):
             amount = value
         elif isinstance(value, str) and value.strip().replace(",", "").isdecimal():

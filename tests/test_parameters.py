@@ -437,10 +437,10 @@ def test_with_versions_marks_added_versions_what_if_and_keeps_the_others():
      # As the policy and a clerk write amounts: 元, 万元 (exact: 3.5万 is 35,000), a yuan sign, full-width digits.
      ("300000元", 300000), ("30万元", 300000), ("30 万", 300000), ("3.5万", 35000), ("0.05万元", 500),
      ("¥300,000", 300000), ("￥ 300000 元", 300000), ("３０万元", 300000), ("300000.00", 300000),
-     ("100万元", 1_000_000)],
+     ("100万元", 1_000_000), ("300，000", 300000), ("30，000元", 30000)],
     ids=["int", "commas", "digits", "spaces", "zero", "zero text", "whole Decimal", "million",
          "yuan", "wan yuan", "wan spaced", "fraction of wan", "small wan", "yuan sign", "full-width sign",
-         "full-width digits", "zero cents", "a million in wan"],
+         "full-width digits", "zero cents", "a million in wan", "full-width comma", "full-width comma, yuan"],
 )
 def test_money_accepts_whole_yuan(raw, amount):
     value = Money().deserialize(raw)

@@ -113,6 +113,18 @@ def test_full_width_and_spaced_headers_and_thousands_separators(registry):
                       "pilot_level": "provincial", "accepted": True, "granted_amount": 150000}
 
 
+def test_an_amount_in_wan_yuan_reads_as_yuan(registry):
+    """The assessment writes 15万元; the clerk types it so, with a full-width comma elsewhere."""
+    header = ["类型", "日期", "统一社会信用代码", "试点级别", "是否通过验收", "核定金额(元)"]
+    rows = [["标准化试点项目", "2024/6/1", "913304007429141869", "省级", "是", "15万元"],
+            ["标准化试点项目", "2024/6/1", "913304007429141869", "省级", "是", "150，000"],
+            ["标准化试点项目", "2024/6/1", "913304007429141869", "省级", "是", "15.00005万"]]
+    report = registry.validate(parse_bytes(csv_bytes(header, rows, encoding="gbk"), "x.csv", registry))
+    assert [a.fields["granted_amount"] for a in report.valid] == [150000, 150000]
+    [bad] = report.invalid
+    assert [(e.field, e.message_zh) for e in bad.errors] == [("granted_amount", "金额必须是整数元(不能有小数)。")]
+
+
 def test_a_title_row_above_the_header_is_passed_over(registry):
     data = csv_bytes(["2025年标准化奖励申报汇总表", "", ""], [[], ["类型", "日期", "统一社会信用代码", "奖项"],
                                                             ["中国标准创新贡献奖", "2024/12/18", "913304007429141869", "三等奖"]])
