@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate
@@ -108,7 +108,9 @@ class Money(fields.Field):
             raise self.make_error("too_large")
         if written["sign"]:
             raise self.make_error("negative")
-        amount = Decimal(number) * (10_000 if written["wan"] else 1)
+        with localcontext() as exact:  # ≤ 13 + 20 digits, then × 10,000: never rounded
+            exact.prec = 64
+            amount = Decimal(number) * (10_000 if written["wan"] else 1)
         if amount != amount.to_integral_value():  # 3.00001万: not a whole yuan
             raise self.make_error("invalid")
         return int(amount)

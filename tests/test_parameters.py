@@ -472,11 +472,13 @@ def test_money_accepts_whole_yuan(raw, amount):
         ("1e5", "Not a whole number of yuan."),
         ("9" * 5000 + "万", "Number too large."),
         ("1000000000万", "Number too large."),
+        # 29 significant digits: Decimal's default 28 would round the product to a whole 10^12.
+        ("100000000.00000000000000000001万", "Not a whole number of yuan."),
     ],
     ids=["float", "whole float", "fraction text", "fraction Decimal", "True", "False", "empty", "letters",
          "superscript", "list", "negative", "negative text", "negative with commas", "null",
          "fraction of a yuan in wan", "fraction of a yuan", "negative wan", "wan twice", "no number",
-         "exponent", "5,000 digits of wan", "over the maximum in wan"],
+         "exponent", "5,000 digits of wan", "over the maximum in wan", "a fraction beyond Decimal's precision"],
 )
 def test_money_refuses(raw, message):
     with pytest.raises(ValidationError) as exc:
