@@ -352,8 +352,13 @@ class _Money(ParameterType):
         return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else self.format(decl, value, "en")
 
     def widget(self, decl: ParameterDeclaration, label: Any, pick: Pick) -> Any:
-        minimum = max(decl.minimum, 0) if decl.minimum is not None else 0  # never negative
-        return _integer_widget(label, minimum, decl.maximum)
+        # A text box, not a number box: an amount is typed as the policy writes it (35万元, 350,000),
+        # which a browser's number input would refuse before Money could read it.
+        from wtforms import StringField
+        from wtforms.validators import InputRequired
+
+        return StringField(label, validators=[InputRequired(), _loads_with(self.field(decl), pick)],
+                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
 
 class _Integer(ParameterType):
@@ -380,6 +385,24 @@ class _Integer(ParameterType):
     def widget(self, decl: ParameterDeclaration, label: Any, pick: Pick) -> Any:
         low = decl.minimum if decl.minimum is not None else self.minimum
         return _integer_widget(label, low, decl.maximum)
+
+
+def _loads_with(field: fields.Field, pick: Pick) -> Callable[[Any, Any], None]:
+    """A form validator giving ``field``'s own refusal (in the UI language) for what the schema would refuse."""
+    from wtforms.validators import ValidationError as FormError
+
+    from .messages import to_zh
+
+    def check(form: Any, widget: Any) -> None:
+        if widget.data in (None, ""):
+            return  # InputRequired has said so
+        try:
+            field.deserialize(widget.data)
+        except ValidationError as exc:
+            messages = exc.messages if isinstance(exc.messages, list) else [str(exc.messages)]
+            raise FormError(" ".join(pick(Text(to_zh(m), str(m))) for m in messages)) from None
+
+    return check
 
 
 def _integer_widget(label: Any, minimum: Any, maximum: Any) -> Any:

@@ -341,7 +341,7 @@ def test_department_admin_previews_and_records_a_new_amount(app: Flask, web: Bro
     assert digits(web.text("#current-value")) == 300_000
     page = web.page
 
-    def preview(amount: int, effective_from: date) -> dict[str, int]:
+    def preview(amount: int | str, effective_from: date) -> dict[str, int]:
         page.fill("#value", str(amount))
         page.fill("#effective_from", effective_from.isoformat())
         page.fill("#reason", "市政府常务会议决定提高国家标准牵头制定奖励")
@@ -352,7 +352,7 @@ def test_department_admin_previews_and_records_a_new_amount(app: Flask, web: Bro
 
     # From 2025-01-01: the six reward_tiers activities dated since then are re-evaluated; only
     # EX-001 (leading drafter of GB/T 45123-2025, ¥300,000) changes, by ¥50,000.
-    figures = preview(350_000, date(2025, 1, 1))
+    figures = preview("35万元", date(2025, 1, 1))  # typed as the policy writes amounts
     assert figures == {"activities": 6, "changed": 1, "current": 1_550_000, "new": 1_600_000, "difference": 50_000}
     assert "up" in (page.get_attribute("#preview-difference", "class") or "")
     web.shot("08-parameter-preview-past")

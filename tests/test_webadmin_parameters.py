@@ -490,7 +490,10 @@ def _decl(type_: str, **kwargs) -> ParameterDeclaration:
 
 
 @pytest.mark.parametrize("decl,raw,expected_field,expected_value", [
-    (_decl("money", minimum=0), "250000", "IntegerField", 250000),
+    (_decl("money", minimum=0), "250000", "StringField", 250000),
+    # A text box: the amount as the policy writes it, read by Money as the command line reads it.
+    (_decl("money", minimum=0), "25万元", "StringField", 250000),
+    (_decl("money", minimum=0), "250,000", "StringField", 250000),
     (_decl("integer", minimum=1, maximum=10), "7", "IntegerField", 7),
     (_decl("decimal", minimum=0, maximum=1), "0.35", "DecimalField", Decimal("0.35")),
     (_decl("boolean"), "y", "BooleanField", True),
@@ -514,6 +517,8 @@ def test_forms_follow_the_declaration(app, decl, raw, expected_field, expected_v
 @pytest.mark.parametrize("decl,raw", [
     (_decl("money"), "-1"),
     (_decl("money"), "1.5"),
+    (_decl("money"), "30万万"),
+    (_decl("money", maximum=500000), "60万元"),
     (_decl("integer", minimum=1, maximum=10), "11"),
     (_decl("decimal", minimum=0, maximum=1), "1.5"),
     (_decl("decimal"), "abc"),
@@ -529,11 +534,13 @@ def test_forms_refuse_values_outside_the_declaration(app, decl, raw):
         assert list(form.errors) == ["value"] and len(form.errors["value"]) == 1
 
 
-def test_money_field_has_the_declared_minimum(client, login):
+def test_money_field_takes_the_amount_as_written(client, login):
     login("mr_admin")
     page = client.get(URL).get_data(as_text=True)
-    value_input = re.search(r'<input id="value"[^>]*>', page).group(0)
-    assert 'type="number"' in value_input and 'min="0"' in value_input and 'value="300000"' in value_input
+    value_input = re.search(r'<input [^>]*id="value"[^>]*>', page).group(0)
+    # A text box (a number box would refuse 35万元 before Money read it), numeric keyboard on a phone.
+    assert 'type="text"' in value_input and 'inputmode="decimal"' in value_input and 'value="300000"' in value_input
+    assert "30万元" in page  # the hint names the spelling the box takes
     assert "三(二)" in re.search(r'<input id="reference"[^>]*>', page).group(0)  # the latest reference, prefilled
 
 
