@@ -93,7 +93,8 @@ class StandardNumberField(fields.Field):
     """A standard number (标准编号), loaded in canonical form (``GB/T 1.1-2020``).
 
     Any common spelling is accepted (full-width letters, ``—`` for ``-``, a
-    missing space); anything else is refused in both languages. With
+    missing space, the slash of ``/T`` left out: ``GBT 1.1-2020``); anything
+    else is refused in both languages. With
     ``parsed=True`` the field loads the parsed ``StandardNumber`` instead
     (``.code``, ``.level`` the number shows — ``national``, ``local``,
     ``zhejiang_made`` … —, ``.year``, ``.amendment``), for a ``@post_load``

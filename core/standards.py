@@ -126,6 +126,13 @@ class StandardNumber:
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
 _ADOPTION = re.compile(r"\s*\(\s*(?P<source>[^()]+?)\s*,\s*(?P<degree>IDT|MOD|NEQ)\s*\)\s*$", re.IGNORECASE)
 _SPACED_SLASH = re.compile(r"\s*/\s*")
+# The slash before a recommended (/T) or guiding (/Z) marker, left out or mistyped as file names and
+# keyboards write it: "GBT 45123-2025", "GB T 45123", "GB-T", "GB\T", "DB33T 1234-2020", "JB T 1234".
+# A national or local code is known without the code list; an industry code only with a separator
+# here (without one, "JBT", _parse asks the code list: JGJ is a code, JGJT is JGJ/T).
+_UNSLASHED = re.compile(
+    r"^(?P<code>GB|DB\d{2,6}(?=[TZ\-\\ ])|(?!ISO|IEC|ITU)[A-Z]{2,3}(?=\s*[\-\\ ]))\s*[\-\\ ]?\s*(?P<marker>[TZ])\s*(?=\d)"
+)
 _SPACED_LETTERS = re.compile(r"^(?:[A-Z] )+[A-Z](?=[/ ]|\d)")
 _SPACED_DASH = re.compile(r"(?<=\d)\s*-\s*(?=\d)")
 # Only a local code carries digits (the region: DB33, DB5323); any other code
@@ -153,6 +160,8 @@ _DRAFT = re.compile(r"^(?:ISO|IEC)(?:/IEC)?/(?:DIS|FDIS|CD|WD|NP|AWI|PWI|DTS|DTR
 #: skip the NFKC pass and the seven rewriting regexes (~25 µs → ~0.5 µs).
 #: tests/test_standards_speed.py compares the result with the full path's.
 #: ASCII digits only: a full-width or other Unicode digit must go through NFKC.
+#: Canonical in form but for the slash of GB/T or GB/Z (_UNSLASHED): not taken as they are.
+_GB_UNSLASHED = ("GBT", "GBZ")
 _CANONICAL = re.compile(
     r"(?:[A-Z]{1,4}(?:/[A-Z]{1,5})*|DB\d{2,6}/T?|(?:ISO|IEC)(?:/[A-Z]+)*) \d+(?:[.-]\d+)*[A-Z]?(?:-\d{2,4}|:\d{4})",
     re.ASCII,
@@ -161,7 +170,7 @@ _CANONICAL = re.compile(
 
 def normalise(value: str) -> str:
     """The canonical spelling of a standard number (not yet validated)."""
-    if _CANONICAL.fullmatch(value) and "AMD" not in value and "COR" not in value:
+    if _CANONICAL.fullmatch(value) and "AMD" not in value and "COR" not in value and not value.startswith(_GB_UNSLASHED):
         return value
     return _normalise(value)
 
@@ -180,6 +189,7 @@ def _normalise(value: str) -> str:
     else:
         text = _AMENDMENT.sub(lambda m: f"/{m[1].capitalize()} {m[2]}", text.upper())  # "/AMD1" → "/Amd 1"
     text = _SPACED_LETTERS.sub(lambda m: m[0].replace(" ", ""), text)  # "G B/T" → "GB/T"
+    text = _UNSLASHED.sub(r"\g<code>/\g<marker> ", text, count=1)  # "GBT 1-2020", "GB-T 1-2020" → "GB/T 1-2020"
     text = _SPACED_SLASH.sub("/", text)
     text = _SPACED_DASH.sub("-", text)
     if not text.startswith(("ITU-", "Q/")):
@@ -309,7 +319,8 @@ def _implausible(full: str) -> None:
 
 def _parse(value: str, codes: StandardCodes) -> StandardNumber:
     # normalise(), inline: most numbers are canonical already (and so neither empty nor blank)
-    if isinstance(value, str) and _CANONICAL.fullmatch(value) and "AMD" not in value and "COR" not in value:
+    if (isinstance(value, str) and _CANONICAL.fullmatch(value) and "AMD" not in value and "COR" not in value
+            and not value.startswith(_GB_UNSLASHED)):
         full = value
     elif not isinstance(value, str) or not visible_text(value).strip():
         raise InvalidStandardNumber(Text("标准编号不能为空", "the standard number is empty"))
@@ -345,6 +356,9 @@ def _parse(value: str, codes: StandardCodes) -> StandardNumber:
             return _number(code, "group", frozenset({"group"} | unknown_brands), f"T/{org}", year, adopted, False)
         if m["code"] in codes.industry or code.startswith("DB/T"):
             return _number(code, "industry", _ONLY["industry"], code.split(" ")[0], _year_of(raw_year), adopted, False)
+        if m["code"][-1] in "TZ" and m["code"][:-1] in codes.industry and not m["segment"]:
+            # An industry code's slash left out ("JBT 1234-2020", "JGJT 1-2020"): the code list tells JGJT from JGJ.
+            return _parse(f"{m['code'][:-1]}/{m['code'][-1]}{full[len(m['code']):]}", codes)
         raise InvalidStandardNumber(Text(f"未知的行业标准代号 {m['code']}", f"unknown industry standard code {m['code']}"))
     return _parse_other(code, adopted)
 

@@ -90,6 +90,43 @@ def test_spellings_of_one_number_parse_to_one_code():
     assert {parse(s).code for s in spellings} == {"GB/T 1.1-2020"}
 
 
+@pytest.mark.parametrize(("raw", "code"), [
+    # As file names write it ("/" cannot be in one) and as keyboards slip: the marker's slash put back.
+    ("GBT 45123-2025", "GB/T 45123-2025"),
+    ("GBT45123—2025", "GB/T 45123-2025"),
+    ("gbt 45123-2025", "GB/T 45123-2025"),
+    ("GBZ 41479-2022", "GB/Z 41479-2022"),
+    ("GB T 45123-2025", "GB/T 45123-2025"),
+    ("GB-T 45123-2025", "GB/T 45123-2025"),
+    ("GB\\T 45123-2025", "GB/T 45123-2025"),
+    ("DB33T 2512-2022", "DB33/T 2512-2022"),
+    ("DB3304-T 100-2023", "DB3304/T 100-2023"),
+    ("JBT 1234-2020", "JB/T 1234-2020"),
+    ("JB T 1234-2020", "JB/T 1234-2020"),
+    ("JGJT 125-2016", "JGJ/T 125-2016"),  # JGJ is a code of its own: the list tells JGJT from it
+    ("JTT 1234-2020", "JT/T 1234-2020"),  # so is JT
+    ("GBT 24025-2009 (ISO 14025:2006, IDT)", "GB/T 24025-2009"),
+])
+def test_a_markers_slash_left_out_is_put_back(raw, code):
+    assert parse(raw).code == code
+    assert identity_of(parse(raw).code, 2020).key == identity_of(code, 2020).key  # one standard, paid once
+
+
+@pytest.mark.parametrize(("raw", "said"), [
+    ("XYT 1234-2020", "未知的行业标准代号 XYT"),  # no code XY to put the slash after
+    ("GB 45123-2025", None),  # a mandatory national number has no marker: unchanged
+    ("JGJ 125-2016", None),
+    ("DB33 2512-2022", None),  # nor a mandatory local one (written DB33/)
+])
+def test_no_slash_is_invented(raw, said):
+    if said is None:
+        assert "/T" not in parse(raw).code and "/Z" not in parse(raw).code
+    else:
+        with pytest.raises(InvalidStandardNumber) as refused:
+            parse(raw)
+        assert refused.value.text.zh == said
+
+
 # ---------------------------------------------------------------------------
 # Level inference
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -55,14 +56,48 @@ def _implausible(value: str) -> bool:
     return len(full) > standards.MAX_LENGTH or (not full.startswith("Q/") and re.search(r"\d{7,}", full) is not None)
 
 
+#: Text that may be a number with the slash of its /T or /Z marker left out or mistyped ("GBT 1-2020",
+#: "GB-T 1-2020", "DB33T 1-2020", "JBT 1-2020"): deliberately broader than what the parser slashes.
+_MAYBE_UNSLASHED = re.compile(r"^\s*(?:G\s*B|D\s*B[\s\d]*|[A-Z]{2,4})\s*[-\\ ]?\s*[TZ]\s*\d")
+
+
+def _squeezed(text: str) -> str:
+    """Letters and digits only, as NFKC and upper case read them: the same number whatever its punctuation."""
+    return re.sub(r"[^0-9A-Z]", "", unicodedata.normalize("NFKC", visible_text(text)).upper().translate(_DASH_FREE))
+
+
+_DASH_FREE = str.maketrans("", "", "-")
+
+
 def _same(value: str) -> None:
-    # Two deliberate changes since: characters that show nothing (core.text.visible_text) are left out
-    # first, and a number longer than any standard's is refused (_implausible).
+    # Three deliberate changes since: characters that show nothing (core.text.visible_text) are left out
+    # first, a number longer than any standard's is refused (_implausible), and the slash of a /T or /Z
+    # marker left out is put back (_MAYBE_UNSLASHED: checked by _slashed_as_before).
+    if _MAYBE_UNSLASHED.match(unicodedata.normalize("NFKC", visible_text(value)).upper()):
+        _slashed_as_before(value)
+        return
     assert standards.normalise(value) == old.normalise(visible_text(value)), value
     if _implausible(value):
         assert _outcome(standards, value)[0] == "refused", value
         return
     assert _outcome(standards, value) == _outcome(old, visible_text(value)), value
+
+
+def _slashed_as_before(value: str) -> None:
+    """What the old parser read stays as it read; what it refused and the new one reads is the old reading
+    of the same number with its marker's slash (the same letters and digits, nothing else changed)."""
+    new, before = _outcome(standards, value), _outcome(old, visible_text(value))
+    if isinstance(before, tuple) and isinstance(new, tuple):  # ("refused", zh, en): refused by both
+        # as before, or as the old parser refuses the number slashed (the message names it so)
+        assert new in (before, _outcome(old, standards.normalise(value))), value
+        return
+    if not isinstance(before, tuple) or _implausible(value):
+        assert new == before or (_implausible(value) and isinstance(new, tuple)), value
+        return
+    assert re.search(r"/[TZ] ", new.code), (value, new)
+    adoption = value[value.index("("):] if "(" in value else ""
+    assert _outcome(old, f"{new.code} {adoption}".strip()) == new, (value, new)
+    assert _squeezed(new.code) == _squeezed(value.split("(")[0]), (value, new)
 
 
 def _real_numbers() -> list[str]:
@@ -74,6 +109,10 @@ def _real_numbers() -> list[str]:
         "GJB 5000B-2021", "GJB5000B-2021", "T/ZZB 2109-2021", "T/ZJ01 2109-2021", "ISO/DIS 9001", "GB/T 1-1948",
         "GB/T 1-2099", "GB/T 1-93", "DB3304/T 100-2023", "DB330/T 1-2023", "XX/T 1-2020", "ISO/IEC 30141:2024",
         "ＧＢ／Ｔ　４２５８７－２０２３", "GB/T １-2020", "GB/T 1-２０２０", "DB33/T ２５１２-2022", "ISO ９００１:2015", "gb/t 42587-2023", "G B/T 1-2020", "GB / T 1 - 2020", "  GB/T 1-2020  ",
+        # The slash of the marker left out or mistyped (_slashed_as_before)
+        "GBT 45123-2025", "GBZ 1-2020", "gbt 1-2020", "GB-T 1-2020", "GB T 1-2020", "GB\\T 1-2020", "DB33T 1234-2020",
+        "DB3304-T 100-2023", "JBT 1234-2020", "JB T 1234-2020", "JGJT 1-2020", "GBT 1-20201", "XYT 1-2020",
+        "GBT 24025-2009 (ISO 14025:2006, IDT)",
     }
     return sorted(numbers | extra)
 
