@@ -356,7 +356,7 @@ def _parse(value: str, codes: StandardCodes) -> StandardNumber:
             return _number(code, "group", frozenset({"group"} | unknown_brands), f"T/{org}", year, adopted, False)
         if m["code"] in codes.industry or code.startswith("DB/T"):
             return _number(code, "industry", _ONLY["industry"], code.split(" ")[0], _year_of(raw_year), adopted, False)
-        if m["code"][-1] in "TZ" and m["code"][:-1] in codes.industry and not m["segment"]:
+        if m["code"][-1] in "TZ" and m["code"][:-1] in codes.industry and code[len(m["code"])] == " ":
             # An industry code's slash left out ("JBT 1234-2020", "JGJT 1-2020"): the code list tells JGJT from JGJ.
             return _parse(f"{m['code'][:-1]}/{m['code'][-1]}{full[len(m['code']):]}", codes)
         raise InvalidStandardNumber(Text(f"未知的行业标准代号 {m['code']}", f"unknown industry standard code {m['code']}"))
