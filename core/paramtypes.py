@@ -86,8 +86,7 @@ class Money(fields.Field):
             amount = value
         elif isinstance(value, str) and value.strip().replace(",", "").isdecimal():
             digits = value.strip().replace(",", "")
-            if len(digits.lstrip("0")) > len(str(self.MAX_YUAN)):  # int() refuses more than 4,300 digits
-                raise self.make_error("too_large")
+            self._check_length(digits)
             amount = int(digits)
         elif isinstance(value, Decimal) and value == value.to_integral_value():
             amount = int(value)
@@ -103,17 +102,21 @@ class Money(fields.Field):
 
     def _written(self, written: re.Match[str]) -> int:
         """``-30万元`` and the like, as ``_WRITTEN_YUAN`` matched it: exact (a Decimal), or an error."""
-        number = written["number"].replace(",", "")
-        if len(number.partition(".")[0].lstrip("0")) > len(str(self.MAX_YUAN)):
-            raise self.make_error("too_large")
-        if written["sign"]:
+        if written["sign"]:  # said before its size, as for a negative amount in plain digits
             raise self.make_error("negative")
+        number = written["number"].replace(",", "")
+        self._check_length(number.partition(".")[0])
         with localcontext() as exact:  # ≤ 13 + 20 digits, then × 10,000: never rounded
             exact.prec = 64
             amount = Decimal(number) * (10_000 if written["wan"] else 1)
         if amount != amount.to_integral_value():  # 3.00001万: not a whole yuan
             raise self.make_error("invalid")
         return int(amount)
+
+    def _check_length(self, digits: str) -> None:
+        """Refuse whole-yuan digits longer than ``MAX_YUAN``'s before converting them (int() refuses more than 4,300)."""
+        if len(digits.lstrip("0")) > len(str(self.MAX_YUAN)):
+            raise self.make_error("too_large")
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return value
@@ -391,7 +394,7 @@ def _loads_with(field: fields.Field, pick: Pick) -> Callable[[Any, Any], None]:
     """A form validator giving ``field``'s own refusal (in the UI language) for what the schema would refuse."""
     from wtforms.validators import ValidationError as FormError
 
-    from .messages import to_zh
+    from .messages import flatten_errors
 
     def check(form: Any, widget: Any) -> None:
         if widget.data in (None, ""):
@@ -399,8 +402,8 @@ def _loads_with(field: fields.Field, pick: Pick) -> Callable[[Any, Any], None]:
         try:
             field.deserialize(widget.data)
         except ValidationError as exc:
-            messages = exc.messages if isinstance(exc.messages, list) else [str(exc.messages)]
-            raise FormError(" ".join(pick(Text(to_zh(m), str(m))) for m in messages)) from None
+            problems = flatten_errors(exc.messages)
+            raise FormError(" ".join(pick(Text(p.message_zh, p.message)) for p in problems)) from None
 
     return check
 

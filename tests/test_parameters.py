@@ -467,6 +467,7 @@ def test_money_accepts_whole_yuan(raw, amount):
         ("3.00001万", "Not a whole number of yuan."),
         ("300000.5元", "Not a whole number of yuan."),
         ("-30万元", "Must not be negative."),
+        ("-" + "9" * 5000 + "万", "Must not be negative."),  # as "-" and 5,000 digits always said
         ("30万万", "Not a whole number of yuan."),
         ("万元", "Not a whole number of yuan."),
         ("1e5", "Not a whole number of yuan."),
@@ -477,7 +478,7 @@ def test_money_accepts_whole_yuan(raw, amount):
     ],
     ids=["float", "whole float", "fraction text", "fraction Decimal", "True", "False", "empty", "letters",
          "superscript", "list", "negative", "negative text", "negative with commas", "null",
-         "fraction of a yuan in wan", "fraction of a yuan", "negative wan", "wan twice", "no number",
+         "fraction of a yuan in wan", "fraction of a yuan", "negative wan", "negative 5,000 digits of wan", "wan twice", "no number",
          "exponent", "5,000 digits of wan", "over the maximum in wan", "a fraction beyond Decimal's precision"],
 )
 def test_money_refuses(raw, message):

@@ -61,16 +61,21 @@ def _implausible(value: str) -> bool:
 _MAYBE_UNSLASHED = re.compile(r"^\s*(?:G\s*B|D\s*B[\s\d]*|(?!ITU|ISO|IEC)[A-Z]{2,4})\s*[-\\ ]?\s*[TZ]\s*\d")
 
 
+def _folded(text: str) -> str:
+    """``text`` as the parser reads it before its rewriting: visible, NFKC, upper case."""
+    return unicodedata.normalize("NFKC", visible_text(text)).upper()
+
+
 def _squeezed(text: str) -> str:
-    """Letters and digits only, as NFKC and upper case read them: the same number whatever its punctuation."""
-    return re.sub(r"[^0-9A-Z]", "", unicodedata.normalize("NFKC", visible_text(text)).upper())
+    """Letters and digits only: the same number whatever its punctuation."""
+    return re.sub(r"[^0-9A-Z]", "", _folded(text))
 
 
 def _same(value: str) -> None:
     # Three deliberate changes since: characters that show nothing (core.text.visible_text) are left out
     # first, a number longer than any standard's is refused (_implausible), and the slash of a /T or /Z
     # marker left out is put back (_MAYBE_UNSLASHED: checked by _slashed_as_before).
-    if _MAYBE_UNSLASHED.match(unicodedata.normalize("NFKC", visible_text(value)).upper().translate(standards._DASHES)):
+    if _MAYBE_UNSLASHED.match(_folded(value).translate(standards._DASHES)):
         _slashed_as_before(value)
         return
     assert standards.normalise(value) == old.normalise(visible_text(value)), value
